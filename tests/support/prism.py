@@ -1,0 +1,1 @@
+"""pytest fixtures for the prism peer (placeholder until its owner fills it)."""

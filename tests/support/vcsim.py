@@ -1,0 +1,1 @@
+"""pytest fixtures for the vcsim peer (placeholder until its owner fills it)."""

@@ -1,0 +1,1 @@
+"""pytest fixtures for the winrm peer (placeholder until its owner fills it)."""

@@ -1,0 +1,1 @@
+"""The migration engine: pipeline, job manager, store.  No Qt, no vendor SDK; adapters via ``ports``."""

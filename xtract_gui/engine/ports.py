@@ -1,0 +1,288 @@
+"""The contracts between the engine and the adapters.
+
+Adapters implement these structurally (no inheritance needed) and are
+synchronous, as the vendor libraries are; the engine calls them through
+``asyncio.to_thread`` or a bounded executor.  Every method may raise only
+``xtract_gui.domain.errors.XtractError`` subclasses: adapters translate vendor
+faults at their boundary.
+
+Long calls take ``progress`` (a callable receiving a fraction 0..1 and an
+optional message) and ``cancel`` (anything with ``is_set()``, e.g. a
+``threading.Event``); a cancelled call raises ``CancelledError`` and leaves
+nothing half done that it does not also report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from ..domain.extents import Extent
+from ..domain.guest_tasks import GuestTask
+from ..domain.inventory import (
+    SnapshotRef,
+    SourceInventory,
+    SourceVM,
+    StorageContainer,
+    Subnet,
+    TargetCluster,
+    TargetKind,
+    TargetVM,
+    TargetVMSpec,
+)
+
+ProgressFn = Callable[[float, str], None]
+
+
+class Cancellation(Protocol):
+    def is_set(self) -> bool: ...
+
+
+def no_progress(fraction: float, message: str = "") -> None:
+    """Default ``progress`` callback."""
+
+
+# -- Source (vSphere) ----------------------------------------------------------------------------
+
+
+@runtime_checkable
+class DiskReader(Protocol):
+    """Reads a source disk as of a snapshot.  ``read`` is safe to call from several threads."""
+
+    capacity: int
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Exactly ``length`` bytes (short only at the end of the disk); transient faults raise ``TransientError``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SourcePlatform(Protocol):
+    """vCenter / ESXi, or the lab's stand-in for them."""
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the server certificate, "AA:BB:…"; empty over plain HTTP (lab only)."""
+        ...
+
+    def inventory(self) -> SourceInventory: ...
+
+    def get_vm(self, vm_id: str) -> SourceVM: ...
+
+    def list_snapshots(self, vm_id: str) -> list[SnapshotRef]:
+        """Every snapshot of the VM (ours are named with the ``xtract-`` prefix)."""
+        ...
+
+    def create_snapshot(self, vm_id: str, name: str, *, description: str = "", quiesce: bool = False,
+                        progress: ProgressFn = no_progress, cancel: Cancellation | None = None) -> SnapshotRef:
+        """Take a disk-only snapshot; the returned ref carries every disk's changeId as of it."""
+        ...
+
+    def remove_snapshot(self, vm_id: str, snapshot_id: str, *, progress: ProgressFn = no_progress,
+                        cancel: Cancellation | None = None) -> None:
+        """Remove (consolidate) one snapshot; a snapshot that is already gone is not an error."""
+        ...
+
+    def revert_snapshot(self, vm_id: str, snapshot_id: str, *, progress: ProgressFn = no_progress) -> None: ...
+
+    def enable_cbt(self, vm_id: str) -> None:
+        """Turn on changeTracking; on a running VM takes and removes a snapshot so that it takes effect."""
+        ...
+
+    def query_changed_areas(self, vm_id: str, snapshot_id: str, disk_key: int, change_id: str) -> list[Extent]:
+        """CBT areas of disk ``disk_key`` as of the snapshot: ``change_id="*"`` gives the allocated areas,
+        a changeId from an earlier snapshot gives what changed since.  Covers the whole disk (the
+        adapter loops over ``startOffset``).  Raises ``UnsupportedError`` when the changeId is no longer
+        valid (CBT reset), so the engine can fall back to a full copy."""
+        ...
+
+    def open_disk_reader(self, vm_id: str, snapshot_id: str, disk_key: int) -> DiskReader: ...
+
+    def shutdown_guest(self, vm_id: str) -> None:
+        """Ask the guest OS to shut down (VMware Tools); returns at once."""
+        ...
+
+    def power_off(self, vm_id: str) -> None: ...
+
+    def power_on(self, vm_id: str) -> None: ...
+
+    def wait_for_power_state(self, vm_id: str, state: str, *, timeout: float,
+                             cancel: Cancellation | None = None) -> bool:
+        """Poll until ``get_vm(vm_id).power_state.value == state``; False on timeout."""
+        ...
+
+    def set_nics_connected(self, vm_id: str, connected: bool) -> None:
+        """Connected and start-connected of every NIC, so the powered-off source can't come back with its IP."""
+        ...
+
+    def set_annotation(self, vm_id: str, text: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# -- Target (Prism) ------------------------------------------------------------------------------
+
+
+class TargetPlatform(Protocol):
+    """Prism Element v2.0 or Prism Central v3, or the lab Prism simulator behind the same wire protocol."""
+
+    @property
+    def kind(self) -> TargetKind: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    def clusters(self) -> list[TargetCluster]:
+        """AHV clusters only (Prism Central's own entry is left out)."""
+        ...
+
+    def containers(self, cluster_uuid: str) -> list[StorageContainer]: ...
+
+    def subnets(self, cluster_uuid: str) -> list[Subnet]: ...
+
+    def vms(self) -> list[TargetVM]: ...
+
+    def get_vm(self, vm_uuid: str) -> TargetVM: ...
+
+    def find_vms(self, name: str) -> list[TargetVM]: ...
+
+    def create_vm(self, spec: TargetVMSpec, *, progress: ProgressFn = no_progress,
+                  cancel: Cancellation | None = None) -> str:
+        """Create (and wait for) the VM; returns its uuid.  On failure nothing is left behind."""
+        ...
+
+    def set_power_state(self, vm_uuid: str, transition: str, *, progress: ProgressFn = no_progress,
+                        cancel: Cancellation | None = None) -> None:
+        """``transition``: "on", "off" or "acpi_shutdown"; waits for the task."""
+        ...
+
+    def delete_vm(self, vm_uuid: str, *, cancel: Cancellation | None = None) -> None:
+        """Delete and wait; an already-deleted VM is not an error."""
+        ...
+
+    def snapshot_vm(self, vm_uuid: str, name: str, *, cancel: Cancellation | None = None) -> str: ...
+
+    def upload_image(self, name: str, container_uuid: str, stream: Iterable[bytes], *,
+                     size: int | None = None, disk_format: str = "raw", sha256: str = "",
+                     progress: ProgressFn = no_progress, cancel: Cancellation | None = None) -> str:
+        """Create a disk image and stream its bytes (``size`` None: unknown length, chunked);
+        returns the image uuid once the image is ACTIVE/complete."""
+        ...
+
+    def create_image_from_url(self, name: str, container_uuid: str, url: str, *,
+                              progress: ProgressFn = no_progress, cancel: Cancellation | None = None) -> str:
+        """Let Prism pull an image (``nfs://cluster/container/path`` for a file written over NFS)."""
+        ...
+
+    def delete_image(self, image_uuid: str) -> None: ...
+
+    def nfs_whitelist(self) -> list[str]:
+        """Cluster-wide NFS whitelist entries ("10.0.0.5/255.255.255.255"); PE only."""
+        ...
+
+    def add_nfs_whitelist(self, entry: str) -> None: ...
+
+    def remove_nfs_whitelist(self, entry: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# -- Disk writers (target side of the copy) ------------------------------------------------------
+
+
+@runtime_checkable
+class DiskWriter(Protocol):
+    """Where copied bytes go: a local file, a file in the container over NFS, or a streamed image.
+
+    ``sequential`` writers (streamed sparse images) need writes in increasing offset order; the copy
+    engine reorders for them within its bounded window.  ``read_back`` returns None where the writer
+    cannot read what it wrote (a stream); verification then relies on the format's own check.
+    """
+
+    sequential: bool
+    capacity: int
+
+    def write(self, offset: int, data: bytes) -> None: ...
+
+    def read_back(self, offset: int, length: int) -> bytes | None: ...
+
+    def flush(self) -> None:
+        """Make everything written so far durable (NFS COMMIT, fsync); the cursor is saved after it."""
+        ...
+
+    def finish(self) -> str:
+        """Complete the disk and return the target reference: a path, an ndfs path or an image uuid."""
+        ...
+
+    def abort(self) -> None:
+        """Remove whatever partial target this writer created."""
+        ...
+
+
+# -- Guest channels ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScriptResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    result: dict[str, Any] = field(default_factory=dict)  # the JSON object the script printed last
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and self.result.get("ok", True) is not False
+
+
+class GuestChannel(Protocol):
+    """Runs resource scripts inside one guest and moves files in and out."""
+
+    def run_task(self, task: GuestTask, script: str, params: dict[str, Any], *, timeout: float,
+                 cancel: Cancellation | None = None) -> ScriptResult:
+        """Run ``script`` (the text of ``task.script``) with ``params``; values named in
+        ``task.secret_params`` never reach a log."""
+        ...
+
+    def put_file(self, data: bytes, remote_path: str, *, cancel: Cancellation | None = None) -> None: ...
+
+    def get_file(self, remote_path: str) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class GuestTarget:
+    """How to reach one guest: everything a channel factory needs, secrets resolved."""
+
+    vm_id: str
+    os_family: str
+    channel: str  # "winrm" | "vmtools"
+    host: str  # WinRM address (guest IP) or the VM id for guest operations
+    user: str
+    password: str = field(repr=False)
+    port: int = 0
+    https: bool = True
+    allow_http_ntlm: bool = False
+    fingerprint: str = ""
+
+
+class GuestChannelFactory(Protocol):
+    def open(self, target: GuestTarget) -> GuestChannel: ...
+
+
+# -- Secrets -------------------------------------------------------------------------------------
+
+
+class SecretStore(Protocol):
+    """The OS keyring in the app; a dict in tests and the lab."""
+
+    def get(self, service: str, username: str) -> str | None: ...
+
+    def set(self, service: str, username: str, secret: str) -> None: ...
+
+    def delete(self, service: str, username: str) -> None: ...
