@@ -6,14 +6,14 @@ Reading the file is the caller's business; this module only parses and orders.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from .errors import ConfigurationError
 from .inventory import OsFamily
 
 
-class GuestPhase(str, Enum):
+class GuestPhase(StrEnum):
     PREP = "prep"  # on the running source, before the seed
     FIRSTBOOT = "firstboot"  # runs by itself inside the guest on AHV; we read its result
     POST = "post"  # optional cleanup on AHV after a target snapshot

@@ -8,16 +8,16 @@ bytes, memory in MiB, as the vSphere and Prism APIs count them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class PowerState(str, Enum):
+class PowerState(StrEnum):
     ON = "on"
     OFF = "off"
     SUSPENDED = "suspended"
 
 
-class ToolsStatus(str, Enum):
+class ToolsStatus(StrEnum):
     """VMware Tools as seen by vCenter (``guest.toolsRunningStatus`` + version status)."""
 
     RUNNING = "running"
@@ -26,18 +26,18 @@ class ToolsStatus(str, Enum):
     OLD = "old"  # running, but too old for guest operations
 
 
-class OsFamily(str, Enum):
+class OsFamily(StrEnum):
     WINDOWS = "windows"
     LINUX = "linux"
     OTHER = "other"
 
 
-class Firmware(str, Enum):
+class Firmware(StrEnum):
     BIOS = "bios"
     EFI = "efi"
 
 
-class DiskMode(str, Enum):
+class DiskMode(StrEnum):
     """vSphere ``VirtualDiskMode`` values that matter for a snapshot-based copy."""
 
     PERSISTENT = "persistent"
@@ -52,12 +52,12 @@ class DiskMode(str, Enum):
         return self in (DiskMode.INDEPENDENT_PERSISTENT, DiskMode.INDEPENDENT_NONPERSISTENT)
 
 
-class DiskSharing(str, Enum):
+class DiskSharing(StrEnum):
     NONE = "sharingNone"
     MULTI_WRITER = "sharingMultiWriter"
 
 
-class ControllerType(str, Enum):
+class ControllerType(StrEnum):
     LSI_LOGIC = "lsilogic"
     LSI_LOGIC_SAS = "lsilogic_sas"
     PVSCSI = "pvscsi"
@@ -67,7 +67,7 @@ class ControllerType(str, Enum):
     NVME = "nvme"
 
 
-class BootType(str, Enum):
+class BootType(StrEnum):
     """Target boot configuration, named as Prism v3 names it."""
 
     LEGACY = "LEGACY"
@@ -190,7 +190,7 @@ class SnapshotRef:
 # Target side ---------------------------------------------------------------------------------
 
 
-class TargetKind(str, Enum):
+class TargetKind(StrEnum):
     PRISM_ELEMENT = "PE"
     PRISM_CENTRAL = "PC"
 

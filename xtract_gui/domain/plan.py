@@ -13,7 +13,7 @@ import json
 import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any, get_args, get_origin, get_type_hints
 
 from .errors import ConfigurationError
@@ -21,18 +21,18 @@ from .errors import ConfigurationError
 PLAN_VERSION = 1
 
 
-class TransferMode(str, Enum):
+class TransferMode(StrEnum):
     WARM = "warm"  # NFS writes into the container; seed + delta syncs; short cutover
     COLD = "cold"  # source shut down, sparse image streamed into Prism over HTTPS
 
 
-class GuestChannelKind(str, Enum):
+class GuestChannelKind(StrEnum):
     WINRM = "winrm"
     VMTOOLS = "vmtools"  # VMware Tools guest operations; no network path needed
     NONE = "none"  # skip guest preparation (the user prepared the guest)
 
 
-class ShutdownPolicy(str, Enum):
+class ShutdownPolicy(StrEnum):
     GUEST_ONLY = "guest_only"  # never force; cutover fails if the guest does not stop
     POWER_OFF_AFTER_TIMEOUT = "power_off_after_timeout"
 
@@ -145,8 +145,9 @@ class Plan:
     @classmethod
     def from_dict(cls, data: Any) -> Plan:
         if not isinstance(data, dict):
-            raise ConfigurationError("The plan is not a JSON object.",
-                                     hint="A plan file starts with '{' and has keys like \"source\", \"target\", \"vms\".")
+            raise ConfigurationError(
+                "The plan is not a JSON object.",
+                hint="A plan file starts with '{' and has keys like \"source\", \"target\", \"vms\".")
         version = data.get("version", PLAN_VERSION)
         if version != PLAN_VERSION:
             raise ConfigurationError(
@@ -250,10 +251,9 @@ def _decode(tp: Any, value: Any, path: str) -> Any:
             allowed = ", ".join(repr(m.value) for m in tp)
             raise ConfigurationError(f"{path} is {value!r}; allowed values: {allowed}.") from None
     if tp is SecretRef:
-        if isinstance(value, str):
-            if value.startswith("keyring:") and "/" in value:
-                service, _, username = value[len("keyring:"):].partition("/")
-                return SecretRef(service, username)
+        if isinstance(value, str) and value.startswith("keyring:") and "/" in value:
+            service, _, username = value[len("keyring:"):].partition("/")
+            return SecretRef(service, username)
         raise ConfigurationError(
                 f"{path} holds a plain value; a plan keeps only keyring references.",
                 hint="Remove the password from the file and store it with the wizard "
@@ -277,7 +277,7 @@ def _decode(tp: Any, value: Any, path: str) -> Any:
         return tp(**kwargs)
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if isinstance(tp, type) and not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+    if (isinstance(tp, type) and not isinstance(value, tp)) or (tp is int and isinstance(value, bool)):
         raise ConfigurationError(f"{path} must be {tp.__name__}, not {type(value).__name__} ({value!r}).")
     if isinstance(value, str) and any(w in path.rsplit(".", 1)[-1].lower() for w in _SECRET_WORDS):
         raise ConfigurationError(f"{path} looks like a secret; a plan keeps only keyring references.")

@@ -1,0 +1,250 @@
+"""Readiness rules: pure checks over inventory and plan, run before anything is changed.
+
+Each rule returns findings; a ``BLOCKER`` stops the VM from starting, a
+``WARNING`` is shown and accepted, ``INFO`` explains what the tool will do.
+Every finding says, in ``fix``, what the user can do about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .inventory import (
+    DiskSharing,
+    Firmware,
+    OsFamily,
+    PowerState,
+    SourceInventory,
+    SourceVM,
+    TargetInventory,
+    ToolsStatus,
+)
+from .plan import GuestChannelKind, Plan, TransferMode, VmPlan
+
+MIN_CBT_HARDWARE_VERSION = 7
+# vSphere allows 32 snapshots in a chain; we add one for the migration and one for guest prep.
+MAX_EXISTING_SNAPSHOTS = 30
+PLAN_WIDE = ""
+
+
+class Severity(StrEnum):
+    BLOCKER = "blocker"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    fix: str
+    vm_id: str = PLAN_WIDE
+
+
+@dataclass(frozen=True)
+class _Context:
+    plan: Plan
+    vm_plan: VmPlan
+    target: TargetInventory
+
+
+Rule = Callable[[SourceVM, _Context], Iterable[Finding]]
+
+
+def _f(vm: SourceVM, code: str, severity: Severity, message: str, fix: str) -> Finding:
+    return Finding(code, severity, message, fix, vm.vm_id)
+
+
+def _tools(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
+    if vm.power_state is not PowerState.ON or vm.tools_status is ToolsStatus.RUNNING:
+        return
+    uses_tools = ctx.vm_plan.guest.channel is GuestChannelKind.VMTOOLS
+    yield _f(vm, "tools_not_running", Severity.BLOCKER if uses_tools else Severity.WARNING,
+             f"VMware Tools is {vm.tools_status.value.replace('_', ' ')} in {vm.name}.",
+             "Install or start VMware Tools: guest operations and a clean guest shutdown at cutover need it"
+             + ("." if uses_tools else "; without it cutover can only power the VM off."))
+
+
+def _disks(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
+    if not vm.disks:
+        yield _f(vm, "no_disks", Severity.BLOCKER, f"{vm.name} has no virtual disks to migrate.",
+                 "Leave this VM out of the plan.")
+    for d in vm.disks:
+        if d.mode.independent:
+            yield _f(vm, "independent_disk", Severity.BLOCKER,
+                     f"Disk '{d.label}' is independent, so snapshots and CBT leave it out.",
+                     "Change the disk mode to Dependent (VM powered off: Edit Settings > disk > Mode).")
+        if d.rdm and d.rdm_physical:
+            yield _f(vm, "rdm_physical", Severity.BLOCKER,
+                     f"Disk '{d.label}' is a physical-mode RDM; it cannot be snapshotted or read through "
+                     "the datastore.",
+                     "Migrate the LUN's data separately (storage vMotion it to a VMDK first, or attach it as a "
+                     "Volume Group on AHV).")
+        elif d.rdm:
+            yield _f(vm, "rdm_virtual", Severity.WARNING,
+                     f"Disk '{d.label}' is a virtual-mode RDM; it will be copied into a regular AHV disk.",
+                     "Check that the LUN is not shared with another host or VM.")
+        if d.sharing is DiskSharing.MULTI_WRITER:
+            yield _f(vm, "multi_writer_disk", Severity.BLOCKER,
+                     f"Disk '{d.label}' is shared (multi-writer); it cannot be snapshotted.",
+                     "Migrate clustered VMs with an application-level method, or turn sharing off.")
+
+
+def _snapshots(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
+    if vm.snapshot_count > MAX_EXISTING_SNAPSHOTS:
+        yield _f(vm, "too_many_snapshots", Severity.BLOCKER,
+                 f"{vm.name} has {vm.snapshot_count} snapshots; vSphere allows 32 in a chain and the migration "
+                 "needs two more.", "Delete the snapshots (Snapshots > Delete All) before migrating.")
+    elif vm.snapshot_count:
+        yield _f(vm, "existing_snapshots", Severity.BLOCKER,
+                 f"{vm.name} has {vm.snapshot_count} snapshot(s); the migration reads the base disk as of its "
+                 "own snapshot and needs the disks consolidated.",
+                 "Delete or consolidate the existing snapshots (Snapshots > Delete All), then check again.")
+
+
+def _cbt(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
+    if vm.hardware_version < MIN_CBT_HARDWARE_VERSION:
+        yield _f(vm, "hardware_too_old", Severity.BLOCKER,
+                 f"{vm.name} has virtual hardware version {vm.hardware_version}; Changed Block Tracking needs 7 "
+                 "or later.", "Upgrade the VM compatibility (Actions > Compatibility > Upgrade) with the VM off.")
+    elif not vm.cbt_enabled:
+        yield _f(vm, "cbt_will_be_enabled", Severity.INFO,
+                 f"Changed Block Tracking is off on {vm.name}; it will be turned on.",
+                 "Nothing to do: on a running VM a short snapshot makes the setting take effect.")
+
+
+def _guest(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
+    channel = ctx.vm_plan.guest.channel
+    if channel is GuestChannelKind.NONE:
+        yield _f(vm, "guest_prep_skipped", Severity.WARNING,
+                 f"Guest preparation is off for {vm.name}: no VirtIO drivers, SAN policy or IP retention.",
+                 "Make sure the guest already has VirtIO drivers, or it will not boot on AHV "
+                 "(INACCESSIBLE_BOOT_DEVICE).")
+        return
+    if vm.guest_family is OsFamily.OTHER:
+        yield _f(vm, "guest_os_unsupported", Severity.BLOCKER,
+                 f"The guest OS of {vm.name} ({vm.guest_full_name or vm.guest_id}) has no preparation scripts.",
+                 "Set the guest channel to 'none' and install VirtIO drivers by hand.")
+    if vm.power_state is not PowerState.ON:
+        yield _f(vm, "guest_prep_needs_power", Severity.BLOCKER,
+                 f"{vm.name} is powered off; guest preparation runs inside the running guest.",
+                 "Power the VM on, or set its guest channel to 'none'.")
+    elif channel is GuestChannelKind.WINRM and not (ctx.vm_plan.guest.winrm_host or vm.guest_ips):
+        yield _f(vm, "guest_no_address", Severity.BLOCKER,
+                 f"No IP address is known for {vm.name}, so WinRM cannot reach it.",
+                 "Enter the guest's address, or use the VMware Tools channel.")
+    elif channel is GuestChannelKind.VMTOOLS and vm.tools_status is ToolsStatus.RUNNING \
+            and not vm.guest_operations_ready:
+        yield _f(vm, "guest_operations_not_ready", Severity.WARNING,
+                 f"VMware Tools in {vm.name} does not accept guest operations yet.",
+                 "Wait a minute after boot, or update VMware Tools.")
+    shared = any(d.sharing is DiskSharing.MULTI_WRITER for d in vm.disks)
+    if shared and vm.guest_family is OsFamily.WINDOWS:
+        yield _f(vm, "san_policy_shared", Severity.WARNING,
+                 "SAN policy OnlineAll is unsafe for disks shared by a cluster; it will not be set.",
+                 "Bring the disks online by hand on AHV.")
+
+
+def _network(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
+    subnets = {s.uuid for s in ctx.target.subnets}
+    for nic in vm.nics:
+        mapped = ctx.plan.network_map.get(nic.network)
+        if not mapped:
+            yield _f(vm, "network_unmapped", Severity.BLOCKER,
+                     f"Port group '{nic.network}' of {vm.name} is not mapped to an AHV subnet.",
+                     "Choose a subnet for it on the Network mapping page.")
+        elif subnets and mapped not in subnets:
+            yield _f(vm, "subnet_missing", Severity.BLOCKER,
+                     f"Port group '{nic.network}' is mapped to a subnet that the target does not have.",
+                     "Pick an existing subnet on the Network mapping page.")
+    opts = ctx.plan.options
+    if opts.retain_ip and not opts.retain_mac and len(vm.nics) > 1:
+        yield _f(vm, "ip_retention_needs_mac", Severity.BLOCKER,
+                 f"{vm.name} has {len(vm.nics)} NICs; IP retention matches NICs by MAC address, so it needs "
+                 "'retain MAC' when there is more than one.", "Turn 'retain MAC' on, or 'retain IP' off.")
+    if opts.retain_ip and ctx.vm_plan.guest.channel is GuestChannelKind.NONE and vm.nics:
+        yield _f(vm, "ip_retention_needs_guest", Severity.WARNING,
+                 "IP retention needs guest preparation, which is off for this VM.",
+                 "Enable a guest channel, or reconfigure the IP addresses on AHV by hand.")
+
+
+def _target(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
+    name = ctx.vm_plan.effective_target_name
+    if name in ctx.target.vm_names:
+        yield _f(vm, "name_clash", Severity.BLOCKER, f"A VM named '{name}' already exists on the target.",
+                 "Set another target name for this VM, or remove the existing one.")
+    if vm.firmware is Firmware.EFI and vm.secure_boot:
+        yield _f(vm, "secure_boot", Severity.INFO,
+                 f"{vm.name} uses UEFI Secure Boot; it will be created with machine type Q35 and Secure Boot.",
+                 "Nothing to do.")
+    if ctx.plan.transfer_mode is TransferMode.COLD and vm.power_state is PowerState.ON:
+        yield _f(vm, "cold_shutdown", Severity.INFO,
+                 f"Cold mode: {vm.name} is shut down before its disks are copied (downtime = whole copy).",
+                 "Use warm mode for a short cutover.")
+    container = next((c for c in ctx.target.containers if c.uuid == ctx.plan.target.container_uuid), None)
+    if container is not None and vm.provisioned_bytes > container.free_bytes:
+        yield _f(vm, "container_space", Severity.BLOCKER,
+                 f"{vm.name} needs up to {_gib(vm.provisioned_bytes)} and container '{container.name}' has "
+                 f"{_gib(container.free_bytes)} free.", "Choose another container or free space on it.")
+
+
+RULES: tuple[Rule, ...] = (_tools, _disks, _snapshots, _cbt, _guest, _network, _target)
+
+
+def check_vm(vm: SourceVM, plan: Plan, target: TargetInventory) -> list[Finding]:
+    """Findings for one VM under ``plan`` (which must list it)."""
+    ctx = _Context(plan, plan.vm(vm.vm_id), target)
+    return [f for rule in RULES for f in rule(vm, ctx)]
+
+
+def check_plan(plan: Plan, source: SourceInventory, target: TargetInventory) -> dict[str, list[Finding]]:
+    """Findings per VM id, plus plan-wide findings under the key ``PLAN_WIDE``."""
+    out: dict[str, list[Finding]] = {PLAN_WIDE: _plan_wide(plan, source, target)}
+    known = {v.vm_id: v for v in source.vms}
+    for vm_plan in plan.vms:
+        vm = known.get(vm_plan.vm_id)
+        if vm is None:
+            out[vm_plan.vm_id] = [Finding("vm_not_found", Severity.BLOCKER,
+                                          f"VM '{vm_plan.name}' ({vm_plan.vm_id}) is not in the source inventory.",
+                                          "It was removed or renamed: select it again in the wizard.",
+                                          vm_plan.vm_id)]
+            continue
+        out[vm.vm_id] = check_vm(vm, plan, target)
+    return out
+
+
+def _plan_wide(plan: Plan, source: SourceInventory, target: TargetInventory) -> list[Finding]:
+    found: list[Finding] = []
+    if target.clusters and plan.target.cluster_uuid not in {c.uuid for c in target.clusters}:
+        found.append(Finding("cluster_missing", Severity.BLOCKER, "The plan's AHV cluster is not on the target.",
+                             "Choose the cluster again on the Target page."))
+    container = next((c for c in target.containers if c.uuid == plan.target.container_uuid), None)
+    if target.containers and container is None:
+        found.append(Finding("container_missing", Severity.BLOCKER,
+                             "The plan's storage container is not on the target.",
+                             "Choose the storage container again on the Target page."))
+    if container is not None:
+        known = {v.vm_id: v for v in source.vms}
+        needed = sum(known[v.vm_id].provisioned_bytes for v in plan.vms if v.vm_id in known)
+        if needed > container.free_bytes:
+            found.append(Finding("container_space_total", Severity.WARNING,
+                                 f"The selected VMs need up to {_gib(needed)}; container '{container.name}' has "
+                                 f"{_gib(container.free_bytes)} free. Thin disks may fit, but it is tight.",
+                                 "Migrate in smaller batches, or choose another container."))
+    names = [v.effective_target_name for v in plan.vms]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        found.append(Finding("target_name_twice", Severity.BLOCKER,
+                             f"Two VMs of the plan would be called '{dup}' on AHV.",
+                             "Give one of them another target name."))
+    return found
+
+
+def blockers(findings: Mapping[str, list[Finding]]) -> list[Finding]:
+    return [f for fs in findings.values() for f in fs if f.severity is Severity.BLOCKER]
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB"
