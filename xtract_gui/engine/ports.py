@@ -286,3 +286,29 @@ class SecretStore(Protocol):
     def set(self, service: str, username: str, secret: str) -> None: ...
 
     def delete(self, service: str, username: str) -> None: ...
+
+
+# -- Disk writer factories (added by the engine) ---------------------------------------------------
+
+
+@runtime_checkable
+class DiskWriterFactory(Protocol):
+    """Opens the ``DiskWriter`` for one disk of one VM; the composition root picks the kind:
+    NFS into the container (warm), a streamed sparse image (cold), or, lab only, a local file in the
+    Prism simulator's container directory.
+
+    ``finish()`` of its writers returns either an ndfs path ("/<container>/<path>", the VM disk is
+    cloned from that file) or an image uuid (the VM disk is cloned from the image).
+    """
+
+    whitelist_entry: str  # what this laptop needs in the PE NFS whitelist ("ip/mask"); "" when none
+
+    def open(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> DiskWriter:
+        """``fresh``: a new target (created empty); otherwise update the existing one (a delta, a resume)."""
+        ...
+
+    def discard(self, vm_name: str, disk_key: int) -> None:
+        """Remove the target file/image of that disk if it exists (cancel, crash clean-up)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,376 @@
+<#
+.SYNOPSIS
+    Install the user-supplied VirtIO package silently and make sure the storage driver starts at boot without a VirtIO device.
+.NOTES
+    Task win.install_virtio (resources/manifest.json). Windows PowerShell 2.0 or later.
+#>
+param([string]$ParamsFile)
+$TaskId = 'win.install_virtio'
+
+# --- xtract prelude: identical in every windows/*.ps1 (tests/guest_scripts keeps the copies equal) ---
+# Contract (resources/README.md): params come as a JSON object in -ParamsFile, deleted at once
+# because it may hold a secret; the last stdout line is one compact JSON result. PowerShell 2.0+.
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+$script:Changed = $false
+$script:Warnings = New-Object System.Collections.ArrayList
+$script:StateDir = Join-Path $env:ProgramData 'xtract'
+
+function Write-XtractLog([string]$Message) {
+    [Console]::Error.WriteLine(('{0:u} {1}' -f (Get-Date), $Message))
+}
+
+function Add-XtractWarning([string]$Text) {
+    Write-XtractLog ('WARNING: ' + $Text)
+    [void]$script:Warnings.Add($Text)
+}
+
+function ConvertTo-XtractJson($Value) {
+    if ($null -eq $Value) { return 'null' }
+    if ($Value -is [System.Management.Automation.PSObject]) { $Value = $Value.PSObject.BaseObject }
+    if ($Value -is [bool]) { if ($Value) { return 'true' } else { return 'false' } }
+    if ($Value -is [datetime]) { $Value = $Value.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ') }
+    if ($Value -is [enum] -or $Value -is [char] -or $Value -is [guid] -or $Value -is [version]) { $Value = [string]$Value }
+    if ($Value -is [string]) {
+        $sb = New-Object System.Text.StringBuilder
+        [void]$sb.Append('"')
+        foreach ($c in $Value.ToCharArray()) {
+            $code = [int]$c
+            if ($c -eq '"') { [void]$sb.Append('\"') }
+            elseif ($c -eq '\') { [void]$sb.Append('\\') }
+            elseif ($code -eq 10) { [void]$sb.Append('\n') }
+            elseif ($code -eq 13) { [void]$sb.Append('\r') }
+            elseif ($code -eq 9) { [void]$sb.Append('\t') }
+            elseif ($code -lt 32 -or $code -gt 126) { [void]$sb.Append(('\u{0:x4}' -f $code)) }
+            else { [void]$sb.Append($c) }
+        }
+        [void]$sb.Append('"')
+        return $sb.ToString()
+    }
+    if ($Value -is [System.ValueType]) {
+        return ([System.IFormattable]$Value).ToString($null, [System.Globalization.CultureInfo]::InvariantCulture)
+    }
+    if ($Value -is [System.Collections.IDictionary]) {
+        $parts = @()
+        foreach ($key in @($Value.Keys | Sort-Object)) {
+            $parts += ((ConvertTo-XtractJson ([string]$key)) + ':' + (ConvertTo-XtractJson $Value[$key]))
+        }
+        return '{' + ($parts -join ',') + '}'
+    }
+    if ($Value -is [System.Management.Automation.PSCustomObject]) {
+        $parts = @()
+        foreach ($p in $Value.PSObject.Properties) { $parts += ((ConvertTo-XtractJson $p.Name) + ':' + (ConvertTo-XtractJson $p.Value)) }
+        return '{' + ($parts -join ',') + '}'
+    }
+    if ($Value -is [System.Collections.IEnumerable]) {
+        $parts = @()
+        foreach ($item in $Value) { $parts += (ConvertTo-XtractJson $item) }
+        return '[' + ($parts -join ',') + ']'
+    }
+    return (ConvertTo-XtractJson ([string]$Value))
+}
+
+function ConvertTo-XtractDictionary($Value) {
+    if ($Value -is [System.Management.Automation.PSCustomObject]) {
+        $d = @{}
+        foreach ($p in $Value.PSObject.Properties) { $d[$p.Name] = ConvertTo-XtractDictionary $p.Value }
+        return $d
+    }
+    if ($Value -is [System.Array]) { return ,@($Value | ForEach-Object { ConvertTo-XtractDictionary $_ }) }
+    return $Value
+}
+
+# JavaScriptSerializer needs .NET 3.5 (any 2008 R2/7 with PowerShell 2.0 has it); ConvertFrom-Json
+# is the fallback on PowerShell 3.0+ without System.Web.Extensions (Server Core).
+function ConvertFrom-XtractJson([string]$Text) {
+    try {
+        Add-Type -AssemblyName System.Web.Extensions
+        $serializer = New-Object System.Web.Script.Serialization.JavaScriptSerializer
+        $serializer.MaxJsonLength = 67108864
+        return ,$serializer.DeserializeObject($Text)
+    } catch {
+        if (Get-Command ConvertFrom-Json -ErrorAction SilentlyContinue) { return ,(ConvertTo-XtractDictionary ($Text | ConvertFrom-Json)) }
+        throw
+    }
+}
+
+function Complete-XtractTask([bool]$Ok, [string]$Message, $Data = @{}) {
+    $result = @{ task = $TaskId; ok = $Ok; changed = $script:Changed; message = $Message;
+                 warnings = @($script:Warnings); data = $Data }
+    # Keys in contract order; ConvertTo-XtractJson sorts dictionary keys, so build the top level by hand.
+    $line = '{"task":' + (ConvertTo-XtractJson $result.task) + ',"ok":' + (ConvertTo-XtractJson $result.ok) +
+            ',"changed":' + (ConvertTo-XtractJson $result.changed) + ',"message":' + (ConvertTo-XtractJson $result.message) +
+            ',"warnings":' + (ConvertTo-XtractJson $result.warnings) + ',"data":' + (ConvertTo-XtractJson $result.data) + '}'
+    [Console]::Out.WriteLine($line)
+    if ($Ok) { exit 0 } else { exit 1 }
+}
+
+$script:Params = @{}
+if ($ParamsFile) {
+    if (Test-Path -LiteralPath $ParamsFile) {
+        $raw = [System.IO.File]::ReadAllText($ParamsFile)
+        Remove-Item -LiteralPath $ParamsFile -Force
+        if ($raw.Trim()) {
+            try { $script:Params = ConvertFrom-XtractJson $raw }
+            catch { Complete-XtractTask $false 'The parameters file is not valid JSON: this is a bug in the tool; report it.' }
+        }
+    }
+}
+
+function Get-XtractParam([string]$Name, $Default = $null) {
+    if ($script:Params -is [System.Collections.IDictionary] -and $script:Params.ContainsKey($Name) -and $null -ne $script:Params[$Name]) {
+        return $script:Params[$Name]
+    }
+    return $Default
+}
+
+function Test-XtractTrue($Value) {
+    return ($Value -eq $true -or @('true', '1', 'yes') -contains ([string]$Value).ToLowerInvariant())
+}
+
+function Get-XtractRegValue([string]$Path, [string]$Name) {
+    $item = Get-ItemProperty -LiteralPath $Path -Name $Name -ErrorAction SilentlyContinue
+    if ($null -eq $item) { return $null }
+    return $item.$Name
+}
+
+function Read-XtractState([string]$Name) {
+    $path = Join-Path $script:StateDir $Name
+    if (-not (Test-Path -LiteralPath $path)) { return $null }
+    return ,(ConvertFrom-XtractJson ([System.IO.File]::ReadAllText($path)))
+}
+
+# Save-XtractState NAME OBJECT: writes only when the content differs, so a second run changes nothing.
+function Save-XtractState([string]$Name, $Object) {
+    if (-not (Test-Path -LiteralPath $script:StateDir)) { [void](New-Item -ItemType Directory -Path $script:StateDir -Force) }
+    $path = Join-Path $script:StateDir $Name
+    $text = ConvertTo-XtractJson $Object
+    if ((Test-Path -LiteralPath $path) -and ([System.IO.File]::ReadAllText($path) -eq $text)) { return $false }
+    [System.IO.File]::WriteAllText($path, $text, (New-Object System.Text.UTF8Encoding($false)))
+    $script:Changed = $true
+    return $true
+}
+
+# Get-CimInstance on 3.0+, Get-WmiObject on 2.0; never wmic.exe (gone from Windows 11 / 2025).
+function Get-XtractCim([string]$Class, [string]$Filter = $null) {
+    if (Get-Command Get-CimInstance -ErrorAction SilentlyContinue) {
+        if ($Filter) { return @(Get-CimInstance -ClassName $Class -Filter $Filter) }
+        return @(Get-CimInstance -ClassName $Class)
+    }
+    if ($Filter) { return @(Get-WmiObject -Class $Class -Filter $Filter) }
+    return @(Get-WmiObject -Class $Class)
+}
+
+function Get-XtractOsVersion {
+    return [System.Environment]::OSVersion.Version
+}
+# --- end of xtract prelude ---
+
+# Staging the VirtIO package on ESXi does not create the boot-start storage service: vioscsi.inf
+# creates it only when a VirtIO device is installed, and there is none yet. Without it AHV stops
+# with INACCESSIBLE_BOOT_DEVICE (0x7B). So after the install we check, and create what is missing:
+# the .sys file, the service (Start=0, "SCSI miniport") and the PCI id -> service mapping, as
+# virt-v2v does offline (libguestfs-common mlcustomize/inject_virtio_win.ml).
+$ScsiClassGuid = '{4D36E97B-E325-11CE-BFC1-08002BE10318}'
+$BootDrivers = @(
+    @{ name = 'vioscsi'; ids = @('VEN_1AF4&DEV_1004&REV_00', 'VEN_1AF4&DEV_1048&REV_01'); required = $true },
+    @{ name = 'viostor'; ids = @('VEN_1AF4&DEV_1001&REV_00', 'VEN_1AF4&DEV_1042&REV_01'); required = $false }
+)
+$UninstallKeys = @('HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall', 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall')
+
+function Find-Product([string]$Pattern) {
+    foreach ($root in $UninstallKeys) {
+        if (-not (Test-Path -LiteralPath $root)) { continue }
+        foreach ($key in @(Get-ChildItem -LiteralPath $root -ErrorAction SilentlyContinue)) {
+            $name = Get-XtractRegValue $key.PSPath 'DisplayName'
+            if ($name -and $name -match $Pattern) {
+                return @{ name = $name; version = (Get-XtractRegValue $key.PSPath 'DisplayVersion'); product_code = $key.PSChildName }
+            }
+        }
+    }
+    return $null
+}
+
+function Get-PnpUtil {
+    # A 32-bit host on 64-bit Windows would reach the 32-bit System32; Sysnative is the real one.
+    if ($env:PROCESSOR_ARCHITEW6432) { return (Join-Path $env:SystemRoot 'Sysnative\pnputil.exe') }
+    return (Join-Path $env:SystemRoot 'System32\pnputil.exe')
+}
+
+function Add-DriverPackage([string]$Inf) {
+    $build = (Get-XtractOsVersion).Build
+    # /add-driver exists from Windows 10 1607 / Server 2016 (build 14393); older pnputil takes -i -a.
+    if ($build -ge 14393) { $out = & (Get-PnpUtil) /add-driver $Inf /install 2>&1 } else { $out = & (Get-PnpUtil) -i -a $Inf 2>&1 }
+    Write-XtractLog ("pnputil {0}: exit {1}: {2}" -f $Inf, $LASTEXITCODE, ($out -join ' '))
+    # 259 = ERROR_NO_MORE_ITEMS: staged, no device to install on (expected on ESXi); 3010 = reboot.
+    return @(0, 259, 3010) -contains $LASTEXITCODE
+}
+
+function Find-DriverFile([string]$Name, [string]$Package) {
+    $repo = Join-Path $env:SystemRoot 'System32\DriverStore\FileRepository'
+    $found = @(Get-ChildItem -Path (Join-Path $repo ($Name + '.inf_*')) -ErrorAction SilentlyContinue |
+        ForEach-Object { Get-ChildItem -LiteralPath $_.FullName -Filter ($Name + '.sys') -ErrorAction SilentlyContinue } |
+        Sort-Object LastWriteTime -Descending)
+    if ($found.Count -eq 0 -and $Package -and (Test-Path -LiteralPath $Package -PathType Container)) {
+        $arch = 'x86'
+        if ([IntPtr]::Size -eq 8 -or $env:PROCESSOR_ARCHITEW6432) { $arch = 'amd64' }
+        $found = @(Get-ChildItem -LiteralPath $Package -Recurse -Filter ($Name + '.sys') -ErrorAction SilentlyContinue |
+            Where-Object { $_.FullName -match ('\\' + $arch + '\\') -or $_.FullName -notmatch '\\(amd64|x86|arm64)\\' })
+    }
+    if ($found.Count -gt 0) { return $found[0].FullName }
+    return $null
+}
+
+function Set-RegValue([string]$Path, [string]$Name, $Value, [string]$Type) {
+    if (-not (Test-Path -LiteralPath $Path)) { [void](New-Item -Path $Path -Force); $script:Changed = $true }
+    $current = Get-XtractRegValue $Path $Name
+    if ($null -ne $current -and [string]$current -eq [string]$Value) { return $false }
+    [void](New-ItemProperty -LiteralPath $Path -Name $Name -Value $Value -PropertyType $Type -Force)
+    $script:Changed = $true
+    return $true
+}
+
+function Test-DriverDatabaseMapping([string[]]$Ids) {
+    $root = 'HKLM:\SYSTEM\DriverDatabase\DeviceIds\PCI'
+    if (-not (Test-Path -LiteralPath $root)) { return $false }
+    $names = @(Get-ChildItem -LiteralPath $root -ErrorAction SilentlyContinue | ForEach-Object { $_.PSChildName })
+    foreach ($id in $Ids) {
+        $prefix = ($id -split '&REV_')[0]
+        if (@($names | Where-Object { $_ -like ($prefix + '*') }).Count -gt 0) { return $true }
+    }
+    return $false
+}
+
+function Repair-BootDriver($Driver, [string]$Package) {
+    $name = $Driver.name
+    $sys = Join-Path $env:SystemRoot ('System32\drivers\' + $name + '.sys')
+    $state = @{ service = $name; sys_present = $false; start = $null; created = $false; device_mapping = $null; start_override_cleared = $false }
+    if (-not (Test-Path -LiteralPath $sys)) {
+        $from = Find-DriverFile $name $Package
+        if (-not $from) { return $state }
+        Copy-Item -LiteralPath $from -Destination $sys -Force
+        $script:Changed = $true
+        $state.created = $true
+    }
+    $state.sys_present = $true
+    $svc = 'HKLM:\SYSTEM\CurrentControlSet\Services\' + $name
+    if (-not (Test-Path -LiteralPath $svc)) { $state.created = $true }
+    [void](Set-RegValue $svc 'Type' 1 'DWord')
+    [void](Set-RegValue $svc 'Start' 0 'DWord')
+    [void](Set-RegValue $svc 'ErrorControl' 1 'DWord')
+    [void](Set-RegValue $svc 'Group' 'SCSI miniport' 'String')
+    [void](Set-RegValue $svc 'ImagePath' ('system32\drivers\' + $name + '.sys') 'ExpandString')
+    # PnP records a per-profile StartOverride that disables a boot driver it found no device for.
+    $override = Join-Path $svc 'StartOverride'
+    if (Test-Path -LiteralPath $override) {
+        Remove-Item -LiteralPath $override -Recurse -Force
+        $state.start_override_cleared = $true
+        $script:Changed = $true
+    }
+    $state.start = Get-XtractRegValue $svc 'Start'
+    $os = Get-XtractOsVersion
+    if ($os.Major -lt 6 -or ($os.Major -eq 6 -and $os.Minor -lt 2)) {
+        # Before Windows 8 the boot loader maps PCI ids to services through the CriticalDeviceDatabase.
+        foreach ($id in $Driver.ids) {
+            $cdd = 'HKLM:\SYSTEM\CurrentControlSet\Control\CriticalDeviceDatabase\PCI#' + $id
+            [void](Set-RegValue $cdd 'Service' $name 'String')
+            [void](Set-RegValue $cdd 'ClassGUID' $ScsiClassGuid 'String')
+        }
+        $state.device_mapping = 'CriticalDeviceDatabase'
+    } elseif (Test-DriverDatabaseMapping $Driver.ids) {
+        # Windows 8+: staging the INF wrote its hardware ids into the DriverDatabase.
+        $state.device_mapping = 'DriverDatabase'
+    } else {
+        $inf = @(Get-ChildItem -Path (Join-Path $env:SystemRoot ('System32\DriverStore\FileRepository\' + $name + '.inf_*\' + $name + '.inf')) -ErrorAction SilentlyContinue)
+        if ($inf.Count -gt 0 -and (Add-DriverPackage $inf[0].FullName) -and (Test-DriverDatabaseMapping $Driver.ids)) {
+            $state.device_mapping = 'DriverDatabase'
+            $script:Changed = $true
+        }
+    }
+    return $state
+}
+
+function Get-InstallRestrictions {
+    $key = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\DeviceInstall\Restrictions'
+    return @{
+        deny_unspecified = ((Get-XtractRegValue $key 'DenyUnspecified') -eq 1)
+        deny_device_classes = ((Get-XtractRegValue $key 'DenyDeviceClasses') -eq 1)
+        deny_device_ids = ((Get-XtractRegValue $key 'DenyDeviceIDs') -eq 1)
+    }
+}
+
+try {
+    $package = Get-XtractParam 'package_path' $null
+    $pattern = [string](Get-XtractParam 'product_name_pattern' 'VirtIO')
+    if (-not $package) { Complete-XtractTask $false 'No VirtIO package was given: choose the Nutanix VirtIO MSI (or the virtio-win drivers) in the plan.' }
+    if (-not (Test-Path -LiteralPath $package)) { Complete-XtractTask $false ("The VirtIO package {0} is not on the guest: upload it again, then run the task again." -f $package) }
+    if (-not (Test-Path -LiteralPath $script:StateDir)) { [void](New-Item -ItemType Directory -Path $script:StateDir -Force) }
+    $log = Join-Path $script:StateDir 'virtio-install.log'
+    $exitCode = $null
+    $product = $null
+
+    $restrictions = Get-InstallRestrictions
+    foreach ($k in @($restrictions.Keys)) {
+        if ($restrictions[$k]) { Add-XtractWarning ("Group Policy device installation restriction '{0}' is on: it can keep the VirtIO drivers from loading on AHV (0x7B); allow them or lift the policy before cutover." -f $k) }
+    }
+
+    if ($package -match '\.msi$') {
+        $product = Find-Product $pattern
+        if (-not $product) {
+            Write-XtractLog "Installing $package"
+            $p = Start-Process -FilePath 'msiexec.exe' -ArgumentList @('/i', ('"{0}"' -f $package), '/quiet', '/norestart', '/l*v', ('"{0}"' -f $log)) -Wait -PassThru
+            $exitCode = $p.ExitCode
+            if (@(0, 3010, 1641) -notcontains $exitCode) {
+                $hint = ''
+                if (Test-Path -LiteralPath $log) {
+                    $hint = (@([System.IO.File]::ReadAllLines($log) | Where-Object { $_ -match 'Return value 3|error \d{4}' } | Select-Object -First 3) -join ' | ')
+                }
+                $what = 'read the log {0}, fix the cause, then run the task again.'
+                if ($exitCode -eq 1618) { $what = 'another installation is running; wait for it to finish, then run the task again.' }
+                Complete-XtractTask $false (("msiexec could not install the VirtIO package (exit {0}); " + $what) -f $exitCode, $log) @{ msiexec_exit_code = $exitCode; log_file = $log; log_excerpt = $hint }
+            }
+            $script:Changed = $true
+            # The product registers under the Uninstall keys a little after msiexec returns.
+            $deadline = (Get-Date).AddSeconds(120)
+            while (-not $product -and (Get-Date) -lt $deadline) {
+                $product = Find-Product $pattern
+                if (-not $product) { Start-Sleep -Seconds 3 }
+            }
+            if (-not $product) { Add-XtractWarning ("msiexec succeeded but no product matching '{0}' appeared under the Uninstall keys within 120 s." -f $pattern) }
+        }
+    } else {
+        $arch = 'x86'
+        if ([IntPtr]::Size -eq 8 -or $env:PROCESSOR_ARCHITEW6432) { $arch = 'amd64' }
+        $infs = @(Get-ChildItem -LiteralPath $package -Recurse -Filter '*.inf' -ErrorAction SilentlyContinue |
+            Where-Object { $_.FullName -match ('\\' + $arch + '\\') -or $_.FullName -notmatch '\\(amd64|x86|arm64)\\' })
+        if ($infs.Count -eq 0) { Complete-XtractTask $false ("No driver (.inf) for {0} under {1}: point the plan at the folder of the drivers for this Windows version." -f $arch, $package) }
+        foreach ($inf in $infs) {
+            $staged = @(Get-ChildItem -Path (Join-Path $env:SystemRoot ('System32\DriverStore\FileRepository\' + $inf.BaseName + '.inf_*')) -ErrorAction SilentlyContinue)
+            if ($staged.Count -gt 0) { continue }
+            if (-not (Add-DriverPackage $inf.FullName)) { Add-XtractWarning ("pnputil could not stage {0}." -f $inf.FullName) } else { $script:Changed = $true }
+        }
+    }
+
+    $drivers = @()
+    foreach ($driver in $BootDrivers) { $drivers += (Repair-BootDriver $driver $package) }
+    $netkvm = @(Get-ChildItem -Path (Join-Path $env:SystemRoot 'System32\DriverStore\FileRepository\netkvm.inf_*') -ErrorAction SilentlyContinue).Count -gt 0
+    if (-not $netkvm) { Add-XtractWarning 'The VirtIO network driver (netkvm) is not staged: the VM will have no network on AHV.' }
+    $viostor = $drivers[1]
+    if (-not $viostor.sys_present) { Add-XtractWarning 'viostor.sys is not in the package; disks will only boot on VirtIO SCSI (the AHV default).' }
+
+    $data = @{ product = $product; msiexec_exit_code = $exitCode; reboot_required = (@(3010, 1641) -contains $exitCode); log_file = $log
+               boot_drivers = $drivers; netkvm_staged = $netkvm; device_install_restrictions = $restrictions }
+    $scsi = $drivers[0]
+    if (-not $scsi.sys_present) {
+        Complete-XtractTask $false 'vioscsi.sys is neither in the driver store nor in the package: use a VirtIO package for this Windows version, then run the task again.' $data
+    }
+    if ($scsi.start -ne 0 -or -not $scsi.device_mapping) {
+        Complete-XtractTask $false 'The vioscsi boot driver is installed but not mapped to the VirtIO SCSI controller: reinstall the VirtIO package with an administrator account, then run the task again.' $data
+    }
+    $name = 'the VirtIO drivers'
+    if ($product) { $name = ('{0} {1}' -f $product.name, $product.version) }
+    if ($script:Changed) { Complete-XtractTask $true ("Installed {0}; vioscsi will start at boot on AHV." -f $name) $data }
+    Complete-XtractTask $true ("{0} already installed; vioscsi starts at boot." -f $name) $data
+} catch {
+    Complete-XtractTask $false ('Could not install the VirtIO drivers: {0} Fix the cause, then run the task again.' -f $_.Exception.Message)
+}

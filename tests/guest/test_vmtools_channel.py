@@ -1,0 +1,268 @@
+"""The VMware Tools channel with pyVmomi against govmomi's simulator (tests/vcsim/guestops.go).
+
+The simulator runs guest programs for real, chrooted into a directory standing for the guest's root.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pyVim.connect import Disconnect, SmartConnect
+from pyVmomi import vim
+
+from xtract_gui.domain.errors import AuthenticationError, CancelledError, GuestError, NotFoundError
+from xtract_gui.domain.guest_tasks import GuestPhase, GuestTask, tasks_for
+from xtract_gui.domain.inventory import OsFamily
+from xtract_gui.engine.ports import GuestTarget
+from xtract_gui.guest import GuestChannels, VmToolsChannelFactory, load_manifest, read_resource, run_sequence
+
+pytestmark = [pytest.mark.guest, pytest.mark.vcsim]
+
+GUEST_USER, GUEST_PASSWORD = "root", "vmware"  # guestops.go's defaults
+
+
+@dataclass
+class GuestOpsLab:
+    si: Any
+    root: Path  # the guest's "/" on this machine
+    base_url: str
+    vms: dict[str, Any]  # "linux", "windows", "unready" -> vim.VirtualMachine
+
+    def target(self, kind: str = "linux", **changes: Any) -> GuestTarget:
+        vm = self.vms[kind]
+        target = GuestTarget(vm_id=vm._moId, os_family="windows" if kind == "windows" else "linux",
+                             channel="vmtools", host=vm._moId, user=GUEST_USER, password=GUEST_PASSWORD)
+        return replace(target, **changes)
+
+    def set_ready(self, vm_id: str, ready: bool) -> None:
+        req = urllib.request.Request(f"{self.base_url}/xtract/guestops?vm={vm_id}&ready={str(ready).lower()}",
+                                     method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.status == 200
+
+
+@pytest.fixture
+def guestops(vcsim_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GuestOpsLab]:
+    root = tmp_path / "guest-root"
+    root.mkdir()
+    monkeypatch.setenv("XTRACT_VCSIM_GUEST_ROOT", str(root))
+    sim = vcsim_factory(tls=False)
+    si = SmartConnect(host=sim.host, port=sim.port, user=sim.user, pwd=sim.password, protocol="http")
+    view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.VirtualMachine], True)
+    vms: dict[str, Any] = {}
+    for vm in sorted(view.view, key=lambda v: v.name):
+        if not vm.guest.guestOperationsReady:
+            vms.setdefault("unready", vm)
+        elif vm.guest.guestFamily == "linuxGuest":
+            vms.setdefault("linux", vm)
+        elif vm.guest.guestFamily == "windowsGuest":
+            vms.setdefault("windows", vm)
+    view.DestroyView()
+    assert {"linux", "windows", "unready"} <= set(vms)
+    yield GuestOpsLab(si=si, root=root, base_url=sim.base_url, vms=vms)
+    Disconnect(si)
+
+
+def factory(lab: GuestOpsLab) -> VmToolsChannelFactory:
+    return VmToolsChannelFactory(lambda: lab.si, poll_interval=0.1)
+
+
+def task(task_id: str = "linux.lab_probe", **changes: Any) -> GuestTask:
+    base = GuestTask(id=task_id, title="Probe", os_family=OsFamily.LINUX, phase=GuestPhase.PREP, order=1,
+                     script="linux/lab_probe.sh")
+    return replace(base, **changes)
+
+
+PROBE = r"""#!/bin/bash
+params=$(cat "$1"); rm -f "$1"
+mkdir -p /var/lib/xtract && echo "$params" > /var/lib/xtract/seen.json
+echo "working in $(pwd)" >&2
+printf '{"task":"linux.lab_probe","ok":true,"changed":true,"message":"done","warnings":[],'
+printf '"data":{"params":%s}}\n' "$params"
+"""
+
+
+def test_uploads_runs_bash_for_real_and_downloads_output(guestops: GuestOpsLab) -> None:
+    channel = GuestChannels(vmtools=factory(guestops)).open(guestops.target())
+    try:
+        result = channel.run_task(task(), PROBE, {"answer": 42}, timeout=60)
+    finally:
+        channel.close()
+    assert result.exit_code == 0 and result.ok
+    assert result.result["data"]["params"] == {"answer": 42, "task": "linux.lab_probe"}
+    assert result.stderr.startswith("working in /tmp/xtract/")
+    assert json.loads((guestops.root / "var/lib/xtract/seen.json").read_text())["answer"] == 42
+    assert list((guestops.root / "tmp/xtract").iterdir()) == []  # per-run folder removed
+
+
+def test_exit_code_and_missing_result_line(guestops: GuestOpsLab) -> None:
+    channel = factory(guestops).open(guestops.target())
+    try:
+        result = channel.run_task(task(), "echo no json here\nexit 3\n", {}, timeout=60)
+    finally:
+        channel.close()
+    assert result.exit_code == 3 and not result.ok
+    assert result.stdout == "no json here\n" and result.result == {}
+
+
+def test_the_real_check_root_script_runs_in_the_guest(guestops: GuestOpsLab) -> None:
+    (guestops.root / "etc").mkdir()
+    (guestops.root / "etc/os-release").write_text('ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12"\n')
+    check_root = next(t for t in tasks_for(load_manifest(), OsFamily.LINUX, GuestPhase.PREP)
+                      if t.id == "linux.check_root")
+    channel = factory(guestops).open(guestops.target())
+    try:
+        report = run_sequence(channel, [check_root], {}, loader=read_resource)
+    finally:
+        channel.close()
+    outcome = report.outcomes[0]
+    assert outcome.result is not None, outcome.error
+    assert outcome.result.result.get("task") == "linux.check_root", (outcome.result.stdout, outcome.result.stderr)
+    assert outcome.result.result["data"]["uid"] == 0
+    assert outcome.result.result["data"]["os_id"] == "debian"
+
+
+def test_put_and_get_file(guestops: GuestOpsLab) -> None:
+    channel = factory(guestops).open(guestops.target())
+    try:
+        channel.put_file(b"\x00payload\xff" * 1000, "/opt/xtract/pkg/blob.bin")
+        assert channel.get_file("/opt/xtract/pkg/blob.bin") == b"\x00payload\xff" * 1000
+        with pytest.raises(NotFoundError, match="/opt/xtract/nothing"):
+            channel.get_file("/opt/xtract/nothing")
+    finally:
+        channel.close()
+    assert (guestops.root / "opt/xtract/pkg/blob.bin").stat().st_size == 9_000
+
+
+def test_guest_operations_not_ready_is_a_clear_error(guestops: GuestOpsLab) -> None:
+    with pytest.raises(GuestError, match="not ready") as info:
+        factory(guestops).open(guestops.target("unready"))
+    assert "VMware Tools" in str(info.value) and "Running" in str(info.value)
+    channel = factory(guestops).open(guestops.target())
+    guestops.set_ready(guestops.vms["linux"]._moId, False)  # tools stopped after the channel opened
+    try:
+        with pytest.raises(GuestError, match="not available"):
+            channel.run_task(task(), PROBE, {}, timeout=30)
+    finally:
+        channel.close()
+
+
+def test_wrong_guest_password_is_an_authentication_error(guestops: GuestOpsLab) -> None:
+    channel = factory(guestops).open(guestops.target(password="Not-It-123"))
+    try:
+        with pytest.raises(AuthenticationError) as info:
+            channel.run_task(task(), PROBE, {}, timeout=30)
+    finally:
+        channel.close()
+    assert "Not-It-123" not in f"{info.value} {info.value.detail}"
+
+
+def test_one_guest_operation_at_a_time_per_vm(guestops: GuestOpsLab) -> None:
+    script = ("n=$(cat \"$1\" | sed 's/.*\"n\": \\([0-9]*\\).*/\\1/'); rm -f \"$1\"\n"
+              "echo \"start $n\" >> /var/tmp/order.log; sleep 0.4; echo \"end $n\" >> /var/tmp/order.log\n")
+    (guestops.root / "var/tmp").mkdir(parents=True)
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        channel = factory(guestops).open(guestops.target())  # separate channels, same VM
+        try:
+            assert channel.run_task(task(), script, {"n": n}, timeout=60).exit_code == 0
+        except BaseException as exc:  # reported below, from the main thread
+            errors.append(exc)
+        finally:
+            channel.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    lines = (guestops.root / "var/tmp/order.log").read_text().split("\n")[:-1]
+    assert len(lines) == 6
+    for i in range(0, 6, 2):  # every start is followed by its own end: no run overlapped another
+        assert lines[i].replace("start", "end") == lines[i + 1]
+
+
+def _cancel_when(path: Path, cancel: threading.Event) -> threading.Thread:
+    def watch() -> None:
+        while not cancel.is_set():
+            if path.exists():
+                cancel.set()
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
+def test_cancel_kills_the_guest_process(guestops: GuestOpsLab) -> None:
+    cancel = threading.Event()
+    (guestops.root / "var/tmp").mkdir(parents=True)
+    _cancel_when(guestops.root / "var/tmp/started", cancel)
+    channel = factory(guestops).open(guestops.target())
+    try:
+        with pytest.raises(CancelledError):
+            channel.run_task(task(), "touch /var/tmp/started; sleep 30; touch /var/tmp/finished", {}, timeout=120,
+                             cancel=cancel)
+    finally:
+        cancel.set()
+        channel.close()
+    pm = guestops.si.content.guestOperationsManager.processManager
+    auth = vim.vm.guest.NamePasswordAuthentication(username=GUEST_USER, password=GUEST_PASSWORD)
+    deadline = time.monotonic() + 20
+    while any(p.endTime is None for p in pm.ListProcessesInGuest(guestops.vms["linux"], auth)):
+        assert time.monotonic() < deadline, "the cancelled guest process is still running"
+        time.sleep(0.1)
+    assert not (guestops.root / "var/tmp/finished").exists()
+    assert list((guestops.root / "tmp/xtract").iterdir()) == []
+
+
+def test_timeout_stops_the_guest_process(guestops: GuestOpsLab) -> None:
+    channel = factory(guestops).open(guestops.target())
+    try:
+        with pytest.raises(GuestError, match="timed out"):
+            channel.run_task(task(), "sleep 30", {}, timeout=1)
+    finally:
+        channel.close()
+
+
+def test_windows_guest_gets_a_cmd_exe_command_line(guestops: GuestOpsLab) -> None:
+    channel = factory(guestops).open(guestops.target("windows"))
+    try:
+        result = channel.run_task(task("win.lab_probe", os_family=OsFamily.WINDOWS, script="windows/p.ps1"),
+                                  "Write-Output 1", {}, timeout=30)
+    finally:
+        channel.close()
+    assert result.exit_code == 9009  # the simulator cannot run cmd.exe; it says so as cmd.exe would
+    pm = guestops.si.content.guestOperationsManager.processManager
+    auth = vim.vm.guest.NamePasswordAuthentication(username=GUEST_USER, password=GUEST_PASSWORD)
+    (proc,) = pm.ListProcessesInGuest(guestops.vms["windows"], auth)
+    assert proc.cmdLine.startswith("C:\\Windows\\System32\\cmd.exe /c powershell.exe -NoProfile")
+    assert "-ExecutionPolicy Bypass -File \"C:\\Windows\\Temp\\xtract\\" in proc.cmdLine
+    assert "-ParamsFile" in proc.cmdLine and "> \"C:\\Windows\\Temp\\xtract\\" in proc.cmdLine
+    assert not (guestops.root / "C/Windows/Temp/xtract").exists() or \
+        list((guestops.root / "C/Windows/Temp/xtract").iterdir()) == []
+
+
+def test_secret_params_are_masked_in_output_and_logs(guestops: GuestOpsLab, caplog: pytest.LogCaptureFixture
+                                                     ) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret_task = task(secret_params=("password",), params=("password",))
+    channel = factory(guestops).open(guestops.target())
+    try:
+        result = channel.run_task(secret_task, 'cat "$1"; rm -f "$1"', {"password": "Sup3r-S3cret"}, timeout=30)
+    finally:
+        channel.close()
+    assert "********" in result.stdout and "Sup3r-S3cret" not in result.stdout
+    assert "vmtools" in caplog.text
+    assert "Sup3r-S3cret" not in caplog.text and GUEST_PASSWORD not in caplog.text

@@ -1,0 +1,237 @@
+"""The WinRM channel with the real pywinrm client against the lab's WS-Management guest."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import replace
+
+import pytest
+
+from tests.support.winrm import LAB_PASSWORD, winrm_target
+from xtract_gui.domain.errors import (
+    AuthenticationError,
+    CancelledError,
+    CertificateMismatchError,
+    ConfigurationError,
+    ConnectionFailedError,
+    GuestError,
+    PermissionDeniedError,
+)
+from xtract_gui.domain.guest_tasks import GuestPhase, GuestTask
+from xtract_gui.domain.inventory import OsFamily
+from xtract_gui.guest import WinRmChannelFactory
+from xtract_gui.guest.runner import load_manifest
+from xtract_gui.guest.winrm_channel import WinRmChannel
+from xtract_gui.lab.guest import Account, Endpoint, WindowsGuest, WinRmLab
+
+pytestmark = pytest.mark.guest
+
+HTTP = WinRmChannelFactory(operation_timeout=1)  # the product's defaults: NTLM, encrypted on HTTP
+HTTPS = WinRmChannelFactory(operation_timeout=1)
+HTTP_BASIC = WinRmChannelFactory(operation_timeout=1, loopback_http_basic=True)  # lab/demo mode
+HTTPS_BASIC = WinRmChannelFactory(https_auth="basic", operation_timeout=1)
+TEMP = "C:\\Windows\\Temp\\xtract"
+
+
+def manifest_task(task_id: str) -> GuestTask:
+    return next(t for t in load_manifest() if t.id == task_id)
+
+
+def ad_hoc(task_id: str = "win.lab_probe", **changes: object) -> GuestTask:
+    task = GuestTask(id=task_id, title="Probe", os_family=OsFamily.WINDOWS, phase=GuestPhase.PREP, order=1,
+                     script="windows/lab_probe.ps1")
+    return replace(task, **changes)  # type: ignore[arg-type]
+
+
+def test_http_ntlm_encrypted_runs_a_task_and_cleans_up(windows_guest: Endpoint) -> None:
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        result = channel.run_task(manifest_task("win.check_admin"), "Write-Output 'lab'", {}, timeout=30)
+    finally:
+        channel.close()
+    assert result.exit_code == 0 and result.ok
+    assert result.result["task"] == "win.check_admin"
+    assert result.result["data"]["integrity_sid"] == "S-1-16-12288"
+    assert result.result["data"]["filter_administrator_token"] == 0  # JSON keys survive secret masking
+    guest = windows_guest.guest
+    assert guest.log == ["write", "write", "run win.check_admin", "remove"]
+    assert guest.paths_under(TEMP) == []  # per-run folder (script and params) gone
+    assert windows_guest.shells == {}  # the shell was deleted on close
+    assert any("-ExecutionPolicy Bypass -File" in line and "-ParamsFile" in line
+               for line in windows_guest.command_lines)
+    assert set(windows_guest.auth_schemes) == {"ntlm+encrypted"}  # nothing crossed HTTP in clear
+
+
+def test_http_basic_only_in_lab_mode_on_loopback(windows_guest: Endpoint) -> None:
+    channel = HTTP_BASIC.open(winrm_target(windows_guest))
+    try:
+        assert channel.run_task(manifest_task("win.check_admin"), "#", {}, timeout=30).ok
+    finally:
+        channel.close()
+    assert set(windows_guest.auth_schemes) == {"basic"}
+    remote = WinRmChannel(winrm_target(windows_guest, host="192.0.2.10"), loopback_http_basic=True)
+    assert remote._protocol.transport.auth_method == "ntlm"  # never Basic in clear to a real guest
+
+
+@pytest.mark.parametrize("factory", [HTTPS, HTTPS_BASIC], ids=["ntlm", "basic"])
+def test_https_with_pinned_certificate(windows_guest_https: Endpoint, factory: WinRmChannelFactory) -> None:
+    channel = factory.open(winrm_target(windows_guest_https))
+    try:
+        channel.put_file(b"\x00\x01binary\xff", "C:\\data\\blob.bin")
+        assert channel.get_file("C:\\data\\blob.bin") == b"\x00\x01binary\xff"
+    finally:
+        channel.close()
+    # NTLM over TLS is bound to the pinned certificate (channel binding checked by the lab)
+    assert set(windows_guest_https.auth_schemes) == {"ntlm" if factory is HTTPS else "basic"}
+
+
+def test_https_wrong_pin_is_a_certificate_mismatch(windows_guest_https: Endpoint) -> None:
+    wrong = ":".join(["AB"] * 32)
+    with pytest.raises(CertificateMismatchError) as info:
+        HTTPS.open(winrm_target(windows_guest_https, fingerprint=wrong))
+    assert info.value.expected == wrong
+    assert info.value.actual == windows_guest_https.fingerprint
+    assert windows_guest_https.fingerprint in str(info.value)
+
+
+def test_https_without_pin_refuses_a_self_signed_certificate_and_says_how_to_pin(
+        windows_guest_https: Endpoint) -> None:
+    with pytest.raises(ConnectionFailedError) as info:
+        HTTPS.open(winrm_target(windows_guest_https, fingerprint=""))
+    assert not isinstance(info.value, CertificateMismatchError)
+    assert "Pin it" in str(info.value) and windows_guest_https.fingerprint in str(info.value)
+
+
+@pytest.mark.parametrize("factory", [HTTP, HTTP_BASIC], ids=["ntlm", "basic"])
+def test_wrong_password_is_an_authentication_error(windows_guest: Endpoint, factory: WinRmChannelFactory) -> None:
+    with pytest.raises(AuthenticationError) as info:
+        factory.open(winrm_target(windows_guest, password="not-the-password"))
+    assert "not-the-password" not in f"{info.value} {info.value.detail}"
+    assert windows_guest.command_lines == []
+
+
+def test_refused_port_says_how_to_enable_winrm(winrm_lab: WinRmLab) -> None:
+    endpoint = winrm_lab.add_guest(WindowsGuest())
+    target = winrm_target(endpoint)
+    winrm_lab.close()  # nothing listens on that port any more
+    with pytest.raises(ConnectionFailedError) as info:
+        HTTP.open(target)
+    assert "winrm quickconfig" in str(info.value) and "firewall" in str(info.value)
+
+
+def test_plain_http_needs_the_users_consent(windows_guest: Endpoint) -> None:
+    with pytest.raises(ConfigurationError):
+        WinRmChannel(winrm_target(windows_guest, allow_http_ntlm=False))
+
+
+def test_filtered_token_of_a_local_admin_is_denied_with_the_policy_advice(winrm_lab: WinRmLab) -> None:
+    guest = WindowsGuest(accounts=[Account(".\\migadmin", "S3cret-local!", admin=True)])
+    endpoint = winrm_lab.add_guest(guest)
+    target = winrm_target(endpoint, user="migadmin", password="S3cret-local!")
+    with pytest.raises(PermissionDeniedError) as info:
+        HTTP.open(target)
+    assert "LocalAccountTokenFilterPolicy" in str(info.value)
+    guest.faults.local_account_token_filter_policy = 1
+    HTTP.open(target).close()
+
+
+def test_non_admin_remote_management_user_gets_the_check_admin_answer(winrm_lab: WinRmLab) -> None:
+    guest = WindowsGuest(accounts=[Account(".\\operator", "0perat0r!", admin=False, remote_management_user=True)])
+    endpoint = winrm_lab.add_guest(guest)
+    channel = HTTP.open(winrm_target(endpoint, user="operator", password="0perat0r!"))
+    try:
+        result = channel.run_task(manifest_task("win.check_admin"), "#", {}, timeout=30)
+    finally:
+        channel.close()
+    assert not result.ok and result.exit_code == 1
+    assert "not a member of the local Administrators group" in result.result["message"]
+
+
+def test_large_script_goes_up_in_chunks_intact(windows_guest: Endpoint) -> None:
+    script = "".join(f"Write-Output 'line {i:06d} {'x' * 60}'\n" for i in range(4000))  # ~300 KB
+    factory = WinRmChannelFactory(operation_timeout=1, chunk_size=32 * 1024)
+    channel = factory.open(winrm_target(windows_guest))
+    try:
+        result = channel.run_task(ad_hoc(), script, {"x": 1}, timeout=60)
+    finally:
+        channel.close()
+    uploaded = b"\xef\xbb\xbf" + script.encode("utf-8")
+    assert result.ok
+    assert result.result["data"]["script_sha256"] == hashlib.sha256(uploaded).hexdigest()
+    assert result.result["data"]["script_bytes"] == len(uploaded)
+    assert windows_guest.guest.log.count("write") >= len(uploaded) // (32 * 1024) + 1
+    # every command line stays far below cmd.exe's 8191 characters
+    assert max(len(line) for line in windows_guest.command_lines) < 2000
+
+
+def test_timeout_stops_the_remote_command(windows_guest: Endpoint) -> None:
+    windows_guest.guest.faults.hang_tasks.add("win.check_admin")
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        with pytest.raises(GuestError, match="Timed out"):
+            channel.run_task(manifest_task("win.check_admin"), "#", {}, timeout=1.5)
+        assert [code for line, code in windows_guest.signals if "-ParamsFile" in line] == ["terminate"]
+    finally:
+        channel.close()
+    assert windows_guest.guest.paths_under(TEMP) == []
+    assert windows_guest.shells == {}
+
+
+def test_cancel_stops_the_remote_command(windows_guest: Endpoint) -> None:
+    guest = windows_guest.guest
+    guest.faults.hang_tasks.add("win.install_virtio")
+    cancel = threading.Event()
+
+    def cancel_once_running() -> None:
+        while not cancel.is_set():
+            if "run win.install_virtio" in guest.log:
+                cancel.set()
+            threading.Event().wait(0.05)
+
+    watcher = threading.Thread(target=cancel_once_running, daemon=True)
+    watcher.start()
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        with pytest.raises(CancelledError):
+            channel.run_task(manifest_task("win.install_virtio"), "#", {"package_path": "C:\\p.msi"},
+                             timeout=120, cancel=cancel)
+        assert [code for line, code in windows_guest.signals if "-ParamsFile" in line] == ["terminate"]
+        # the channel stays usable after a cancel: a new shell is opened
+        channel.put_file(b"ok", "C:\\after-cancel.txt")
+    finally:
+        channel.close()
+        cancel.set()
+    assert guest.read_file("C:\\after-cancel.txt") == b"ok"
+    assert guest.paths_under(TEMP) == []
+
+
+def test_missing_file_is_a_clear_error(windows_guest: Endpoint) -> None:
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        with pytest.raises(GuestError, match="Could not read"):
+            channel.get_file("C:\\nothing\\here.txt")
+    finally:
+        channel.close()
+
+
+def test_secrets_never_reach_logs_or_command_lines(windows_guest: Endpoint, caplog: pytest.LogCaptureFixture
+                                                   ) -> None:
+    caplog.set_level(logging.DEBUG)
+    task = manifest_task("win.load_user_profile")
+    assert "password" in task.secret_params
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        result = channel.run_task(task, "# profile", {"user_name": "Administrator", "password": LAB_PASSWORD},
+                                  timeout=30)
+        with pytest.raises(AuthenticationError):
+            HTTP.open(winrm_target(windows_guest, password="Wr0ng-Secret"))
+    finally:
+        channel.close()
+    assert result.ok and result.result["data"]["created"] is True
+    assert "winrm" in caplog.text  # the channel did log what it did
+    for secret in (LAB_PASSWORD, "Wr0ng-Secret"):
+        assert secret not in caplog.text
+        assert all(secret not in line for line in windows_guest.command_lines)
+        assert secret not in result.stdout + result.stderr

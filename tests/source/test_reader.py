@@ -1,0 +1,139 @@
+"""Disk reads "as of a snapshot" over the datastore endpoint: byte-exact, threaded, both paths."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.source.conftest import BLOCK, connect, write_at
+from tests.support.vcsim import VcsimProcess
+from xtract_gui.domain.errors import UnsupportedError
+from xtract_gui.source import VSphereSource, parse_descriptor
+
+pytestmark = pytest.mark.vcsim
+
+
+def test_reads_are_byte_exact(source: VSphereSource, vcsim: VcsimProcess) -> None:
+    vm = source.inventory().vms[1]
+    snap = source.create_snapshot(vm.vm_id, "xtract-read")
+    for i, disk in enumerate(vm.disks):
+        reader = source.open_disk_reader(vm.vm_id, snap.snapshot_id, disk.key)
+        try:
+            expected = vcsim.flat_file(vm.name, f"disk{i + 1}").read_bytes()
+            cap = disk.capacity_bytes
+            assert reader.capacity == cap == len(expected)
+            for off, n in [(0, 512), (1, 1), (BLOCK - 3, 7), (cap // 2 - 1001, 70003), (cap - 4096, 4096),
+                           (12345, 1_000_003)]:
+                assert reader.read(off, n) == expected[off:off + n]
+            assert reader.read(cap - 10, 100) == expected[cap - 10:]  # short only at the end of the disk
+            assert reader.read(cap, 10) == b""
+            assert reader.read(0, cap) == expected
+        finally:
+            reader.close()
+
+
+def test_concurrent_reads_from_threads(source: VSphereSource, vcsim: VcsimProcess) -> None:
+    vm = source.inventory().vms[2]
+    snap = source.create_snapshot(vm.vm_id, "xtract-read")
+    disk = vm.disks[0]
+    expected = vcsim.flat_file(vm.name).read_bytes()
+    rng = random.Random(7)
+    ranges = [(rng.randrange(0, disk.capacity_bytes), rng.randrange(1, 300_000)) for _ in range(64)]
+    reader = source.open_disk_reader(vm.vm_id, snap.snapshot_id, disk.key)
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(lambda r: reader.read(*r), ranges))
+    finally:
+        reader.close()
+    for (off, n), data in zip(ranges, results, strict=True):
+        assert data == expected[off:off + n]
+
+
+def test_vcenter_path_uses_the_session_cookie(source: VSphereSource, vcsim: VcsimProcess) -> None:
+    vm = source.inventory().vms[0]
+    snap = source.create_snapshot(vm.vm_id, "xtract-read")
+    reader = source.open_disk_reader(vm.vm_id, snap.snapshot_id, vm.disks[0].key)
+    reader.read(0, 4096)
+    reader.close()
+    stats = vcsim.stats()
+    assert stats.get("folder_session", 0) >= 2 and "folder_ticket" not in stats
+
+
+def test_host_path_uses_single_use_service_tickets(vcsim: VcsimProcess) -> None:
+    asked: list[str] = []
+
+    def host_access(host: str) -> str:
+        asked.append(host)
+        return vcsim.base_url  # the simulator serves the ESXi /folder endpoint as well
+
+    src = connect(vcsim, host_access=host_access)
+    try:
+        vm = src.inventory().vms[0]
+        snap = src.create_snapshot(vm.vm_id, "xtract-read")
+        reader = src.open_disk_reader(vm.vm_id, snap.snapshot_id, vm.disks[0].key)
+        data = [reader.read(off, 1000) for off in (0, 5000, 70000)]
+        reader.close()
+    finally:
+        src.close()
+    expected = vcsim.flat_file(vm.name).read_bytes()
+    assert data == [expected[0:1000], expected[5000:6000], expected[70000:71000]]
+    assert asked == [vm.host]
+    stats = vcsim.stats()
+    assert stats.get("folder_ticket") == 4  # descriptor + three ranges, one ticket each
+    assert "folder_session" not in stats and "folder_denied" not in stats
+
+
+def test_unreachable_host_falls_back_to_vcenter(vcsim: VcsimProcess) -> None:
+    src = connect(vcsim, host_access=lambda host: None)
+    try:
+        vm = src.inventory().vms[0]
+        snap = src.create_snapshot(vm.vm_id, "xtract-read")
+        reader = src.open_disk_reader(vm.vm_id, snap.snapshot_id, vm.disks[0].key)
+        assert reader.read(0, 512) == vcsim.flat_file(vm.name).read_bytes()[:512]
+        reader.close()
+    finally:
+        src.close()
+    assert vcsim.stats().get("folder_session", 0) >= 2
+
+
+def test_reads_are_as_of_the_snapshot_after_the_cycle(source: VSphereSource, vcsim: VcsimProcess) -> None:
+    """Data written between snapshots shows in the next snapshot's reads and in its CBT delta."""
+    vm = source.inventory().vms[0]
+    disk = vm.disks[0]
+    source.enable_cbt(vm.vm_id)
+    seed = source.create_snapshot(vm.vm_id, "xtract-seed")
+    source.remove_snapshot(vm.vm_id, seed.snapshot_id)
+    write_at(vcsim.flat_file(vm.name), 3 * BLOCK, b"new data")
+    sync = source.create_snapshot(vm.vm_id, "xtract-sync")
+    reader = source.open_disk_reader(vm.vm_id, sync.snapshot_id, disk.key)
+    try:
+        for area in source.query_changed_areas(vm.vm_id, sync.snapshot_id, disk.key, seed.disk_change_ids[disk.key]):
+            assert reader.read(area.offset, area.length)[:8] == b"new data"
+    finally:
+        reader.close()
+
+
+def test_a_snapshot_over_another_cannot_be_read_from_the_base(source: VSphereSource) -> None:
+    vm = source.inventory().vms[0]
+    source.create_snapshot(vm.vm_id, "customer-snapshot")
+    ours = source.create_snapshot(vm.vm_id, "xtract-seed")
+    with pytest.raises(UnsupportedError) as err:
+        source.open_disk_reader(vm.vm_id, ours.snapshot_id, vm.disks[0].key)
+    assert "other snapshots" in str(err.value)
+
+
+def test_descriptor_parsing() -> None:
+    esxi = 'version=1\ncreateType="vmfs"\nRW 41943040 VMFS "app-flat.vmdk"\nddb.adapterType = "lsilogic"\n'
+    (ext,) = parse_descriptor(esxi)
+    assert (ext.file, ext.start, ext.size) == ("app-flat.vmdk", 0, 41943040 * 512)
+    split = 'createType="twoGbMaxExtentFlat"\nRW 4 FLAT "a-f001.vmdk" 0\nRW 2 FLAT "a-f002.vmdk" 0\n'
+    assert [(e.file, e.start, e.size) for e in parse_descriptor(split)] == [
+        ("a-f001.vmdk", 0, 2048), ("a-f002.vmdk", 2048, 1024)]
+    with pytest.raises(UnsupportedError):
+        parse_descriptor('createType="vmfsSparse"\nRW 100 VMFSSPARSE "a-delta.vmdk"\n')
+    with pytest.raises(UnsupportedError):
+        parse_descriptor('createType="vmfsRawDeviceMap"\nRW 100 VMFSRDM "a-rdm.vmdk"\n')
+    with pytest.raises(UnsupportedError):
+        parse_descriptor("not a descriptor")

@@ -1,0 +1,133 @@
+// Command vcsim serves govmomi's vCenter simulator for xtract-gui's tests and lab.
+//
+// Debian ships govmomi's simulator library but no vcsim command; this main builds a VPX
+// model, shapes its VMs like real ones (disk files, firmware, tools, NICs; see disks.go),
+// adds changed block tracking (cbt.go) and serves until it is killed or its stdin closes.
+// It prints one JSON line on stdout describing how to reach it.
+//
+// Build in GOPATH mode:
+//
+//	GO111MODULE=off GOPATH=<gopath with src/xtractvcsim -> tests/vcsim>:/usr/share/gocode go build
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/vmware/govmomi/simulator"
+)
+
+// extension customises the model after Create and before the server starts.  Other files of
+// this package add theirs from init() (e.g. guestops.go's GuestOperations process manager).
+type extension func(m *simulator.Model) error
+
+var extensions []extension
+
+type ready struct {
+	URL          string `json:"url"`
+	User         string `json:"user"`
+	Password     string `json:"password"`
+	DatastoreDir string `json:"datastore_dir"`
+	Datastore    string `json:"datastore"`
+	Datacenter   string `json:"datacenter"`
+	Fingerprint  string `json:"fingerprint"`
+	PID          int    `json:"pid"`
+}
+
+func main() {
+	dc := flag.Int("dc", 1, "datacenters")
+	cluster := flag.Int("cluster", 1, "clusters per datacenter")
+	hosts := flag.Int("host", 3, "hosts per cluster")
+	standalone := flag.Int("standalone-host", 1, "standalone hosts per datacenter")
+	vms := flag.Int("vm", 2, "VMs per resource pool / standalone host")
+	listen := flag.String("listen", "127.0.0.1:0", "address to listen on")
+	useTLS := flag.Bool("tls", false, "serve https with a self-signed certificate")
+	certFile := flag.String("cert", "", "PEM certificate (created with -key when missing)")
+	keyFile := flag.String("key", "", "PEM private key")
+	user := flag.String("username", "user", "login user name")
+	password := flag.String("password", "pass", "login password")
+	cbtOn := flag.Bool("cbt", false, "enable changeTracking on every VM at start")
+	maxAreas := flag.Int("cbt-max-areas", 64, "most changed areas per QueryChangedDiskAreas answer")
+	stdinEOF := flag.Bool("exit-on-stdin-eof", false, "exit when stdin closes (the parent died)")
+	flag.Parse()
+
+	if !strings.HasPrefix(*listen, "127.0.0.1:") && !strings.HasPrefix(*listen, "localhost:") {
+		log.Fatalf("refusing to listen on %s: loopback only", *listen)
+	}
+
+	model := simulator.VPX()
+	model.Datacenter = *dc
+	model.Cluster = *cluster
+	model.ClusterHost = *hosts
+	model.Host = *standalone
+	model.Machine = *vms
+	if err := model.Create(); err != nil {
+		log.Fatalf("model: %v", err)
+	}
+	defer model.Remove()
+
+	shaped, err := shapeInventory(model, *cbtOn)
+	if err != nil {
+		log.Fatalf("shaping the inventory: %v", err)
+	}
+	for _, ext := range extensions {
+		if err := ext(model); err != nil {
+			log.Fatalf("extension: %v", err)
+		}
+	}
+
+	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*user, *password)}
+	fingerprint, thumbprint := "", ""
+	if *useTLS || *certFile != "" {
+		cfg, der, err := tlsConfig(*certFile, *keyFile)
+		if err != nil {
+			log.Fatalf("tls: %v", err)
+		}
+		model.Service.TLS = cfg
+		fingerprint = colonHex(sha256.Sum256(der))
+		thumbprint = sha1Thumbprint(der)
+	}
+
+	server := model.Service.NewServer()
+	defer server.Close()
+	cbt.maxAreas = *maxAreas
+	hooks := newInterceptor(server.Server.Config.Handler, shaped.datacenter, thumbprint)
+	// Replacing the handler right after start is safe: nobody knows the address yet.
+	server.Server.Config.Handler = hooks
+
+	u := *server.URL
+	u.User = nil
+	out, _ := json.Marshal(ready{
+		URL: u.String(), User: *user, Password: *password,
+		DatastoreDir: shaped.datastoreDir, Datastore: shaped.datastore, Datacenter: shaped.datacenter,
+		Fingerprint: fingerprint, PID: os.Getpid(),
+	})
+	fmt.Println(string(out))
+
+	done := make(chan os.Signal, 1)
+	signal.Notify(done, syscall.SIGTERM, syscall.SIGINT)
+	if *stdinEOF {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			done <- syscall.SIGTERM
+		}()
+	}
+	<-done
+}
+
+func colonHex(sum [32]byte) string {
+	parts := make([]string, len(sum))
+	for i, b := range sum {
+		parts[i] = fmt.Sprintf("%02X", b)
+	}
+	return strings.Join(parts, ":")
+}

@@ -1,0 +1,360 @@
+"""``xtract-gui``: the wizard, the headless demo, the lab servers and a scriptable migration CLI.
+
+Every failure the user can fix ends in one line on stderr and a non-zero exit: 2 for a bad plan or
+usage, 1 for blockers, unreachable endpoints, missing secrets and failed migrations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import getpass
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .domain.errors import ConfigurationError, XtractError
+from .domain.plan import Plan, SecretRef, TransferMode
+from .domain.states import JobState
+from .engine.console import Printer, status_table
+from .engine.context import Tuning
+from .engine.manager import JobManager, JobSnapshot
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _fail_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+# -- plans, secrets, managers ---------------------------------------------------------------------
+
+def load_plan(path: str) -> Plan:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"Cannot read the plan {path}: {exc.strerror}.", 2) from None
+    try:
+        return Plan.from_json(text)
+    except ConfigurationError as exc:
+        raise CliError(f"Bad plan {path}: {_fail_line(exc)}", 2) from None
+
+
+def _secrets_for(plans: Sequence[Plan]) -> Any:
+    from .lab.runner import is_lab_plan, lab_secrets
+
+    if plans and all(is_lab_plan(p) for p in plans):
+        return lab_secrets()
+    from .wiring import keyring_secrets
+
+    return keyring_secrets()
+
+
+def _refs(plan: Plan) -> list[SecretRef]:
+    refs = [plan.source.password, plan.target.password]
+    refs += [v.guest.password for v in plan.vms if v.guest.password is not None]
+    return refs
+
+
+def _manager(args: argparse.Namespace, plans: Sequence[Plan] = ()) -> JobManager:
+    from .engine.store import Store
+    from .paths import data_dir
+    from .wiring import build_manager
+
+    if not plans:  # commands on existing jobs: the plans they belong to decide the secret store
+        store = Store(data_dir() / "xtract.sqlite3")
+        plans = [store.plan(j.plan_id) for j in store.jobs()]
+        store.close()
+    lab = bool(plans) and all(p.source.protocol == "lab" for p in plans)
+    tuning = Tuning(sync_interval_seconds=args.sync_seconds) if args.sync_seconds else None
+    return build_manager(secrets=_secrets_for(plans), tuning=tuning, guest_https_auth="basic" if lab else "ntlm")
+
+
+def _preflight(plan: Plan, secrets: Any) -> dict[str, list[Any]]:
+    """Resolve every secret, connect both sides, run readiness: nothing is changed anywhere."""
+    from .engine.prep import readiness_findings
+    from .wiring import connect_source, connect_target
+
+    for ref in _refs(plan):
+        if not secrets.get(ref.service, ref.username):
+            raise CliError(f"No secret stored for {ref}: run 'xtract-gui secret set {ref.service} {ref.username}'.")
+    source = connect_source(plan.source, secrets.get(plan.source.password.service, plan.source.password.username))
+    try:
+        t = plan.target
+        target = connect_target(t.host, t.port, t.user, secrets.get(t.password.service, t.password.username),
+                                t.protocol, t.fingerprint)
+        try:
+            return readiness_findings(plan, source, target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+
+
+def _vm_ids(manager: JobManager, names: Sequence[str]) -> list[str]:
+    jobs = {j.vm_id: j for j in manager.jobs()}
+    by_name = {j.name: j.vm_id for j in jobs.values()}
+    out = []
+    for n in names:
+        if n in jobs:
+            out.append(n)
+        elif n in by_name:
+            out.append(by_name[n])
+        else:
+            raise CliError(f"Unknown VM {n!r}: 'xtract-gui status' lists the VMs with a migration job.")
+    return out
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+def _done(s: JobSnapshot) -> bool:
+    return s.state.terminal or s.state in (JobState.FAILED, JobState.ROLLED_BACK, JobState.PAUSED)
+
+
+def _ready(s: JobSnapshot) -> bool:
+    return s.ready_for_cutover or _done(s)
+
+
+async def _run(args: argparse.Namespace) -> int:
+    plan = load_plan(args.plan)
+    manager = _manager(args, [plan])
+    names = {v.vm_id: v.name for v in plan.vms}
+    manager.subscribe(Printer(args.json, names))
+    try:
+        existing = {j.vm_id: j for j in manager.jobs()}
+        unfinished = [v.vm_id for v in plan.vms if v.vm_id in existing and not existing[v.vm_id].state.terminal]
+        if unfinished:
+            await manager.resume_all()
+            await manager.retry(unfinished)
+        else:
+            found = await asyncio.to_thread(_preflight, plan, manager.adapters.secrets)
+            blockers = [f for fs in found.values() for f in fs if f.severity.value == "blocker"]
+            if blockers:
+                raise CliError(f"{len(blockers)} blocker(s), first: {blockers[0].message} "
+                               f"Run 'xtract-gui plan validate {args.plan}' for all.")
+            await manager.start(plan)
+        ids = [v.vm_id for v in plan.vms]
+        snaps = await manager.wait(ids, _ready)
+        if args.until == "done":
+            ready = [s.vm_id for s in snaps if s.ready_for_cutover]
+            if ready:
+                await manager.cutover(ready, requested_by=f"{getpass.getuser()} (xtract-gui run --until done)")
+            snaps = await manager.wait(ids, _done)
+        bad = [s for s in snaps if s.state in (JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED)]
+        for s in bad:
+            print(f"xtract-gui: {s.name}: {s.state.value}: {s.error}", file=sys.stderr)
+        return 1 if bad else 0
+    finally:
+        await manager.close()
+
+
+async def _jobs_command(args: argparse.Namespace) -> int:
+    manager = _manager(args)
+    manager.subscribe(Printer(getattr(args, "json", False)))
+    try:
+        ids = _vm_ids(manager, args.vms)
+        if args.command == "cutover":
+            await manager.resume_all()
+            await manager.cutover(ids, requested_by=getpass.getuser())
+            snaps = await manager.wait(ids, _done)
+            return 0 if all(s.state is JobState.DONE for s in snaps) else 1
+        if args.command == "test":
+            await manager.test_migration(ids, undo=args.undo)
+        elif args.command == "pause":
+            await manager.pause(ids)
+        elif args.command == "resume":
+            await manager.resume(ids)
+            await manager.wait(ids, _ready)
+        elif args.command == "cancel":
+            await manager.cancel(ids, undo_guest=args.undo_guest)
+        return 0
+    finally:
+        await manager.close()
+
+
+def _validate(args: argparse.Namespace) -> int:
+    plan = load_plan(args.plan)
+    found = _preflight(plan, _secrets_for([plan]))
+    names = {v.vm_id: v.name for v in plan.vms}
+    blockers = 0
+    for vm_id, findings in found.items():
+        for f in findings:
+            blockers += f.severity.value == "blocker"
+            print(f"{names.get(vm_id, '(plan)'):<16} {f.severity.value:<8} {f.message}  Fix: {f.fix}")
+    print(f"{blockers} blocker(s).")
+    return 1 if blockers else 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from .engine.store import Store
+    from .paths import data_dir
+
+    store = Store(data_dir() / "xtract.sqlite3")
+    try:
+        manager = JobManager(store=store, adapters=_no_adapters())
+        jobs = manager.jobs()
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([{**dataclasses.asdict(j), "state": j.state.value} for j in jobs], indent=2))
+    else:
+        print(status_table(jobs))
+    return 0
+
+
+def _no_adapters() -> Any:
+    from .engine.context import Adapters
+
+    def unavailable(*_: Any) -> Any:
+        raise XtractError("This command does not connect anywhere.")
+
+    return Adapters(secrets=_secrets_for([]), source=unavailable, target=unavailable, writers=unavailable)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .engine.report import render_report
+    from .engine.store import Store
+    from .paths import data_dir
+
+    store = Store(data_dir() / "xtract.sqlite3")
+    try:
+        html = render_report(store)
+    finally:
+        store.close()
+    if args.html:
+        Path(args.html).write_text(html, encoding="utf-8")
+        print(f"Report written to {args.html}")
+    else:
+        print(html)
+    return 0
+
+
+def _secret_set(args: argparse.Namespace) -> int:
+    from .wiring import keyring_secrets
+
+    value = getpass.getpass(f"Secret for {args.user} ({args.service}): ") if sys.stdin.isatty() \
+        else sys.stdin.readline().rstrip("\n")
+    if not value:
+        raise CliError("No secret given; nothing stored.", 2)
+    keyring_secrets().set(args.service, args.user, value)
+    print(f"Stored; the plan refers to it as \"keyring:{args.service}/{args.user}\".")
+    return 0
+
+
+def _gui(demo: bool) -> int:
+    try:
+        from .gui.app import run_gui
+    except ImportError as exc:
+        raise CliError(f"The desktop wizard is not available in this installation ({exc}).") from None
+    return int(run_gui(demo=demo))
+
+
+def _lab_serve(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from .lab.runner import Lab
+
+    state_dir = Path(args.state_dir or tempfile.mkdtemp(prefix="xtract-lab-"))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with Lab(state_dir, vms=args.vms, source=args.source) as lab:
+        assert lab.endpoints is not None
+        (state_dir / "plan.json").write_text(lab.endpoints.plan.to_json(), encoding="utf-8")
+        (state_dir / "endpoints.json").write_text(lab.endpoints.to_json(), encoding="utf-8")
+        print(lab.endpoints.to_json(), flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="xtract-gui", description="Migrate running vSphere VMs to Nutanix AHV.")
+    p.add_argument("--version", action="version", version=f"xtract-gui {__version__}")
+    p.add_argument("--demo", action="store_true", help="open the wizard on the embedded lab")
+    p.add_argument("--sync-seconds", type=float, default=None, help=argparse.SUPPRESS)  # tests: fast syncs
+    sub = p.add_subparsers(dest="command")
+    d = sub.add_parser("demo", help="run a whole migration headless on the embedded lab")
+    d.add_argument("--vms", type=int, default=2)
+    d.add_argument("--state-dir")
+    d.add_argument("--json", action="store_true")
+    d.add_argument("--mode", choices=["warm", "cold"], default="warm")
+    lab = sub.add_parser("lab", help="the lab servers").add_subparsers(dest="lab_command", required=True)
+    serve = lab.add_parser("serve", help="run the lab servers until interrupted")
+    serve.add_argument("--state-dir")
+    serve.add_argument("--source", choices=["python", "vcsim"], default="python")
+    serve.add_argument("--vms", type=int, default=4)
+    plan = sub.add_parser("plan", help="plan files").add_subparsers(dest="plan_command", required=True)
+    plan.add_parser("validate", help="readiness table").add_argument("plan")
+    r = sub.add_parser("run", help="start (or continue) the migration of a plan")
+    r.add_argument("plan")
+    r.add_argument("--until", choices=["ready", "done"], default="ready")
+    r.add_argument("--json", action="store_true")
+    sub.add_parser("status", help="the jobs").add_argument("--json", action="store_true")
+    for name in ("cutover", "pause", "resume"):
+        sub.add_parser(name, help=f"{name} VMs").add_argument("vms", nargs="+")
+    t = sub.add_parser("test", help="test migration (a throw-away VM on the test subnet)")
+    t.add_argument("vms", nargs="+")
+    t.add_argument("--undo", action="store_true")
+    c = sub.add_parser("cancel", help="cancel and clean up")
+    c.add_argument("vms", nargs="+")
+    c.add_argument("--undo-guest", action="store_true")
+    sub.add_parser("report", help="the migration report").add_argument("--html")
+    sec = sub.add_parser("secret", help="keyring secrets").add_subparsers(dest="secret_command", required=True)
+    ss = sec.add_parser("set", help="store a secret read from stdin")
+    ss.add_argument("service")
+    ss.add_argument("user")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command is None:
+            return _gui(args.demo)
+        if args.command == "demo":
+            from .lab.runner import run_demo
+            from .wiring import build_manager
+
+            state_dir = Path(args.state_dir or tempfile.mkdtemp(prefix="xtract-demo-"))
+            return asyncio.run(run_demo(state_dir, vms=args.vms, mode=TransferMode(args.mode),
+                                        sink=Printer(args.json), build_manager=build_manager,
+                                        sync_seconds=args.sync_seconds or 1.0))
+        if args.command == "lab":
+            return _lab_serve(args)
+        if args.command == "plan":
+            return _validate(args)
+        if args.command == "run":
+            return asyncio.run(_run(args))
+        if args.command == "status":
+            return _status(args)
+        if args.command == "report":
+            return _report(args)
+        if args.command == "secret":
+            return _secret_set(args)
+        return asyncio.run(_jobs_command(args))
+    except CliError as exc:
+        print(f"xtract-gui: {exc}", file=sys.stderr)
+        return exc.code
+    except XtractError as exc:
+        print(f"xtract-gui: {_fail_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("xtract-gui: interrupted; run the same command again to continue.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""What a per-VM pipeline works with: the adapters of its plan, the store, the event emitter,
+its cancellation flag, and small helpers that keep the step/state/journal bookkeeping in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..domain.errors import CancelledError, SecretMissingError
+from ..domain.guest_tasks import GuestTask, parse_manifest
+from ..domain.plan import Plan, SecretRef, SourceEndpoint, TargetEndpoint, VmPlan
+from ..domain.states import JobState, can_transition
+from ..transfer.scheduler import CopyScheduler
+from .emitter import Emitter
+from .events import JobStateChanged, StepChanged, StepState
+from .ports import DiskWriterFactory, GuestChannelFactory, SecretStore, SourcePlatform, TargetPlatform
+from .store import Store
+
+T = TypeVar("T")
+
+
+def load_manifest() -> list[GuestTask]:
+    from ..paths import resources_dir
+
+    path = resources_dir() / "manifest.json"
+    return parse_manifest(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else []
+
+
+def read_resource(relative: str) -> str:
+    from ..paths import resources_dir
+
+    return (resources_dir() / relative).read_text(encoding="utf-8")
+
+
+@dataclass
+class Adapters:
+    """Factories the composition root (cli.py, gui/app.py, tests) fills; all calls are blocking."""
+
+    secrets: SecretStore
+    source: Callable[[SourceEndpoint, str], SourcePlatform]  # (endpoint, password) -> connected source
+    target: Callable[[TargetEndpoint, str], TargetPlatform]
+    writers: Callable[[Plan, TargetPlatform], DiskWriterFactory]
+    guests: GuestChannelFactory | None = None
+    manifest: Callable[[], list[GuestTask]] = load_manifest
+    script_text: Callable[[str], str] = read_resource
+    log_dir: Path | None = None  # default: xtract_gui.paths.log_dir()
+
+
+@dataclass
+class Tuning:
+    """Engine knobs that are not part of a plan."""
+
+    sync_interval_seconds: float | None = None  # tests and demo: seconds instead of the plan's minutes
+    guest_wait_seconds: float = 300.0
+    copy_threads: int = 8
+    streams_per_host: int = 4  # disks copied at once from one ESXi host
+    streams_per_target: int = 8  # disks written at once into one Prism cluster
+    chunk_size: int = 4 * 1024 * 1024
+    checkpoint_seconds: float = 2.0
+
+
+class Session:
+    """The connected adapters of one plan, opened lazily and shared by its VMs."""
+
+    def __init__(self, plan_id: str, plan: Plan, adapters: Adapters, emitter: Emitter, tuning: Tuning) -> None:
+        self.plan_id, self.plan, self.adapters, self.tuning = plan_id, plan, adapters, tuning
+        self.emitter = emitter
+        self._lock = threading.Lock()
+        self._source: SourcePlatform | None = None
+        self._target: TargetPlatform | None = None
+        self._writers: DiskWriterFactory | None = None
+        rate = plan.options.bandwidth_limit_mbps * 125_000 or None
+        self.scheduler = CopyScheduler(tuning.copy_threads, rate=rate)
+        self.host_slots: dict[str, asyncio.Semaphore] = {}
+        self.target_slots = asyncio.Semaphore(tuning.streams_per_target)
+        self.vm_slots = asyncio.Semaphore(max(1, plan.options.max_parallel_vms))
+        self.whitelist_lock = asyncio.Lock()  # VMs of a plan share one whitelist entry: add/remove it once
+
+    def secret(self, ref: SecretRef) -> str:
+        value = self.adapters.secrets.get(ref.service, ref.username)
+        if not value:
+            raise SecretMissingError(f"No secret stored for {ref}.",
+                                     hint=f"Store it with: xtract-gui secret set {ref.service} {ref.username}")
+        self.emitter.add_secrets([value])
+        return value
+
+    def source(self) -> SourcePlatform:
+        with self._lock:
+            if self._source is None:
+                self._source = self.adapters.source(self.plan.source, self.secret(self.plan.source.password))
+            return self._source
+
+    def target(self) -> TargetPlatform:
+        with self._lock:
+            if self._target is None:
+                self._target = self.adapters.target(self.plan.target, self.secret(self.plan.target.password))
+            return self._target
+
+    def writers(self) -> DiskWriterFactory:
+        target = self.target()
+        with self._lock:
+            if self._writers is None:
+                self._writers = self.adapters.writers(self.plan, target)
+            return self._writers
+
+    def host_slot(self, host: str) -> asyncio.Semaphore:
+        return self.host_slots.setdefault(host, asyncio.Semaphore(self.tuning.streams_per_host))
+
+    def close(self) -> None:
+        for obj in (self._writers, self._source, self._target):
+            if obj is not None:
+                with contextlib.suppress(Exception):  # best effort; the process may be going away
+                    obj.close()
+        self._writers = self._source = self._target = None
+        self.scheduler.close()
+
+
+@dataclass
+class JobContext:
+    vm_id: str
+    store: Store
+    emitter: Emitter
+    session: Session
+    executor: ThreadPoolExecutor
+    cancel: threading.Event = field(default_factory=threading.Event)
+    cutover_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    sync_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    progress: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def plan(self) -> Plan:
+        return self.session.plan
+
+    @property
+    def vm_plan(self) -> VmPlan:
+        return self.session.plan.vm(self.vm_id)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        row = self.store.job(self.vm_id)
+        return row.data if row else {}
+
+    def update(self, **changes: Any) -> dict[str, Any]:
+        return self.store.update_data(self.vm_id, **changes)
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking adapter call on the bounded executor."""
+        if self.cancel.is_set():
+            raise CancelledError("The job was stopped.")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    def log(self, message: str, level: str = "INFO") -> None:
+        self.emitter.log(self.vm_id, level, message)
+
+    def state(self) -> JobState:
+        row = self.store.job(self.vm_id)
+        return row.state if row else JobState.PENDING
+
+    def set_state(self, new: JobState, reason: str = "", *, error: str | None = None) -> None:
+        old = self.state()
+        if old is new:
+            return
+        if not can_transition(old, new):
+            self.log(f"State change {old.value} -> {new.value} is not allowed; kept {old.value}.", "WARNING")
+            return
+        resume = old.value if new in (JobState.PAUSED, JobState.FAILED) and old.active else None
+        self.store.set_state(self.vm_id, new, error=error if error is not None else ("" if new.active else None),
+                             resume_state=resume)
+        self.emitter.emit(JobStateChanged(self.vm_id, old, new, reason))
+        self.log(f"State {old.value} -> {new.value}" + (f": {reason}" if reason else ""))
+
+    def step(self, step_id: str, title: str, state: StepState, message: str = "") -> None:
+        self.store.record_step(self.vm_id, step_id, title, state.value, message)
+        self.emitter.emit(StepChanged(self.vm_id, step_id, title, state, message))
+        self.progress["step_title"] = title if state is StepState.RUNNING else self.progress.get("step_title", title)
+        if state is not StepState.RUNNING:
+            self.log(f"Task '{title}' {state.value}" + (f": {message}" if message else ""),
+                     "WARNING" if state in (StepState.WARNING, StepState.FAILED) else "INFO")
+
+    async def run_step(self, step_id: str, title: str, fn: Callable[[], Any], *, warn_only: bool = False) -> Any:
+        """Record a step around ``await fn()``: running, then succeeded/failed with the error text."""
+        self.step(step_id, title, StepState.RUNNING)
+        started = time.monotonic()
+        try:
+            result = await fn()
+        except asyncio.CancelledError:
+            self.step(step_id, title, StepState.PENDING, "interrupted")
+            raise
+        except CancelledError:
+            self.step(step_id, title, StepState.PENDING, "interrupted")
+            raise
+        except Exception as exc:
+            self.step(step_id, title, StepState.WARNING if warn_only else StepState.FAILED, str(exc))
+            if warn_only:
+                return None
+            raise
+        self.step(step_id, title, StepState.SUCCEEDED, f"{time.monotonic() - started:.1f} s")
+        return result

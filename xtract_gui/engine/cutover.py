@@ -1,0 +1,328 @@
+"""Cutover, rollback, test migration and the NFS whitelist.
+
+Cutover stages are recorded in the job (``cutover_stage``) as they finish, so a restart continues
+where it stopped; every failure before the target has booted rolls back: the AHV VM is deleted and
+the source powered on again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+from ..domain.errors import CancelledError, ConfigurationError, NotFoundError, XtractError
+from ..domain.guest_tasks import GuestPhase, tasks_for
+from ..domain.inventory import BootType, Firmware, PowerState, SourceVM, TargetDiskSpec, TargetNicSpec, TargetVMSpec
+from ..domain.plan import GuestChannelKind, ShutdownPolicy
+from ..domain.states import JobState
+from .context import JobContext
+from .events import StepState
+from .prep import guest_target, open_channel, run_phase, script_for
+from .replicate import replicate, summarize
+
+FIRSTBOOT_READ = ".read_firstboot_result"
+_STAGES = ("shutdown", "final_sync", "create_vm", "power_on", "after_boot", "post")
+
+
+def vm_spec(ctx: JobContext, vm: SourceVM, *, test: bool = False) -> TargetVMSpec:
+    plan = ctx.plan
+    rows = ctx.store.disks(ctx.vm_id)
+    disks = []
+    for i, d in enumerate(vm.disks):
+        ref = rows[d.key]["target_ref"] if d.key in rows else ""
+        if not ref:
+            raise XtractError(f"Disk {d.label} of {vm.name} has not been copied yet.", hint="Wait for the seed.")
+        disks.append(TargetDiskSpec(size_bytes=d.capacity_bytes, bus="SCSI", index=i,
+                                    ndfs_path=ref if ref.startswith("/") else "",
+                                    image_uuid="" if ref.startswith("/") else ref,
+                                    container_uuid=plan.target.container_uuid))
+    nics = []
+    for n in vm.nics:
+        subnet = plan.test_subnet_uuid if test else plan.network_map.get(n.network, "")
+        nics.append(TargetNicSpec(subnet_uuid=subnet, mac=n.mac if plan.options.retain_mac and not test else ""))
+    boot = BootType.LEGACY
+    if vm.firmware is Firmware.EFI:
+        boot = BootType.SECURE_BOOT if vm.secure_boot else BootType.UEFI
+    name = ctx.vm_plan.effective_target_name + ("-xtract-test" if test else "")
+    return TargetVMSpec(name=name, cluster_uuid=plan.target.cluster_uuid, num_sockets=vm.sockets,
+                        cores_per_socket=vm.cores_per_socket, memory_mib=vm.memory_mib, boot_type=boot,
+                        disks=tuple(disks), nics=tuple(nics),
+                        description=f"{'Test copy' if test else 'Migrated'} by xtract-gui from {vm.name} ({vm.vm_id})")
+
+
+def _stage_done(ctx: JobContext, stage: str) -> bool:
+    current = ctx.data.get("cutover_stage") or _STAGES[0]
+    return _STAGES.index(current) > _STAGES.index(stage)
+
+
+async def shutdown_source(ctx: JobContext) -> None:
+    src = ctx.session.source()
+    vm = await ctx.call(src.get_vm, ctx.vm_id)
+    ctx.update(guest_ips=list(vm.guest_ips) or ctx.data.get("guest_ips") or [])
+    if vm.power_state is PowerState.ON:
+        opts = ctx.plan.options
+        jid = ctx.store.intent(ctx.vm_id, "source", "shutdown_guest")
+        ctx.update(source_powered_off_by_us=True, downtime_started=time.time())
+        await ctx.call(src.shutdown_guest, ctx.vm_id)
+        off = await ctx.call(src.wait_for_power_state, ctx.vm_id, "off", timeout=opts.shutdown_timeout_seconds,
+                             cancel=ctx.cancel)
+        if not off and opts.shutdown_policy is ShutdownPolicy.POWER_OFF_AFTER_TIMEOUT:
+            ctx.log("The guest did not shut down in time; powering it off as the plan allows", "WARNING")
+            await ctx.call(src.power_off, ctx.vm_id)
+        elif not off:
+            ctx.store.outcome(jid, "timeout")
+            raise XtractError(f"{vm.name} did not shut down within {opts.shutdown_timeout_seconds} s.",
+                              hint="Shut the guest down by hand, or allow power-off after the timeout in the plan.")
+        ctx.store.outcome(jid, "ok")
+    elif not ctx.data.get("downtime_started"):
+        ctx.update(downtime_started=time.time())
+    ctx.update(cutover_stage="final_sync")
+
+
+async def _final_sync(ctx: JobContext) -> None:
+    number = int(ctx.data.get("sync_count", 0)) + 1
+    result = await replicate(ctx, number, "cutover.final_sync")
+    summarize(ctx, result, 0.0)
+    ctx.update(cutover_stage="create_vm")
+
+
+async def _create(ctx: JobContext) -> None:
+    target = ctx.session.target()
+    known = ctx.data.get("target_vm_uuid")
+    if known:
+        try:
+            await ctx.call(target.get_vm, known)
+            ctx.log(f"Adopting the AHV VM {known} created before the interruption")
+            ctx.update(cutover_stage="power_on")
+            return
+        except NotFoundError:
+            ctx.update(target_vm_uuid=None)
+    vm = await ctx.call(ctx.session.source().get_vm, ctx.vm_id)
+    spec = vm_spec(ctx, vm)
+    jid = ctx.store.intent(ctx.vm_id, "target", "create_vm", spec.name)
+    uuid = await ctx.call(target.create_vm, spec, cancel=ctx.cancel)
+    ctx.store.outcome(jid, "ok", uuid=uuid)
+    ctx.update(target_vm_uuid=uuid, cutover_stage="power_on")
+    ctx.log(f"AHV VM {spec.name} created ({uuid})")
+
+
+async def _power_on(ctx: JobContext) -> None:
+    uuid = ctx.data["target_vm_uuid"]
+    jid = ctx.store.intent(ctx.vm_id, "target", "power_on", uuid)
+    await ctx.call(ctx.session.target().set_power_state, uuid, "on", cancel=ctx.cancel)
+    ctx.store.outcome(jid, "ok")
+    ctx.update(cutover_stage="after_boot", powered_on_at=time.time())
+
+
+async def _wait_for_guest(ctx: JobContext, vm: SourceVM) -> None:
+    tasks = [t for t in tasks_for(ctx.session.adapters.manifest(), vm.guest_family, GuestPhase.POST)
+             if t.id.endswith(FIRSTBOOT_READ)]
+    target = guest_target(ctx, vm)
+    if not tasks or target is None or ctx.vm_plan.guest.channel is not GuestChannelKind.WINRM:
+        ctx.step("cutover.wait_guest", "Waiting for guest", StepState.SKIPPED,
+                 "the guest channel cannot reach the guest on AHV; check the console")
+        return
+    task = tasks[0]
+
+    async def run() -> None:
+        deadline = time.monotonic() + ctx.session.tuning.guest_wait_seconds
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            try:
+                channel = await open_channel(ctx, target)
+                try:
+                    script = script_for(ctx, task)
+                    res = await ctx.call(channel.run_task, task, script, {}, timeout=task.timeout_seconds,
+                                         cancel=ctx.cancel)
+                finally:
+                    await ctx.call(channel.close)
+                data = res.result.get("data", {}) if isinstance(res.result.get("data"), dict) else {}
+                if res.ok:
+                    ctx.update(first_boot=res.result)
+                    ctx.log(f"First-boot result: {res.result.get('message', 'ok')}")
+                    return
+                last = str(res.result.get("message") or res.stderr[-200:])
+                if not data.get("pending"):
+                    raise XtractError(f"The first-boot task reported a failure: {last}",
+                                      hint="Open the VM console on AHV and check the network settings.")
+            except XtractError as exc:
+                if isinstance(exc, CancelledError) or "first-boot task reported" in str(exc):
+                    raise
+                last = str(exc)
+            await asyncio.sleep(1.0)
+        raise XtractError(f"The guest did not report its first boot in time ({last}).",
+                          hint="Open the VM console on AHV; the VM is running.")
+
+    await ctx.run_step("cutover.wait_guest", "Waiting for guest", run, warn_only=True)
+
+
+def _answers(ip: str) -> bool:
+    for port in (5985, 3389, 22):
+        try:
+            with socket.create_connection((ip, port), timeout=0.5):
+                return True
+        except ConnectionRefusedError:
+            return True  # the host is there; that port is just closed
+        except OSError:
+            continue
+    return False
+
+
+async def _check_ips(ctx: JobContext) -> None:
+    ips = [ip for ip in ctx.data.get("guest_ips", []) if ":" not in ip]
+    if not ctx.plan.options.retain_ip or not ips:
+        return
+
+    async def run() -> None:
+        silent = [ip for ip in ips if not await ctx.call(_answers, ip)]
+        if silent:
+            raise XtractError(f"No answer from {', '.join(silent)} (from this laptop).",
+                              hint="The address may not be routed to the laptop; check from inside the network.")
+
+    await ctx.run_step("cutover.check_ip", "Checking retained IP addresses", run, warn_only=True)
+
+
+async def _finish_source(ctx: JobContext) -> None:
+    src = ctx.session.source()
+    uuid = ctx.data.get("target_vm_uuid", "")
+    jid = ctx.store.intent(ctx.vm_id, "source", "disconnect_nics")
+    await ctx.call(src.set_nics_connected, ctx.vm_id, False)
+    ctx.store.outcome(jid, "ok")
+    note = (f"Migrated to Nutanix AHV by xtract-gui on {time.strftime('%Y-%m-%d %H:%M')} as "
+            f"{ctx.vm_plan.effective_target_name} ({uuid}). Do not power on: its NICs are disconnected.")
+    await ctx.call(src.set_annotation, ctx.vm_id, note)
+    ctx.update(cutover_stage="post")
+
+
+async def cutover(ctx: JobContext) -> bool:
+    """Run (or continue) the cutover; True when the VM is done, False when it was rolled back."""
+    ctx.set_state(JobState.CUTTING_OVER)
+    try:
+        if not _stage_done(ctx, "shutdown"):
+            await ctx.run_step("cutover.shutdown", "Shutting down source", lambda: shutdown_source(ctx))
+        if not _stage_done(ctx, "final_sync"):
+            async with ctx.sync_lock:
+                await ctx.run_step("cutover.final_sync", "Final sync", lambda: _final_sync(ctx))
+        if not _stage_done(ctx, "create_vm"):
+            await ctx.run_step("cutover.create_vm", "Creating VM on AHV", lambda: _create(ctx))
+        if not _stage_done(ctx, "power_on"):
+            await ctx.run_step("cutover.power_on", "Powering on", lambda: _power_on(ctx))
+    except asyncio.CancelledError:
+        raise  # the app is closing: the stage is recorded and a restart continues from it
+    except Exception as exc:
+        await rollback(ctx, str(exc))
+        return False
+    vm = await ctx.call(ctx.session.source().get_vm, ctx.vm_id)
+    if not _stage_done(ctx, "after_boot"):
+        await _wait_for_guest(ctx, vm)
+        started = float(ctx.data.get("downtime_started") or time.time())
+        ctx.update(downtime_seconds=time.time() - started)
+        await _check_ips(ctx)
+        await ctx.run_step("cutover.source", "Disconnecting the source NICs", lambda: _finish_source(ctx))
+    if ctx.plan.options.post_cleanup:
+        ctx.set_state(JobState.POST)
+        uuid = ctx.data["target_vm_uuid"]
+        snap_name = f"xtract-before-cleanup-{int(time.time())}"
+        await ctx.run_step("post.snapshot", "Taking an AHV snapshot",
+                           lambda: ctx.call(ctx.session.target().snapshot_vm, uuid, snap_name))
+        await run_phase(ctx, vm, GuestPhase.POST, skip=(FIRSTBOOT_READ,))
+    await remove_whitelist(ctx)
+    ctx.set_state(JobState.DONE, f"cut over in {float(ctx.data.get('downtime_seconds', 0)):.0f} s of downtime")
+    return True
+
+
+async def rollback(ctx: JobContext, reason: str) -> None:
+    ctx.log(f"Cutover failed before the target booted: {reason}. Rolling back.", "ERROR")
+
+    async def run() -> None:
+        target = ctx.session.target()
+        uuid = ctx.data.get("target_vm_uuid")
+        if uuid:
+            jid = ctx.store.intent(ctx.vm_id, "target", "delete_vm", uuid)
+            await asyncio.to_thread(target.delete_vm, uuid)
+            ctx.store.outcome(jid, "ok")
+        await delete_half_created(ctx)
+        if ctx.data.get("source_powered_off_by_us"):
+            src = ctx.session.source()
+            jid = ctx.store.intent(ctx.vm_id, "source", "power_on")
+            await asyncio.to_thread(src.power_on, ctx.vm_id)
+            ctx.store.outcome(jid, "ok")
+
+    ctx.cancel.clear()  # a user cancel must not stop the clean-up itself
+    await ctx.run_step("cutover.rollback", "Rolling back", run)
+    ctx.update(cutover_stage=None, target_vm_uuid=None, source_powered_off_by_us=None, downtime_started=None)
+    ctx.set_state(JobState.ROLLED_BACK, reason, error=f"Rolled back: {reason}")
+
+
+async def delete_half_created(ctx: JobContext) -> int:
+    """A create_vm intent without an outcome: find the VM by name and delete it (never leave half a VM)."""
+    target = ctx.session.target()
+    removed = 0
+    for entry in ctx.store.open_intents(ctx.vm_id):
+        if entry.side == "target" and entry.action == "create_vm":
+            for vm in await asyncio.to_thread(target.find_vms, entry.object):
+                await asyncio.to_thread(target.delete_vm, vm.uuid)
+                ctx.log(f"Deleted the half-created AHV VM {vm.name} ({vm.uuid})", "WARNING")
+                removed += 1
+            ctx.store.outcome(entry.id, "cleaned")
+    return removed
+
+
+async def test_migration(ctx: JobContext, *, undo: bool) -> None:
+    target = ctx.session.target()
+    if undo:
+        uuid = ctx.data.get("test_vm_uuid")
+        if uuid:
+            async def remove() -> None:
+                jid = ctx.store.intent(ctx.vm_id, "target", "delete_vm", uuid, test=True)
+                await ctx.call(target.delete_vm, uuid)
+                ctx.store.outcome(jid, "ok")
+            await ctx.run_step("test.undo", "Removing the test VM", remove)
+        ctx.update(test_vm_uuid=None)
+        return
+    if not ctx.plan.test_subnet_uuid:
+        raise ConfigurationError("The plan has no test subnet.", hint="Choose an isolated subnet for test VMs.")
+    if int(ctx.data.get("sync_count", -1)) < 0:
+        raise XtractError("The VM has not been seeded yet.", hint="Wait until it is ready for cutover.")
+
+    async def create() -> None:
+        async with ctx.sync_lock:  # the test VM clones the target files: no sync may write meanwhile
+            vm = await ctx.call(ctx.session.source().get_vm, ctx.vm_id)
+            spec = vm_spec(ctx, vm, test=True)
+            jid = ctx.store.intent(ctx.vm_id, "target", "create_vm", spec.name, test=True)
+            uuid = await ctx.call(target.create_vm, spec)
+            ctx.store.outcome(jid, "ok", uuid=uuid)
+            ctx.update(test_vm_uuid=uuid)
+        await ctx.call(target.set_power_state, uuid, "on")
+
+    await ctx.run_step("test.create", "Creating the test VM", create)
+
+
+async def add_whitelist(ctx: JobContext) -> None:
+    entry = ctx.session.writers().whitelist_entry
+    target = ctx.session.target()
+    if not entry or target.kind.value != "PE" or ctx.data.get("whitelist"):
+        return
+    async with ctx.session.whitelist_lock:
+        ctx.update(whitelist=entry)  # before the call, so a crash right after it still cleans up
+        jid = ctx.store.intent(ctx.vm_id, "target", "add_nfs_whitelist", entry)
+        if entry not in await ctx.call(target.nfs_whitelist):
+            await ctx.call(target.add_nfs_whitelist, entry)
+        ctx.store.outcome(jid, "ok")
+
+
+async def remove_whitelist(ctx: JobContext) -> None:
+    entry = ctx.data.get("whitelist")
+    if not entry:
+        return
+    async with ctx.session.whitelist_lock:
+        others = [j for j in ctx.store.jobs() if j.vm_id != ctx.vm_id and j.data.get("whitelist") == entry
+                  and not j.state.terminal]
+        if not others:
+            jid = ctx.store.intent(ctx.vm_id, "target", "remove_nfs_whitelist", entry)
+            target = ctx.session.target()
+            if entry in await asyncio.to_thread(target.nfs_whitelist):
+                await asyncio.to_thread(target.remove_nfs_whitelist, entry)
+            ctx.store.outcome(jid, "ok")
+        ctx.update(whitelist=None)

@@ -1,0 +1,190 @@
+"""Seed and delta syncs: snapshot, ask CBT, copy the extents, remember the changeIds, drop the snapshot.
+
+Crash safety: the snapshot in use is recorded in the job (``current_snapshot``) before the copy
+starts, so a restart reuses it and resumes every disk at its cursor; the changeIds move forward
+only after every disk of the sync is on the target, then the snapshot is removed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.errors import NotFoundError, UnsupportedError
+from ..domain.extents import Extent, total_bytes
+from ..domain.inventory import SnapshotRef, SourceVM
+from ..transfer.copy import copy_disk
+from ..transfer.progress import CopyProgress
+from .context import JobContext
+from .events import Progress, SyncSummary
+
+SNAPSHOT_PREFIX = "xtract-"
+# Time a cutover spends outside the final copy: guest shutdown, VM create, power on (seconds).
+CUTOVER_OVERHEAD = 90.0
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    number: int
+    bytes_copied: int
+    bytes_planned: int
+    seconds: float
+
+
+async def take_snapshot(ctx: JobContext, purpose: str) -> SnapshotRef:
+    src = ctx.session.source()
+    name = f"{SNAPSHOT_PREFIX}{purpose}-{int(time.time())}"
+    jid = ctx.store.intent(ctx.vm_id, "source", "create_snapshot", name)
+    snap = await ctx.call(src.create_snapshot, ctx.vm_id, name, description="Taken by xtract-gui; removed by it.",
+                          cancel=ctx.cancel)
+    ctx.store.outcome(jid, "ok", snapshot_id=snap.snapshot_id)
+    ctx.log(f"Snapshot {snap.name} ({snap.snapshot_id}) taken")
+    return snap
+
+
+async def remove_snapshot(ctx: JobContext, snapshot_id: str) -> None:
+    src = ctx.session.source()
+    jid = ctx.store.intent(ctx.vm_id, "source", "remove_snapshot", snapshot_id)
+    await ctx.call(src.remove_snapshot, ctx.vm_id, snapshot_id)
+    ctx.store.outcome(jid, "ok")
+    ctx.log(f"Snapshot {snapshot_id} removed")
+
+
+async def ensure_cbt(ctx: JobContext, vm: SourceVM) -> None:
+    if vm.cbt_enabled:
+        return
+    jid = ctx.store.intent(ctx.vm_id, "source", "enable_cbt")
+    await ctx.call(ctx.session.source().enable_cbt, ctx.vm_id)
+    ctx.store.outcome(jid, "ok")
+    ctx.log("Changed Block Tracking enabled")
+
+
+async def _snapshot_for(ctx: JobContext, number: int) -> SnapshotRef:
+    """The snapshot of sync ``number``: the recorded one if it still exists (a resume), else a new one."""
+    src = ctx.session.source()
+    current = ctx.data.get("current_snapshot")
+    if current and current.get("number") == number:
+        for snap in await ctx.call(src.list_snapshots, ctx.vm_id):
+            if snap.snapshot_id == current["id"]:
+                ctx.log(f"Resuming with snapshot {snap.snapshot_id}")
+                return snap
+        ctx.log("The snapshot of the interrupted sync is gone; taking a new one", "WARNING")
+        ctx.store.clear_cursors(ctx.vm_id)
+    snap = await take_snapshot(ctx, "seed" if number == 0 else f"sync{number}")
+    ctx.update(current_snapshot={"id": snap.snapshot_id, "number": number,
+                                 "change_ids": {str(k): v for k, v in snap.disk_change_ids.items()}})
+    return snap
+
+
+async def replicate(ctx: JobContext, number: int, step_id: str) -> SyncResult:
+    """Sync ``number`` (0 is the seed) of every disk; returns what it copied."""
+    src = ctx.session.source()
+    ctx.session.writers()  # connect the target side before taking a snapshot that would then wait
+    started = time.monotonic()
+    vm = await ctx.call(src.get_vm, ctx.vm_id)
+    await ensure_cbt(ctx, vm)
+    snap = await _snapshot_for(ctx, number)
+    known = ctx.store.disks(ctx.vm_id)
+    plan: list[tuple[Any, list[Extent], bool]] = []
+    for disk in vm.disks:
+        base = known[disk.key]["change_id"] if disk.key in known else ""
+        since = base if number > 0 and base else "*"
+        try:
+            areas = await ctx.call(src.query_changed_areas, ctx.vm_id, snap.snapshot_id, disk.key, since)
+        except UnsupportedError as exc:
+            # CBT was reset: the whole disk is the only safe delta.
+            ctx.log(f"Disk {disk.key}: {exc} Copying the whole disk.", "WARNING")
+            areas = [Extent(0, disk.capacity_bytes)]
+        cursor = ctx.store.cursor(ctx.vm_id, disk.key, f"sync{number}")
+        fresh = number == 0 and not cursor.load() and not (disk.key in known and known[disk.key]["target_ref"])
+        plan.append((disk, areas, fresh))
+    planned = sum(total_bytes(a) for _, a, _ in plan)
+    ctx.progress.update(done_bytes=0, total_bytes=planned, rate=0.0, eta=None)
+    copied = 0
+    done_before = 0
+    for disk, areas, fresh in plan:
+        copied += await _copy_one(ctx, snap, disk.key, disk.capacity_bytes, areas, fresh, number, step_id,
+                                  done_before, planned, vm.host)
+        done_before += total_bytes(areas)
+    for disk, _, _ in plan:
+        ctx.store.set_disk(ctx.vm_id, disk.key, change_id=snap.disk_change_ids.get(disk.key, ""))
+    ctx.store.clear_cursors(ctx.vm_id)
+    ctx.update(sync_count=number, current_snapshot=None)
+    await remove_snapshot(ctx, snap.snapshot_id)
+    return SyncResult(number, copied, planned, time.monotonic() - started)
+
+
+async def _copy_one(ctx: JobContext, snap: SnapshotRef, key: int, capacity: int, areas: list[Extent],
+                    fresh: bool, number: int, step_id: str, done_before: int, planned: int, host: str) -> int:
+    src = ctx.session.source()
+    writers = ctx.session.writers()
+    name = ctx.vm_plan.effective_target_name
+    cursor = ctx.store.cursor(ctx.vm_id, key, f"sync{number}")
+    loop_emit = ctx.emitter.emit
+
+    def on_progress(p: CopyProgress) -> None:
+        done = done_before + p.done_bytes
+        ctx.progress.update(done_bytes=done, total_bytes=planned, rate=p.rate_bytes_per_s, eta=p.eta_seconds)
+        loop_emit(Progress(ctx.vm_id, step_id, done, planned, p.rate_bytes_per_s, p.eta_seconds))
+
+    def run() -> Any:
+        reader = src.open_disk_reader(ctx.vm_id, snap.snapshot_id, key)
+        try:
+            writer = writers.open(name, key, capacity, fresh=fresh)
+            return copy_disk(reader, writer, areas, name=f"{ctx.vm_plan.name} disk {key}",
+                             chunk_size=ctx.session.tuning.chunk_size, streams=ctx.plan.options.streams_per_disk,
+                             max_in_flight=ctx.plan.options.streams_per_disk * 2, scheduler=ctx.session.scheduler,
+                             cursor=cursor, progress=on_progress, cancel=ctx.cancel,
+                             checkpoint_seconds=ctx.session.tuning.checkpoint_seconds)
+        finally:
+            reader.close()
+
+    async with ctx.session.host_slot(host or "?"), ctx.session.target_slots:
+        jid = ctx.store.intent(ctx.vm_id, "target", "write_disk", f"{name}/{key}", sync=number,
+                               bytes=total_bytes(areas))
+        result = await ctx.call(run)
+        ctx.store.outcome(jid, "ok", target=result.target, copied=result.copied_bytes,
+                          resumed=result.resumed_bytes)
+    ctx.store.set_disk(ctx.vm_id, key, target_ref=result.target, capacity=capacity)
+    ctx.log(f"Disk {key}: {result.copied_bytes} bytes copied ({result.resumed_bytes} already there), "
+            f"{result.verified_bytes} verified, target {result.target}")
+    return int(result.copied_bytes)
+
+
+def project_downtime(ctx: JobContext, result: SyncResult, interval: float) -> float:
+    """Seconds of downtime a cutover would cost now: final delta at the measured rates + fixed steps."""
+    data = ctx.data
+    copy_rate = result.bytes_copied / result.seconds if result.seconds > 0 and result.bytes_copied > 1 << 20 \
+        else float(data.get("copy_rate", 50e6))
+    last_at = float(data.get("last_sync_at", 0.0))
+    now = time.time()
+    change_rate = result.bytes_copied / (now - last_at) if result.number > 0 and now > last_at else 0.0
+    ctx.update(copy_rate=copy_rate, change_rate=change_rate, last_sync_at=now, last_delta_bytes=result.bytes_copied)
+    final_bytes = change_rate * interval
+    return CUTOVER_OVERHEAD + final_bytes / max(copy_rate, 1.0)
+
+
+def summarize(ctx: JobContext, result: SyncResult, interval: float) -> float:
+    projected = project_downtime(ctx, result, interval)
+    ctx.update(projected_downtime=projected)
+    ctx.store.record_sync(ctx.vm_id, result.number, result.bytes_copied, result.seconds, projected)
+    ctx.emitter.emit(SyncSummary(ctx.vm_id, result.number, result.bytes_copied, result.seconds, projected))
+    ctx.log(f"{'Seed' if result.number == 0 else f'Sync {result.number}'}: {result.bytes_copied} bytes in "
+            f"{result.seconds:.1f} s; projected cutover downtime {projected:.0f} s")
+    return projected
+
+
+async def remove_stray_snapshots(ctx: JobContext, *, keep: str = "") -> int:
+    """Remove every ``xtract-`` snapshot of the VM except ``keep``; returns how many went."""
+    src = ctx.session.source()
+    removed = 0
+    try:
+        snaps = await ctx.call(src.list_snapshots, ctx.vm_id)
+    except NotFoundError:
+        return 0
+    for snap in snaps:
+        if snap.name.startswith(SNAPSHOT_PREFIX) and snap.snapshot_id != keep:
+            await remove_snapshot(ctx, snap.snapshot_id)
+            removed += 1
+    return removed

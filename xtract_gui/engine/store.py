@@ -1,0 +1,307 @@
+"""The crash-safe store: one SQLite database (WAL) for plans, jobs, steps, changeIds, copy cursors,
+sync history and the journal of every action taken on either side.
+
+The journal is what makes a crash survivable: ``intent`` is committed before the side effect
+starts and ``outcome`` after it ends, so an intent without an outcome after a restart names
+exactly what may be half done.  No secret is ever written here: plans hold only keyring
+references and every free text goes through ``scrub`` first.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..domain.extents import Extent, normalize
+from ..domain.plan import Plan
+from ..domain.redact import scrub
+from ..domain.states import JobState
+
+SCHEMA_VERSION = 2
+
+_V1 = """
+CREATE TABLE plans(id TEXT PRIMARY KEY, name TEXT NOT NULL, json TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE jobs(vm_id TEXT PRIMARY KEY, plan_id TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,
+                  resume_state TEXT NOT NULL DEFAULT '', error TEXT NOT NULL DEFAULT '',
+                  data TEXT NOT NULL DEFAULT '{}', updated REAL NOT NULL);
+CREATE TABLE steps(id INTEGER PRIMARY KEY AUTOINCREMENT, vm_id TEXT NOT NULL, step_id TEXT NOT NULL,
+                   title TEXT NOT NULL, state TEXT NOT NULL, message TEXT NOT NULL DEFAULT '',
+                   started REAL, ended REAL, UNIQUE(vm_id, step_id));
+CREATE TABLE disks(vm_id TEXT NOT NULL, disk_key INTEGER NOT NULL, change_id TEXT NOT NULL DEFAULT '',
+                   target_ref TEXT NOT NULL DEFAULT '', capacity INTEGER NOT NULL DEFAULT 0,
+                   PRIMARY KEY(vm_id, disk_key));
+CREATE TABLE cursors(key TEXT PRIMARY KEY, done TEXT NOT NULL);
+CREATE TABLE journal(id INTEGER PRIMARY KEY AUTOINCREMENT, vm_id TEXT NOT NULL, side TEXT NOT NULL,
+                     action TEXT NOT NULL, object TEXT NOT NULL DEFAULT '', params TEXT NOT NULL DEFAULT '{}',
+                     intent_at REAL NOT NULL, outcome TEXT, outcome_at REAL, detail TEXT NOT NULL DEFAULT '');
+CREATE TABLE syncs(vm_id TEXT NOT NULL, n INTEGER NOT NULL, bytes INTEGER NOT NULL, seconds REAL NOT NULL,
+                   projected REAL NOT NULL, at REAL NOT NULL, PRIMARY KEY(vm_id, n));
+"""
+# v2: the cutover audit trail (who pressed it, when) gets its own table for the report.
+_V2 = """
+CREATE TABLE cutovers(id INTEGER PRIMARY KEY AUTOINCREMENT, vm_id TEXT NOT NULL, requested_by TEXT NOT NULL,
+                      requested_at REAL NOT NULL, outcome TEXT NOT NULL DEFAULT '', downtime REAL);
+CREATE INDEX journal_open ON journal(outcome) WHERE outcome IS NULL;
+"""
+MIGRATIONS: list[str] = [_V1, _V2]
+
+
+@dataclass(frozen=True)
+class JobRow:
+    vm_id: str
+    plan_id: str
+    name: str
+    state: JobState
+    resume_state: str
+    error: str
+    data: dict[str, Any]
+    updated: float
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    id: int
+    vm_id: str
+    side: str  # "source" | "target" | "guest" | "local"
+    action: str
+    object: str
+    params: dict[str, Any]
+    intent_at: float
+    outcome: str | None
+    detail: str
+
+
+class Store:
+    """Thread-safe: the engine's loop thread and the copy threads (cursors) share one connection."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+
+    @classmethod
+    def open_default(cls) -> Store:
+        from ..paths import data_dir
+
+        return cls(data_dir() / "xtract.sqlite3")
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(f"The database {self.path} was written by a newer xtract-gui (schema {version}).")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in MIGRATIONS[target - 1].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={target}")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _exec(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self._lock:
+            return self._db.execute(sql, args)
+
+    # -- plans ------------------------------------------------------------------------------
+    def save_plan(self, plan_id: str, plan: Plan) -> None:
+        self._exec("INSERT OR REPLACE INTO plans(id, name, json, created) VALUES(?,?,?,?)",
+                   (plan_id, plan.name, plan.to_json(), self._clock()))
+
+    def plan(self, plan_id: str) -> Plan:
+        row = self._exec("SELECT json FROM plans WHERE id=?", (plan_id,)).fetchone()
+        if row is None:
+            raise KeyError(plan_id)
+        return Plan.from_json(row["json"])
+
+    def plan_ids(self) -> list[str]:
+        return [r["id"] for r in self._exec("SELECT id FROM plans ORDER BY created")]
+
+    # -- jobs -------------------------------------------------------------------------------
+    def create_job(self, vm_id: str, plan_id: str, name: str) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            for table in ("steps", "disks", "syncs"):
+                self._db.execute(f"DELETE FROM {table} WHERE vm_id=?", (vm_id,))
+            self._db.execute("DELETE FROM cursors WHERE key LIKE ?", (f"{vm_id}/%",))
+            self._db.execute("INSERT OR REPLACE INTO jobs(vm_id, plan_id, name, state, data, updated) "
+                             "VALUES(?,?,?,?,?,?)", (vm_id, plan_id, name, JobState.PENDING.value, "{}", self._clock()))
+            self._db.execute("COMMIT")
+
+    def job(self, vm_id: str) -> JobRow | None:
+        row = self._exec("SELECT * FROM jobs WHERE vm_id=?", (vm_id,)).fetchone()
+        return self._job(row) if row else None
+
+    def jobs(self, plan_id: str | None = None) -> list[JobRow]:
+        if plan_id is None:
+            rows = self._exec("SELECT * FROM jobs ORDER BY rowid")
+        else:
+            rows = self._exec("SELECT * FROM jobs WHERE plan_id=? ORDER BY rowid", (plan_id,))
+        return [self._job(r) for r in rows]
+
+    @staticmethod
+    def _job(row: sqlite3.Row) -> JobRow:
+        return JobRow(row["vm_id"], row["plan_id"], row["name"], JobState(row["state"]), row["resume_state"],
+                      row["error"], json.loads(row["data"]), row["updated"])
+
+    def set_state(self, vm_id: str, state: JobState, *, error: str | None = None,
+                  resume_state: str | None = None) -> None:
+        sets, args = ["state=?", "updated=?"], [state.value, self._clock()]
+        if error is not None:
+            sets.append("error=?")
+            args.append(scrub(error))
+        if resume_state is not None:
+            sets.append("resume_state=?")
+            args.append(resume_state)
+        self._exec(f"UPDATE jobs SET {', '.join(sets)} WHERE vm_id=?", (*args, vm_id))
+
+    def update_data(self, vm_id: str, **changes: Any) -> dict[str, Any]:
+        """Merge ``changes`` into the job's data (a ``None`` value removes the key); returns the new data."""
+        with self._lock:
+            row = self._db.execute("SELECT data FROM jobs WHERE vm_id=?", (vm_id,)).fetchone()
+            data = json.loads(row["data"]) if row else {}
+            for k, v in changes.items():
+                if v is None:
+                    data.pop(k, None)
+                else:
+                    data[k] = v
+            self._db.execute("UPDATE jobs SET data=?, updated=? WHERE vm_id=?",
+                             (json.dumps(data), self._clock(), vm_id))
+            return data
+
+    # -- steps ------------------------------------------------------------------------------
+    def record_step(self, vm_id: str, step_id: str, title: str, state: str, message: str = "") -> None:
+        now = self._clock()
+        message = scrub(message)
+        with self._lock:
+            cur = self._db.execute("UPDATE steps SET title=?, state=?, message=?, ended=? WHERE vm_id=? AND step_id=?",
+                                   (title, state, message, None if state == "running" else now, vm_id, step_id))
+            if cur.rowcount == 0:
+                self._db.execute("INSERT INTO steps(vm_id, step_id, title, state, message, started, ended) "
+                                 "VALUES(?,?,?,?,?,?,?)",
+                                 (vm_id, step_id, title, state, message, now, None if state == "running" else now))
+            elif state == "running":
+                self._db.execute("UPDATE steps SET started=? WHERE vm_id=? AND step_id=?", (now, vm_id, step_id))
+
+    def steps(self, vm_id: str) -> list[sqlite3.Row]:
+        return list(self._exec("SELECT * FROM steps WHERE vm_id=? ORDER BY id", (vm_id,)))
+
+    # -- disks and changeIds ----------------------------------------------------------------
+    def set_disk(self, vm_id: str, disk_key: int, *, change_id: str | None = None, target_ref: str | None = None,
+                 capacity: int | None = None) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO disks(vm_id, disk_key) VALUES(?,?)", (vm_id, disk_key))
+            for col, val in (("change_id", change_id), ("target_ref", target_ref), ("capacity", capacity)):
+                if val is not None:
+                    self._db.execute(f"UPDATE disks SET {col}=? WHERE vm_id=? AND disk_key=?", (val, vm_id, disk_key))
+
+    def disks(self, vm_id: str) -> dict[int, sqlite3.Row]:
+        return {r["disk_key"]: r for r in self._exec("SELECT * FROM disks WHERE vm_id=?", (vm_id,))}
+
+    # -- copy cursors (the transfer CursorStore) --------------------------------------------
+    def cursor(self, vm_id: str, disk_key: int, copy_id: str) -> SqliteCursor:
+        return SqliteCursor(self, f"{vm_id}/{disk_key}/{copy_id}")
+
+    def _cursor_load(self, key: str) -> list[Extent]:
+        row = self._exec("SELECT done FROM cursors WHERE key=?", (key,)).fetchone()
+        return [Extent(o, n) for o, n in json.loads(row["done"])] if row else []
+
+    def _cursor_save(self, key: str, done: Sequence[Extent]) -> None:
+        runs = [[e.offset, e.length] for e in normalize(done)]
+        self._exec("INSERT OR REPLACE INTO cursors(key, done) VALUES(?,?)", (key, json.dumps(runs)))
+
+    def _cursor_clear(self, key: str) -> None:
+        self._exec("DELETE FROM cursors WHERE key=?", (key,))
+
+    def clear_cursors(self, vm_id: str) -> None:
+        self._exec("DELETE FROM cursors WHERE key LIKE ?", (f"{vm_id}/%",))
+
+    # -- journal ----------------------------------------------------------------------------
+    def intent(self, vm_id: str, side: str, action: str, obj: str = "", **params: Any) -> int:
+        """Committed before the side effect starts (autocommit mode: each statement is durable)."""
+        cur = self._exec("INSERT INTO journal(vm_id, side, action, object, params, intent_at) VALUES(?,?,?,?,?,?)",
+                         (vm_id, side, action, obj, scrub(json.dumps(params, default=str)), self._clock()))
+        return int(cur.lastrowid or 0)
+
+    def outcome(self, entry_id: int, outcome: str, detail: str = "", **params: Any) -> None:
+        sets = "outcome=?, outcome_at=?, detail=?"
+        args: list[Any] = [outcome, self._clock(), scrub(detail)]
+        if params:
+            row = self._exec("SELECT params FROM journal WHERE id=?", (entry_id,)).fetchone()
+            merged = {**json.loads(row["params"]), **params} if row else params
+            sets += ", params=?"
+            args.append(scrub(json.dumps(merged, default=str)))
+        self._exec(f"UPDATE journal SET {sets} WHERE id=?", (*args, entry_id))
+
+    def open_intents(self, vm_id: str | None = None) -> list[JournalEntry]:
+        sql = "SELECT * FROM journal WHERE outcome IS NULL" + (" AND vm_id=?" if vm_id else "") + " ORDER BY id"
+        return [self._entry(r) for r in self._exec(sql, (vm_id,) if vm_id else ())]
+
+    def journal(self, vm_id: str | None = None) -> list[JournalEntry]:
+        sql = "SELECT * FROM journal" + (" WHERE vm_id=?" if vm_id else "") + " ORDER BY id"
+        return [self._entry(r) for r in self._exec(sql, (vm_id,) if vm_id else ())]
+
+    @staticmethod
+    def _entry(r: sqlite3.Row) -> JournalEntry:
+        return JournalEntry(r["id"], r["vm_id"], r["side"], r["action"], r["object"], json.loads(r["params"]),
+                            r["intent_at"], r["outcome"], r["detail"])
+
+    # -- sync history and cutover audit -----------------------------------------------------
+    def record_sync(self, vm_id: str, n: int, nbytes: int, seconds: float, projected: float) -> None:
+        self._exec("INSERT OR REPLACE INTO syncs(vm_id, n, bytes, seconds, projected, at) VALUES(?,?,?,?,?,?)",
+                   (vm_id, n, nbytes, seconds, projected, self._clock()))
+
+    def syncs(self, vm_id: str) -> list[sqlite3.Row]:
+        return list(self._exec("SELECT * FROM syncs WHERE vm_id=? ORDER BY n", (vm_id,)))
+
+    def record_cutover_request(self, vm_id: str, requested_by: str) -> int:
+        cur = self._exec("INSERT INTO cutovers(vm_id, requested_by, requested_at) VALUES(?,?,?)",
+                         (vm_id, scrub(requested_by), self._clock()))
+        return int(cur.lastrowid or 0)
+
+    def finish_cutover_request(self, entry_id: int, outcome: str, downtime: float | None) -> None:
+        self._exec("UPDATE cutovers SET outcome=?, downtime=? WHERE id=?", (outcome, downtime, entry_id))
+
+    def cutovers(self, vm_id: str) -> list[sqlite3.Row]:
+        return list(self._exec("SELECT * FROM cutovers WHERE vm_id=? ORDER BY id", (vm_id,)))
+
+
+class SqliteCursor:
+    """``transfer.cursor.CursorStore`` bound to one (VM, disk, copy) key."""
+
+    def __init__(self, store: Store, key: str) -> None:
+        self._store = store
+        self.key = key
+
+    def load(self) -> list[Extent]:
+        return self._store._cursor_load(self.key)
+
+    def save(self, done: Sequence[Extent]) -> None:
+        self._store._cursor_save(self.key, done)
+
+    def clear(self) -> None:
+        self._store._cursor_clear(self.key)

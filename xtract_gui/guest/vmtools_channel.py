@@ -1,0 +1,244 @@
+"""Guest channel over VMware Tools guest operations (pyVmomi): no network path to the guest needed.
+
+Upload with ``InitiateFileTransferToGuest`` + HTTP PUT, run with ``StartProgramInGuest`` (output
+redirected to files: guest operations capture no stdout), poll ``ListProcessesInGuest`` until
+``endTime``, fetch the output with ``InitiateFileTransferFromGuest`` + GET, remove the per-run
+folder.  vSphere allows one guest operation at a time per VM, so every call holds a per-VM lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from pyVmomi import vim
+
+from ..domain.errors import CancelledError, GuestError, XtractError
+from ..domain.guest_tasks import GuestTask
+from ..engine.ports import Cancellation, GuestTarget, ScriptResult
+from .scripts import finish, params_bytes, run_id, script_basename, scrubbed
+from .vmtools_faults import TOOLS_HINT, translate
+
+log = logging.getLogger("xtract_gui.guest.vmtools")
+
+_LOCKS: dict[tuple[str, str], threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def vm_lock(server: str, vm_id: str) -> threading.Lock:
+    """The one lock per (vCenter, VM) shared by every channel of this process."""
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault((server, vm_id), threading.Lock())
+
+
+class VmToolsChannel:
+    def __init__(self, si: Any, target: GuestTarget, *, poll_interval: float = 1.0,
+                 transfer_verify: bool | str = True) -> None:
+        self.target = target
+        self._vm_id = target.host or target.vm_id
+        self._vm = vim.VirtualMachine(self._vm_id, si._stub)
+        manager = si.content.guestOperationsManager
+        self._files = manager.fileManager
+        self._procs = manager.processManager
+        self._auth = vim.vm.guest.NamePasswordAuthentication(username=target.user, password=target.password,
+                                                            interactiveSession=False)
+        self._windows = str(getattr(target.os_family, "value", target.os_family)) == "windows"
+        self._server = str(si._stub.host)  # "host:port" the vCenter connection uses
+        self._lock = vm_lock(self._server, self._vm_id)
+        self._poll = poll_interval
+        self._http = requests.Session()
+        self._http.verify = transfer_verify
+        self._http.trust_env = False  # no proxy or CA bundle from the environment
+
+    # -- plumbing ------------------------------------------------------------------------------------
+
+    def _secrets(self, extra: list[str] | None = None) -> list[str]:
+        return [self.target.password, *(extra or [])]
+
+    @contextmanager
+    def _exclusive(self, cancel: Cancellation | None, what: str) -> Iterator[None]:
+        while not self._lock.acquire(timeout=0.2):
+            if cancel is not None and cancel.is_set():
+                raise CancelledError(f"Cancelled while waiting to start {what} in {self._vm_id}.")
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _call(self, secrets: list[str], fn: Callable[..., Any], **kwargs: Any) -> Any:
+        try:
+            return fn(vm=self._vm, auth=self._auth, **kwargs)
+        except XtractError:
+            raise
+        except Exception as exc:
+            raise translate(exc, vm=self._vm_id, secrets=secrets) from None
+
+    def _join(self, folder: str, name: str) -> str:
+        return f"{folder}\\{name}" if self._windows else f"{folder}/{name}"
+
+    def _transfer_url(self, url: str) -> str:
+        """vCenter answers with host "*" when the client should use the host it connected to."""
+        parts = urlsplit(url)
+        if parts.netloc == "*":
+            netloc = self._server
+        elif parts.netloc.startswith("*:"):
+            netloc = self._server.rsplit(":", 1)[0] + parts.netloc[1:]
+        else:
+            return url
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+    def check_ready(self) -> None:
+        try:
+            ready = self._vm.guest.guestOperationsReady
+        except Exception as exc:
+            raise translate(exc, vm=self._vm_id, secrets=self._secrets()) from None
+        if not ready:
+            raise GuestError(f"VMware Tools guest operations are not ready in {self._vm_id}.", hint=TOOLS_HINT)
+
+    def _mkdir(self, path: str, secrets: list[str]) -> None:
+        try:
+            self._call(secrets, self._files.MakeDirectoryInGuest, directoryPath=path, createParentDirectories=True)
+        except XtractError as exc:
+            if "FileAlreadyExists" not in exc.detail:
+                raise
+
+    def _put(self, data: bytes, path: str, secrets: list[str]) -> None:
+        attrs = (vim.vm.guest.FileManager.WindowsFileAttributes() if self._windows
+                 else vim.vm.guest.FileManager.PosixFileAttributes())
+        url = self._call(secrets, self._files.InitiateFileTransferToGuest, guestFilePath=path, fileAttributes=attrs,
+                         fileSize=len(data), overwrite=True)
+        try:
+            resp = self._http.put(self._transfer_url(url), data=data, timeout=(30, 300))
+            resp.raise_for_status()
+        except requests.RequestException as exc:
+            raise translate(exc, vm=self._vm_id, secrets=secrets) from None
+
+    def _get(self, path: str, secrets: list[str]) -> bytes:
+        info = self._call(secrets, self._files.InitiateFileTransferFromGuest, guestFilePath=path)
+        try:
+            resp = self._http.get(self._transfer_url(info.url), timeout=(30, 300))
+            resp.raise_for_status()
+        except requests.RequestException as exc:
+            raise translate(exc, vm=self._vm_id, secrets=secrets) from None
+        return resp.content
+
+    def _get_optional(self, path: str, secrets: list[str]) -> bytes:
+        try:
+            return self._get(path, secrets)
+        except XtractError as exc:
+            if "FileNotFound" in exc.detail:
+                return b""
+            raise
+
+    def _command(self, script_path: str, params_path: str, out: str, err: str) -> tuple[str, str]:
+        if self._windows:
+            return ("C:\\Windows\\System32\\cmd.exe",
+                    f'/c powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{script_path}" '
+                    f'-ParamsFile "{params_path}" > "{out}" 2> "{err}"')
+        runner = "bash" if self.target.user == "root" else "sudo -n bash"  # sudo must not prompt: no tty here
+        inner = f"{runner} {shlex.quote(script_path)} {shlex.quote(params_path)} > {shlex.quote(out)} " \
+                f"2> {shlex.quote(err)}"
+        return "/bin/bash", f"-c {shlex.quote(inner)}"
+
+    def _wait(self, pid: int, *, deadline: float, cancel: Cancellation | None, secrets: list[str], what: str) -> int:
+        while True:
+            infos = self._call(secrets, self._procs.ListProcessesInGuest, pids=[pid]) or []
+            info = next((i for i in infos if i.pid == pid), None)
+            if info is None:
+                raise GuestError(f"The guest process of {what} vanished in {self._vm_id} (its exit code is kept "
+                                 "only a few minutes).", hint="Run the task again.")
+            if info.endTime is not None:
+                return int(info.exitCode or 0)
+            stop = "cancelled" if cancel is not None and cancel.is_set() else (
+                "timed out" if time.monotonic() > deadline else "")
+            if stop:
+                try:
+                    self._call(secrets, self._procs.TerminateProcessInGuest, pid=pid)
+                except XtractError as exc:
+                    log.warning("vmtools %s: could not stop pid %d: %s", self._vm_id, pid, exc)
+                if stop == "cancelled":
+                    raise CancelledError(f"Cancelled {what} in {self._vm_id}; the guest process was stopped.")
+                raise GuestError(f"{what} timed out in {self._vm_id}; the guest process was stopped.",
+                                 hint="Raise the task timeout if the guest is just slow.")
+            time.sleep(self._poll)
+
+    # -- GuestChannel --------------------------------------------------------------------------------
+
+    def run_task(self, task: GuestTask, script: str, params: dict[str, Any], *, timeout: float,
+                 cancel: Cancellation | None = None) -> ScriptResult:
+        secrets = self._secrets([str(params[n]) for n in task.secret_params if params.get(n)])
+        folder = (f"C:\\Windows\\Temp\\xtract\\{run_id()}" if self._windows else f"/tmp/xtract/{run_id()}")
+        script_path = self._join(folder, script_basename(task))
+        params_path = self._join(folder, "params.json")
+        out_path, err_path = self._join(folder, "stdout.txt"), self._join(folder, "stderr.txt")
+        body = script.encode("utf-8")
+        if self._windows and not body.startswith(UTF8_BOM):
+            body = UTF8_BOM + body  # Windows PowerShell 5.1 reads a BOM-less .ps1 as ANSI
+        deadline = time.monotonic() + timeout
+        with self._exclusive(cancel, task.id):
+            log.info("vmtools %s: task %s (%s) starting", self._vm_id, task.id, task.title)
+            self._mkdir(folder, secrets)
+            try:
+                self._put(body, script_path, secrets)
+                self._put(params_bytes(task, params), params_path, secrets)
+                program, arguments = self._command(script_path, params_path, out_path, err_path)
+                log.debug("vmtools %s: %s %s", self._vm_id, program, scrubbed(arguments, secrets))
+                spec = vim.vm.guest.ProcessManager.ProgramSpec(programPath=program, arguments=arguments,
+                                                               workingDirectory=folder)
+                pid = int(self._call(secrets, self._procs.StartProgramInGuest, spec=spec))
+                code = self._wait(pid, deadline=deadline, cancel=cancel, secrets=secrets, what=task.id)
+                out = self._get_optional(out_path, secrets)
+                err = self._get_optional(err_path, secrets)
+            finally:
+                try:
+                    self._call(secrets, self._files.DeleteDirectoryInGuest, directoryPath=folder, recursive=True)
+                except XtractError as exc:
+                    log.warning("vmtools %s: could not remove %s: %s", self._vm_id, folder, exc)
+        stdout, stderr, result = finish(code, out, err, secrets)
+        log.info("vmtools %s: task %s exit %d ok=%s changed=%s", self._vm_id, task.id, code, result.get("ok"),
+                 result.get("changed"))
+        return ScriptResult(exit_code=code, stdout=stdout, stderr=stderr, result=result)
+
+    def put_file(self, data: bytes, remote_path: str, *, cancel: Cancellation | None = None) -> None:
+        sep = "\\" if self._windows else "/"
+        with self._exclusive(cancel, f"uploading {remote_path}"):
+            parent = remote_path.rsplit(sep, 1)[0]
+            if parent and parent != remote_path:
+                self._mkdir(parent, self._secrets())
+            self._put(data, remote_path, self._secrets())
+
+    def get_file(self, remote_path: str) -> bytes:
+        with self._exclusive(None, f"reading {remote_path}"):
+            return self._get(remote_path, self._secrets())
+
+    def close(self) -> None:
+        self._http.close()
+
+
+class VmToolsChannelFactory:
+    """Opens VMware Tools channels over the source's vCenter session.
+
+    ``si_provider`` returns the connected ``vim.ServiceInstance`` (the composition root passes the
+    source adapter's, e.g. ``lambda: source.service_instance``); ``transfer_verify`` is how the HTTPS
+    file transfers to the ESXi hosts are checked (True: trusted CAs; a path: a CA bundle).
+    """
+
+    def __init__(self, si_provider: Callable[[], Any], *, transfer_verify: bool | str = True,
+                 poll_interval: float = 1.0) -> None:
+        self._si_provider = si_provider
+        self.transfer_verify = transfer_verify
+        self.poll_interval = poll_interval
+
+    def open(self, target: GuestTarget) -> VmToolsChannel:
+        channel = VmToolsChannel(self._si_provider(), target, poll_interval=self.poll_interval,
+                                 transfer_verify=self.transfer_verify)
+        channel.check_ready()
+        return channel

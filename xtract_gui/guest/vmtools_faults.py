@@ -1,0 +1,76 @@
+"""vSphere guest-operations faults turned into the project's errors, each saying what to do."""
+
+from __future__ import annotations
+
+import requests
+from pyVmomi import vim, vmodl
+
+from ..domain.errors import (
+    AuthenticationError,
+    ConnectionFailedError,
+    GuestError,
+    NotFoundError,
+    PermissionDeniedError,
+    TransientError,
+    UnsupportedError,
+    XtractError,
+)
+from ..domain.redact import scrub
+
+TOOLS_HINT = ("Power the VM on and make sure VMware Tools is running in the guest (the VM's Summary shows "
+              "\"VMware Tools: Running\"), then try again; or use WinRM for a Windows guest.")
+
+
+def _fault_text(exc: BaseException, secrets: list[str]) -> str:
+    msg = getattr(exc, "msg", "") or str(exc)
+    return scrub(f"{type(exc).__name__}: {msg}", secrets)
+
+
+def translate(exc: BaseException, *, vm: str, secrets: list[str]) -> XtractError:
+    detail = _fault_text(exc, secrets)
+    if isinstance(exc, XtractError):
+        return exc
+    if isinstance(exc, vim.fault.InvalidGuestLogin):
+        return AuthenticationError(f"The guest of {vm} rejected the user name or password (VMware Tools).",
+                                   hint="Check the guest account and its password (DOMAIN\\user for a domain "
+                                        "account) and that it is not locked.", detail=detail)
+    if isinstance(exc, vim.fault.GuestPermissionDenied):
+        return PermissionDeniedError(f"The guest account may not do this in {vm}.",
+                                     hint="Use an administrator (Windows) or root (Linux) account for guest "
+                                          "preparation.", detail=detail)
+    if isinstance(exc, vim.fault.GuestComponentsOutOfDate):
+        return UnsupportedError(f"VMware Tools in {vm} is too old for guest operations.",
+                                hint="Upgrade VMware Tools in the guest, or use WinRM for a Windows guest.",
+                                detail=detail)
+    if isinstance(exc, vim.fault.GuestOperationsUnavailable | vim.fault.InvalidPowerState |
+                  vim.fault.InvalidState):
+        return GuestError(f"VMware Tools guest operations are not available in {vm} right now.", hint=TOOLS_HINT,
+                          detail=detail)
+    if isinstance(exc, vim.fault.GuestProcessNotFound):
+        return GuestError(f"The guest process in {vm} disappeared before its result was read.",
+                          hint="Run the task again; the guest may have restarted.", detail=detail)
+    if isinstance(exc, vim.fault.FileNotFound):
+        return NotFoundError(f"A file or folder is missing in {vm}: {getattr(exc, 'file', '') or '?'}.",
+                             hint="Check the path, and that the guest account may read and write its temp folder.",
+                             detail=detail)
+    if isinstance(exc, vim.fault.GuestOperationsFault):
+        return GuestError(f"A VMware Tools guest operation failed in {vm}.",
+                          hint="See the log for the guest's own words.", detail=detail)
+    if isinstance(exc, vim.fault.NoPermission | vmodl.fault.SecurityError):
+        return PermissionDeniedError(
+            f"The vCenter account may not run guest operations on {vm}.",
+            hint="Grant it VirtualMachine.GuestOperations.Execute, .Modify and .Query on the VM.", detail=detail)
+    if isinstance(exc, vmodl.fault.ManagedObjectNotFound):
+        return NotFoundError(f"VM {vm} no longer exists in vCenter.", hint="Refresh the inventory.", detail=detail)
+    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+        return ConnectionFailedError(f"Cannot reach the ESXi host that serves file transfers for {vm}.",
+                                     hint="Allow HTTPS (443) from this computer to the ESXi hosts, or use WinRM.",
+                                     detail=detail)
+    if isinstance(exc, requests.exceptions.HTTPError):
+        return TransientError(f"A file transfer to or from {vm} failed ({detail}).", hint="Try again.",
+                              detail=detail)
+    if isinstance(exc, vmodl.MethodFault):
+        return GuestError(f"vCenter refused a guest operation on {vm}.", hint="See the log for details.",
+                          detail=detail)
+    return GuestError(f"A guest operation on {vm} failed unexpectedly ({type(exc).__name__}).",
+                      hint="See the log for details.", detail=detail)

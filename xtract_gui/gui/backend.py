@@ -1,0 +1,300 @@
+"""The slow calls the wizard makes, as plain synchronous Python (no Qt).
+
+``gui.bridge.Service`` runs each method in an executor under qasync and shows
+busy/error state; tests call them directly.  Everything outside the GUI is
+reached through ``xtract_gui.wiring`` (composition helpers) and the domain's
+readiness rules; nothing here knows a vendor SDK.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import paths
+from ..domain import readiness
+from ..domain.errors import ConnectionFailedError, GuestError, XtractError
+from ..domain.guest_tasks import GuestPhase, parse_manifest, tasks_for
+from ..domain.inventory import SourceInventory, SourceVM, TargetInventory
+from ..domain.plan import GuestAccess, GuestChannelKind, Plan, SecretRef, SourceEndpoint, TransferMode, VmPlan
+from .flow import EndpointAnswers, Finding, GuestAnswers, TargetAnswers, WizardState, as_finding
+
+# Codes decided on later pages (network mapping); the VM page does not hold them against a VM.
+LATER_PAGE_CODES = frozenset({"network_unmapped", "subnet_missing"})
+
+
+class SessionSecrets:
+    """A SecretStore: the OS keyring, with passwords the user chose not to remember kept in memory only."""
+
+    def __init__(self, keyring: Any | None) -> None:
+        self._keyring = keyring
+        self._memory: dict[tuple[str, str], str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, service: str, username: str) -> str | None:
+        with self._lock:
+            if (service, username) in self._memory:
+                return self._memory[(service, username)]
+        return self._keyring.get(service, username) if self._keyring is not None else None
+
+    def set(self, service: str, username: str, secret: str) -> None:
+        self.remember(SecretRef(service, username), secret, persist=True)
+
+    def delete(self, service: str, username: str) -> None:
+        with self._lock:
+            self._memory.pop((service, username), None)
+        if self._keyring is not None:
+            self._keyring.delete(service, username)
+
+    def remember(self, ref: SecretRef, secret: str, *, persist: bool) -> None:
+        with self._lock:
+            self._memory[(ref.service, ref.username)] = secret
+        if persist and self._keyring is not None:
+            self._keyring.set(ref.service, ref.username, secret)
+
+    def known_secrets(self) -> list[str]:
+        """Every password typed in this session, for scrubbing crash reports."""
+        with self._lock:
+            return list(self._memory.values())
+
+
+class FingerprintPins:
+    """Certificates the user trusted, per host:port (trust on first use, pinned from then on)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def _load(self) -> dict[str, str]:
+        try:
+            data = json.loads(self._path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def get(self, host: str, port: int) -> str:
+        return self._load().get(f"{host}:{port}", "")
+
+    def pin(self, host: str, port: int, fingerprint: str) -> None:
+        data = self._load()
+        data[f"{host}:{port}"] = fingerprint
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._path.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+
+
+@dataclass
+class TargetFacts:
+    """What connecting to Prism tells the wizard."""
+
+    inventory: TargetInventory
+    platform: Any = field(repr=False, default=None)
+
+
+def _wiring() -> Any:
+    from .. import wiring
+
+    return wiring
+
+
+class Backend:
+    """Synchronous service calls; one instance per window.  Holds the open source/target connections."""
+
+    def __init__(self, secrets: SessionSecrets, *, state_dir: Path | None = None,
+                 wiring: Any | None = None, manager_options: dict[str, Any] | None = None,
+                 guest_https_auth: str = "ntlm") -> None:
+        self.secrets = secrets
+        self.state_dir = state_dir
+        self._wiring = wiring
+        self.manager_options = dict(manager_options or {})  # e.g. the demo's faster sync tuning
+        self.guest_https_auth = guest_https_auth
+        self.pins = FingerprintPins((state_dir or paths.data_dir()) / "trusted-certificates.json")
+        self.source_platform: Any = None
+        self.target_platform: Any = None
+        self.source_inventory: SourceInventory | None = None
+        self.target_inventory: TargetInventory | None = None
+
+    @property
+    def wiring(self) -> Any:
+        if self._wiring is None:
+            self._wiring = _wiring()
+        return self._wiring
+
+    # -- source ------------------------------------------------------------------------------------
+    def probe_source(self, ep: EndpointAnswers) -> str:
+        if ep.protocol != "https":
+            return ""
+        return str(self.wiring.probe_source_certificate(ep.host.strip(), ep.port))
+
+    def connect_source(self, ep: EndpointAnswers) -> SourceInventory:
+        endpoint = SourceEndpoint(host=ep.host.strip(), user=ep.user.strip(), password=ep.secret_ref(), port=ep.port,
+                                  fingerprint=ep.fingerprint, protocol=ep.protocol)
+        platform = self.wiring.connect_source(endpoint, ep.password)
+        inventory = platform.inventory()
+        self._swap("source_platform", platform)
+        self.source_inventory = inventory
+        self.secrets.remember(ep.secret_ref(), ep.password, persist=ep.remember)
+        if ep.protocol == "https" and ep.fingerprint:
+            self.pins.pin(ep.host.strip(), ep.port, ep.fingerprint)
+        return inventory
+
+    # -- target ------------------------------------------------------------------------------------
+    def probe_target(self, ep: EndpointAnswers) -> str:
+        if ep.protocol != "https":
+            return ""
+        return str(self.wiring.probe_target_certificate(ep.host.strip(), ep.port))
+
+    def connect_target(self, ep: TargetAnswers) -> TargetFacts:
+        platform = self.wiring.connect_target(host=ep.host.strip(), port=ep.port, user=ep.user.strip(),
+                                              password=ep.password, protocol=ep.protocol, fingerprint=ep.fingerprint)
+        clusters = tuple(platform.clusters())
+        containers = tuple(c for cl in clusters for c in platform.containers(cl.uuid))
+        subnets = tuple(s for cl in clusters for s in platform.subnets(cl.uuid))
+        names = frozenset(v.name for v in platform.vms())
+        inventory = TargetInventory(kind=platform.kind, version=platform.version, clusters=clusters,
+                                    containers=containers, subnets=subnets, vm_names=names)
+        self._swap("target_platform", platform)
+        self.target_inventory = inventory
+        self.secrets.remember(ep.secret_ref(), ep.password, persist=ep.remember)
+        if ep.protocol == "https" and ep.fingerprint:
+            self.pins.pin(ep.host.strip(), ep.port, ep.fingerprint)
+        return TargetFacts(inventory=inventory, platform=platform)
+
+    def check_mode(self, t: TargetAnswers, timeout: float = 3.0) -> tuple[bool, str]:
+        """Warm needs the cluster's NFS service reachable from this laptop; cold needs only Prism's HTTPS."""
+        if t.transfer_mode is TransferMode.COLD:
+            return (True, "") if t.connected else (False, "Connect to Prism first.")
+        if t.nfs_host.startswith("local:"):  # the lab writes straight into the simulator's container folder
+            folder = Path(t.nfs_host[len("local:"):])
+            return (True, "") if folder.is_dir() else (False, f"The lab container folder {folder} is missing.")
+        cluster = next((c for c in t.clusters if c.uuid == t.cluster_uuid), None)
+        host = t.nfs_host or (cluster.external_ip if cluster else "") or t.host.strip()
+        ports = [t.nfs_port] if t.nfs_port else [2049, 111]
+        for port in ports:
+            try:
+                with socket.create_connection((host, port), timeout=timeout):
+                    return True, ""
+            except OSError:
+                continue
+        return False, (f"NFS on {host} (port {'/'.join(map(str, ports))}) cannot be reached from this computer. "
+                       "Open TCP 2049 and 111 to the cluster's virtual IP, or choose cold mode (HTTPS only).")
+
+    # -- readiness -----------------------------------------------------------------------------------
+    def provisional_plan(self, state: WizardState, vms: list[SourceVM]) -> Plan:
+        """A plan good enough for readiness before the later pages are filled (not validated)."""
+        vm_plans = []
+        for vm in vms:
+            g = state.guests.get(vm.vm_id) or GuestAnswers()
+            vm_plans.append(VmPlan(vm.vm_id, vm.name, guest=GuestAccess(
+                channel=g.channel, user=g.user or "?", password=SecretRef("xtract-gui", "?"))))
+        placeholder = SecretRef("xtract-gui", "?")
+        from ..domain.plan import TargetEndpoint
+
+        return Plan(
+            name=state.plan_name,
+            source=SourceEndpoint(state.source.host or "?", state.source.user or "?", placeholder),
+            target=TargetEndpoint(state.target.host or "?", state.target.user or "?", placeholder,
+                                  state.target.cluster_uuid, state.target.container_uuid),
+            vms=tuple(vm_plans), network_map=dict(state.network_map), transfer_mode=state.target.transfer_mode,
+            options=state.options)
+
+    def check_vm(self, state: WizardState, vm: SourceVM) -> list[Finding]:
+        """Per-VM readiness as the VM page shows it (network mapping is judged on its own page)."""
+        target = self.target_inventory or _target_inventory_of(state.target)
+        plan = self.provisional_plan(state, [vm])
+        found = readiness.check_vm(vm, plan, target)
+        return [as_finding(f) for f in found if f.code not in LATER_PAGE_CODES]
+
+    def check_plan(self, plan: Plan) -> dict[str, list[Finding]]:
+        if self.source_inventory is None or self.target_inventory is None:
+            return {}
+        found = readiness.check_plan(plan, self.source_inventory, self.target_inventory)
+        return {k: [as_finding(f) for f in v] for k, v in found.items()}
+
+    # -- guests --------------------------------------------------------------------------------------
+    def test_guest(self, vm: SourceVM, g: GuestAnswers, cancel: threading.Event | None = None) -> tuple[bool, str]:
+        """Run the admin check for the VM's OS family over the chosen channel; (ok, what it said)."""
+        if g.channel is GuestChannelKind.NONE:
+            return True, "Guest preparation is off for this VM."
+        manifest = paths.resources_dir() / "manifest.json"
+        try:
+            tasks = parse_manifest(json.loads(manifest.read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise GuestError(f"The guest task list {manifest} cannot be read ({exc.strerror}).",
+                             hint="Reinstall xtract-gui: its resources folder is incomplete.") from exc
+        prep = tasks_for(tasks, vm.guest_family, GuestPhase.PREP)
+        admin = next((t for t in prep if t.id.endswith(("check_admin", "check_root"))), prep[0] if prep else None)
+        if admin is None:
+            return False, f"No guest tasks exist for {vm.guest_family.value} guests."
+        script = (paths.resources_dir() / admin.script).read_text(encoding="utf-8")
+        si = getattr(self.source_platform, "service_instance", None)
+        factory = self.wiring.guest_channel_factory(si_provider=(lambda: si) if si is not None else None,
+                                                    https_auth=self.guest_https_auth)
+        if factory is None:
+            raise GuestError("Guest channels are not available in this build.", hint="Reinstall xtract-gui.")
+        from ..engine.ports import GuestTarget
+
+        if g.channel is GuestChannelKind.WINRM:
+            host = g.winrm_host or (vm.guest_ips[0] if vm.guest_ips else "")
+            if not host:
+                return False, "No IP address is known for this VM; WinRM cannot reach it. Use VMware Tools."
+        else:
+            host = vm.vm_id
+        channel = factory.open(GuestTarget(vm_id=vm.vm_id, os_family=vm.guest_family.value, channel=g.channel.value,
+                                           host=host, user=g.user, password=g.password, port=g.winrm_port,
+                                           https=g.winrm_https, allow_http_ntlm=g.allow_http_ntlm,
+                                           fingerprint=g.fingerprint))
+        try:
+            result = channel.run_task(admin, script, {}, timeout=float(admin.timeout_seconds), cancel=cancel)
+        finally:
+            channel.close()
+        said = str(result.result.get("message") or result.result.get("detail") or result.stderr.strip()
+                   or ("The account has administrator rights." if result.ok else "The admin check failed."))
+        return result.ok, said
+
+    def remember_guest_password(self, vm_name: str, g: GuestAnswers) -> None:
+        ref = g.secret_ref(vm_name)
+        if ref is not None and g.password:
+            self.secrets.remember(ref, g.password, persist=True)
+
+    # -- engine --------------------------------------------------------------------------------------
+    def build_manager(self) -> Any:
+        return self.wiring.build_manager(secrets=self.secrets, state_dir=self.state_dir, **self.manager_options)
+
+    def close(self) -> None:
+        for attr in ("source_platform", "target_platform"):
+            self._swap(attr, None)
+
+    def _swap(self, attr: str, new: Any) -> None:
+        old = getattr(self, attr)
+        setattr(self, attr, new)
+        if old is not None and old is not new:
+            # A connection that is already broken is as closed as it gets.
+            with contextlib.suppress(XtractError):
+                old.close()
+
+
+def _target_inventory_of(t: TargetAnswers) -> TargetInventory:
+    from ..domain.inventory import TargetKind
+
+    return TargetInventory(kind=t.kind or TargetKind.PRISM_ELEMENT, version=t.version, clusters=t.clusters,
+                           containers=t.containers, subnets=t.subnets)
+
+
+def describe_error(exc: BaseException) -> tuple[str, str]:
+    """(field, message) for an exception raised while connecting: which input it concerns, in plain words."""
+    from ..domain.errors import AuthenticationError, CertificateMismatchError, PermissionDeniedError
+
+    text = str(exc) if isinstance(exc, XtractError) else f"Unexpected error: {type(exc).__name__}: {exc}"
+    if isinstance(exc, AuthenticationError | PermissionDeniedError):
+        return "password", text
+    if isinstance(exc, CertificateMismatchError):
+        return "host", text
+    if isinstance(exc, ConnectionFailedError):
+        return "host", text
+    return "host", text
+
+

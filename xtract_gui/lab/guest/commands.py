@@ -1,0 +1,125 @@
+"""Recognise the command lines a WinRM client sends and answer them from the guest's state.
+
+Only the shapes the product's WinRM channel sends are understood (write a base64 piece read from
+stdin, read a file as base64, remove a folder, run a script with ``-ParamsFile``); anything else
+ends with exit code 1 and says so on stderr, as PowerShell would for a command it cannot run.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import posixpath
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ...domain.guest_tasks import parse_manifest
+from ...paths import resources_dir
+from . import tasks
+from .state import WindowsGuest
+
+_ENCODED = re.compile(r"(?i)^powershell(?:\.exe)?\b.*?-EncodedCommand\s+(\S+)\s*$")
+_WRITE = re.compile(r"\$p='((?:[^']|'')*)';.*FromBase64String.*FileMode\]::(Append|Create)", re.S)
+_READ = re.compile(r"ReadAllBytes\('((?:[^']|'')*)'\)")
+_REMOVE = re.compile(r"Remove-Item -LiteralPath '((?:[^']|'')*)'")
+_RUN = re.compile(r'(?i)^powershell(?:\.exe)?\s.*-File\s+"([^"]+)"\s+-ParamsFile\s+"([^"]+)"\s*$')
+
+
+@lru_cache(maxsize=1)
+def script_tasks() -> dict[str, str]:
+    """Script file name (lower case) → task id, from resources/manifest.json."""
+    try:
+        raw = json.loads((resources_dir() / "manifest.json").read_text(encoding="utf-8"))
+        return {posixpath.basename(t.script).lower(): t.id for t in parse_manifest(raw)}
+    except (OSError, ValueError):
+        return {}
+
+
+def _unquote(text: str) -> str:
+    return text.replace("''", "'")
+
+
+@dataclass
+class Command:
+    """One command in a shell: its line, the stdin received so far, and its outcome once run."""
+
+    line: str
+    stdin: bytearray = field(default_factory=bytearray)
+    stdin_closed: bool = False
+    terminated: threading.Event = field(default_factory=threading.Event)
+    outcome: tuple[int, str, str] | None = None
+    delivered: bool = False
+
+
+def execute(guest: WindowsGuest, user: str, command: Command) -> tuple[int, str, str] | None:
+    """The command's (exit code, stdout, stderr), or None while it is still running (a hung task)."""
+    line = command.line.strip()
+    encoded = _ENCODED.match(line)
+    if encoded:
+        try:
+            script = base64.b64decode(encoded.group(1)).decode("utf-16-le")
+        except (binascii.Error, UnicodeDecodeError):
+            return 1, "", "Cannot decode the -EncodedCommand argument.\r\n"
+        return _helper(guest, script, bytes(command.stdin))
+    run = _RUN.match(line)
+    if run:
+        return _run_script(guest, user, run.group(1), run.group(2), command)
+    guest.log.append("unknown")
+    return 1, "", f"lab: this simulator does not run arbitrary commands ({line.split(' ', 1)[0]}).\r\n"
+
+
+def _helper(guest: WindowsGuest, script: str, stdin: bytes) -> tuple[int, str, str]:
+    write = _WRITE.search(script)
+    if write:
+        path = _unquote(write.group(1))
+        try:
+            data = base64.b64decode(b"".join(stdin.split()), validate=True)
+        except binascii.Error:
+            return 1, "", "Exception calling \"FromBase64String\": The input is not a valid Base-64 string.\r\n"
+        guest.write_file(path, data, append=write.group(2) == "Append")
+        guest.log.append("write")
+        return 0, "", ""
+    read = _READ.search(script)
+    if read:
+        path = _unquote(read.group(1))
+        body = guest.read_file(path)
+        guest.log.append("read")
+        if body is None:
+            return 1, "", f"Exception calling \"ReadAllBytes\": Could not find file '{path}'.\r\n"
+        return 0, base64.b64encode(body).decode("ascii") + "\r\n", ""
+    remove = _REMOVE.search(script)
+    if remove:
+        guest.remove_tree(_unquote(remove.group(1)))
+        guest.log.append("remove")
+        return 0, "", ""
+    guest.log.append("unknown")
+    return 1, "", "lab: unrecognised PowerShell command.\r\n"
+
+
+def _run_script(guest: WindowsGuest, user: str, script_path: str, params_path: str,
+                command: Command) -> tuple[int, str, str] | None:
+    if command.outcome is not None:
+        return command.outcome
+    script = guest.read_file(script_path)
+    if script is None:
+        return 1, "", (f"The argument '{script_path}' to the -File parameter does not exist. Provide the path "
+                       "to an existing '.ps1' file as an argument to the -File parameter.\r\n")
+    raw = guest.read_file(params_path)
+    guest.remove_tree(params_path)  # what every script does first: the file may hold a secret
+    try:
+        params = json.loads((raw or b"{}").decode("utf-8-sig") or "{}")
+    except ValueError:
+        return 2, "", "The params file is not valid JSON.\r\n"
+    if not isinstance(params, dict):
+        return 2, "", "The params file must hold a JSON object.\r\n"
+    name = script_path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    task_id = script_tasks().get(name) or str(params.get("task", ""))
+    guest.log.append(f"run {task_id}")
+    if task_id in guest.faults.hang_tasks:
+        return None
+    with guest.lock:
+        command.outcome = tasks.run(guest, task_id, user, params, script)
+    return command.outcome

@@ -1,0 +1,95 @@
+"""Start and stop the lab's WinRM listeners: one loopback port per simulated guest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+import ssl
+import tempfile
+import threading
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from .ntlm import cert_hash_of, register
+from .state import WindowsGuest
+from .wsman import Endpoint, _Handler
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def self_signed(common_name: str, workdir: Path) -> tuple[Path, Path, str]:
+    """A throw-away certificate like the one ``winrm quickconfig -transport:https`` wants; (cert, key, sha256)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = workdir / "winrm.crt", workdir / "winrm.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    digest = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+    return cert_path, key_path, ":".join(digest[i:i + 2] for i in range(0, 64, 2))
+
+
+class WinRmLab:
+    """Hosts any number of simulated Windows guests, each on its own 127.0.0.1 port."""
+
+    def __init__(self) -> None:
+        self.endpoints: list[Endpoint] = []
+        self._tmp = tempfile.TemporaryDirectory(prefix="xtract-winrm-lab-")
+
+    def add_guest(self, guest: WindowsGuest, *, https: bool = False, port: int = 0) -> Endpoint:
+        handler = type("GuestHandler", (_Handler,), {})
+        server = _Server(("127.0.0.1", port), handler)
+        fingerprint = ""
+        cert_hash = None
+        register(guest.accounts)
+        if https:
+            workdir = Path(self._tmp.name) / f"guest{len(self.endpoints)}"
+            workdir.mkdir()
+            cert, key, fingerprint = self_signed(guest.hostname.lower(), workdir)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+            cert_hash = cert_hash_of(cert)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                  name=f"winrm-lab-{guest.hostname}", daemon=True)
+        endpoint = Endpoint(guest=guest, server=server, thread=thread, https=https, fingerprint=fingerprint,
+                            cert_hash=cert_hash)
+        handler.endpoint = endpoint
+        thread.start()
+        self.endpoints.append(endpoint)
+        return endpoint
+
+    def close(self) -> None:
+        for endpoint in self.endpoints:
+            with endpoint.lock:
+                for shell in endpoint.shells.values():
+                    for cmd in shell.commands.values():
+                        cmd.terminated.set()
+            endpoint.server.shutdown()
+            endpoint.server.server_close()
+            endpoint.thread.join(timeout=5)
+        self.endpoints.clear()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> WinRmLab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

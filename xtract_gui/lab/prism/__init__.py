@@ -1,0 +1,47 @@
+"""The lab Prism: a real threaded HTTP(S) server that the real target adapter talks to.
+
+``PrismSimulator(state_dir, mode="pe"|"pc", tls=…)`` serves one AHV cluster whose storage containers
+are directories ``state_dir/containers/<name>/`` (the NFS lab exports the same directories, and the
+Prism path ``/<container>/<path>`` is that file).  Prism Element mode serves v2.0 (under both
+``/PrismGateway/services/rest/v2.0`` and ``/api/nutanix/v2.0``), the v0.8 image upload and v3
+``/versions``; Prism Central mode serves v3 and answers with ``X-Ntnx-Env: pc``.
+
+Known deviations from real Prism:
+
+- One cluster, one node, no hosts: VMs do not run anything; a power change only flips the state and
+  calls ``on_power_change`` (the demo lab "boots" its guest there).  NIC IPs appear only through
+  ``set_nic_ips``.  acpi_shutdown always succeeds at once.
+- Prism Central serves only the v3 calls the product uses (versions, prism_central, clusters, subnets,
+  vms, vm snapshot, images incl. ``/file``, tasks); no categories, projects, v4, v1, or the PC's own
+  v2 proxy.  PC storage containers and the NFS whitelist must be read from a Prism Element simulator.
+- Prism Element answers every other v3 call with 500 + ``ENTITY_READ_ERROR`` (real AOS versions
+  differ in which v3 calls they refuse and with which status).
+- v3 filters: only ``name==`` style clauses (``vm_name``, ``image_name``, …) joined by ``;``, matched
+  exactly after percent-decoding; real FIQL also does regex-like matching.  Lists cap ``length`` at 500.
+- spec_version: a PUT with a version older than the stored one gets 409 CONCURRENT_REQUESTS_NOT_ALLOWED
+  (never the newer "202 + failed task" form); a newer or equal version is accepted.  Only name,
+  description, CPU, memory, boot type, machine type and power_state of a PUT are applied; disk and NIC
+  changes are ignored.
+- Images keep the bytes as sent (vmdk/qcow2 stay in their format; ``disk_format`` is recorded in the
+  state, not shown by the API) where AOS converts to raw; ``size_bytes`` is the virtual size read from
+  the qcow2/VMDK sparse header, else the file size.  Images live in ``<container>/.acropolis/image/``.
+  ``source_uri`` / ``image_import_spec.url`` accept only ``nfs://<any host>/<container>/<path>`` and
+  copy that file (holes kept).  VM disks cloned from an image or a file reference it, no copy.
+- Uploads: v3 ``PUT /images/{uuid}/file`` answers 200 when the bytes are stored; a SHA_256 checksum
+  header is verified (422 on mismatch).  v0.8 upload accepts chunked bodies too (real AOS wants a
+  Content-Length).  A dropped upload leaves the image without data (PENDING/INACTIVE).
+- v2 errors: 404 + error_code 1202 for a missing entity, 500 + 1100 for an invalid request; async v2
+  calls answer 201 ``{task_uuid}``.  ``GET /cluster/nfs_whitelist`` returns a plain list of strings.
+- Tasks last ``task_delay`` seconds (default 0.05 s), move in five steps, and their effect happens at the
+  end; a task running when the simulator stops is FAILED after a restart.  Sessions never time out by
+  themselves (``expire_sessions`` ends them); there are no users, roles or 403s unless injected.
+- Free space of a container is its capacity minus the blocks its directory really uses (and minus the
+  seeded usage), not a thin-provisioning model.
+"""
+
+from __future__ import annotations
+
+from .simulator import PrismSimulator
+from .state import ClusterSeed, ContainerSeed, SubnetSeed
+
+__all__ = ["ClusterSeed", "ContainerSeed", "PrismSimulator", "SubnetSeed"]

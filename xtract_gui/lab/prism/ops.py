@@ -1,0 +1,320 @@
+"""What the lab cluster does (images, VMs, power, snapshots, NFS whitelist), independent of the API surface.
+
+Synchronous checks raise ``Invalid``/``Missing`` (each surface renders them its own way); work that a
+real cluster does in a task runs in a ``TaskEngine`` task and raises ``TaskFailure``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from .http import DropConnection
+from .state import IMAGE_DIR, PrismState, new_uuid, now_usecs
+from .tasks import TaskEngine, TaskFailure
+
+_ZERO = bytes(1 << 20)
+
+
+class Invalid(Exception):
+    """A request Prism refuses before starting any task (422 INVALID_REQUEST / v2 error)."""
+
+
+class Missing(Exception):
+    """The named entity does not exist (404 ENTITY_NOT_FOUND / v2 error_code 1202)."""
+
+    def __init__(self, kind: str, uuid: str) -> None:
+        super().__init__(f"{kind} {uuid} does not exist")
+        self.kind = kind
+        self.uuid = uuid
+
+
+def detect_format(path: Path) -> tuple[str, int]:
+    """(disk_format, virtual size) from the file's header: what AOS would convert to raw."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(512)
+    if head[:4] == b"QFI\xfb" and len(head) >= 32:
+        return "qcow2", struct.unpack(">Q", head[24:32])[0]
+    if head[:4] == b"KDMV" and len(head) >= 20:
+        return "vmdk", struct.unpack("<Q", head[12:20])[0] * 512
+    if head.startswith(b"# Disk DescriptorFile"):
+        return "vmdk", size
+    if head[:8] == b"vhdxfile":
+        return "vhdx", size
+    return "raw", size
+
+
+def sparse_copy(src: Path, dst: Path) -> None:
+    """Copy only the data regions (SEEK_DATA/SEEK_HOLE), so a sparse vdisk stays sparse."""
+    size = src.stat().st_size
+    with src.open("rb") as fin, dst.open("wb") as fout:
+        fd = fin.fileno()
+        offset = 0
+        while offset < size:
+            try:
+                start = os.lseek(fd, offset, os.SEEK_DATA)
+            except OSError:
+                break  # only a hole remains
+            end = os.lseek(fd, start, os.SEEK_HOLE)
+            fin.seek(start)
+            fout.seek(start)
+            remaining = end - start
+            while remaining:
+                piece = fin.read(min(remaining, 1 << 20))
+                fout.write(piece)
+                remaining -= len(piece)
+            offset = end
+        fout.truncate(size)
+
+
+class Cluster:
+    def __init__(self, state: PrismState, tasks: TaskEngine,
+                 on_power_change: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.state = state
+        self.tasks = tasks
+        self.on_power_change = on_power_change
+
+    # -- lookups ------------------------------------------------------------------------------
+
+    def vm(self, vm_uuid: str) -> dict[str, Any]:
+        vm = self.state.data["vms"].get(vm_uuid)
+        if vm is None:
+            raise Missing("vm", vm_uuid)
+        return vm
+
+    def image(self, image_uuid: str) -> dict[str, Any]:
+        image = self.state.data["images"].get(image_uuid)
+        if image is None:
+            raise Missing("image", image_uuid)
+        return image
+
+    def container(self, ctr_uuid: str) -> dict[str, Any]:
+        ctr = self.state.data["containers"].get(ctr_uuid)
+        if ctr is None:
+            raise Missing("storage_container", ctr_uuid)
+        return ctr
+
+    def subnet(self, subnet_uuid: str) -> dict[str, Any]:
+        subnet = self.state.data["subnets"].get(subnet_uuid)
+        if subnet is None:
+            raise Missing("subnet", subnet_uuid)
+        return subnet
+
+    # -- images -------------------------------------------------------------------------------
+
+    def new_image(self, name: str, *, description: str = "", container_uuid: str = "",
+                  image_type: str = "DISK_IMAGE", source_uri: str = "") -> dict[str, Any]:
+        if not name:
+            raise Invalid("Image name is required")
+        if image_type not in ("DISK_IMAGE", "ISO_IMAGE"):
+            raise Invalid(f"Invalid image_type {image_type!r}")
+        ctr = self.container(container_uuid) if container_uuid else self.state.default_container()
+        image_uuid = new_uuid()
+        image = {"uuid": image_uuid, "name": name, "description": description, "image_type": image_type,
+                 "container_uuid": ctr["uuid"], "vmdisk_uuid": new_uuid(), "size_bytes": 0,
+                 "disk_format": "", "state": "PENDING", "source_uri": source_uri, "spec_version": 0,
+                 "path": f"containers/{ctr['name']}/{IMAGE_DIR}/{image_uuid}",
+                 "creation_usecs": now_usecs(), "update_usecs": now_usecs(), "checksum": {}}
+        return image
+
+    def register_image(self, image: dict[str, Any], source_url: str = "", *, await_bytes: bool = False
+                       ) -> Callable[[], None]:
+        """Store the new image; the returned work completes it (pulling ``source_url`` if given), or
+        leaves it pending for an upload (``await_bytes``)."""
+        with self.state.lock:
+            self.state.data["images"][image["uuid"]] = image
+            self.state.save()
+
+        def work() -> None:
+            if source_url:
+                src = self.resolve_source(source_url)
+                sparse_copy(src, self.state.image_file(image))
+                fmt, vsize = detect_format(self.state.image_file(image))
+                with self.state.lock:
+                    image.update(disk_format=fmt, size_bytes=vsize, state="COMPLETE", update_usecs=now_usecs())
+            elif not await_bytes:
+                with self.state.lock:
+                    image.update(state="COMPLETE", update_usecs=now_usecs())
+        return work
+
+    def resolve_source(self, url: str) -> Path:
+        parts = urlsplit(url)
+        if parts.scheme != "nfs":
+            raise TaskFailure("INVALID_ARGUMENT", f"The lab cluster can only import nfs:// URLs, not {url!r}")
+        src = self.state.resolve_ndfs(unquote(parts.path))
+        if src is None:
+            raise TaskFailure("ENTITY_NOT_FOUND", f"Could not access {url}: no such file on the cluster's containers")
+        return src
+
+    def receive_image_bytes(self, image: dict[str, Any], chunks: Iterable[bytes], *, checksum_type: str = "",
+                            checksum_hex: str = "", drop_after: int | None = None) -> None:
+        """Store uploaded bytes as sent (zero blocks left as holes); a broken or wrong upload leaves no file."""
+        path = self.state.image_file(image)
+        digest = hashlib.sha256() if checksum_type.upper() == "SHA_256" else None
+        received = 0
+        try:
+            with path.open("wb") as f:
+                for piece in chunks:
+                    if digest:
+                        digest.update(piece)
+                    if piece == _ZERO[:len(piece)]:
+                        f.seek(len(piece), os.SEEK_CUR)
+                    else:
+                        f.write(piece)
+                    received += len(piece)
+                    if drop_after is not None and received >= drop_after:
+                        raise DropConnection()
+                f.truncate(received)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        if digest and checksum_hex and digest.hexdigest().lower() != checksum_hex.lower():
+            path.unlink(missing_ok=True)
+            raise Invalid(f"Checksum mismatch: computed {digest.hexdigest()}, expected {checksum_hex}")
+        fmt, vsize = detect_format(path)
+        with self.state.lock:
+            image.update(disk_format=fmt, size_bytes=vsize, state="COMPLETE", update_usecs=now_usecs(),
+                         checksum={"checksum_algorithm": "SHA_256", "checksum_value": checksum_hex}
+                         if checksum_hex else {})
+            self.state.save()
+
+    def delete_image(self, image_uuid: str) -> Callable[[], None]:
+        image = self.image(image_uuid)
+
+        def work() -> None:
+            with self.state.lock:
+                self.state.data["images"].pop(image_uuid, None)
+                self.state.image_file(image).unlink(missing_ok=True)
+        return work
+
+    # -- VMs ----------------------------------------------------------------------------------
+
+    def check_vm(self, vm: dict[str, Any]) -> None:
+        """Synchronous checks of a VM (neutral shape) that real Prism makes before it queues the task."""
+        if not vm["name"]:
+            raise Invalid("VM name is required")
+        if vm["num_sockets"] < 1 or vm["num_vcpus_per_socket"] < 1 or vm["memory_mib"] < 1:
+            raise Invalid("num_sockets, num_vcpus_per_socket and memory_size_mib must be at least 1")
+        if vm["boot_type"] not in ("LEGACY", "UEFI", "SECURE_BOOT"):
+            raise Invalid(f"Invalid boot_type {vm['boot_type']!r}")
+        if vm["boot_type"] == "SECURE_BOOT" and vm["machine_type"] != "Q35":
+            raise Invalid("Secure boot requires machine_type Q35")
+        for disk in vm["disks"]:
+            if vm["machine_type"] == "Q35" and disk["adapter_type"] == "IDE":
+                raise Invalid("IDE disks are not supported with machine_type Q35")
+            if disk["adapter_type"] not in ("SCSI", "SATA", "IDE", "PCI"):
+                raise Invalid(f"Invalid adapter_type {disk['adapter_type']!r}")
+        seen = set()
+        for nic in vm["nics"]:
+            mac = nic["mac_address"]
+            if mac and (mac in seen or len(mac.split(":")) != 6):
+                raise Invalid(f"Invalid or duplicate MAC address {mac!r}")
+            seen.add(mac)
+
+    def create_vm(self, vm: dict[str, Any]) -> Callable[[], None]:
+        """``vm`` is neutral: name, description, num_sockets, num_vcpus_per_socket, memory_mib, boot_type,
+        machine_type, power_state, disks[{adapter_type, device_index, size_bytes, source_kind, source,
+        container_uuid}], nics[{subnet_uuid, mac_address, model, is_connected}]."""
+        self.check_vm(vm)
+        vm.update(uuid=vm.get("uuid") or new_uuid(), spec_version=0, creation_usecs=now_usecs(),
+                  update_usecs=now_usecs(), cluster_uuid=self.state.cluster["uuid"], snapshots=[])
+
+        def work() -> None:
+            with self.state.lock:
+                for disk in vm["disks"]:
+                    self._resolve_disk(disk)
+                for i, nic in enumerate(vm["nics"]):
+                    if nic["subnet_uuid"] not in self.state.data["subnets"]:
+                        raise TaskFailure("ENTITY_NOT_FOUND", f"Subnet {nic['subnet_uuid']} does not exist")
+                    nic.setdefault("uuid", new_uuid())
+                    nic["mac_address"] = nic["mac_address"] or (
+                        f"50:6b:8d:{vm['uuid'][:2]}:{vm['uuid'][2:4]}:{i:02x}")
+                    nic.setdefault("ip_addresses", [])
+                power = vm.pop("power_state", "OFF")
+                vm["power_state"] = "OFF"
+                self.state.data["vms"][vm["uuid"]] = vm
+                self.state.save()
+            if power == "ON":
+                self.apply_power(vm["uuid"], "ON")
+        return work
+
+    def _resolve_disk(self, disk: dict[str, Any]) -> None:
+        disk.setdefault("uuid", new_uuid())
+        kind, source = disk.get("source_kind", ""), disk.get("source", "")
+        if kind == "image":
+            image = self.state.data["images"].get(source) or next(
+                (i for i in self.state.data["images"].values() if i["vmdisk_uuid"] == source), None)
+            if image is None or image["state"] != "COMPLETE" or not self.state.image_file(image).exists():
+                raise TaskFailure("ENTITY_NOT_FOUND", f"Image {source} does not exist or has no data")
+            disk["size_bytes"] = max(disk.get("size_bytes") or 0, image["size_bytes"])
+            disk["source"] = image["uuid"]
+            disk.setdefault("container_uuid", image["container_uuid"])
+        elif kind == "ndfs":
+            path = self.state.resolve_ndfs(source)
+            if path is None:
+                raise TaskFailure("ENTITY_NOT_FOUND", f"File {source} does not exist on the cluster")
+            disk["size_bytes"] = max(disk.get("size_bytes") or 0, path.stat().st_size)
+            ctr = self.state.container_by_name(source.strip("/").split("/")[0])
+            disk["container_uuid"] = disk.get("container_uuid") or (ctr or {}).get("uuid", "")
+        elif not disk.get("size_bytes"):
+            raise TaskFailure("INVALID_ARGUMENT", "A new empty disk needs a size")
+        disk["container_uuid"] = disk.get("container_uuid") or self.state.default_container()["uuid"]
+
+    def apply_power(self, vm_uuid: str, power: str) -> None:
+        with self.state.lock:
+            vm = self.state.data["vms"].get(vm_uuid)
+            if vm is None:
+                raise TaskFailure("ENTITY_NOT_FOUND", f"VM {vm_uuid} does not exist")
+            changed = vm["power_state"] != power
+            vm["power_state"] = power
+            vm["update_usecs"] = now_usecs()
+            if power == "OFF":
+                for nic in vm["nics"]:
+                    nic["ip_addresses"] = []
+            self.state.save()
+            snapshot = dict(vm)
+        if changed and self.on_power_change:
+            self.on_power_change(snapshot)
+
+    def delete_vm(self, vm_uuid: str) -> Callable[[], None]:
+        self.vm(vm_uuid)
+
+        def work() -> None:
+            with self.state.lock:
+                self.state.data["vms"].pop(vm_uuid, None)
+                self.state.save()
+        return work
+
+    def snapshot_vm(self, vm_uuid: str, name: str) -> tuple[str, Callable[[], None]]:
+        vm = self.vm(vm_uuid)
+        snap_uuid = new_uuid()
+
+        def work() -> None:
+            with self.state.lock:
+                vm["snapshots"].append({"uuid": snap_uuid, "name": name, "creation_usecs": now_usecs()})
+                self.state.save()
+        return snap_uuid, work
+
+    # -- NFS whitelist -------------------------------------------------------------------------
+
+    def whitelist_add(self, entry: str) -> None:
+        addr, _, mask = entry.partition("/")
+        if not addr or not mask or len(addr.split(".")) != 4:
+            raise Invalid(f"Whitelist entry {entry!r} must be <ip>/<netmask>")
+        with self.state.lock:
+            if entry not in self.state.data["nfs_whitelist"]:
+                self.state.data["nfs_whitelist"].append(entry)
+                self.state.save()
+
+    def whitelist_remove(self, entry: str) -> None:
+        with self.state.lock:
+            if entry not in self.state.data["nfs_whitelist"]:
+                raise Missing("nfs_whitelist", entry)
+            self.state.data["nfs_whitelist"].remove(entry)
+            self.state.save()

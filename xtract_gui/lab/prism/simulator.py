@@ -1,0 +1,151 @@
+"""``PrismSimulator``: the lab Prism Element or Prism Central on a loopback port."""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .http import Faults, Sessions
+from .ops import Cluster
+from .server import PrismServer
+from .state import ClusterSeed, PrismState
+from .tasks import TaskEngine
+from .v2 import V2Api
+from .v3 import V3Api
+
+PowerHook = Callable[[dict[str, Any]], None]
+
+
+class PrismSimulator:
+    """A Prism Element (``mode="pe"``: v2.0, v0.8 upload, v3 /versions) or Prism Central (``mode="pc"``: v3).
+
+    ``state_dir`` holds the JSON state and the containers' directories; a new simulator on the same
+    ``state_dir`` sees the same objects.  ``on_power_change`` is called (on a task thread) with the
+    VM's neutral JSON whenever a VM's power state changes.
+    """
+
+    def __init__(self, state_dir: Path, *, mode: str = "pe", tls: bool = False, user: str = "admin",
+                 password: str = "Nutanix/4u", cert: Path | None = None, key: Path | None = None,
+                 seed: ClusterSeed | None = None, host: str = "127.0.0.1", port: int = 0,
+                 on_power_change: PowerHook | None = None) -> None:
+        if mode not in ("pe", "pc"):
+            raise ValueError(f"mode must be 'pe' or 'pc', not {mode!r}")
+        self.mode = mode
+        self.state_dir = Path(state_dir)
+        self.state = PrismState(self.state_dir, seed or ClusterSeed())
+        self.tasks = TaskEngine(self.state)
+        self.ops = Cluster(self.state, self.tasks, self._power_changed)
+        self.faults = Faults()
+        self.on_power_change = on_power_change
+        self._tls = tls
+        self._cert, self._key = cert, key
+        self._host, self._port = host, port
+        cookies = ("NTNX_IAM_SESSION", "NTNX_MERCURY_IAM_SESSION") if mode == "pc" else (
+            "NTNX_IGW_SESSION", "JSESSIONID")
+        self.sessions = Sessions(user, password, cookies)
+        self._server: PrismServer | None = None
+        self._thread: threading.Thread | None = None
+        self.fingerprint = ""
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> PrismSimulator:
+        context = None
+        if self._tls:
+            if self._cert is None or self._key is None:
+                from .certs import make_self_signed
+
+                self._cert, self._key = make_self_signed(self.state_dir / "tls")
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self._cert, self._key)
+            der = ssl.PEM_cert_to_DER_cert(Path(self._cert).read_text())
+            digest = hashlib.sha256(der).hexdigest().upper()
+            self.fingerprint = ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+        upload_drop = self.faults.take_drop
+        routes = V3Api(self.ops, pc=self.mode == "pc", upload_drop=upload_drop).routes()
+        if self.mode == "pe":
+            routes += V2Api(self.ops, upload_drop=upload_drop).routes()
+        self._server = PrismServer((self._host, self._port), routes=routes, faults=self.faults,
+                                   sessions=self.sessions, pc=self.mode == "pc",
+                                   product=self.state.data["pc"]["version"], ssl_context=context)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        daemon=True, name=f"lab-prism-{self.mode}")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self.tasks.stop()
+        self.state.save()
+
+    def __enter__(self) -> PrismSimulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def host(self) -> str:
+        return self._host
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the simulator is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self._tls else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def request_log(self) -> list[tuple[str, str, int]]:
+        """(method, path, status) of every request so far; status 0 when the connection was dropped."""
+        if self._server is None:
+            return []
+        with self._server.log_lock:
+            return list(self._server.request_log)
+
+    # -- fault injection ----------------------------------------------------------------------
+
+    def fail_next(self, method: str, path_regex: str, status: int, count: int = 1, body: Any = None) -> None:
+        """The next ``count`` requests matching answer ``status`` (with ``body`` or the surface's usual one)."""
+        self.faults.fail_next(method, path_regex, status, count, body)
+
+    def drop_connection_mid_upload(self, count: int = 1) -> None:
+        """The next ``count`` image uploads are cut (connection reset) halfway through their body."""
+        self.faults.drop_mid_upload(count)
+
+    def task_delay(self, seconds: float) -> None:
+        """How long each new task takes from QUEUED to its end."""
+        self.tasks.duration = seconds
+
+    def expire_sessions(self) -> None:
+        """Every session cookie handed out so far stops working (as after the ~15 min idle timeout)."""
+        self.sessions.expire_all()
+
+    # -- lab helpers --------------------------------------------------------------------------
+
+    def set_nic_ips(self, vm_uuid: str, mac: str, ips: list[str]) -> None:
+        """What the guest reports on one NIC (the demo lab calls it once the "guest" has booted)."""
+        with self.state.lock:
+            for nic in self.state.data["vms"][vm_uuid]["nics"]:
+                if nic["mac_address"] == mac.lower():
+                    nic["ip_addresses"] = list(ips)
+            self.state.save()
+
+    def image_record(self, image_uuid: str) -> dict[str, Any]:
+        """The stored image (incl. ``disk_format`` as uploaded and its file path under state_dir)."""
+        with self.state.lock:
+            return dict(self.state.data["images"][image_uuid])
+
+    def _power_changed(self, vm: dict[str, Any]) -> None:
+        if self.on_power_change is not None:
+            self.on_power_change(vm)

@@ -1,0 +1,269 @@
+"""The Prism Element surface of the lab: v2.0 (``/PrismGateway/services/rest/v2.0`` and ``/api/nutanix/v2.0``)
+and the v0.8 image upload."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from . import v2_render as render
+from .http import ApiError, Request, Response
+from .ops import Cluster, Invalid, Missing
+
+V2_BASES = ("/PrismGateway/services/rest/v2.0", "/api/nutanix/v2.0")
+V08_BASE = "/api/nutanix/v0.8"
+Route = tuple[str, re.Pattern[str], Callable[..., Response]]
+_UUID = r"(?P<uuid>[0-9a-fA-F-]{36})"
+
+
+def _invalid(message: str) -> ApiError:
+    return ApiError(500, render.error_body(message, render.ERR_INVALID))
+
+
+def _not_found(exc: Missing) -> ApiError:
+    return ApiError(404, render.error_body(f"Entity {exc.kind} {exc.uuid} does not exist", render.ERR_NOT_FOUND,
+                                           f"kNotFound: {exc}"))
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").lower() in ("true", "1", "yes")
+
+
+class V2Api:
+    def __init__(self, ops: Cluster, *, upload_drop: Callable[[], bool]) -> None:
+        self.ops = ops
+        self.state = ops.state
+        self.upload_drop = upload_drop
+
+    def routes(self) -> list[Route]:
+        table: list[tuple[str, str, Callable[..., Response]]] = [
+            ("GET", "/cluster", self.get_cluster),
+            ("GET", "/cluster/nfs_whitelist", self.get_whitelist),
+            ("POST", "/cluster/nfs_whitelist", self.add_whitelist),
+            ("DELETE", "/cluster/nfs_whitelist/(?P<entry>.+)", self.remove_whitelist),
+            ("GET", "/storage_containers", self.list_containers),
+            ("GET", f"/storage_containers/{_UUID}", self.get_container),
+            ("GET", "/networks", self.list_networks),
+            ("GET", "/vms", self.list_vms),
+            ("POST", "/vms", self.create_vm),
+            ("GET", f"/vms/{_UUID}", self.get_vm),
+            ("DELETE", f"/vms/{_UUID}", self.delete_vm),
+            ("POST", f"/vms/{_UUID}/set_power_state", self.set_power_state),
+            ("POST", "/snapshots", self.create_snapshot),
+            ("GET", "/images", self.list_images),
+            ("POST", "/images", self.create_image),
+            ("GET", f"/images/{_UUID}", self.get_image),
+            ("DELETE", f"/images/{_UUID}", self.delete_image),
+            ("GET", f"/tasks/{_UUID}", self.get_task),
+        ]
+        routes: list[Route] = []
+        for base in V2_BASES:
+            routes += [(m, re.compile(f"^{re.escape(base)}{p}/?$"), fn) for m, p, fn in table]
+        routes.append(("PUT", re.compile(f"^{V08_BASE}/images/{_UUID}/upload$"), self.upload_image))
+        return routes
+
+    def _submit(self, operation: str, entities: list[dict[str, str]], work: Callable[[], None]) -> Response:
+        return Response(201, {"task_uuid": self.ops.tasks.submit(operation, entities, work)})
+
+    # -- cluster, whitelist, containers, networks ----------------------------------------------
+
+    def get_cluster(self, req: Request) -> Response:
+        with self.state.lock:
+            return Response(200, render.cluster(self.state))
+
+    def get_whitelist(self, req: Request) -> Response:
+        with self.state.lock:
+            return Response(200, list(self.state.data["nfs_whitelist"]))
+
+    def add_whitelist(self, req: Request) -> Response:
+        body = req.json()
+        entry = body.get("value", "") if isinstance(body, dict) else ""
+        try:
+            self.ops.whitelist_add(entry)
+        except Invalid as exc:
+            raise _invalid(str(exc)) from None
+        return Response(200, {"value": True})
+
+    def remove_whitelist(self, req: Request, entry: str) -> Response:
+        try:
+            self.ops.whitelist_remove(unquote(entry))
+        except Missing as exc:
+            raise _not_found(exc) from None
+        return Response(200, {"value": True})
+
+    def list_containers(self, req: Request) -> Response:
+        with self.state.lock:
+            ents = [render.container(self.state, c) for c in self.state.data["containers"].values()]
+        return Response(200, render.page(ents, req.query))
+
+    def get_container(self, req: Request, uuid: str) -> Response:
+        with self.state.lock:
+            try:
+                return Response(200, render.container(self.state, self.ops.container(uuid)))
+            except Missing as exc:
+                raise _not_found(exc) from None
+
+    def list_networks(self, req: Request) -> Response:
+        with self.state.lock:
+            ents = [render.network(s) for s in self.state.data["subnets"].values()]
+        return Response(200, render.page(ents, req.query))
+
+    # -- VMs ----------------------------------------------------------------------------------
+
+    def list_vms(self, req: Request) -> Response:
+        disks, nics = _truthy(req.query.get("include_vm_disk_config")), _truthy(req.query.get("include_vm_nic_config"))
+        expr = req.query.get("filter", "")
+        attr, op, value = expr.partition("==")
+        with self.state.lock:
+            ents = [render.vm(self.state, v, disks=disks, nics=nics) for v in self.state.data["vms"].values()
+                    if not op or attr != "vm_name" or v["name"] == unquote(value)]
+        return Response(200, render.page(ents, req.query))
+
+    def get_vm(self, req: Request, uuid: str) -> Response:
+        with self.state.lock:
+            try:
+                vm = self.ops.vm(uuid)
+            except Missing as exc:
+                raise _not_found(exc) from None
+            return Response(200, render.vm(self.state, vm, disks=_truthy(req.query.get("include_vm_disk_config")),
+                                           nics=_truthy(req.query.get("include_vm_nic_config"))))
+
+    def _neutral_vm(self, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict) or not body.get("name"):
+            raise _invalid("name is required")
+        boot = body.get("boot") or {}
+        boot_type = "SECURE_BOOT" if boot.get("secure_boot") else "UEFI" if boot.get("uefi_boot") else "LEGACY"
+        disks = []
+        for i, d in enumerate(body.get("vm_disks") or []):
+            addr = d.get("disk_address") or {}
+            clone = d.get("vm_disk_clone") or {}
+            create = d.get("vm_disk_create") or {}
+            src = clone.get("disk_address") or {}
+            kind, source = ("ndfs", src["ndfs_filepath"]) if src.get("ndfs_filepath") else (
+                ("image", src["vmdisk_uuid"]) if src.get("vmdisk_uuid") else ("", ""))
+            disks.append({"adapter_type": str(addr.get("device_bus", "scsi")).upper(),
+                          "device_index": addr.get("device_index", i),
+                          "device_type": "CDROM" if d.get("is_cdrom") else "DISK",
+                          "size_bytes": clone.get("minimum_size") or create.get("size") or 0,
+                          "source_kind": kind, "source": source,
+                          "container_uuid": clone.get("storage_container_uuid") or create.get("storage_container_uuid")
+                          or ""})
+        nics = [{"subnet_uuid": n.get("network_uuid", ""), "mac_address": (n.get("mac_address") or "").lower(),
+                 "model": (n.get("model") or "virtio").upper(), "is_connected": n.get("is_connected", True)}
+                for n in body.get("vm_nics") or []]
+        return {"name": body["name"], "description": body.get("description", ""),
+                "num_sockets": body.get("num_vcpus", 1), "num_vcpus_per_socket": body.get("num_cores_per_vcpu", 1),
+                "memory_mib": body.get("memory_mb", 0), "boot_type": boot_type,
+                "machine_type": str(body.get("machine_type") or "pc").upper(), "power_state": "OFF",
+                "disks": disks, "nics": nics}
+
+    def create_vm(self, req: Request) -> Response:
+        vm = self._neutral_vm(req.json())
+        try:
+            work = self.ops.create_vm(vm)
+        except Invalid as exc:
+            raise _invalid(str(exc)) from None
+        return self._submit("kVmCreate", [{"kind": "vm", "uuid": vm["uuid"], "name": vm["name"]}], work)
+
+    def delete_vm(self, req: Request, uuid: str) -> Response:
+        try:
+            work = self.ops.delete_vm(uuid)
+        except Missing as exc:
+            raise _not_found(exc) from None
+        return self._submit("kVmDelete", [{"kind": "vm", "uuid": uuid}], work)
+
+    def set_power_state(self, req: Request, uuid: str) -> Response:
+        body = req.json()
+        transition = str(body.get("transition", "") if isinstance(body, dict) else "").upper()
+        target = {"ON": "ON", "OFF": "OFF", "ACPI_SHUTDOWN": "OFF", "POWERCYCLE": "ON", "RESET": "ON"}.get(transition)
+        if target is None:
+            raise _invalid(f"Invalid transition {transition!r}")
+        try:
+            self.ops.vm(uuid)
+        except Missing as exc:
+            raise _not_found(exc) from None
+        return self._submit("kVmSetPowerState", [{"kind": "vm", "uuid": uuid}],
+                            lambda: self.ops.apply_power(uuid, target))
+
+    def create_snapshot(self, req: Request) -> Response:
+        body = req.json()
+        specs = body.get("snapshot_specs") if isinstance(body, dict) else None
+        if not specs:
+            raise _invalid("snapshot_specs is required")
+        spec = specs[0]
+        try:
+            snap_uuid, work = self.ops.snapshot_vm(spec.get("vm_uuid", ""), spec.get("snapshot_name", ""))
+        except Missing as exc:
+            raise _not_found(exc) from None
+        return self._submit("kSnapshotCreate", [{"kind": "snapshot", "uuid": snap_uuid},
+                                                {"kind": "vm", "uuid": spec["vm_uuid"]}], work)
+
+    # -- images -------------------------------------------------------------------------------
+
+    def list_images(self, req: Request) -> Response:
+        with self.state.lock:
+            ents = [render.image(i) for i in self.state.data["images"].values()]
+        return Response(200, render.page(ents, req.query))
+
+    def get_image(self, req: Request, uuid: str) -> Response:
+        with self.state.lock:
+            try:
+                return Response(200, render.image(self.ops.image(uuid)))
+            except Missing as exc:
+                raise _not_found(exc) from None
+
+    def create_image(self, req: Request) -> Response:
+        body = req.json()
+        if not isinstance(body, dict):
+            raise _invalid("Request body must be a JSON object")
+        spec = body.get("image_import_spec") or {}
+        ctr_uuid = spec.get("storage_container_uuid", "")
+        if not ctr_uuid and spec.get("storage_container_name"):
+            ctr_uuid = (self.state.container_by_name(spec["storage_container_name"]) or {}).get("uuid", "")
+        try:
+            image = self.ops.new_image(body.get("name", ""), description=body.get("annotation", ""),
+                                       container_uuid=ctr_uuid, image_type=body.get("image_type") or "DISK_IMAGE",
+                                       source_uri=spec.get("url", ""))
+        except Invalid as exc:
+            raise _invalid(str(exc)) from None
+        except Missing as exc:
+            raise _not_found(exc) from None
+        # Without a URL the image stays INACTIVE until its bytes arrive through v0.8.
+        work = self.ops.register_image(image, spec.get("url", ""), await_bytes=not spec.get("url"))
+        return self._submit("kImageCreate", [{"kind": "image", "uuid": image["uuid"], "name": image["name"]}], work)
+
+    def delete_image(self, req: Request, uuid: str) -> Response:
+        try:
+            work = self.ops.delete_image(uuid)
+        except Missing as exc:
+            raise _not_found(exc) from None
+        return self._submit("kImageDelete", [{"kind": "image", "uuid": uuid}], work)
+
+    def upload_image(self, req: Request, uuid: str) -> Response:
+        try:
+            image = self.ops.image(uuid)
+            ctr_uuid = req.headers.get("X-Nutanix-Destination-Container", "")
+            ctr = self.ops.container(ctr_uuid) if ctr_uuid else self.state.default_container()
+        except Missing as exc:
+            req.drain()
+            raise _not_found(exc) from None
+        if req.content_length is None and not req.chunked:
+            raise ApiError(411, render.error_body("Content-Length is required", render.ERR_INVALID))
+        with self.state.lock:
+            image.update(container_uuid=ctr["uuid"], path=f"containers/{ctr['name']}/.acropolis/image/{uuid}")
+        drop_after = max(1, (req.content_length or 2 << 20) // 2) if self.upload_drop() else None
+        try:
+            self.ops.receive_image_bytes(image, req.stream(), drop_after=drop_after)
+        except Invalid as exc:
+            raise _invalid(str(exc)) from None
+        return self._submit("kImageUpload", [{"kind": "image", "uuid": uuid, "name": image["name"]}], lambda: None)
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def get_task(self, req: Request, uuid: str) -> Response:
+        task = self.ops.tasks.get(uuid)
+        if task is None:
+            raise ApiError(404, render.error_body(f"Task {uuid} does not exist", render.ERR_NOT_FOUND))
+        return Response(200, render.task(task))

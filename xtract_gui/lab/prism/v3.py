@@ -1,0 +1,317 @@
+"""The Prism Central v3 surface of the lab (``/api/nutanix/v3``): lists, intentful CRUD, image bytes, tasks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+from . import v3_render as render
+from .http import ApiError, DropConnection, Request, Response
+from .ops import Cluster, Invalid, Missing
+from .state import now_usecs
+
+BASE = "/api/nutanix/v3"
+Route = tuple[str, re.Pattern[str], Callable[..., Response]]
+_UUID = r"(?P<uuid>[0-9a-fA-F-]{36})"
+_MAX_LENGTH = 500
+_NAME_ATTRS = {"name", "vm_name", "image_name", "subnet_name", "cluster_name"}
+
+
+def _error(status: int, kind: str, message: str, reason: str) -> ApiError:
+    return ApiError(status, render.error_body(status, kind, message, reason))
+
+
+def _not_found(exc: Missing) -> ApiError:
+    return _error(404, exc.kind, f"{exc.kind.upper()} {exc.uuid} not found", "ENTITY_NOT_FOUND")
+
+
+def _filter_matches(expr: str, name: str) -> bool:
+    for clause in filter(None, expr.split(";")):
+        attr, op, value = clause.partition("==")
+        if op and attr.strip() in _NAME_ATTRS and unquote(value) != name:
+            return False
+    return True
+
+
+class V3Api:
+    def __init__(self, ops: Cluster, *, pc: bool, upload_drop: Callable[[], bool]) -> None:
+        self.ops = ops
+        self.state = ops.state
+        self.pc = pc
+        self.upload_drop = upload_drop
+
+    def routes(self) -> list[Route]:
+        table: list[tuple[str, str, Callable[..., Response]]] = [
+            ("GET", "/versions", self.versions),
+        ]
+        if self.pc:
+            table += [
+                ("GET", "/prism_central", self.prism_central),
+                ("POST", "/clusters/list", self.list_clusters),
+                ("GET", f"/clusters/{_UUID}", self.get_cluster),
+                ("POST", "/subnets/list", self.list_subnets),
+                ("GET", f"/subnets/{_UUID}", self.get_subnet),
+                ("POST", "/vms/list", self.list_vms),
+                ("POST", "/vms", self.create_vm),
+                ("GET", f"/vms/{_UUID}", self.get_vm),
+                ("PUT", f"/vms/{_UUID}", self.update_vm),
+                ("DELETE", f"/vms/{_UUID}", self.delete_vm),
+                ("POST", f"/vms/{_UUID}/snapshot", self.snapshot_vm),
+                ("POST", "/images/list", self.list_images),
+                ("POST", "/images", self.create_image),
+                ("GET", f"/images/{_UUID}", self.get_image),
+                ("DELETE", f"/images/{_UUID}", self.delete_image),
+                ("PUT", f"/images/{_UUID}/file", self.upload_image),
+                ("GET", f"/tasks/{_UUID}", self.get_task),
+            ]
+        else:
+            # Prism Element answers /versions but not intentful CRUD: it cannot read v3 entities.
+            table.append(("*", "/.+", self.element_refuses))
+        return [(m, re.compile(f"^{BASE}{p}$"), fn) for m, p, fn in table]
+
+    # -- misc ---------------------------------------------------------------------------------
+
+    def versions(self, req: Request) -> Response:
+        return Response(200, {"major_version": "3", "minor_version": "1"})
+
+    def element_refuses(self, req: Request) -> Response:
+        req.drain()
+        kind = req.raw_path[len(BASE) + 1:].split("/")[0].rstrip("s") or "entity"
+        raise _error(500, kind, "Failed to read entity: intentful APIs are served by Prism Central",
+                     "ENTITY_READ_ERROR")
+
+    def prism_central(self, req: Request) -> Response:
+        pc = self.state.data["pc"]
+        return Response(200, {"resources": {"version": pc["version"], "type": "PC", "pc_size": "kSmall",
+                                            "virtual_ip": "127.0.0.1", "cluster_uuid": pc["uuid"],
+                                            "is_registered_to_hosting_pe": True, "pc_vm_list": []}})
+
+    def _list(self, req: Request, kind: str, entities: list[tuple[str, dict[str, Any]]]) -> Response:
+        body = req.json()
+        if not isinstance(body, dict):
+            raise _error(422, kind, "Request body must be a JSON object", "INVALID_REQUEST")
+        length = body.get("length", 20)
+        offset = body.get("offset", 0)
+        if not isinstance(length, int) or length < 1 or not isinstance(offset, int) or offset < 0:
+            raise _error(422, kind, "length must be >= 1 and offset >= 0", "INVALID_REQUEST")
+        length = min(length, _MAX_LENGTH)
+        expr = body.get("filter") or ""
+        matched = [e for name, e in entities if _filter_matches(expr, name)]
+        metadata: dict[str, Any] = {"kind": kind, "total_matches": len(matched), "length": length, "offset": offset}
+        if expr:
+            metadata["filter"] = expr
+        return Response(200, {"api_version": render.API_VERSION, "metadata": metadata,
+                              "entities": matched[offset:offset + length]})
+
+    # -- clusters, subnets ----------------------------------------------------------------------
+
+    def list_clusters(self, req: Request) -> Response:
+        with self.state.lock:
+            ents = [(self.state.data["pc"]["name"], render.prism_central_entity(self.state)),
+                    (self.state.cluster["name"], render.cluster(self.state))]
+        return self._list(req, "cluster", ents)
+
+    def get_cluster(self, req: Request, uuid: str) -> Response:
+        if uuid == self.state.cluster["uuid"]:
+            return Response(200, {"api_version": render.API_VERSION, **render.cluster(self.state)})
+        if uuid == self.state.data["pc"]["uuid"]:
+            return Response(200, {"api_version": render.API_VERSION, **render.prism_central_entity(self.state)})
+        raise _not_found(Missing("cluster", uuid))
+
+    def list_subnets(self, req: Request) -> Response:
+        with self.state.lock:
+            ents = [(s["name"], render.subnet(self.state, s)) for s in self.state.data["subnets"].values()]
+        for _, e in ents:
+            e.pop("api_version", None)
+        return self._list(req, "subnet", ents)
+
+    def get_subnet(self, req: Request, uuid: str) -> Response:
+        try:
+            return Response(200, render.subnet(self.state, self.ops.subnet(uuid)))
+        except Missing as exc:
+            raise _not_found(exc) from None
+
+    # -- VMs ----------------------------------------------------------------------------------
+
+    def list_vms(self, req: Request) -> Response:
+        with self.state.lock:
+            ents = [(v["name"], render.vm(self.state, v)) for v in self.state.data["vms"].values()]
+        for _, e in ents:
+            e.pop("api_version", None)
+        return self._list(req, "vm", ents)
+
+    def get_vm(self, req: Request, uuid: str) -> Response:
+        with self.state.lock:
+            try:
+                return Response(200, render.vm(self.state, self.ops.vm(uuid)))
+            except Missing as exc:
+                raise _not_found(exc) from None
+
+    @staticmethod
+    def _intent(req: Request, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        body = req.json()
+        if not isinstance(body, dict) or not isinstance(body.get("spec"), dict) or not isinstance(
+                body.get("metadata"), dict):
+            raise _error(422, kind, "Request must have 'metadata' and 'spec'", "INVALID_REQUEST")
+        if body["metadata"].get("kind") != kind:
+            raise _error(422, kind, f"metadata.kind must be {kind!r}", "INVALID_REQUEST")
+        return body["metadata"], body["spec"]
+
+    def _neutral_vm(self, spec: dict[str, Any]) -> dict[str, Any]:
+        res = spec.get("resources")
+        if not isinstance(res, dict) or not spec.get("name"):
+            raise _error(422, "vm", "spec.name and spec.resources are required", "INVALID_REQUEST")
+        disks = []
+        for i, d in enumerate(res.get("disk_list") or []):
+            props = d.get("device_properties") or {}
+            addr = props.get("disk_address") or {}
+            src = d.get("data_source_reference") or {}
+            size = d.get("disk_size_bytes") or (d.get("disk_size_mib") or 0) * 2**20
+            ctr = ((d.get("storage_config") or {}).get("storage_container_reference") or {}).get("uuid", "")
+            disks.append({"adapter_type": addr.get("adapter_type", "SCSI"), "device_index": addr.get("device_index", i),
+                          "device_type": props.get("device_type", "DISK"), "size_bytes": size,
+                          "source_kind": src.get("kind", ""), "source": src.get("uuid", ""),
+                          "container_uuid": ctr})
+        nics = [{"subnet_uuid": (n.get("subnet_reference") or {}).get("uuid", ""),
+                 "mac_address": (n.get("mac_address") or "").lower(), "model": n.get("model", "VIRTIO"),
+                 "is_connected": n.get("is_connected", True)} for n in res.get("nic_list") or []]
+        return {"name": spec["name"], "description": spec.get("description", ""),
+                "num_sockets": res.get("num_sockets", 1), "num_vcpus_per_socket": res.get("num_vcpus_per_socket", 1),
+                "memory_mib": res.get("memory_size_mib", 0),
+                "boot_type": (res.get("boot_config") or {}).get("boot_type", "LEGACY"),
+                "machine_type": res.get("machine_type", "PC"), "power_state": res.get("power_state", "ON"),
+                "power_mechanism": (res.get("power_state_mechanism") or {}).get("mechanism", "HARD"),
+                "disks": disks, "nics": nics}
+
+    def create_vm(self, req: Request) -> Response:
+        _meta, spec = self._intent(req, "vm")
+        vm = self._neutral_vm(spec)
+        try:
+            work = self.ops.create_vm(vm)
+        except Invalid as exc:
+            raise _error(422, "vm", str(exc), "INVALID_REQUEST") from None
+        task = self.ops.tasks.submit("VmCreate", [{"kind": "vm", "uuid": vm["uuid"], "name": vm["name"]}], work)
+        vm["task_uuid"] = task
+        return Response(202, render.pending("vm", vm["uuid"], spec, task))
+
+    def update_vm(self, req: Request, uuid: str) -> Response:
+        meta, spec = self._intent(req, "vm")
+        with self.state.lock:
+            try:
+                vm = self.ops.vm(uuid)
+            except Missing as exc:
+                raise _not_found(exc) from None
+            sent = meta.get("spec_version")
+            if not isinstance(sent, int) or sent < vm["spec_version"]:
+                raise _error(409, "vm", f"Edit conflict: spec_version {sent} is older than {vm['spec_version']}; "
+                             "read the VM again and re-apply the change", "CONCURRENT_REQUESTS_NOT_ALLOWED")
+            new = self._neutral_vm(spec)
+            try:
+                self.ops.check_vm({**vm, **{k: new[k] for k in ("name", "num_sockets", "num_vcpus_per_socket",
+                                                              "memory_mib", "boot_type", "machine_type")}})
+            except Invalid as exc:
+                raise _error(422, "vm", str(exc), "INVALID_REQUEST") from None
+            previous = vm["spec_version"]
+            vm["spec_version"] = previous + 1
+            self.state.save()
+        power = new["power_state"]
+
+        def work() -> None:
+            with self.state.lock:
+                for key in ("name", "description", "num_sockets", "num_vcpus_per_socket", "memory_mib", "boot_type",
+                            "machine_type", "power_mechanism"):
+                    vm[key] = new[key]
+                vm["update_usecs"] = now_usecs()
+            self.ops.apply_power(uuid, power)
+        task = self.ops.tasks.submit("VmUpdate", [{"kind": "vm", "uuid": uuid, "name": new["name"]}], work)
+        with self.state.lock:
+            vm["task_uuid"] = task
+        return Response(202, render.pending("vm", uuid, spec, task, previous))
+
+    def delete_vm(self, req: Request, uuid: str) -> Response:
+        try:
+            work = self.ops.delete_vm(uuid)
+        except Missing as exc:
+            raise _not_found(exc) from None
+        task = self.ops.tasks.submit("VmDelete", [{"kind": "vm", "uuid": uuid}], work)
+        return Response(202, {"api_version": render.API_VERSION, "metadata": {"kind": "vm", "uuid": uuid},
+                              "status": {"state": "DELETE_PENDING", "execution_context": {"task_uuid": task}}})
+
+    def snapshot_vm(self, req: Request, uuid: str) -> Response:
+        body = req.json()
+        name = body.get("name") if isinstance(body, dict) else None
+        try:
+            snap_uuid, work = self.ops.snapshot_vm(uuid, name or f"snapshot-{uuid[:8]}")
+        except Missing as exc:
+            raise _not_found(exc) from None
+        task = self.ops.tasks.submit("VmSnapshotCreate", [{"kind": "vm", "uuid": uuid},
+                                                         {"kind": "vm_snapshot", "uuid": snap_uuid}], work)
+        return Response(202, {"task_uuid": task})
+
+    # -- images -------------------------------------------------------------------------------
+
+    def list_images(self, req: Request) -> Response:
+        with self.state.lock:
+            ents = [(i["name"], render.image(self.state, i)) for i in self.state.data["images"].values()]
+        for _, e in ents:
+            e.pop("api_version", None)
+        return self._list(req, "image", ents)
+
+    def get_image(self, req: Request, uuid: str) -> Response:
+        with self.state.lock:
+            try:
+                return Response(200, render.image(self.state, self.ops.image(uuid)))
+            except Missing as exc:
+                raise _not_found(exc) from None
+
+    def create_image(self, req: Request) -> Response:
+        _meta, spec = self._intent(req, "image")
+        res = spec.get("resources") or {}
+        source = res.get("source_uri", "")
+        try:
+            image = self.ops.new_image(spec.get("name", ""), description=spec.get("description", ""),
+                                       image_type=res.get("image_type", "DISK_IMAGE"), source_uri=source)
+        except Invalid as exc:
+            raise _error(422, "image", str(exc), "INVALID_REQUEST") from None
+        work = self.ops.register_image(image, source, await_bytes=not source)
+        task = self.ops.tasks.submit("ImageCreate", [{"kind": "image", "uuid": image["uuid"],
+                                                      "name": image["name"]}], work)
+        return Response(202, render.pending("image", image["uuid"], spec, task))
+
+    def delete_image(self, req: Request, uuid: str) -> Response:
+        try:
+            work = self.ops.delete_image(uuid)
+        except Missing as exc:
+            raise _not_found(exc) from None
+        task = self.ops.tasks.submit("ImageDelete", [{"kind": "image", "uuid": uuid}], work)
+        return Response(202, {"api_version": render.API_VERSION, "metadata": {"kind": "image", "uuid": uuid},
+                              "status": {"state": "DELETE_PENDING", "execution_context": {"task_uuid": task}}})
+
+    def upload_image(self, req: Request, uuid: str) -> Response:
+        try:
+            image = self.ops.image(uuid)
+        except Missing as exc:
+            req.drain()
+            raise _not_found(exc) from None
+        drop_after = None
+        if self.upload_drop():
+            drop_after = max(1, (req.content_length or 2 << 20) // 2)
+        try:
+            self.ops.receive_image_bytes(image, req.stream(), checksum_type=req.headers.get(
+                "X-Nutanix-Checksum-Type", ""), checksum_hex=req.headers.get("X-Nutanix-Checksum-Bytes", ""),
+                drop_after=drop_after)
+        except Invalid as exc:
+            raise _error(422, "image", str(exc), "INVALID_REQUEST") from None
+        except DropConnection:
+            raise
+        return Response(200, None)
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def get_task(self, req: Request, uuid: str) -> Response:
+        task = self.ops.tasks.get(uuid)
+        if task is None:
+            raise _error(404, "task", f"TASK {uuid} not found", "ENTITY_NOT_FOUND")
+        return Response(200, render.task(task))

@@ -1,0 +1,307 @@
+"""The embedded lab: a vSphere source, a Prism Element simulator and Windows guests, wired together,
+plus a ready plan for every lab VM and a dict-backed ``SecretStore`` with the lab passwords.
+
+The source is the in-process Python stand-in (works in the frozen app: no Go, no root) or govmomi's
+simulator from a source checkout.  Disks reach the Prism simulator's container directory through
+the local container writer (``nfs_host: "local:<dir>"``), the lab's stand-in for NFS.  When Prism
+powers a migrated VM on, the matching Windows guest simulator "boots on AHV" and runs its first-boot
+task, so the engine can read the first-boot result as it would from a real guest.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..domain.errors import ConfigurationError
+from ..domain.plan import (
+    GuestAccess,
+    GuestChannelKind,
+    Plan,
+    PlanOptions,
+    SecretRef,
+    ShutdownPolicy,
+    SourceEndpoint,
+    TargetEndpoint,
+    VmPlan,
+)
+from .prism.simulator import PrismSimulator
+from .prism.state import ClusterSeed, ContainerSeed, SubnetSeed
+from .source import LabSource
+
+SERVICE = "xtract-gui-lab"
+PRISM_USER, PRISM_PASSWORD = "admin", "Nutanix/4u"
+GUEST_USER, GUEST_PASSWORD = "Administrator", "Passw0rd!"
+SOURCE_USER, SOURCE_PASSWORD = "administrator@vsphere.local", "lab-source"
+CONTAINER = "default-container"
+
+
+def lab_secrets() -> LabSecrets:
+    """The lab's fixed passwords, for a CLI that runs a lab plan (``xtract-gui lab serve``)."""
+    return LabSecrets({(SERVICE, f"{SOURCE_USER}@lab"): SOURCE_PASSWORD,
+                       (SERVICE, f"{PRISM_USER}@prism"): PRISM_PASSWORD,
+                       (SERVICE, f"{GUEST_USER}@guests"): GUEST_PASSWORD})
+
+
+def is_lab_plan(plan: Plan) -> bool:
+    return plan.source.protocol == "lab" and plan.target.password.service == SERVICE
+
+
+class LabSecrets:
+    """A ``SecretStore`` in a dict (the lab's passwords; never written to disk by the engine)."""
+
+    def __init__(self, values: dict[tuple[str, str], str] | None = None) -> None:
+        self.values = dict(values or {})
+        self._lock = threading.Lock()
+
+    def get(self, service: str, username: str) -> str | None:
+        with self._lock:
+            return self.values.get((service, username))
+
+    def set(self, service: str, username: str, secret: str) -> None:
+        with self._lock:
+            self.values[(service, username)] = secret
+
+    def delete(self, service: str, username: str) -> None:
+        with self._lock:
+            self.values.pop((service, username), None)
+
+
+@dataclass
+class LabEndpoints:
+    state_dir: Path
+    source: SourceEndpoint
+    prism_url: str
+    prism_host: str
+    prism_port: int
+    containers_dir: Path
+    guests: dict[str, dict[str, Any]]  # vm_id -> url, port, fingerprint, user
+    plan: Plan
+    secrets: LabSecrets
+    passwords: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """What ``xtract-gui lab serve`` prints: lab endpoints and their (lab-only) passwords."""
+        return json.dumps({
+            "state_dir": str(self.state_dir), "source": {"protocol": self.source.protocol, "host": self.source.host,
+                                                         "port": self.source.port, "user": self.source.user},
+            "prism": {"url": self.prism_url, "user": PRISM_USER}, "containers_dir": str(self.containers_dir),
+            "guests": self.guests, "passwords": self.passwords,
+            "secrets": [{"service": s, "user": u} for s, u in self.secrets.values],
+        }, indent=2)
+
+
+class Lab:
+    """``with Lab(dir) as lab: endpoints = lab.endpoints`` — or ``start()``/``stop()``."""
+
+    def __init__(self, state_dir: Path, *, vms: int = 4, source: str = "python",
+                 guest_os_mix: tuple[str, ...] = ("windows", "linux"), workload: bool = True,
+                 winrm_https: bool = True) -> None:
+        if source not in ("python", "vcsim"):
+            raise ConfigurationError(f"Unknown lab source {source!r}.", hint="Use 'python' or 'vcsim'.")
+        self.state_dir = Path(state_dir).resolve()
+        self.vms, self.source_kind, self.mix = vms, source, guest_os_mix
+        self.workload, self.winrm_https = workload, winrm_https
+        self.source: LabSource | None = None
+        self.prism: PrismSimulator | None = None
+        self.winrm: Any = None
+        self.guests: dict[str, Any] = {}  # vm_id -> WindowsGuest
+        self._by_mac: dict[str, Any] = {}
+        self.endpoints: LabEndpoints | None = None
+        self.vcsim: Any = None
+
+    def __enter__(self) -> Lab:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> LabEndpoints:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.source_kind == "vcsim":
+            self._start_vcsim()
+        self.source = LabSource.create(self.state_dir, vms=self.vms, guest_os_mix=self.mix)
+        seed = ClusterSeed(containers=(ContainerSeed(CONTAINER), ContainerSeed("SelfServiceContainer")),
+                           subnets=(SubnetSeed("vlan0", 0), SubnetSeed("vlan100", 100), SubnetSeed("isolated", 999)))
+        self.prism = PrismSimulator(self.state_dir / "prism", mode="pe", user=PRISM_USER, password=PRISM_PASSWORD,
+                                    seed=seed, on_power_change=self._power_changed).start()
+        guests = self._start_guests()
+        if self.workload:
+            self.source.start_workload()
+        self.endpoints = self._endpoints(guests)
+        return self.endpoints
+
+    def stop(self) -> None:
+        if self.source is not None:
+            self.source.stop_workload()
+        if self.winrm is not None:
+            self.winrm.close()
+            self.winrm = None
+        if self.prism is not None:
+            self.prism.stop()
+            self.prism = None
+        if self.vcsim is not None:
+            self.vcsim.stop()
+            self.vcsim = None
+
+    # -- pieces -------------------------------------------------------------------------------
+    def _start_vcsim(self) -> None:
+        try:
+            from tests.support.vcsim import start_vcsim  # only in a source checkout (needs Go)
+        except ImportError as exc:
+            raise ConfigurationError("The govmomi simulator is only available in a source checkout with Go.",
+                                     hint="Use '--source python', the built-in lab source.") from exc
+        raise ConfigurationError("The vcsim lab source needs the vSphere adapter, which this build lacks yet.",
+                                 hint=f"Use '--source python' ({start_vcsim.__name__} is present).")
+
+    def _start_guests(self) -> dict[str, dict[str, Any]]:
+        assert self.source is not None
+        windows = [vm for vm in self.source.inventory().vms if vm.guest_family.value == "windows"]
+        if not windows:
+            return {}
+        from .guest import Account, Nic, WindowsGuest, WinRmLab
+
+        self.winrm = WinRmLab()
+        out = {}
+        for vm in windows:
+            nics = [Nic(mac=n.mac, name=f"Ethernet{i}", addresses=[f"{ip}/24" for ip in vm.guest_ips[:1]] if i == 0
+                        else [], gateways=["10.10.0.1"] if i == 0 else [], dns_servers=["10.10.0.2"])
+                    for i, n in enumerate(vm.nics)]
+            guest = WindowsGuest(hostname=vm.name.upper()[:15], nics=nics,
+                                 accounts=[Account(f".\\{GUEST_USER}", GUEST_PASSWORD, builtin_administrator=True)])
+            endpoint = self.winrm.add_guest(guest, https=self.winrm_https)
+            self.guests[vm.vm_id] = guest
+            for n in vm.nics:
+                self._by_mac[n.mac.lower()] = guest
+            out[vm.vm_id] = {"url": endpoint.url, "port": endpoint.port, "fingerprint": endpoint.fingerprint,
+                             "user": GUEST_USER}
+        return out
+
+    def _power_changed(self, vm: dict[str, Any]) -> None:
+        """Prism powered a VM on or off: the matching guest boots on AHV and runs its first-boot task."""
+        if str(vm.get("power_state", "")).upper() != "ON" or vm.get("name", "").endswith("-xtract-test"):
+            return
+        macs = [str(n.get("mac_address", "")).lower() for n in vm.get("nics", [])]
+        guest = next((self._by_mac[m] for m in macs if m in self._by_mac), None)
+        if guest is None:
+            return
+        guest.set_on_target(True)
+        threading.Timer(0.2, guest.complete_first_boot).start()
+
+    def _endpoints(self, guests: dict[str, dict[str, Any]]) -> LabEndpoints:
+        assert self.source is not None and self.prism is not None
+        data = self.prism.state.data
+        container = next(c for c in data["containers"].values() if c["name"] == CONTAINER)
+        subnets = {s["name"]: s["uuid"] for s in data["subnets"].values()}
+        secrets = lab_secrets()
+        source = SourceEndpoint(host=str(self.state_dir), user=SOURCE_USER, protocol="lab", port=0,
+                                password=SecretRef(SERVICE, f"{SOURCE_USER}@lab"))
+        containers_dir = self.state_dir / "prism" / "containers"
+        target = TargetEndpoint(host=self.prism.host, port=self.prism.port, protocol="http", user=PRISM_USER,
+                                password=SecretRef(SERVICE, f"{PRISM_USER}@prism"),
+                                cluster_uuid=data["cluster"]["uuid"], container_uuid=container["uuid"],
+                                nfs_host=f"local:{containers_dir}")
+        vms = []
+        for vm in self.source.inventory().vms:
+            g = guests.get(vm.vm_id)
+            access = GuestAccess(channel=GuestChannelKind.WINRM, user=GUEST_USER,
+                                 password=SecretRef(SERVICE, f"{GUEST_USER}@guests"), winrm_host="127.0.0.1",
+                                 winrm_port=g["port"], winrm_https=self.winrm_https,
+                                 allow_http_ntlm=not self.winrm_https, fingerprint=g["fingerprint"]) if g \
+                else GuestAccess(channel=GuestChannelKind.NONE)
+            vms.append(VmPlan(vm_id=vm.vm_id, name=vm.name, guest=access))
+        package = self.state_dir / "Nutanix-VirtIO-1.2.3-x64.msi"  # the user-supplied package, lab edition
+        if not package.exists():
+            package.write_bytes(b"lab stand-in for the Nutanix VirtIO MSI\n" * 64)
+        plan = Plan(name=f"lab-{self.state_dir.name}", source=source, target=target, vms=tuple(vms),
+                    network_map={"VM Network": subnets["vlan0"], "App Net": subnets["vlan100"]},
+                    test_subnet_uuid=subnets["isolated"],
+                    options=PlanOptions(sync_interval_minutes=1, shutdown_policy=ShutdownPolicy.POWER_OFF_AFTER_TIMEOUT,
+                                        shutdown_timeout_seconds=30, max_parallel_vms=4, streams_per_disk=2,
+                                        virtio_package=str(package)))
+        return LabEndpoints(state_dir=self.state_dir, source=source, prism_url=self.prism.url,
+                            prism_host=self.prism.host, prism_port=self.prism.port, containers_dir=containers_dir,
+                            guests=guests, plan=plan, secrets=secrets,
+                            passwords={"source": SOURCE_PASSWORD, "prism": PRISM_PASSWORD, "guests": GUEST_PASSWORD})
+
+
+# -- the headless demo ----------------------------------------------------------------------------
+
+def same_bytes(a: Path, b: Path, chunk: int = 1 << 20) -> bool:
+    """Byte-exact comparison of two disk files (a shorter file counts as zeros up to the other's size)."""
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            x, y = fa.read(chunk), fb.read(chunk)
+            if not x and not y:
+                return True
+            if x.ljust(len(y), b"\0") != y.ljust(len(x), b"\0"):
+                return False
+
+
+def verify_disks(lab: Lab, plan: Plan) -> dict[str, list[str]]:
+    """Per VM, the problems found: each source disk (off, as of the final sync) against its target file."""
+    from .source.container import LocalContainerWriters
+
+    assert lab.source is not None and lab.endpoints is not None
+    writers = LocalContainerWriters(lab.endpoints.containers_dir, CONTAINER)
+    problems: dict[str, list[str]] = {}
+    for vm_plan in plan.vms:
+        vm = lab.source.get_vm(vm_plan.vm_id)
+        issues = problems.setdefault(vm.vm_id, [])
+        if vm.power_state.value != "off":
+            issues.append("the source is still powered on")
+        if vm.snapshot_count:
+            issues.append(f"{vm.snapshot_count} snapshot(s) left on the source")
+        for disk in vm.disks:
+            target = writers.path(vm_plan.effective_target_name, disk.key)
+            if not target.exists():
+                issues.append(f"disk {disk.key} has no target file")
+            elif not same_bytes(lab.source.live_disk_path(vm.vm_id, disk.key), target):
+                issues.append(f"disk {disk.key} differs from its target file")
+    return problems
+
+
+async def run_demo(state_dir: Path, *, vms: int, mode: Any, sink: Any, build_manager: Any,
+                   sync_seconds: float = 1.0, out: Any = None) -> int:
+    """The whole journey on the lab, headless: seed, a delta sync, cutover, byte-exact check; 0 on success."""
+    import dataclasses
+    import sys
+
+    from ..domain.states import JobState
+    from ..engine.context import Tuning
+
+    out = out or sys.stdout
+    with Lab(state_dir / "lab", vms=vms) as lab:
+        assert lab.endpoints is not None
+        plan = dataclasses.replace(lab.endpoints.plan, transfer_mode=mode)
+        manager = build_manager(secrets=lab.endpoints.secrets, state_dir=state_dir / "engine",
+                                tuning=Tuning(sync_interval_seconds=sync_seconds, guest_wait_seconds=60),
+                                guest_https_auth="basic")
+        if isinstance(getattr(sink, "names", None), dict):
+            sink.names.update({v.vm_id: v.name for v in plan.vms})
+        manager.subscribe(sink)
+        try:
+            await manager.start(plan)
+            ids = [v.vm_id for v in plan.vms]
+            stopped = (JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED, JobState.DONE)
+            snaps = await manager.wait(ids, lambda s: s.sync_count >= 1 or s.state in stopped)
+            ready = [s.vm_id for s in snaps if s.ready_for_cutover]
+            if ready:
+                await manager.cutover(ready, requested_by="xtract-gui demo")
+            snaps = await manager.wait(ids, lambda s: s.state in stopped)
+        finally:
+            await manager.close()
+        problems = verify_disks(lab, plan)
+        ok = True
+        for s in snaps:
+            issues = problems.get(s.vm_id, [])
+            if s.state is not JobState.DONE:
+                issues.insert(0, f"state {s.state.value}: {s.error}")
+            ok = ok and not issues
+            print(f"{s.name}: {'cut over, disks byte-exact' if not issues else '; '.join(issues)}", file=out)
+        print("demo: " + ("every VM cut over and verified" if ok else "FAILED"), file=out)
+        return 0 if ok else 1

@@ -1,0 +1,55 @@
+"""Lab only: a ``DiskWriterFactory`` that writes raw disks straight into the Prism simulator's
+container directory (``<state dir>/containers/<container>/``).
+
+It stands in for NFS where ganesha is not available (the frozen demo app, machines without root):
+the bytes land in the same file an NFS write would have created, and the ndfs path it returns is
+the one Prism resolves to that file.  A real migration writes over NFSv3 (``target/nfs``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ...transfer.local import LocalFileWriter
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class _NdfsFileWriter(LocalFileWriter):
+    def __init__(self, path: Path, capacity: int, *, fresh: bool, ndfs_path: str) -> None:
+        super().__init__(path, capacity, fresh=fresh)
+        self.ndfs_path = ndfs_path
+
+    def finish(self) -> str:
+        super().finish()
+        return self.ndfs_path
+
+
+class LocalContainerWriters:
+    whitelist_entry = ""  # a local directory needs no NFS whitelist
+
+    def __init__(self, containers_dir: Path, container_name: str, *, folder: str = "xtract") -> None:
+        self.root = Path(containers_dir) / container_name
+        self.container = container_name
+        self.folder = folder
+
+    def relative(self, vm_name: str, disk_key: int) -> str:
+        return f"{self.folder}/{_SAFE.sub('_', vm_name)}/disk-{disk_key}.raw"
+
+    def path(self, vm_name: str, disk_key: int) -> Path:
+        return self.root / self.relative(vm_name, disk_key)
+
+    def open(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> _NdfsFileWriter:
+        path = self.path(vm_name, disk_key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not fresh and not path.exists():
+            fresh = True  # nothing to update yet: a resume before the first byte landed
+        return _NdfsFileWriter(path, capacity, fresh=fresh,
+                               ndfs_path=f"/{self.container}/{self.relative(vm_name, disk_key)}")
+
+    def discard(self, vm_name: str, disk_key: int) -> None:
+        self.path(vm_name, disk_key).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,423 @@
+"""``VSphereSource``: the SourcePlatform port over pyVmomi, and ``connect_vsphere`` to build one."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pyVmomi import vim, vmodl
+
+from ..domain.errors import (
+    CancelledError,
+    ConflictError,
+    ConnectionFailedError,
+    NotFoundError,
+    UnsupportedError,
+    XtractError,
+)
+from ..domain.extents import Extent, normalize
+from ..domain.inventory import PowerState, SnapshotRef, SourceHost, SourceInventory, SourceVM
+from ..engine.ports import Cancellation, ProgressFn, no_progress
+from .mapping import TOPOLOGY_PROPERTIES, VM_PROPERTIES, Topology, map_vm, props_of
+from .reader import Access, DatastoreFiles, VSphereDiskReader, open_reader
+from .session import TaskCancelled, VSphereSession
+from .tls import mismatch_error, normalize_fingerprint, pinned_context, probe_certificate
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_PREFIX = "xtract-"
+HostAccess = Callable[[str], "str | None"]
+
+
+def reachable_host(host_name: str, timeout: float = 2.0) -> str | None:
+    """Default host access: ``https://<host>`` when its port 443 answers from here, else None."""
+    try:
+        with socket.create_connection((host_name, 443), timeout=timeout):
+            return f"https://{host_name}"
+    except OSError:
+        return None
+
+
+class VSphereSource:
+    """vCenter as the migration source.  Safe to call from several threads (see session.py)."""
+
+    def __init__(self, session: VSphereSession, fingerprint: str, *, host_access: HostAccess | None = None) -> None:
+        self._s = session
+        self._fingerprint = fingerprint
+        self._host_access = host_access
+        self._topology = Topology()
+
+    # -- basics ---------------------------------------------------------------------------------
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @property
+    def round_trips(self) -> int:
+        return self._s.round_trips
+
+    @property
+    def session(self) -> VSphereSession:
+        return self._s
+
+    def _vm(self, vm_id: str) -> Any:
+        return vim.VirtualMachine(vm_id, self._s.stub)
+
+    def _snapshot(self, snapshot_id: str) -> Any:
+        return vim.vm.Snapshot(snapshot_id, self._s.stub)
+
+    def close(self) -> None:
+        self._s.close()
+
+    # -- inventory ------------------------------------------------------------------------------
+
+    def _view_specs(self, view: Any, types: dict[type, list[str]]) -> list[Any]:
+        pc = vmodl.query.PropertyCollector
+        traverse = pc.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
+        return [pc.FilterSpec(
+            objectSet=[pc.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
+            propSet=[pc.PropertySpec(type=t, pathSet=paths) for t, paths in types.items()],
+        )]
+
+    def _collect(self, action: str, types: dict[type, list[str]]) -> list[Any]:
+        """Every object of ``types`` below the root folder, in 3 + pages round trips, whatever their count."""
+        content = self._s.content
+        view = self._s.call(action, lambda: content.viewManager.CreateContainerView(
+            content.rootFolder, list(types), True))
+        try:
+            return self._s.retrieve(action, self._view_specs(view, types))
+        finally:
+            try:
+                self._s.call("destroy a container view", view.DestroyView)
+            except XtractError as exc:
+                log.debug("DestroyView: %s", exc)
+
+    def _refresh_topology(self, found: list[Any] | None = None) -> Topology:
+        objs = found if found is not None else self._collect("read the inventory", TOPOLOGY_PROPERTIES)
+        topology = Topology()
+        for oc in objs:
+            if not isinstance(oc.obj, vim.VirtualMachine):
+                topology.add(oc.obj, props_of(oc))
+        self._topology = topology
+        return topology
+
+    def inventory(self) -> SourceInventory:
+        types = dict(TOPOLOGY_PROPERTIES)
+        types[vim.VirtualMachine] = VM_PROPERTIES
+        objs = self._collect("read the inventory", types)
+        topology = self._refresh_topology(objs)
+        about = self._s.content.about
+        vms = []
+        for oc in objs:
+            if isinstance(oc.obj, vim.VirtualMachine):
+                p = props_of(oc)
+                if not p.get("config.template"):
+                    vms.append(map_vm(oc.obj._moId, p, topology))
+        kinds = topology.kinds
+        hosts = tuple(sorted((SourceHost(
+            name=topology.names[h], host_id=h, cluster=topology.cluster_of_host(h),
+            datacenter=topology.names.get(topology.ancestor(h, "Datacenter"), ""),
+            connected=topology.host_connected.get(h, True)) for h, k in kinds.items() if k == "HostSystem"),
+            key=lambda h: h.name))
+        return SourceInventory(
+            about=f"{about.fullName}",
+            api_version=about.apiVersion,
+            datacenters=tuple(sorted(topology.names[m] for m, k in kinds.items() if k == "Datacenter")),
+            clusters=tuple(sorted(topology.names[m] for m, k in kinds.items() if k == "ClusterComputeResource")),
+            hosts=hosts,
+            networks=tuple(sorted({topology.names[m] for m, k in kinds.items()
+                                   if k in ("Network", "DistributedVirtualPortgroup", "OpaqueNetwork")})),
+            vms=tuple(sorted(vms, key=lambda v: v.name)),
+        )
+
+    def _vm_props(self, vm_id: str, paths: list[str], action: str) -> dict[str, Any]:
+        pc = vmodl.query.PropertyCollector
+        spec = pc.FilterSpec(objectSet=[pc.ObjectSpec(obj=self._vm(vm_id), skip=False)],
+                             propSet=[pc.PropertySpec(type=vim.VirtualMachine, pathSet=paths)])
+        objs = self._s.retrieve(action, [spec])
+        if not objs:
+            raise NotFoundError(f"vCenter has no VM {vm_id}.", hint="Refresh the inventory.")
+        return props_of(objs[0])
+
+    def get_vm(self, vm_id: str) -> SourceVM:
+        p = self._vm_props(vm_id, VM_PROPERTIES, f"read VM {vm_id}")
+        topology = self._topology
+        refs = [p.get("runtime.host"), p.get("parent")]
+        if any(r is not None and not topology.knows(r._moId) for r in refs):
+            topology = self._refresh_topology()
+        return map_vm(vm_id, p, topology)
+
+    # -- snapshots ------------------------------------------------------------------------------
+
+    def _snapshot_devices(self, snapshot_ids: list[str], action: str) -> dict[str, list[Any]]:
+        if not snapshot_ids:
+            return {}
+        pc = vmodl.query.PropertyCollector
+        spec = pc.FilterSpec(objectSet=[pc.ObjectSpec(obj=self._snapshot(s), skip=False) for s in snapshot_ids],
+                             propSet=[pc.PropertySpec(type=vim.vm.Snapshot, pathSet=["config.hardware.device"])])
+        return {oc.obj._moId: list(props_of(oc).get("config.hardware.device") or [])
+                for oc in self._s.retrieve(action, [spec])}
+
+    @staticmethod
+    def _change_ids(devices: list[Any]) -> dict[int, str]:
+        return {d.key: getattr(d.backing, "changeId", "") or "" for d in devices
+                if isinstance(d, vim.vm.device.VirtualDisk) and getattr(d.backing, "changeId", "")}
+
+    def list_snapshots(self, vm_id: str) -> list[SnapshotRef]:
+        info = self._vm_props(vm_id, ["snapshot"], f"list the snapshots of {vm_id}").get("snapshot")
+        trees: list[Any] = []
+        stack = list(getattr(info, "rootSnapshotList", None) or [])
+        while stack:
+            t = stack.pop(0)
+            trees.append(t)
+            stack.extend(t.childSnapshotList or [])
+        devices = self._snapshot_devices([t.snapshot._moId for t in trees], f"read the snapshots of {vm_id}")
+        return [SnapshotRef(vm_id=vm_id, snapshot_id=t.snapshot._moId, name=t.name,
+                            disk_change_ids=self._change_ids(devices.get(t.snapshot._moId, [])),
+                            created_at=t.createTime.timestamp() if t.createTime else 0.0) for t in trees]
+
+    def create_snapshot(self, vm_id: str, name: str, *, description: str = "", quiesce: bool = False,
+                        progress: ProgressFn = no_progress, cancel: Cancellation | None = None) -> SnapshotRef:
+        if not name.startswith(SNAPSHOT_PREFIX):
+            name = SNAPSHOT_PREFIX + name  # so that cleanup can tell ours from the customer's
+        action = f"create snapshot {name} of {vm_id}"
+        if cancel is not None and cancel.is_set():
+            raise CancelledError(f"Cancelled before: {action}.")
+        vm = self._vm(vm_id)
+        task = self._s.call(action, lambda: vm.CreateSnapshot_Task(name=name, description=description,
+                                                                    memory=False, quiesce=quiesce))
+        try:
+            ref = self._s.wait_task(task, action, progress=progress, cancel=cancel)
+        except TaskCancelled as exc:
+            if exc.result is not None:  # finished despite the cancel: leave nothing behind
+                self.remove_snapshot(vm_id, exc.result._moId)
+            raise
+        devices = self._snapshot_devices([ref._moId], action).get(ref._moId, [])
+        return SnapshotRef(vm_id=vm_id, snapshot_id=ref._moId, name=name,
+                           disk_change_ids=self._change_ids(devices), created_at=time.time())
+
+    def remove_snapshot(self, vm_id: str, snapshot_id: str, *, progress: ProgressFn = no_progress,
+                        cancel: Cancellation | None = None) -> None:
+        action = f"remove snapshot {snapshot_id} of {vm_id}"
+        snap = self._snapshot(snapshot_id)
+        try:
+            task = self._s.call(action, lambda: snap.RemoveSnapshot_Task(removeChildren=False, consolidate=True))
+            self._s.wait_task(task, action, progress=progress, cancel=cancel)
+        except NotFoundError:
+            log.info("snapshot %s of %s was already gone", snapshot_id, vm_id)
+
+    def revert_snapshot(self, vm_id: str, snapshot_id: str, *, progress: ProgressFn = no_progress) -> None:
+        action = f"revert {vm_id} to snapshot {snapshot_id}"
+        snap = self._snapshot(snapshot_id)
+        task = self._s.call(action, lambda: snap.RevertToSnapshot_Task())
+        self._s.wait_task(task, action, progress=progress)
+
+    # -- CBT ------------------------------------------------------------------------------------
+
+    def enable_cbt(self, vm_id: str) -> None:
+        p = self._vm_props(vm_id, ["config.changeTrackingEnabled", "runtime.powerState"], f"read CBT of {vm_id}")
+        if p.get("config.changeTrackingEnabled"):
+            return
+        self._reconfigure(vm_id, vim.vm.ConfigSpec(changeTrackingEnabled=True), "turn on changed block tracking")
+        if str(p.get("runtime.powerState")) == "poweredOn":
+            # A running VM picks up changeTracking at its next stun: a snapshot create/remove.
+            ref = self.create_snapshot(vm_id, f"{SNAPSHOT_PREFIX}cbt-enable")
+            self.remove_snapshot(vm_id, ref.snapshot_id)
+
+    def _disk(self, vm_id: str, snapshot_id: str, disk_key: int) -> Any:
+        devices = self._snapshot_devices([snapshot_id], f"read snapshot {snapshot_id} of {vm_id}")
+        if snapshot_id not in devices:
+            raise NotFoundError(f"Snapshot {snapshot_id} of {vm_id} no longer exists.",
+                                hint="Take a new snapshot and start this step again.")
+        disk = next((d for d in devices[snapshot_id]
+                     if isinstance(d, vim.vm.device.VirtualDisk) and d.key == disk_key), None)
+        if disk is None:
+            raise NotFoundError(f"{vm_id} has no disk {disk_key} in snapshot {snapshot_id}.",
+                                hint="Refresh the inventory; the VM's disks changed.")
+        return disk
+
+    def query_changed_areas(self, vm_id: str, snapshot_id: str, disk_key: int, change_id: str) -> list[Extent]:
+        disk = self._disk(vm_id, snapshot_id, disk_key)
+        capacity = int(getattr(disk, "capacityInBytes", 0) or 0) or int(disk.capacityInKB) * 1024
+        vm, snap = self._vm(vm_id), self._snapshot(snapshot_id)
+        action = f"query changed areas of disk {disk_key} of {vm_id}"
+        areas: list[Extent] = []
+        offset = 0
+        while offset < capacity:
+            try:
+                info = self._s.call(action, lambda o=offset: vm.QueryChangedDiskAreas(
+                    snapshot=snap, deviceKey=disk_key, startOffset=o, changeId=change_id))
+            except XtractError as exc:
+                raise self._cbt_error(exc, vm_id, disk_key, change_id) from None
+            areas.extend(Extent(a.start, a.length) for a in info.changedArea or [])
+            covered = int(info.startOffset) + int(info.length)
+            if covered <= offset:
+                raise UnsupportedError(f"vCenter's CBT answer for disk {disk_key} of {vm_id} does not advance.",
+                                       hint="Reset CBT on the VM (turn it off and on) and do a full copy.")
+            offset = covered
+        return normalize(areas, capacity=capacity)
+
+    @staticmethod
+    def _cbt_error(exc: XtractError, vm_id: str, disk_key: int, change_id: str) -> XtractError:
+        detail = exc.detail or ""
+        if "deviceKey" in detail:
+            return NotFoundError(f"{vm_id} has no disk {disk_key}.", hint="Refresh the inventory.")
+        if isinstance(exc, NotFoundError) or "FileFault" in detail or "InvalidArgument" in detail:
+            what = "all allocated areas" if change_id == "*" else f"changes since {change_id}"
+            return UnsupportedError(
+                f"CBT was reset on disk {disk_key} of {vm_id}: vCenter cannot report {what}; a full copy is needed.",
+                hint="The copy starts over from the whole disk; nothing needs to be done by hand.", detail=detail)
+        return exc
+
+    # -- disk reads -----------------------------------------------------------------------------
+
+    def open_disk_reader(self, vm_id: str, snapshot_id: str, disk_key: int) -> VSphereDiskReader:
+        disk = self._disk(vm_id, snapshot_id, disk_key)
+        backing = disk.backing
+        if not hasattr(backing, "fileName"):
+            raise UnsupportedError(f"Disk {disk_key} of {vm_id} has no file backing.")
+        if getattr(backing, "parent", None) is not None:
+            # The snapshot's disk is itself a delta: another snapshot existed before ours, and the data
+            # "as of" ours is spread over the chain, not in the base flat file.
+            raise UnsupportedError(
+                f"{vm_id} had other snapshots when {snapshot_id} was taken; disk {disk_key} cannot be read "
+                "from its base file.", hint="Delete or consolidate the VM's other snapshots, then retry.")
+        capacity = int(getattr(disk, "capacityInBytes", 0) or 0) or int(disk.capacityInKB) * 1024
+        file_name: str = backing.fileName
+        datastore, _, path = file_name.partition("] ")
+        datastore = datastore.lstrip("[")
+        folder, _, descriptor = path.rpartition("/")
+        vm = self.get_vm(vm_id)
+        files = self._host_files(vm.host, datastore, folder) if vm.host and self._host_access else None
+        if files is None:
+            files = DatastoreFiles(self._base_url(), vm.datacenter, datastore, folder, self._vcenter_access,
+                                   renew=self._renew)
+        return open_reader(files, descriptor, capacity)
+
+    def _base_url(self) -> str:
+        return f"{self._s.protocol}://{self._s.host}:{self._s.port}"
+
+    def _vcenter_access(self, url: str) -> Access:
+        return Access({"vmware_soap_session": self._s.session_cookie()}, self._fingerprint)
+
+    def _renew(self) -> None:
+        self._s.call("renew the vCenter session", lambda: self._s.si.CurrentTime())
+
+    def _host_files(self, host_name: str, datastore: str, folder: str) -> DatastoreFiles | None:
+        base = self._host_access(host_name) if self._host_access else None
+        if not base:
+            return None
+        sm = self._s.content.sessionManager
+
+        def ticket(url: str) -> Access:
+            spec = vim.SessionManager.HttpServiceRequestSpec(method="httpGet", url=url)
+            t = self._s.call(f"get a service ticket for {host_name}",
+                             lambda: sm.AcquireGenericServiceTicket(spec))
+            return Access({"vmware_cgi_ticket": t.id}, t.sslThumbprint or "")
+
+        return DatastoreFiles(base, "ha-datacenter", datastore, folder, ticket)
+
+    # -- power, NICs, annotation ----------------------------------------------------------------
+
+    def _run(self, vm_id: str, action: str, start: Callable[[Any], Any], *, idempotent_state: str = "") -> None:
+        vm = self._vm(vm_id)
+        try:
+            task = self._s.call(action, lambda: start(vm))
+            self._s.wait_task(task, action)
+        except ConflictError:
+            if idempotent_state and self.get_vm(vm_id).power_state.value == idempotent_state:
+                return  # already there: nothing to do
+            raise
+
+    def power_on(self, vm_id: str) -> None:
+        self._run(vm_id, f"power on {vm_id}", lambda vm: vm.PowerOnVM_Task(), idempotent_state="on")
+
+    def power_off(self, vm_id: str) -> None:
+        self._run(vm_id, f"power off {vm_id}", lambda vm: vm.PowerOffVM_Task(), idempotent_state="off")
+
+    def shutdown_guest(self, vm_id: str) -> None:
+        vm = self._vm(vm_id)
+        try:
+            self._s.call(f"shut down the guest of {vm_id}", vm.ShutdownGuest)
+        except ConflictError:
+            if self.get_vm(vm_id).power_state is not PowerState.OFF:
+                raise
+
+    def wait_for_power_state(self, vm_id: str, state: str, *, timeout: float,
+                             cancel: Cancellation | None = None) -> bool:
+        deadline = time.monotonic() + timeout
+        delay = 0.1
+        while True:
+            p = self._vm_props(vm_id, ["runtime.powerState"], f"read the power state of {vm_id}")
+            current = {"poweredOn": "on", "poweredOff": "off", "suspended": "suspended"}.get(
+                str(p.get("runtime.powerState")), "")
+            if current == state:
+                return True
+            if cancel is not None and cancel.is_set():
+                raise CancelledError(f"Cancelled while waiting for {vm_id} to be {state}.")
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(2.0, delay * 2)
+
+    def _reconfigure(self, vm_id: str, spec: Any, what: str) -> None:
+        self._run(vm_id, f"{what} ({vm_id})", lambda vm: vm.ReconfigVM_Task(spec=spec))
+
+    def set_nics_connected(self, vm_id: str, connected: bool) -> None:
+        devices = self._vm_props(vm_id, ["config.hardware.device"], f"read the NICs of {vm_id}").get(
+            "config.hardware.device") or []
+        changes = []
+        for d in devices:
+            if isinstance(d, vim.vm.device.VirtualEthernetCard):
+                d.connectable = d.connectable or vim.vm.device.VirtualDevice.ConnectInfo()
+                d.connectable.connected = connected
+                d.connectable.startConnected = connected
+                changes.append(vim.vm.device.VirtualDeviceSpec(operation="edit", device=d))
+        if changes:
+            self._reconfigure(vm_id, vim.vm.ConfigSpec(deviceChange=changes),
+                              "connect the NICs" if connected else "disconnect the NICs")
+
+    def set_annotation(self, vm_id: str, text: str) -> None:
+        self._reconfigure(vm_id, vim.vm.ConfigSpec(annotation=text), "set the annotation")
+
+
+def connect_vsphere(host: str, user: str, password: str, *, port: int = 443, protocol: str = "https",
+                    expected_fingerprint: str = "", timeout: float = 30,
+                    host_access: HostAccess | None = reachable_host, keepalive: float = 600) -> VSphereSource:
+    """Log in to vCenter.
+
+    ``expected_fingerprint`` pins the certificate (from ``probe_certificate`` and the user's OK);
+    without it the certificate must chain to a CA this computer trusts.  ``protocol="http"`` is for
+    the lab only.  ``host_access`` maps an ESXi host name to the https base URL its datastores can be
+    read from directly (None: read through vCenter); the default tries port 443 of the host name.
+    """
+    if protocol not in ("https", "http"):
+        raise ConnectionFailedError(f"Unknown protocol {protocol!r}.", hint='Use "https".')
+    context: ssl.SSLContext | None = None
+    fingerprint = ""
+    if protocol == "https":
+        fingerprint = probe_certificate(host, port, timeout)
+        if expected_fingerprint:
+            pin = normalize_fingerprint(expected_fingerprint)
+            if pin != fingerprint:
+                raise mismatch_error(host, pin, fingerprint)
+            context = pinned_context(pin)
+        else:
+            context = ssl.create_default_context()
+            try:
+                with socket.create_connection((host, port), timeout=timeout) as raw, \
+                        context.wrap_socket(raw, server_hostname=host):
+                    pass
+            except ssl.SSLCertVerificationError:
+                raise mismatch_error(host, "", fingerprint) from None
+            except (OSError, ssl.SSLError) as exc:
+                raise ConnectionFailedError(f"The TLS handshake with {host}:{port} failed.",
+                                            hint="Check the address and port.", detail=str(exc)) from None
+    session = VSphereSession(host, port, protocol, user, password, context, timeout=timeout, keepalive=keepalive)
+    session.connect()
+    return VSphereSource(session, fingerprint, host_access=host_access)

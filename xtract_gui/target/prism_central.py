@@ -1,0 +1,331 @@
+"""``TargetPlatform`` over the Prism Central v3 API (intentful: specs, spec_version, tasks)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..domain.errors import ConflictError, NotFoundError, UnsupportedError, XtractError
+from ..domain.inventory import (
+    BootType,
+    StorageContainer,
+    Subnet,
+    TargetCluster,
+    TargetKind,
+    TargetVM,
+    TargetVMSpec,
+)
+from ..engine.ports import Cancellation, ProgressFn, no_progress
+from . import v3_parse as parse
+from .common import MIB, best_effort, check_cancel, fiql_value, upload_failed
+from .tasks import PrismTaskError, TaskState, wait_task
+from .transport import PrismTransport
+from .upload import StreamBody, UnsizedStreamBody, UploadCancelled
+
+V3 = "/api/nutanix/v3"
+PAGE = 100
+_CONFLICT_RETRIES = 5
+ElementFactory = Callable[[TargetCluster], Any]  # → a PrismElement for that cluster's own address
+
+
+class PrismCentral:
+    """Prism Central (v3).  Storage containers and the NFS whitelist are not in v3: they are read from the
+    cluster's Prism Element at its external IP with the same account, through ``element_factory``."""
+
+    def __init__(self, transport: PrismTransport, *, version: str, fingerprint: str,
+                 element_factory: ElementFactory | None = None) -> None:
+        self.t = transport
+        self._version = version
+        self._fingerprint = fingerprint
+        self._element_factory = element_factory
+        self._elements: dict[str, Any] = {}
+
+    @property
+    def kind(self) -> TargetKind:
+        return TargetKind.PRISM_CENTRAL
+
+    @property
+    def version(self) -> str:
+        return self._version
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    def close(self) -> None:
+        for element in self._elements.values():
+            element.close()
+        self.t.close()
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _list(self, kind: str, action: str, filter_expr: str = "") -> list[dict[str, Any]]:
+        entities: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            body: dict[str, Any] = {"kind": kind, "length": PAGE, "offset": offset}
+            if filter_expr:
+                body["filter"] = filter_expr
+            page = self.t.json("POST", f"{V3}/{kind}s/list", action=action, json=body)
+            batch = page.get("entities") or []
+            entities += batch
+            total = int((page.get("metadata") or {}).get("total_matches") or 0)
+            offset += len(batch)
+            if not batch or offset >= total:
+                return entities
+
+    def _task(self, task_uuid: str) -> TaskState:
+        return parse.task(self.t.json("GET", f"{V3}/tasks/{task_uuid}", action="read a task"))
+
+    def _wait(self, answer: dict[str, Any], action: str, progress: ProgressFn = no_progress,
+              cancel: Cancellation | None = None) -> TaskState:
+        task_uuid = parse.task_uuid(answer)
+        if not task_uuid:
+            return TaskState(uuid="", status="SUCCEEDED", percentage=100)
+        return wait_task(lambda: self._task(task_uuid), action=action, progress=progress, cancel=cancel)
+
+    # -- inventory ----------------------------------------------------------------------------
+
+    def _cluster_entities(self) -> list[dict[str, Any]]:
+        return [e for e in self._list("cluster", "list clusters") if parse.is_ahv_cluster(e)]
+
+    def clusters(self) -> list[TargetCluster]:
+        return [parse.cluster(e) for e in self._cluster_entities()]
+
+    def _cluster(self, cluster_uuid: str) -> TargetCluster:
+        for c in self.clusters():
+            if c.uuid == cluster_uuid:
+                return c
+        raise NotFoundError(f"Prism Central manages no AHV cluster with uuid {cluster_uuid}.",
+                            hint="Refresh the list of clusters and pick one again.")
+
+    def _element(self, cluster: TargetCluster) -> Any:
+        if self._element_factory is None:
+            raise UnsupportedError(
+                f"Prism Central has no API for storage containers or the NFS whitelist of '{cluster.name}'.",
+                hint=f"Connect to that cluster's Prism Element at {cluster.external_ip or 'its address'} instead.")
+        if cluster.uuid not in self._elements:
+            self._elements[cluster.uuid] = self._element_factory(cluster)
+        return self._elements[cluster.uuid]
+
+    def containers(self, cluster_uuid: str) -> list[StorageContainer]:
+        """Read through the cluster's Prism Element (v2 ``/storage_containers``), same account."""
+        return list(self._element(self._cluster(cluster_uuid)).containers(cluster_uuid))
+
+    def subnets(self, cluster_uuid: str) -> list[Subnet]:
+        return [parse.subnet(e) for e in self._list("subnet", "list subnets") if parse.subnet_cluster(e) ==
+                cluster_uuid]
+
+    def vms(self) -> list[TargetVM]:
+        return [parse.vm(e) for e in self._list("vm", "list VMs")]
+
+    def find_vms(self, name: str) -> list[TargetVM]:
+        found = self._list("vm", f"find VM '{name}'", f"vm_name=={fiql_value(name)}")
+        # The server's filter matches loosely (regular expressions); only exact names count.
+        return [v for v in map(parse.vm, found) if v.name == name]
+
+    def get_vm(self, vm_uuid: str) -> TargetVM:
+        return parse.vm(self.t.json("GET", f"{V3}/vms/{vm_uuid}", action=f"read VM {vm_uuid}"))
+
+    # -- VMs ----------------------------------------------------------------------------------
+
+    def _vm_body(self, spec: TargetVMSpec, image_for_disk: dict[int, str]) -> dict[str, Any]:
+        disks = []
+        for i, d in enumerate(spec.disks):
+            disk: dict[str, Any] = {"device_properties": {"device_type": "DISK", "disk_address": {
+                "adapter_type": d.bus.upper(), "device_index": d.index}}}
+            image = d.image_uuid or image_for_disk.get(i, "")
+            if image:
+                disk["data_source_reference"] = {"kind": "image", "uuid": image}
+            if d.size_bytes:
+                disk["disk_size_mib"] = math.ceil(d.size_bytes / MIB)
+            if d.container_uuid:
+                disk["storage_config"] = {"storage_container_reference": {"kind": "storage_container",
+                                                                          "uuid": d.container_uuid}}
+            disks.append(disk)
+        nics = []
+        for n in spec.nics:
+            nic: dict[str, Any] = {"subnet_reference": {"kind": "subnet", "uuid": n.subnet_uuid},
+                                   "model": n.model.upper(), "is_connected": n.connected}
+            if n.mac:
+                nic["mac_address"] = n.mac.lower()
+            nics.append(nic)
+        resources: dict[str, Any] = {
+            "num_sockets": spec.num_sockets, "num_vcpus_per_socket": spec.cores_per_socket,
+            "num_threads_per_core": 1, "memory_size_mib": spec.memory_mib, "power_state": "OFF",
+            "machine_type": "Q35" if spec.boot_type is BootType.SECURE_BOOT else "PC",
+            "boot_config": {"boot_type": spec.boot_type.value}, "disk_list": disks, "nic_list": nics}
+        body_spec: dict[str, Any] = {"name": spec.name, "resources": resources,
+                                     "cluster_reference": {"kind": "cluster", "uuid": spec.cluster_uuid}}
+        if spec.description:
+            body_spec["description"] = spec.description
+        return {"metadata": {"kind": "vm"}, "spec": body_spec}
+
+    def _stage_images(self, spec: TargetVMSpec, cancel: Cancellation | None) -> dict[int, str]:
+        """v3 disks clone only from images: a file written over NFS becomes an image first."""
+        staged: dict[int, str] = {}
+        files = [(i, d) for i, d in enumerate(spec.disks) if d.ndfs_path and not d.image_uuid]
+        if not files:
+            return staged
+        cluster = self._cluster(spec.cluster_uuid)
+        try:
+            for i, d in files:
+                url = f"nfs://{cluster.external_ip}/{d.ndfs_path.lstrip('/')}"
+                staged[i] = self.create_image_from_url(f"xtract-{spec.name}-disk{i}", d.container_uuid, url,
+                                                       cancel=cancel)
+        except BaseException:
+            for image_uuid in staged.values():
+                best_effort("remove a staging image", lambda u=image_uuid: self.delete_image(u))
+            raise
+        return staged
+
+    def create_vm(self, spec: TargetVMSpec, *, progress: ProgressFn = no_progress,
+                  cancel: Cancellation | None = None) -> str:
+        """Disks from ``ndfs_path`` go through a staging image (``nfs://<cluster ip>/<path>``), removed after."""
+        check_cancel(cancel, f"create VM '{spec.name}'")
+        staged = self._stage_images(spec, cancel)
+        vm_uuid = ""
+        answer: dict[str, Any] = {}
+        try:
+            answer = self.t.json("POST", f"{V3}/vms", action=f"create VM '{spec.name}'",
+                                 json=self._vm_body(spec, staged))
+            vm_uuid = str((answer.get("metadata") or {}).get("uuid", ""))
+            self._wait(answer, f"create VM '{spec.name}'", lambda f, m: progress(f * 0.8, m), cancel)
+            if spec.power_on:
+                self.set_power_state(vm_uuid, "on", progress=lambda f, m: progress(0.8 + f * 0.2, m), cancel=cancel)
+        except BaseException:
+            if vm_uuid:
+                self._remove_half_vm(vm_uuid, answer)
+            raise
+        finally:
+            for image_uuid in staged.values():
+                best_effort("remove a staging image", lambda u=image_uuid: self.delete_image(u))
+        progress(1.0, f"VM '{spec.name}' created")
+        return vm_uuid
+
+    def _remove_half_vm(self, vm_uuid: str, answer: dict[str, Any]) -> None:
+        # Let the create task end first (cancel only stopped our wait), then delete whatever it made.
+        best_effort("wait for the create task", lambda: self._wait(answer, "finish creating the VM"))
+        best_effort(f"delete the half-created VM {vm_uuid}", lambda: self.delete_vm(vm_uuid))
+
+    def _update_vm(self, vm_uuid: str, change: Callable[[dict[str, Any]], None], action: str,
+                   progress: ProgressFn, cancel: Cancellation | None) -> None:
+        """GET, change the spec, PUT it back with the spec_version read; on an edit conflict read again."""
+        for attempt in range(_CONFLICT_RETRIES):
+            check_cancel(cancel, action)
+            current = self.t.json("GET", f"{V3}/vms/{vm_uuid}", action=action)
+            body = {"metadata": current["metadata"], "spec": current["spec"]}
+            change(body["spec"])
+            try:
+                answer = self.t.json("PUT", f"{V3}/vms/{vm_uuid}", action=action, json=body)
+                self._wait(answer, action, progress, cancel)
+                return
+            except ConflictError:
+                if attempt == _CONFLICT_RETRIES - 1:
+                    raise
+            except PrismTaskError as exc:
+                # Since pc.2022.1 a stale spec_version may come back as a FAILED task instead of a 409.
+                if "CONCURRENT" not in exc.error_code.upper() and "spec_version" not in exc.error_detail:
+                    raise
+                if attempt == _CONFLICT_RETRIES - 1:
+                    raise
+
+    def set_power_state(self, vm_uuid: str, transition: str, *, progress: ProgressFn = no_progress,
+                        cancel: Cancellation | None = None) -> None:
+        wanted = {"on": ("ON", "HARD"), "off": ("OFF", "HARD"), "acpi_shutdown": ("OFF", "ACPI")}.get(transition)
+        if wanted is None:
+            raise ValueError(f"transition must be on, off or acpi_shutdown, not {transition!r}")
+
+        def change(spec: dict[str, Any]) -> None:
+            spec["resources"]["power_state"] = wanted[0]
+            spec["resources"]["power_state_mechanism"] = {"mechanism": wanted[1]}
+        self._update_vm(vm_uuid, change, f"power {transition.replace('_', ' ')} VM {vm_uuid}", progress, cancel)
+
+    def delete_vm(self, vm_uuid: str, *, cancel: Cancellation | None = None) -> None:
+        try:
+            answer = self.t.json("DELETE", f"{V3}/vms/{vm_uuid}", action=f"delete VM {vm_uuid}")
+            self._wait(answer, f"delete VM {vm_uuid}", cancel=cancel)
+        except NotFoundError:
+            return
+        except PrismTaskError as exc:
+            if "NOT_FOUND" not in exc.error_code.upper():
+                raise
+
+    def snapshot_vm(self, vm_uuid: str, name: str, *, cancel: Cancellation | None = None) -> str:
+        answer = self.t.json("POST", f"{V3}/vms/{vm_uuid}/snapshot", action=f"snapshot VM {vm_uuid}",
+                             json={"name": name})
+        state = self._wait(answer, f"snapshot VM {vm_uuid}", cancel=cancel)
+        return state.entity("vm_snapshot", "snapshot", "vm_recovery_point") or state.uuid
+
+    # -- images -------------------------------------------------------------------------------
+
+    def _new_image(self, name: str, resources: dict[str, Any], progress: ProgressFn,
+                   cancel: Cancellation | None) -> str:
+        body = {"metadata": {"kind": "image"}, "spec": {"name": name, "resources": resources}}
+        answer = self.t.json("POST", f"{V3}/images", action=f"create image '{name}'", json=body)
+        image_uuid = str((answer.get("metadata") or {}).get("uuid", ""))
+        try:
+            self._wait(answer, f"create image '{name}'", progress, cancel)
+        except BaseException:
+            best_effort(f"remove image '{name}'", lambda: self.delete_image(image_uuid))
+            raise
+        return image_uuid
+
+    def upload_image(self, name: str, container_uuid: str, stream: Iterable[bytes], *,
+                     size: int | None = None, disk_format: str = "raw", sha256: str = "",
+                     progress: ProgressFn = no_progress, cancel: Cancellation | None = None) -> str:
+        """v3 places images by policy, so ``container_uuid`` is not used; AOS detects ``disk_format`` itself."""
+        check_cancel(cancel, f"upload image '{name}'")
+        image_uuid = self._new_image(name, {"image_type": "DISK_IMAGE"}, no_progress, cancel)
+        headers = {"Content-Type": "application/octet-stream"}
+        if sha256:
+            headers.update({"X-Nutanix-Checksum-Type": "SHA_256", "X-Nutanix-Checksum-Bytes": sha256.lower()})
+        body = StreamBody(stream, size, progress, cancel)
+        try:
+            self.t.request("PUT", f"{V3}/images/{image_uuid}/file", action=f"upload image '{name}'",
+                           data=body if size is not None else UnsizedStreamBody(body), headers=headers,
+                           timeout=max(self.t.timeout, 300))
+            image = self.t.json("GET", f"{V3}/images/{image_uuid}", action=f"read image '{name}'")
+            state = (image.get("status") or {}).get("state", "")
+            if state != "COMPLETE":
+                raise XtractError(f"Image '{name}' is {state or 'not ready'} after its upload.",
+                                  hint="Check the image in Prism Central; retry the upload.")
+        except BaseException as exc:
+            best_effort(f"remove the partial image '{name}'", lambda: self.delete_image(image_uuid))
+            if isinstance(exc, UploadCancelled):
+                raise upload_failed(exc, name) from None
+            raise
+        return image_uuid
+
+    def create_image_from_url(self, name: str, container_uuid: str, url: str, *,
+                              progress: ProgressFn = no_progress, cancel: Cancellation | None = None) -> str:
+        check_cancel(cancel, f"import image '{name}'")
+        return self._new_image(name, {"image_type": "DISK_IMAGE", "source_uri": url}, progress, cancel)
+
+    def delete_image(self, image_uuid: str) -> None:
+        try:
+            answer = self.t.json("DELETE", f"{V3}/images/{image_uuid}", action=f"delete image {image_uuid}")
+            self._wait(answer, f"delete image {image_uuid}")
+        except NotFoundError:
+            return
+
+    # -- NFS whitelist (through the Prism Element) ---------------------------------------------
+
+    def _only_element(self) -> Any:
+        clusters = self.clusters()
+        if len(clusters) != 1:
+            names = ", ".join(f"{c.name} ({c.external_ip})" for c in clusters) or "none"
+            raise UnsupportedError("The NFS whitelist belongs to one cluster, and this Prism Central manages "
+                                   f"{len(clusters)} AHV clusters: {names}.",
+                                   hint="Connect to the Prism Element of the target cluster for the NFS transfer.")
+        return self._element(clusters[0])
+
+    def nfs_whitelist(self) -> list[str]:
+        return list(self._only_element().nfs_whitelist())
+
+    def add_nfs_whitelist(self, entry: str) -> None:
+        self._only_element().add_nfs_whitelist(entry)
+
+    def remove_nfs_whitelist(self, entry: str) -> None:
+        self._only_element().remove_nfs_whitelist(entry)

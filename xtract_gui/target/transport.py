@@ -1,0 +1,171 @@
+"""HTTP plumbing for Prism (the Libcloud "Connection" half): TLS pinning, basic auth then session cookies,
+one re-auth on 401, timeouts on every call, retries with backoff, and translation of faults."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import random
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import requests
+from requests import exceptions as rex
+
+from ..domain.errors import (
+    CertificateMismatchError,
+    ConnectionFailedError,
+    TransientError,
+    XtractError,
+)
+from ..domain.redact import scrub
+from .faults import RETRYABLE_STATUS, error_from_response
+from .tls import PinnedAdapter, normalize_fingerprint, probe_certificate
+
+log = logging.getLogger(__name__)
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+class PrismTransport:
+    """One authenticated HTTP session to one Prism address; thread safe enough for the engine's executor."""
+
+    def __init__(self, host: str, user: str, password: str, *, port: int = 9440, protocol: str = "https",
+                 expected_fingerprint: str = "", timeout: float = 30, retries: int = 4, backoff: float = 0.5,
+                 user_agent: str = "xtract-gui") -> None:
+        if protocol not in ("https", "http"):
+            raise ValueError("protocol must be 'https' or 'http'")
+        self.host, self.port, self.protocol = host, port, protocol
+        self.base_url = f"{protocol}://{host}:{port}"
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self._secrets = (password,)
+        self._basic = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        self.session = requests.Session()
+        self.session.headers.update({"Accept": "application/json", "User-Agent": user_agent})
+        self.session.trust_env = False  # a laptop proxy must not see (or break) the cluster traffic
+        self.expected_fingerprint = normalize_fingerprint(expected_fingerprint)
+        if protocol == "https" and self.expected_fingerprint:
+            self.session.verify = False  # the pinned fingerprint replaces CA validation (see PinnedAdapter)
+            self.session.mount(f"https://{host}:{port}", PinnedAdapter(self.expected_fingerprint))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return self._secrets
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, *, action: str, json: Any = None,
+                params: Mapping[str, Any] | None = None, data: Iterable[bytes] | None = None,
+                headers: Mapping[str, str] | None = None, timeout: float | None = None,
+                ok: tuple[int, ...] = ()) -> requests.Response:
+        """Send and return a 2xx answer (or one whose status is in ``ok``); every other outcome raises an
+        ``XtractError``.  ``data`` (a one-shot stream) is never replayed: it gets no retry and no re-auth."""
+        replayable = data is None
+        attempt = 0
+        reauthed = False
+        while True:
+            attempt += 1
+            send_basic = not replayable or not self._has_session()
+            try:
+                resp = self._send(method, path, json=json, params=params, data=data, headers=headers,
+                                  timeout=timeout, basic=send_basic)
+            except (rex.ConnectionError, rex.Timeout) as exc:
+                if isinstance(exc, rex.SSLError):
+                    raise self._tls_error(exc) from None
+                safe = replayable and (method in _IDEMPOTENT or path.endswith("/list")
+                                       or isinstance(exc, rex.ConnectTimeout))
+                if safe and attempt <= self.retries:
+                    self._sleep(attempt, None)
+                    continue
+                raise self._connection_error(exc, action, replayable) from None
+            if resp.status_code == 401 and replayable and not send_basic and not reauthed:
+                # The session cookie expired: drop it and authenticate again, once.
+                log.info("Prism session expired; authenticating again")
+                self.session.cookies.clear()
+                reauthed = True
+                continue
+            if resp.status_code in RETRYABLE_STATUS and replayable and attempt <= self.retries:
+                log.info("Prism answered %s to %s %s; retrying", resp.status_code, method, path)
+                self._sleep(attempt, resp.headers.get("Retry-After"))
+                continue
+            if resp.ok or resp.status_code in ok:
+                return resp
+            raise error_from_response(resp, action, self._secrets)
+
+    def json(self, method: str, path: str, *, action: str, **kwargs: Any) -> Any:
+        resp = self.request(method, path, action=action, **kwargs)
+        if not resp.content:
+            return {}
+        try:
+            return resp.json()
+        except ValueError:
+            raise XtractError(f"Prism answered something that is not JSON while trying to {action}.",
+                              hint="Check that the address is a Prism address and not a proxy or login page.",
+                              detail=scrub(resp.text[:500], self._secrets)) from None
+
+    def _has_session(self) -> bool:
+        return len(self.session.cookies) > 0
+
+    def _send(self, method: str, path: str, *, json: Any, params: Mapping[str, Any] | None,
+              data: Iterable[bytes] | None, headers: Mapping[str, str] | None, timeout: float | None,
+              basic: bool) -> requests.Response:
+        all_headers = dict(headers or {})
+        if basic:
+            all_headers["Authorization"] = self._basic
+        read_timeout = timeout if timeout is not None else self.timeout
+        resp = self.session.request(method, self.base_url + path, json=json, params=params, data=data,
+                                    headers=all_headers, timeout=(min(10.0, self.timeout), read_timeout),
+                                    allow_redirects=False)
+        log.debug("Prism %s %s → %s", method, path, resp.status_code)
+        return resp
+
+    def _sleep(self, attempt: int, retry_after: str | None) -> None:
+        delay = min(8.0, self.backoff * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
+        if retry_after and retry_after.isdigit():
+            delay = min(30.0, float(retry_after))
+        time.sleep(delay)
+
+    # -- faults -------------------------------------------------------------------------------
+
+    def _tls_error(self, exc: Exception) -> XtractError:
+        text = str(exc)
+        try:
+            actual = probe_certificate(self.host, self.port, timeout=min(10.0, self.timeout))
+        except ConnectionFailedError:
+            actual = ""
+        if self.expected_fingerprint:
+            return CertificateMismatchError(
+                f"The certificate of {self.host}:{self.port} is not the one you accepted before "
+                f"(now {actual or 'unknown'}).", expected=self.expected_fingerprint, actual=actual,
+                hint="If the cluster's certificate was replaced on purpose, check the new fingerprint with its "
+                     "administrator and accept it; otherwise do not connect (someone may be in between).")
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
+            return CertificateMismatchError(
+                f"The certificate of {self.host}:{self.port} is not trusted by this computer "
+                f"(fingerprint {actual or 'unknown'}).", expected="", actual=actual,
+                hint="Check the fingerprint with the cluster's administrator and accept it to pin it.")
+        return ConnectionFailedError(f"The TLS handshake with {self.host}:{self.port} failed.",
+                                     hint="Check that this is Prism's HTTPS port (9440).",
+                                     detail=scrub(text, self._secrets))
+
+    def _connection_error(self, exc: Exception, action: str, replayable: bool) -> XtractError:
+        detail = scrub(f"{exc.__class__.__name__}: {exc}", self._secrets)
+        if isinstance(exc, rex.ConnectTimeout) or "NewConnectionError" in detail or "Name or service" in detail:
+            return ConnectionFailedError(
+                f"Could not reach Prism at {self.host}:{self.port} to {action}.",
+                hint="Check the address, the port (9440), the VPN and any firewall between this computer "
+                     "and the cluster.", detail=detail)
+        if isinstance(exc, rex.Timeout):
+            return TransientError(f"Prism at {self.host}:{self.port} did not answer in time to {action}.",
+                                  hint="Retry; if it persists, check the cluster's load and the network.",
+                                  detail=detail)
+        return TransientError(
+            f"The connection to Prism at {self.host}:{self.port} broke while trying to {action}.",
+            hint="Retry" + ("." if replayable else "; the transfer starts again from the beginning."),
+            detail=detail)
+

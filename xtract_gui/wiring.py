@@ -1,0 +1,267 @@
+"""Composition helpers: the one place (with cli.py and gui/app.py) that knows the concrete adapters.
+
+Adapter modules are imported lazily, so a build without one (or a machine without its vendor
+library) fails with a clear message only when that adapter is actually needed.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+from pathlib import Path
+from typing import Any
+
+from .domain.errors import ConfigurationError, ConnectionFailedError, SecretMissingError, UnsupportedError
+from .domain.plan import Plan, SourceEndpoint, TargetEndpoint, TransferMode
+from .engine.context import Adapters, Tuning
+from .engine.manager import JobManager
+from .engine.ports import (
+    DiskWriter,
+    DiskWriterFactory,
+    GuestChannelFactory,
+    SecretStore,
+    SourcePlatform,
+    TargetPlatform,
+)
+from .engine.store import Store
+
+KEYRING_SERVICE = "xtract-gui"
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+# -- certificates and connections ------------------------------------------------------------------
+
+def probe_source_certificate(host: str, port: int = 443) -> str:
+    from .source import probe_certificate
+
+    return str(probe_certificate(host, port))
+
+
+def probe_target_certificate(host: str, port: int = 9440) -> str:
+    from .target import probe_certificate
+
+    return str(probe_certificate(host, port))
+
+
+def connect_source(endpoint: SourceEndpoint, password: str) -> SourcePlatform:
+    """``protocol: "lab"`` opens the lab's in-process source in the state directory named by ``host``."""
+    if endpoint.protocol == "lab":
+        from .lab.source import LabSource
+
+        root = Path(endpoint.host)
+        if not (root / "source" / "state.json").exists():
+            raise ConnectionFailedError(f"No lab source in {root}.",
+                                        hint="Start it with 'xtract-gui lab serve --state-dir DIR' first.")
+        return LabSource(root)
+    from .source import connect_vsphere
+
+    return connect_vsphere(endpoint.host, endpoint.user, password, port=endpoint.port,  # type: ignore[no-any-return]
+                           protocol=endpoint.protocol, expected_fingerprint=endpoint.fingerprint)
+
+
+def connect_target(host: str, port: int, user: str, password: str, protocol: str = "https",
+                   fingerprint: str = "") -> TargetPlatform:
+    from .target import connect_prism
+
+    return connect_prism(host, user, password, port=port, protocol=protocol,  # type: ignore[no-any-return]
+                         expected_fingerprint=fingerprint)
+
+
+def _connect_target_endpoint(endpoint: TargetEndpoint, password: str) -> TargetPlatform:
+    return connect_target(endpoint.host, endpoint.port, endpoint.user, password, endpoint.protocol,
+                          endpoint.fingerprint)
+
+
+# -- guest channels -------------------------------------------------------------------------------
+
+def guest_channel_factory(*, si_provider: Any = None, https_auth: str = "ntlm") -> GuestChannelFactory | None:
+    """WinRM always; VMware Tools guest operations when ``si_provider`` gives the vCenter ServiceInstance."""
+    try:
+        from .guest.factory import GuestChannels
+        from .guest.vmtools_channel import VmToolsChannelFactory
+        from .guest.winrm_channel import WinRmChannelFactory
+    except ImportError:
+        return None
+    vmtools = VmToolsChannelFactory(si_provider) if si_provider is not None else None
+    return GuestChannels(winrm=WinRmChannelFactory(https_auth=https_auth), vmtools=vmtools)  # type: ignore[arg-type]
+
+
+class _SourceAwareGuests:
+    """Guest channels whose VMware Tools side uses the plan's source connection (opened by the engine)."""
+
+    def __init__(self, https_auth: str) -> None:
+        self.https_auth = https_auth
+        self.source: Any = None
+
+    def open(self, target: Any) -> Any:
+        si = getattr(self.source, "service_instance", None)
+        factory = guest_channel_factory(si_provider=(lambda: si) if si is not None else None,
+                                        https_auth=self.https_auth)
+        if factory is None:
+            raise ConfigurationError("Guest channels are not available in this build.")
+        return factory.open(target)
+
+
+# -- secrets --------------------------------------------------------------------------------------
+
+class KeyringSecrets:
+    """The OS keyring (``keyring``); errors of the backend become messages a person can act on."""
+
+    def get(self, service: str, username: str) -> str | None:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            return keyring.get_password(service, username)
+        except KeyringError as exc:
+            raise SecretMissingError(f"The OS keyring could not be read ({type(exc).__name__}).",
+                                     hint="Unlock the keyring (log in again), or store the secret anew.") from None
+
+    def set(self, service: str, username: str, secret: str) -> None:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            keyring.set_password(service, username, secret)
+        except KeyringError as exc:
+            raise ConfigurationError(f"The OS keyring refused the secret ({type(exc).__name__}).",
+                                     hint="Check that a keyring backend is installed and unlocked.") from None
+
+    def delete(self, service: str, username: str) -> None:
+        import keyring
+        from keyring.errors import KeyringError, PasswordDeleteError
+
+        try:
+            keyring.delete_password(service, username)
+        except PasswordDeleteError:
+            return
+        except KeyringError as exc:
+            raise ConfigurationError(f"The OS keyring refused the change ({type(exc).__name__}).") from None
+
+
+def keyring_secrets() -> SecretStore:
+    return KeyringSecrets()
+
+
+class DictSecrets:
+    """A ``SecretStore`` in memory (the lab, tests)."""
+
+    def __init__(self, values: dict[tuple[str, str], str] | None = None) -> None:
+        self.values = dict(values or {})
+        self._lock = threading.Lock()
+
+    def get(self, service: str, username: str) -> str | None:
+        with self._lock:
+            return self.values.get((service, username))
+
+    def set(self, service: str, username: str, secret: str) -> None:
+        with self._lock:
+            self.values[(service, username)] = secret
+
+    def delete(self, service: str, username: str) -> None:
+        with self._lock:
+            self.values.pop((service, username), None)
+
+
+# -- disk writers ---------------------------------------------------------------------------------
+
+def _local_address_towards(host: str) -> str:
+    """The laptop's address on the route to ``host`` (what the NFS server sees), without sending anything."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect((host, 2049))
+            return str(s.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+class NfsWriters:
+    """Warm mode: raw files in the container over NFSv3 (mounted at the first disk, after the whitelist)."""
+
+    def __init__(self, host: str, container: str, *, nfs_port: int = 0, folder: str = "xtract") -> None:
+        self.host, self.container, self.nfs_port, self.folder = host, container, nfs_port, folder
+        self.whitelist_entry = f"{_local_address_towards(host)}/255.255.255.255"
+        self._nfs: Any = None
+        self._lock = threading.Lock()
+
+    def _mount(self) -> Any:
+        with self._lock:
+            if self._nfs is None:
+                from .target.nfs import NfsContainer
+
+                self._nfs = NfsContainer(self.host, f"/{self.container}", nfs_port=self.nfs_port)
+            return self._nfs
+
+    def relative(self, vm_name: str, disk_key: int) -> str:
+        return f"{self.folder}/{_SAFE.sub('_', vm_name)}/disk-{disk_key}.raw"
+
+    def open(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> DiskWriter:
+        nfs = self._mount()
+        path = self.relative(vm_name, disk_key)
+        if not fresh and not nfs.exists(path):
+            fresh = True
+        return nfs.open_disk(path, capacity, fresh=fresh)  # type: ignore[no-any-return]
+
+    def discard(self, vm_name: str, disk_key: int) -> None:
+        nfs = self._mount()
+        path = self.relative(vm_name, disk_key)
+        if nfs.exists(path):
+            nfs.remove(path)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._nfs is not None:
+                self._nfs.close()
+                self._nfs = None
+
+
+def _container_name(plan: Plan, target: TargetPlatform) -> str:
+    for c in target.containers(plan.target.cluster_uuid):
+        if c.uuid == plan.target.container_uuid:
+            return c.name
+    raise ConfigurationError("The plan's storage container is not on the target.",
+                             hint="Choose the storage container again on the Target page.")
+
+
+def writer_factory(plan: Plan, target: TargetPlatform) -> DiskWriterFactory:
+    """``nfs_host`` "local:<dir>" (lab only): files straight into that containers directory;
+    cold mode: streamed images; otherwise NFS to ``nfs_host`` or the cluster's external IP."""
+    container = _container_name(plan, target)
+    nfs_host = plan.target.nfs_host
+    if nfs_host.startswith("local:"):
+        from .lab.source.container import LocalContainerWriters
+
+        return LocalContainerWriters(Path(nfs_host[len("local:"):]), container)
+    if plan.transfer_mode is TransferMode.COLD:
+        raise UnsupportedError("Cold mode (streamed images) is not available in this build yet.",
+                               hint="Use warm mode.")
+    host = nfs_host
+    if not host:
+        cluster = next((c for c in target.clusters() if c.uuid == plan.target.cluster_uuid), None)
+        host = cluster.external_ip if cluster and cluster.external_ip else plan.target.host
+    return NfsWriters(host, container, nfs_port=plan.target.nfs_port)
+
+
+# -- the engine -----------------------------------------------------------------------------------
+
+def build_manager(*, secrets: SecretStore, state_dir: Path | None = None, tuning: Tuning | None = None,
+                  guest_https_auth: str = "ntlm") -> JobManager:
+    """A ``JobManager`` on the real adapters; ``state_dir`` keeps the database and logs there (else the user dirs).
+
+    ``guest_https_auth``: "ntlm" (what a stock WinRM HTTPS listener accepts) or "basic" (the lab's guests).
+    """
+    from .paths import data_dir, log_dir
+
+    db = (state_dir / "data" / "xtract.sqlite3") if state_dir else data_dir() / "xtract.sqlite3"
+    logs = (state_dir / "logs") if state_dir else log_dir()
+    guests = _SourceAwareGuests(guest_https_auth)
+
+    def source(endpoint: SourceEndpoint, password: str) -> SourcePlatform:
+        platform = connect_source(endpoint, password)
+        guests.source = platform
+        return platform
+
+    adapters = Adapters(secrets=secrets, source=source, target=_connect_target_endpoint, writers=writer_factory,
+                        guests=guests, log_dir=logs)
+    return JobManager(store=Store(db), adapters=adapters, tuning=tuning)
