@@ -2,6 +2,8 @@
 
     sudo python3 benchmarks/nfs_write.py [--allocated-mib 512] [--sizes-gib 2,32] [--threads 4] [--chunk-mib 4]
 
+CPU s (client + server) is the cost that other load on the machine cannot distort.
+
 For each disk size, the same extents (``--allocated-mib`` in 4 MiB runs spread over the disk) are written
 by ``--threads`` streams of ``--chunk-mib`` chunks, then made durable (NFS COMMIT / fsync).  Each case runs in
 a child process so that its peak RSS is its own.  Goal: NFS >= 0.7 of the local rate; RSS flat in disk size.
@@ -13,6 +15,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -82,10 +85,18 @@ def worker(args: argparse.Namespace) -> None:
     print(json.dumps({"seconds": seconds, "bytes": total_bytes(extents)}))
 
 
-def run_case(kind: str, capacity: int, args: argparse.Namespace, extra: list[str]) -> tuple[float, int, int]:
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_case(kind: str, capacity: int, args: argparse.Namespace, extra: list[str],
+             server_pid: int = 0) -> tuple[float, int, int, float]:
     cmd = [sys.executable, __file__, "--worker", kind, "--capacity", str(capacity), "--allocated",
            str(args.allocated_mib * MiB), "--threads", str(args.threads), "--chunk", str(args.chunk_mib * MiB),
            "--connections", str(args.connections), *extra]
+    server_before = process_cpu(server_pid) if server_pid else 0.0
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
@@ -93,7 +104,10 @@ def run_case(kind: str, capacity: int, args: argparse.Namespace, extra: list[str
     if proc.returncode != 0:
         raise SystemExit(f"{kind} worker failed ({proc.returncode})")
     result = json.loads(out.strip().splitlines()[-1])
-    return result["seconds"], result["bytes"], usage.ru_maxrss  # KiB on Linux
+    # CPU of the whole case (client + server; includes the child's start-up): the cost that the machine's
+    # other load cannot distort the way it distorts wall-clock rates.
+    cpu = usage.ru_utime + usage.ru_stime + ((process_cpu(server_pid) - server_before) if server_pid else 0.0)
+    return result["seconds"], result["bytes"], usage.ru_maxrss, cpu  # ru_maxrss: KiB on Linux
 
 
 def main() -> None:
@@ -124,31 +138,34 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="nfs-bench-", dir=os.environ.get("BENCH_DIR", "/var/tmp")))
     rows = []
     with start_ganesha(base / "export", workdir=base / "run") as g:
+        server_pid = int(g.pidfile.read_text().split()[0])
         nfs_args = ["--export", g.export, "--nfs-port", str(g.nfs_port), "--mount-port", str(g.mount_port)]
         for size in (int(s) for s in args.sizes_gib.split(",")):
             capacity = size * GiB
-            best: dict[str, tuple[float, int, int]] = {}
+            best: dict[str, tuple[float, int, int, float]] = {}
             # Local and NFS runs alternate, so that both meet whatever else the machine is doing.
             for _ in range(args.repeat):
                 for kind in ("local", "nfs"):
                     target = ["--path", str(base / "local.raw")] if kind == "local" else ["--path", "disk.raw",
                                                                                         *nfs_args]
-                    res = run_case(kind, capacity, args, target)
+                    res = run_case(kind, capacity, args, target, server_pid if kind == "nfs" else 0)
                     old = best.get(kind)
                     best[kind] = res if old is None or res[0] < old[0] else old
-                    best[kind] = (best[kind][0], best[kind][1], max(best[kind][2], res[2]))
+                    best[kind] = (best[kind][0], best[kind][1], max(best[kind][2], res[2]),
+                                  min(best[kind][3], res[3]))
                     (base / "local.raw").unlink(missing_ok=True)
             rows.extend((kind, size, *best[kind]) for kind in ("local", "nfs"))
-    local_rate = {size: b / s for kind, size, s, b, _ in rows if kind == "local"}
+    shutil.rmtree(base, ignore_errors=True)
+    local_rate = {size: b / s for kind, size, s, b, _, _ in rows if kind == "local"}
     print(f"\nthreads={args.threads} chunk={args.chunk_mib} MiB allocated={args.allocated_mib} MiB "
           f"connections={args.connections}; best of {args.repeat} (peak RSS: worst); {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.1f}\n")
     print(f"{'target':<7} {'disk GiB':>8} {'written MiB':>11} {'seconds':>8} {'MiB/s':>8} {'vs local':>8} "
-          f"{'peak RSS MiB':>12}")
-    for kind, size, seconds, nbytes, rss in rows:
+          f"{'peak RSS MiB':>12} {'CPU s':>6}")
+    for kind, size, seconds, nbytes, rss, cpu in rows:
         rate = nbytes / seconds
         print(f"{kind:<7} {size:>8} {nbytes / MiB:>11.0f} {seconds:>8.2f} {rate / MiB:>8.1f} "
-              f"{rate / local_rate[size]:>8.2f} {rss / 1024:>12.1f}")
+              f"{rate / local_rate[size]:>8.2f} {rss / 1024:>12.1f} {cpu:>6.2f}")
 
 
 if __name__ == "__main__":

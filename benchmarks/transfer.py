@@ -163,35 +163,32 @@ class _SinkHandler(BaseHTTPRequestHandler):
 
 
 class Sink:
+    """A counting HTTP sink that discards, and the lab Prism (v0.8 upload) when it can be started."""
+
     def __init__(self, workdir: Path, use_prism: bool) -> None:
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _SinkHandler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.prism: Any = None
-        self.kind = "local sink"
         if use_prism:
             try:
                 from xtract_gui.lab.prism.simulator import PrismSimulator
 
                 self.prism = PrismSimulator(workdir / "prism", mode="pe").start()
-                self.kind = "lab Prism v0.8"
-                return
-            except Exception as err:  # fall back to the local sink
-                print(f"(Prism simulator unavailable: {err}; using a local sink)", file=sys.stderr)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _SinkHandler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+            except Exception as err:  # the local sink alone still measures the stream
+                print(f"(Prism simulator unavailable: {err})", file=sys.stderr)
 
-    def new_upload(self, name: str) -> dict[str, Any]:
+    def new_upload(self, name: str, *, prism: bool) -> dict[str, Any]:
         """What the child needs to PUT one image: url, headers, auth."""
-        if self.prism is None:
+        if not prism:
             return {"url": f"http://127.0.0.1:{self.server.server_address[1]}/upload", "headers": {}, "auth": None}
         import requests
 
-        base = self.prism.url
-        auth = ("admin", "Nutanix/4u")
-        r = requests.post(f"{base}/PrismGateway/services/rest/v2.0/images", auth=auth, timeout=30,
-                          json={"name": name, "image_type": "DISK_IMAGE"})
+        base, auth = self.prism.url, ("admin", "Nutanix/4u")
+        v2 = f"{base}/PrismGateway/services/rest/v2.0"
+        r = requests.post(f"{v2}/images", auth=auth, timeout=30, json={"name": name, "image_type": "DISK_IMAGE"})
         r.raise_for_status()
-        task = r.json()["task_uuid"]
         for _ in range(300):
-            t = requests.get(f"{base}/PrismGateway/services/rest/v2.0/tasks/{task}", auth=auth, timeout=30).json()
+            t = requests.get(f"{v2}/tasks/{r.json()['task_uuid']}", auth=auth, timeout=30).json()
             if t.get("entity_list"):
                 break
             time.sleep(0.1)
@@ -200,16 +197,13 @@ class Sink:
         return {"url": f"{base}/api/nutanix/v0.8/images/{image}/upload",
                 "headers": {"X-Nutanix-Destination-Container": ctr}, "auth": list(auth), "image": image}
 
-    def image_path(self, image: str) -> Path | None:
-        if self.prism is None:
-            return None
+    def image_path(self, image: str) -> Path:
         return Path(self.prism.state.image_file(self.prism.ops.image(image)))
 
     def stop(self) -> None:
         if self.prism is not None:
             self.prism.stop()
-        else:
-            self.server.shutdown()
+        self.server.shutdown()
 
 
 # -- the child: one copy, measured -----------------------------------------------------------------
@@ -344,10 +338,13 @@ def run_curl(url: str, cookies: dict[str, str], extents: list[Extent], chunk: in
         g = f'url = "{url}"\nrange = "{c.offset}-{c.end - 1}"\noutput = "/dev/null"\nsilent\nfail\n'
         groups.append(g + (f'cookie = "{cookie}"\n' if cookie else ""))
     cfg.write_text("next\n".join(groups))
-    t0 = time.monotonic()
-    subprocess.run(["curl", "-s", "--no-progress-meter", "--parallel", "--parallel-max", str(streams), "-K", str(cfg)],
-                   check=True)
-    return time.monotonic() - t0
+    best = float("inf")
+    for _ in range(3):  # best of three: a busy machine only ever slows the ceiling down
+        t0 = time.monotonic()
+        subprocess.run(["curl", "-s", "--no-progress-meter", "--parallel", "--parallel-max", str(streams),
+                        "-K", str(cfg)], check=True)
+        best = min(best, time.monotonic() - t0)
+    return best
 
 
 # -- main -----------------------------------------------------------------------------------------
@@ -394,17 +391,19 @@ def main() -> None:
             rows.append((f"{gib} GiB", "curl → /dev/null (ceiling)", alloc, {"seconds": curl_s, "wire": alloc},
                          curl_s))
             ext_json = [(e.offset, e.length) for e in extents]
-            # The image first, removed at once, so the targets never hold two copies of the data at a time.
-            up = sink.new_upload(f"bench-{gib}")
-            r = run_child({**base, "target": "qcow2", "upload": up, "extents": ext_json})
-            rows.append((f"{gib} GiB", f"seed → qcow2 → {sink.kind}", alloc, r, curl_s))
-            image = sink.image_path(up["image"]) if "image" in up else None
-            if image is not None and gib <= 8:
-                cmp = subprocess.run(["qemu-img", "compare", "-f", "raw", "-F", "qcow2", str(src), str(image)],
-                                     capture_output=True, text=True, check=False)
-                print(f"qemu-img compare source vs uploaded image ({gib} GiB): {cmp.stdout.strip()}")
-            if image is not None:
-                image.unlink(missing_ok=True)
+            # Images first, each removed at once, so the targets never hold two copies of the data.
+            for prism in ([True] if sink.prism else []) + [False]:
+                up = sink.new_upload(f"bench-{gib}", prism=prism)
+                r = run_child({**base, "target": "qcow2", "upload": up, "extents": ext_json})
+                rows.append((f"{gib} GiB", f"seed → qcow2 → {'lab Prism' if prism else 'null sink'}", alloc, r,
+                             curl_s))
+                if prism:
+                    image = sink.image_path(up["image"])
+                    if gib <= 8:
+                        cmp = subprocess.run(["qemu-img", "compare", "-f", "raw", "-F", "qcow2", str(src),
+                                              str(image)], capture_output=True, text=True, check=False)
+                        print(f"qemu-img compare source vs uploaded image ({gib} GiB): {cmp.stdout.strip()}")
+                    image.unlink(missing_ok=True)
             target = targets / "target.raw"
             for verify in (False, True):
                 r = run_child({**base, "verify": verify, "target": "file", "path": str(target), "fresh": True,

@@ -49,11 +49,28 @@ def load_plan(path: str) -> Plan:
         raise CliError(f"Bad plan {path}: {_fail_line(exc)}", 2) from None
 
 
-def _secrets_for(plans: Sequence[Plan]) -> Any:
-    from .lab.runner import is_lab_plan, lab_secrets
+class _LabOrKeyring:
+    """The lab's fixed passwords for the lab's own references; the OS keyring for every other one."""
 
-    if plans and all(is_lab_plan(p) for p in plans):
-        return lab_secrets()
+    def __init__(self) -> None:
+        from .lab.runner import SERVICE, lab_secrets
+        from .wiring import keyring_secrets
+
+        self.lab_service, self.lab, self.keyring = SERVICE, lab_secrets(), keyring_secrets()
+
+    def get(self, service: str, username: str) -> str | None:
+        return (self.lab if service == self.lab_service else self.keyring).get(service, username)
+
+    def set(self, service: str, username: str, secret: str) -> None:
+        self.keyring.set(service, username, secret)
+
+    def delete(self, service: str, username: str) -> None:
+        self.keyring.delete(service, username)
+
+
+def _secrets_for(plans: Sequence[Plan]) -> Any:
+    if any(p.source.protocol == "lab" for p in plans):
+        return _LabOrKeyring()
     from .wiring import keyring_secrets
 
     return keyring_secrets()
@@ -268,7 +285,9 @@ def _lab_serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Lab(state_dir, vms=args.vms, source=args.source) as lab:
-        assert lab.endpoints is not None
+        assert lab.endpoints is not None and lab.prism is not None
+        if args.task_delay:
+            lab.prism.task_delay(args.task_delay)
         (state_dir / "plan.json").write_text(lab.endpoints.plan.to_json(), encoding="utf-8")
         (state_dir / "endpoints.json").write_text(lab.endpoints.to_json(), encoding="utf-8")
         print(lab.endpoints.to_json(), flush=True)
@@ -296,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--state-dir")
     serve.add_argument("--source", choices=["python", "vcsim"], default="python")
     serve.add_argument("--vms", type=int, default=4)
+    serve.add_argument("--task-delay", type=float, default=0.0, help=argparse.SUPPRESS)  # tests: slow Prism tasks
     plan = sub.add_parser("plan", help="plan files").add_subparsers(dest="plan_command", required=True)
     plan.add_parser("validate", help="readiness table").add_argument("plan")
     r = sub.add_parser("run", help="start (or continue) the migration of a plan")

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .domain.errors import ConfigurationError, ConnectionFailedError, SecretMissingError, UnsupportedError
+from .domain.errors import ConfigurationError, ConnectionFailedError, SecretMissingError
 from .domain.plan import Plan, SourceEndpoint, TargetEndpoint, TransferMode
 from .engine.context import Adapters, Tuning
 from .engine.manager import JobManager
@@ -179,8 +179,10 @@ def _local_address_towards(host: str) -> str:
 class NfsWriters:
     """Warm mode: raw files in the container over NFSv3 (mounted at the first disk, after the whitelist)."""
 
-    def __init__(self, host: str, container: str, *, nfs_port: int = 0, folder: str = "xtract") -> None:
+    def __init__(self, host: str, container: str, *, nfs_port: int = 0, mount_port: int = 0,
+                 folder: str = "xtract") -> None:
         self.host, self.container, self.nfs_port, self.folder = host, container, nfs_port, folder
+        self.mount_port = mount_port
         self.whitelist_entry = f"{_local_address_towards(host)}/255.255.255.255"
         self._nfs: Any = None
         self._lock = threading.Lock()
@@ -190,7 +192,8 @@ class NfsWriters:
             if self._nfs is None:
                 from .target.nfs import NfsContainer
 
-                self._nfs = NfsContainer(self.host, f"/{self.container}", nfs_port=self.nfs_port)
+                self._nfs = NfsContainer(self.host, f"/{self.container}", nfs_port=self.nfs_port,
+                                         mount_port=self.mount_port)
             return self._nfs
 
     def relative(self, vm_name: str, disk_key: int) -> str:
@@ -216,6 +219,35 @@ class NfsWriters:
                 self._nfs = None
 
 
+class ImageWriters:
+    """Cold mode: each disk streamed into the Prism image service as a streamOptimized VMDK made on the fly,
+    so the bytes on the wire are about the allocated bytes; the VM's disks are cloned from the images."""
+
+    whitelist_entry = ""
+
+    def __init__(self, target: TargetPlatform, container_uuid: str) -> None:
+        self.target, self.container_uuid = target, container_uuid
+
+    def open(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> DiskWriter:
+        from .transfer import ImageStreamWriter, VmdkStreamEncoder
+
+        safe = _SAFE.sub("_", vm_name)
+        encoder = VmdkStreamEncoder(capacity, file_name=f"{safe}-disk-{disk_key}.vmdk")
+        name = f"xtract-{safe}-disk-{disk_key}"
+
+        def upload(stream: Any) -> str:
+            return self.target.upload_image(name, self.container_uuid, stream, size=encoder.length,
+                                            disk_format=encoder.disk_format)
+
+        return ImageStreamWriter(encoder, upload)
+
+    def discard(self, vm_name: str, disk_key: int) -> None:
+        """Images are deleted by uuid (the engine knows them); a half upload leaves no image behind."""
+
+    def close(self) -> None:
+        """Nothing held."""
+
+
 def _container_name(plan: Plan, target: TargetPlatform) -> str:
     for c in target.containers(plan.target.cluster_uuid):
         if c.uuid == plan.target.container_uuid:
@@ -227,15 +259,14 @@ def _container_name(plan: Plan, target: TargetPlatform) -> str:
 def writer_factory(plan: Plan, target: TargetPlatform) -> DiskWriterFactory:
     """``nfs_host`` "local:<dir>" (lab only): files straight into that containers directory;
     cold mode: streamed images; otherwise NFS to ``nfs_host`` or the cluster's external IP."""
+    if plan.transfer_mode is TransferMode.COLD:
+        return ImageWriters(target, plan.target.container_uuid)
     container = _container_name(plan, target)
     nfs_host = plan.target.nfs_host
     if nfs_host.startswith("local:"):
         from .lab.source.container import LocalContainerWriters
 
         return LocalContainerWriters(Path(nfs_host[len("local:"):]), container)
-    if plan.transfer_mode is TransferMode.COLD:
-        raise UnsupportedError("Cold mode (streamed images) is not available in this build yet.",
-                               hint="Use warm mode.")
     host = nfs_host
     if not host:
         cluster = next((c for c in target.clusters() if c.uuid == plan.target.cluster_uuid), None)

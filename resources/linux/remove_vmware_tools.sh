@@ -173,7 +173,7 @@ if [ -n "$installed" ]; then
   log "Removing $installed with $pm"
   # shellcheck disable=SC2086  # package list
   case $pm in
-    apt-get) DEBIAN_FRONTEND=noninteractive in_root apt-get purge -y -q $installed >&2 ;;
+    apt-get) in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $installed >&2 ;;
     dnf | yum) in_root "$pm" remove -y $installed >&2 ;;
     zypper) in_root zypper --non-interactive remove $installed >&2 ;;
     *) false ;;

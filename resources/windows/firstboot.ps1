@@ -191,7 +191,7 @@ function Test-WmiResult($Result, [string]$What) {
 
 function Set-DisksOnline {
     $onlined = @()
-    if (Get-Command Get-Disk -ErrorAction SilentlyContinue) {
+    if ((Get-Command Get-Disk -ErrorAction SilentlyContinue) -and (Get-Command Set-Disk -ErrorAction SilentlyContinue)) {
         # Windows Server 2022 offlines data disks whose bus changed even with SAN policy OnlineAll.
         foreach ($d in @(Get-Disk | Where-Object { $_.IsOffline -or $_.IsReadOnly })) {
             try {
@@ -289,7 +289,7 @@ function Restore-Nic($Nic, $Adapter) {
     if ($null -ne $netbios) { [void](Test-WmiResult ($cfg.SetTcpipNetbios([uint32]$netbios)) "NetBIOS on $name") }
     foreach ($r in @($Nic['routes'])) {
         if (-not $r) { continue }
-        if (Get-Command New-NetRoute -ErrorAction SilentlyContinue) {
+        if ((Get-Command New-NetRoute -ErrorAction SilentlyContinue) -and (Get-Command Get-NetRoute -ErrorAction SilentlyContinue)) {
             if (-not (Get-NetRoute -DestinationPrefix $r['destination'] -InterfaceIndex $Adapter.InterfaceIndex -PolicyStore PersistentStore -ErrorAction SilentlyContinue)) {
                 [void](New-NetRoute -DestinationPrefix $r['destination'] -InterfaceIndex $Adapter.InterfaceIndex -NextHop $r['next_hop'] -RouteMetric $r['metric'] -PolicyStore PersistentStore)
             }

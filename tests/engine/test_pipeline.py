@@ -184,7 +184,7 @@ def test_restart_recovers_strays_and_resumes_the_copy_at_its_cursor(rig: Rig) ->
         win = plan.vms[0].vm_id
 
         def on_event(e: Event) -> None:
-            if isinstance(e, Progress) and e.vm_id == win and e.step_id == "seed" and 0 < e.done_bytes \
+            if isinstance(e, Progress) and e.vm_id == win and e.step_id == "seed" and e.done_bytes > 0 \
                     and not paused.is_set():
                 paused.set()
 
@@ -210,7 +210,7 @@ def test_restart_recovers_strays_and_resumes_the_copy_at_its_cursor(rig: Rig) ->
         m = rig.manager()
         await m.resume_all()
         ids = [v.vm_id for v in rig.lab.inventory().vms]
-        await m.wait(ids, lambda s: s.sync_count >= 0 or _stopped(s))
+        await m.wait(ids, lambda s: s.ready_for_cutover or _stopped(s))
         assert rig.target.vms_ == {}  # the half-created VM is gone
         writes = [e for e in m.store.journal(win) if e.action == "write_disk" and e.outcome == "ok"]
         assert sum(int(e.params.get("resumed", 0)) for e in writes) > 0

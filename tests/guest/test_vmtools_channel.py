@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import urllib.request
@@ -19,7 +20,14 @@ import pytest
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 
-from xtract_gui.domain.errors import AuthenticationError, CancelledError, GuestError, NotFoundError
+from xtract_gui.domain.errors import (
+    AuthenticationError,
+    CancelledError,
+    GuestError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnsupportedError,
+)
 from xtract_gui.domain.guest_tasks import GuestPhase, GuestTask, tasks_for
 from xtract_gui.domain.inventory import OsFamily
 from xtract_gui.engine.ports import GuestTarget
@@ -43,11 +51,13 @@ class GuestOpsLab:
                              channel="vmtools", host=vm._moId, user=GUEST_USER, password=GUEST_PASSWORD)
         return replace(target, **changes)
 
-    def set_ready(self, vm_id: str, ready: bool) -> None:
-        req = urllib.request.Request(f"{self.base_url}/xtract/guestops?vm={vm_id}&ready={str(ready).lower()}",
-                                     method="POST")
+    def control(self, vm_id: str, query: str) -> None:
+        req = urllib.request.Request(f"{self.base_url}/xtract/guestops?vm={vm_id}&{query}", method="POST")
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert resp.status == 200
+
+    def set_ready(self, vm_id: str, ready: bool) -> None:
+        self.control(vm_id, f"ready={str(ready).lower()}")
 
 
 @pytest.fixture
@@ -154,6 +164,22 @@ def test_guest_operations_not_ready_is_a_clear_error(guestops: GuestOpsLab) -> N
             channel.run_task(task(), PROBE, {}, timeout=30)
     finally:
         channel.close()
+
+
+@pytest.mark.parametrize(("fault", "error", "words"), [
+    ("GuestComponentsOutOfDate", UnsupportedError, "Upgrade VMware Tools"),
+    ("GuestPermissionDenied", PermissionDeniedError, "administrator (Windows) or root (Linux)"),
+])
+def test_guest_faults_become_errors_that_say_what_to_do(guestops: GuestOpsLab, fault: str, error: type,
+                                                        words: str) -> None:
+    channel = factory(guestops).open(guestops.target())
+    guestops.control(guestops.vms["linux"]._moId, f"fault={fault}")
+    try:
+        with pytest.raises(error, match=re.escape(words)) as info:
+            channel.run_task(task(), PROBE, {}, timeout=30)
+    finally:
+        channel.close()
+    assert fault in info.value.detail  # the vSphere fault name stays in the log detail
 
 
 def test_wrong_guest_password_is_an_authentication_error(guestops: GuestOpsLab) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.support.winrm import LAB_PASSWORD, winrm_target
-from xtract_gui.domain.errors import GuestScriptError
+from xtract_gui.domain.errors import CancelledError, GuestScriptError
 from xtract_gui.domain.guest_tasks import GuestPhase, GuestTask, tasks_for
 from xtract_gui.domain.inventory import OsFamily
 from xtract_gui.guest import WinRmChannel, WinRmChannelFactory, load_manifest, run_sequence
@@ -127,6 +128,18 @@ def test_optional_task_failure_is_a_warning_and_the_sequence_goes_on(windows_gue
     assert report.ok
     assert [o.task.id for o in report.outcomes if not o.ok] == optional
     assert ran(windows_guest) == [t.id for t in prep_tasks()]
+
+
+def test_cancel_between_tasks_stops_the_sequence(windows_guest: Endpoint, channel: WinRmChannel) -> None:
+    cancel = threading.Event()
+
+    def progress(fraction: float, message: str) -> None:
+        if message == prep_tasks()[2].title:  # cancel once the third task is about to start
+            cancel.set()
+
+    with pytest.raises(CancelledError):
+        run_sequence(channel, prep_tasks(), VALUES, loader=loader, progress=progress, cancel=cancel)
+    assert len(ran(windows_guest)) <= 3 and prep_tasks()[-1].id not in ran(windows_guest)
 
 
 def test_first_boot_result_is_pending_until_the_vm_boots_on_ahv(windows_guest: Endpoint,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import socket
 import threading
 from dataclasses import replace
 
@@ -18,9 +19,11 @@ from xtract_gui.domain.errors import (
     ConnectionFailedError,
     GuestError,
     PermissionDeniedError,
+    TransientError,
 )
 from xtract_gui.domain.guest_tasks import GuestPhase, GuestTask
 from xtract_gui.domain.inventory import OsFamily
+from xtract_gui.engine.ports import GuestTarget
 from xtract_gui.guest import WinRmChannelFactory
 from xtract_gui.guest.runner import load_manifest
 from xtract_gui.guest.winrm_channel import WinRmChannel
@@ -104,6 +107,11 @@ def test_https_without_pin_refuses_a_self_signed_certificate_and_says_how_to_pin
     assert "Pin it" in str(info.value) and windows_guest_https.fingerprint in str(info.value)
 
 
+def test_a_malformed_pin_is_a_configuration_error(windows_guest_https: Endpoint) -> None:
+    with pytest.raises(ConfigurationError, match="SHA-256"):
+        HTTPS.open(winrm_target(windows_guest_https, fingerprint="AB:CD"))  # SHA-1 or typo: never accepted
+
+
 @pytest.mark.parametrize("factory", [HTTP, HTTP_BASIC], ids=["ntlm", "basic"])
 def test_wrong_password_is_an_authentication_error(windows_guest: Endpoint, factory: WinRmChannelFactory) -> None:
     with pytest.raises(AuthenticationError) as info:
@@ -119,6 +127,19 @@ def test_refused_port_says_how_to_enable_winrm(winrm_lab: WinRmLab) -> None:
     with pytest.raises(ConnectionFailedError) as info:
         HTTP.open(target)
     assert "winrm quickconfig" in str(info.value) and "firewall" in str(info.value)
+
+
+@pytest.mark.slow  # pywinrm's read timeout is at least operation timeout + 10 s
+def test_a_listener_that_never_answers_is_a_transient_error() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever reads or answers
+        endpoint_port = silent.getsockname()[1]
+        target = GuestTarget(vm_id="vm-x", os_family="windows", channel="winrm", host="127.0.0.1",
+                             user="Administrator", password=LAB_PASSWORD, port=endpoint_port, https=False,
+                             allow_http_ntlm=True)
+        with pytest.raises(TransientError, match="did not reply"):
+            HTTP.open(target)
 
 
 def test_plain_http_needs_the_users_consent(windows_guest: Endpoint) -> None:

@@ -146,3 +146,26 @@ def test_vmware_tools_removal_accepts_3010_and_has_a_fallback():
 def test_shellcheck_and_bash_are_available():
     # The lint tests above would be vacuous without the tools: tests/run.sh installs them.
     assert shutil.which("shellcheck") and shutil.which("bash")
+
+
+# Windows 7 / 2008 R2 ship PowerShell 2.0: no 3.0+ syntax, and newer cmdlets only behind a Get-Command test.
+_PS3_SYNTAX = [r"\s-in\s", r"-notin\b", r"\[ordered\]", r"\[pscustomobject\]", r"::new\(", r"\.ForEach\(",
+               r"\.Where\(", r"-ErrorAction Ignore", r"\$PSItem", r"\s-Tail\b", r"-NoNewline"]
+_NEWER_CMDLETS = ["Get-CimInstance", "ConvertFrom-Json", "Get-Disk", "Set-Disk", "Set-StorageSetting", "Get-NetRoute",
+                  "New-NetRoute", "Get-NetIPAddress", "Import-Certificate", "Rename-NetAdapter", "Get-PnpDevice"]
+
+
+@pytest.mark.parametrize("path", PS1, ids=lambda p: p.name)
+def test_powershell_2_compatible(path):
+    code = without_comments(path.read_text(encoding="utf-8"), "#")
+    for pattern in _PS3_SYNTAX:
+        assert not re.search(pattern, code), pattern
+    for cmdlet in _NEWER_CMDLETS:
+        if re.search(rf"\b{cmdlet}\b", code):
+            assert f"Get-Command {cmdlet} -ErrorAction SilentlyContinue" in code, cmdlet
+
+
+def test_powershell_2_check_catches_newer_syntax():
+    code = "$a = [ordered]@{}; if ($x -in $list) { Get-CimInstance Win32_OperatingSystem }"
+    assert any(re.search(p, code) for p in _PS3_SYNTAX)
+    assert "Get-Command Get-CimInstance -ErrorAction SilentlyContinue" not in code

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import yaml
 from xtract_gui.domain.guest_tasks import GuestPhase, tasks_for
 from xtract_gui.domain.inventory import OsFamily
 
-from .debian_root import ensure_tarball, extract, initramfs_listing
+from .debian_root import initramfs_listing, writable_root
 from .helpers import RESOURCES, check_contract, file_digests, manifest_tasks, run_linux
 
 pytestmark = [pytest.mark.guest, pytest.mark.slow]
@@ -25,7 +24,12 @@ TOUCHED = ("etc", "boot", "var/lib/xtract")
 
 @pytest.fixture
 def debian(tmp_path: Path) -> Iterator[Path]:
-    root = extract(ensure_tarball(), tmp_path / "debian")
+    with writable_root(tmp_path / "debian") as root:
+        stage_source_vm(root)
+        yield root
+
+
+def stage_source_vm(root: Path) -> None:
     # What the kernel would show on the source VM: one vmxnet3 NIC and the VMware SMBIOS UUID.
     nic = root / "sys/class/net/ens192"
     (nic / "device").mkdir(parents=True)
@@ -38,8 +42,6 @@ def debian(tmp_path: Path) -> Iterator[Path]:
         "network:\n  version: 2\n  ethernets:\n    ens192:\n      addresses: [10.1.20.16/24]\n")
     (root / "etc/network").mkdir(exist_ok=True)
     (root / "etc/network/interfaces").write_text("auto ens192\niface ens192 inet static\n  address 10.1.20.16/24\n")
-    yield root
-    shutil.rmtree(root, ignore_errors=True)  # ~400 MB: do not leave it to pytest's tmp retention
 
 
 def run_prep(root: Path) -> list[dict]:

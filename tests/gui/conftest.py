@@ -45,3 +45,41 @@ def state_dir(tmp_path: Path, xtract_home: Path) -> Path:
     path = tmp_path / "state"
     path.mkdir()
     return path
+
+
+def run(loop, coro, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    """Drive a coroutine to completion while Qt processes events (the loop is 'already running')."""
+    from pytestqt.qtbot import QtBot  # noqa: F401  (pytest-qt is what spins the events)
+
+    task = loop.create_task(coro)
+    from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop
+
+    deadline = QDeadlineTimer(int(timeout * 1000))
+    while not task.done():
+        if deadline.hasExpired():
+            task.cancel()
+            raise TimeoutError(f"{coro!r} did not finish in {timeout} s")
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    return task.result()
+
+
+@pytest.fixture
+def preview_window(qtbot, aloop, state_dir, nfs_port):  # type: ignore[no-untyped-def]
+    """The main window on the scripted preview engine, with preview credentials typed in."""
+    from xtract_gui.gui.flow import PageId
+    from xtract_gui.gui.preview import PASSWORD, PreviewManager, PreviewWiring
+    from xtract_gui.gui.window import MainWindow
+
+    window = MainWindow(state_dir=state_dir, wiring=PreviewWiring(lambda: PreviewManager(speed=200)))
+    qtbot.addWidget(window)
+    window.show()
+    run(aloop, window.start_up())
+    s = window.flow.state
+    s.source.host, s.source.user, s.source.password = "vcsa.corp.local", "migrate@vsphere.local", PASSWORD
+    s.target.host, s.target.user, s.target.password = "prism.corp.local", "admin", PASSWORD
+    s.target.nfs_port = nfs_port
+    window.wizard.show_page(PageId.SOURCE)
+    window.test_password = PASSWORD  # type: ignore[attr-defined]
+    yield window
+    window._quit_ok = True
+    run(aloop, window.shut_down())

@@ -135,3 +135,13 @@ def test_open_disk_fresh_empties_and_resume_keeps(container: NfsContainer, ganes
     assert (ganesha.export_dir / rel).stat().st_size == 6 * MiB and grown.read_back(0, 6) == b"seeded"
     fresh = container.open_disk(rel, 4 * MiB)
     assert fresh.read_back(0, 6) == bytes(6)
+
+
+def test_replay_batches_never_hold_two_overlapping_writes() -> None:
+    from xtract_gui.target.nfs.writer import _batches, _Unstable
+    data = memoryview(bytes(100))
+    entries = [(k, _Unstable(off, data[:n], b"v" * 8)) for k, (off, n) in
+               enumerate([(0, 10), (10, 10), (5, 10), (20, 10), (100, 5), (0, 100)])]
+    batches = _batches(entries)
+    assert [[k for k, _ in b] for b in batches] == [[0, 1], [2, 3, 4], [5]]
+    assert [k for b in batches for k, _ in b] == list(range(6))  # first-written order kept

@@ -9,7 +9,8 @@ from typing import Any
 
 import jsonschema
 
-REFERENCE = Path("/work/shared/reference/prism-v3")
+# A copy of /work/shared/reference/prism-v3 (Apache-2.0, nutanix-cloud-native/prism-go-client at 1e253ea).
+REFERENCE = Path(__file__).resolve().parent / "reference"
 SWAGGER = REFERENCE / "swagger.json"
 
 

@@ -167,15 +167,17 @@ def test_wrong_checksum_is_refused_and_cleaned_up(prism_factory: Callable[..., P
 
 
 def test_slow_task_can_be_cancelled_and_leaves_no_vm(surface: Surface) -> None:
-    surface.sim.task_delay(0.6)
+    surface.sim.task_delay(60)
     cancel = threading.Event()
-    timer = threading.Timer(0.15, cancel.set)
-    timer.start()
     fractions: list[float] = []
+
+    def progress(fraction: float, message: str) -> None:
+        fractions.append(fraction)
+        cancel.set()  # the user presses Cancel while the task runs…
+        surface.sim.task_delay(0.01)  # …and the cluster then finishes it quickly
+
     with pytest.raises(CancelledError):
-        surface.target.create_vm(vm_spec(surface, "slow", nics=()), cancel=cancel,
-                                 progress=lambda f, m: fractions.append(f))
-    timer.join()
+        surface.target.create_vm(vm_spec(surface, "slow", nics=()), cancel=cancel, progress=progress)
     assert fractions and max(fractions) < 0.8
     assert surface.sim.state.data["vms"] == {}  # the VM the task made afterwards was deleted
 
@@ -221,3 +223,54 @@ def test_pe_refuses_v3_crud_with_entity_read_error(prism_pe: PrismSimulator) -> 
     assert "ENTITY_READ_ERROR" not in str(info.value)
     assert "Failed to read entity" in info.value.detail
     forced.close()
+
+
+def test_pc_conflict_as_a_failed_task_is_reread_and_reapplied(prism_factory: Callable[..., PrismSimulator],
+                                                               prism_connect: Callable[..., Any]) -> None:
+    """Newer PCs accept a stale PUT (202) and FAIL its task; the adapter treats that as an edit conflict."""
+    from xtract_gui.lab.prism.tasks import TaskFailure
+
+    pc = prism_factory("pc", seed=SEED)
+    target = prism_connect(pc)
+    vm_uuid = target.create_vm(vm_spec_pc(target, "late-conflict"))
+
+    def stale() -> None:
+        raise TaskFailure("CONCURRENT_REQUESTS_NOT_ALLOWED", "spec_version 0 is older than 1")
+
+    failed = pc.tasks.submit("VmUpdate", [{"kind": "vm", "uuid": vm_uuid}], stale)
+    pc.fail_next("PUT", rf"/vms/{vm_uuid}$", 202, body={
+        "api_version": "3.1", "metadata": {"kind": "vm", "uuid": vm_uuid, "spec_version": 0},
+        "status": {"state": "PENDING", "execution_context": {"task_uuid": failed}}})
+    target.set_power_state(vm_uuid, "on")
+    assert target.get_vm(vm_uuid).power_state is PowerState.ON
+    assert [s for m, p, s in pc.request_log if m == "PUT"] == [202, 202]
+
+
+def test_pc_other_failed_task_is_not_retried(prism_factory: Callable[..., PrismSimulator],
+                                             prism_connect: Callable[..., Any]) -> None:
+    from xtract_gui.lab.prism.tasks import TaskFailure
+
+    pc = prism_factory("pc", seed=SEED)
+    target = prism_connect(pc)
+    vm_uuid = target.create_vm(vm_spec_pc(target, "no-host"))
+
+    def no_memory() -> None:
+        raise TaskFailure("NO_RESOURCES", "Not enough memory on any host to power on the VM")
+
+    failed = pc.tasks.submit("VmUpdate", [{"kind": "vm", "uuid": vm_uuid}], no_memory)
+    pc.fail_next("PUT", rf"/vms/{vm_uuid}$", 202, body={"status": {"execution_context": {"task_uuid": failed}}})
+    with pytest.raises(PrismTaskError) as info:
+        target.set_power_state(vm_uuid, "on")
+    assert (info.value.error_code, info.value.error_detail) == (
+        "NO_RESOURCES", "Not enough memory on any host to power on the VM")
+    assert "Not enough memory" in str(info.value)
+    assert [s for m, p, s in pc.request_log if m == "PUT"] == [202]
+
+
+def test_older_pc_without_product_headers_is_still_recognised(prism_factory: Callable[..., PrismSimulator],
+                                                              prism_connect: Callable[..., Any]) -> None:
+    pc = prism_factory("pc", seed=SEED, product_headers=False)
+    target = prism_connect(pc)
+    assert isinstance(target, PrismCentral)
+    assert target.version == "pc.2024.1.0.1"
+    assert [c.uuid for c in target.clusters()] == [CLUSTER_UUID]

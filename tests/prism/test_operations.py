@@ -214,3 +214,12 @@ def test_power_hook_and_reported_ips(surface: Surface) -> None:
     assert (calls[0]["uuid"], calls[0]["power_state"]) == (vm_uuid, "ON")
     surface.sim.set_nic_ips(vm_uuid, "00:50:56:01:02:03", ["10.23.129.96"])
     assert surface.target.get_vm(vm_uuid).ip_addresses == ("10.23.129.96",)
+
+
+def test_upload_reports_progress(surface: Surface) -> None:
+    data = os.urandom(2 * MIB)
+    fractions: list[float] = []
+    surface.target.upload_image("progress", surface.container_uuid(), iter(chunks(data)), size=len(data),
+                                progress=lambda f, m: fractions.append(f))
+    assert len(fractions) >= 2
+    assert fractions == sorted(fractions) and fractions[0] < 1.0 and fractions[-1] == 1.0

@@ -76,3 +76,25 @@ def test_fingerprint_spellings() -> None:
     assert normalize_fingerprint("") == ""
     with pytest.raises(ValueError):
         normalize_fingerprint("AB:CD")
+
+
+def test_pc_reaches_its_element_with_the_elements_own_pin(prism_factory: Callable[..., PrismSimulator]) -> None:
+    from tests.prism.conftest import CLUSTER_UUID, SEED
+
+    pc = prism_factory("pc", tls=True, seed=SEED)
+    pe = prism_factory("pe", tls=True, seed=SEED)
+    assert pc.fingerprint != pe.fingerprint
+    common = dict(port=pc.port, expected_fingerprint=pc.fingerprint, element_port=pe.port, timeout=10)
+    unpinned = connect_prism(pc.host, PRISM_USER, PRISM_PASSWORD, **common)  # type: ignore[arg-type]
+    try:
+        with pytest.raises(CertificateMismatchError) as info:
+            unpinned.containers(CLUSTER_UUID)
+        assert info.value.actual == pe.fingerprint
+    finally:
+        unpinned.close()
+    pinned = connect_prism(pc.host, PRISM_USER, PRISM_PASSWORD, element_fingerprints={"127.0.0.1": pe.fingerprint},
+                           **common)  # type: ignore[arg-type]
+    try:
+        assert {c.name for c in pinned.containers(CLUSTER_UUID)} == {"default-container", "SelfServiceContainer"}
+    finally:
+        pinned.close()

@@ -88,6 +88,7 @@ class GaneshaProcess:
     host: str = HOST
     _proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
     _started_at: float = field(default=0.0, repr=False)
+    remove_workdir: bool = field(default=False, repr=False)  # a temporary one start_ganesha made
 
     @property
     def export(self) -> str:
@@ -213,11 +214,17 @@ class GaneshaProcess:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    def close(self) -> None:
+        """Stop for good: also removes the config/log folder when start_ganesha made it."""
+        self.stop()
+        if self.remove_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
     def __enter__(self) -> GaneshaProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.close()
 
 
 def start_ganesha(export_dir: str | os.PathLike[str], *, container: str = "container1",
@@ -227,18 +234,35 @@ def start_ganesha(export_dir: str | os.PathLike[str], *, container: str = "conta
 
     ``allowed_clients``: None lets every client in; a list (addresses, CIDRs) lets only those in, like a
     cluster's NFS whitelist.  ``privileged_port`` refuses clients whose source port is 1024 or above.
-    Raises ``GaneshaUnavailable`` when it cannot run.  Stop it with ``stop()`` (or use it as a context manager).
+    Raises ``GaneshaUnavailable`` when it cannot run.  Stop it with ``close()`` (or use it as a context
+    manager); ``stop()``/``start()``/``restart()`` keep its folder and ports for another start.
     """
     export_path = Path(export_dir).resolve()
     export_path.mkdir(parents=True, exist_ok=True)
-    work = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="ganesha-"))
+    own = workdir is None
+    work = Path(tempfile.mkdtemp(prefix="ganesha-")) if workdir is None else Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
-    proc = GaneshaProcess(export_dir=export_path, container=container, workdir=work,
-                          nfs_port=_free_port(), mount_port=_free_port(),
+    proc = GaneshaProcess(export_dir=export_path, container=container, workdir=work, nfs_port=0, mount_port=0,
                           allowed_clients=None if allowed_clients is None else tuple(allowed_clients),
-                          privileged_port=privileged_port)
-    proc.start()
-    return proc
+                          privileged_port=privileged_port, remove_workdir=own)
+    for attempt in range(3):
+        # A free port may be taken by someone else before ganesha binds it: then try other ports.
+        proc.nfs_port = _free_port()
+        proc.mount_port = _free_port()
+        while proc.mount_port == proc.nfs_port:
+            proc.mount_port = _free_port()
+        try:
+            proc.start()
+            return proc
+        except GaneshaUnavailable:
+            proc.stop()
+            if attempt == 2 or unavailable_reason():
+                proc.close()
+                raise
+        except BaseException:
+            proc.close()
+            raise
+    raise AssertionError("unreachable")
 
 
 # -- pytest fixtures -----------------------------------------------------------------------------

@@ -72,3 +72,17 @@ def test_encoder_without_the_engine_prepare_step(tmp_path: Path) -> None:
     writer.write(2 * MiB, data[2 * MiB:2 * MiB + 64 * 1024])
     assert writer.finish() == str(image)
     assert_qemu_accepts(image, src, capacity, fmt="vmdk")
+
+
+def test_grain_tables_without_grains_are_left_out(tmp_path: Path) -> None:
+    capacity = 96 * MiB  # three grain tables of 32 MiB; only the last one maps data
+    src, image = tmp_path / "src.raw", tmp_path / "out.vmdk"
+    extents = make_disk(src, capacity, [Extent(70 * MiB, MiB)])
+    writer = ImageStreamWriter(VmdkStreamEncoder(capacity), upload_to_file(image))
+    copy_disk(FileDiskReader(src), writer, extents)
+    raw = image.read_bytes()
+    footer = raw[-1024:-512]
+    gd_sector = struct.unpack_from("<Q", footer, 56)[0]
+    directory = struct.unpack_from("<3I", raw, gd_sector * 512)
+    assert directory[0] == directory[1] == 0 and directory[2] > 0
+    assert_qemu_accepts(image, src, capacity, fmt="vmdk")

@@ -17,7 +17,9 @@ package main
 //   - credentials: user XTRACT_VCSIM_GUEST_USER (default root), password
 //     XTRACT_VCSIM_GUEST_PASSWORD (default vmware); anything else is InvalidGuestLogin;
 //   - guest operations need the VM powered on and guest.guestOperationsReady true, else
-//     GuestOperationsUnavailable; POST /xtract/guestops?vm=<moref>&ready=false|true flips it;
+//     GuestOperationsUnavailable; POST /xtract/guestops?vm=<moref>&ready=false|true flips it, and
+//     &fault=GuestComponentsOutOfDate|GuestPermissionDenied makes every guest operation on that VM
+//     fail so (tests of the fault mapping; a real guest gets there by old Tools or guest ACLs);
 //   - file transfer URLs are http(s)://*/xtract-guestFile?token=… (the client puts in the host it
 //     connected to, as with vCenter's "*"); PUT stores, GET returns the file.
 //
@@ -66,7 +68,7 @@ type guestOpsState struct {
 	nextPid   int64
 	procs     map[string]map[int64]*guestProc // VM moref value → pid → process
 	transfers map[string]guestTransfer        // URL token → file
-	notReady  map[string]bool                 // VM moref value → forced not ready
+	faults    map[string]string               // VM moref value → fault every guest operation raises
 }
 
 var guestOps *guestOpsState
@@ -93,7 +95,7 @@ func installGuestOps(m *simulator.Model) error {
 	guestOps = &guestOpsState{root: root, user: envOr("XTRACT_VCSIM_GUEST_USER", "root"),
 		password: envOr("XTRACT_VCSIM_GUEST_PASSWORD", "vmware"), nextPid: 4000,
 		procs: map[string]map[int64]*guestProc{}, transfers: map[string]guestTransfer{},
-		notReady: map[string]bool{}}
+		faults: map[string]string{}}
 
 	gom := m.ServiceContent.GuestOperationsManager
 	if gom == nil {
@@ -142,10 +144,16 @@ func (g *guestOpsState) check(vmRef types.ManagedObjectReference, auth types.Bas
 			ExistingState: vm.Runtime.PowerState}
 	}
 	g.mu.Lock()
-	forced := g.notReady[vmRef.Value]
+	forced := g.faults[vmRef.Value]
 	g.mu.Unlock()
-	if !ready || forced {
+	if !ready || forced == "GuestOperationsUnavailable" {
 		return new(types.GuestOperationsUnavailable)
+	}
+	switch forced {
+	case "GuestComponentsOutOfDate":
+		return new(types.GuestComponentsOutOfDate)
+	case "GuestPermissionDenied":
+		return new(types.GuestPermissionDenied)
 	}
 	creds, ok := auth.(*types.NamePasswordAuthentication)
 	if !ok || creds.Username != g.user || creds.Password != g.password {
@@ -486,8 +494,12 @@ func serveGuestOpsControl(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "vm= is required", http.StatusBadRequest)
 		return
 	}
+	fault := q.Get("fault") // GuestOperationsUnavailable, GuestComponentsOutOfDate, GuestPermissionDenied or ""
+	if q.Get("ready") == "false" {
+		fault = "GuestOperationsUnavailable"
+	}
 	guestOps.mu.Lock()
-	guestOps.notReady[vm] = q.Get("ready") == "false"
+	guestOps.faults[vm] = fault
 	guestOps.mu.Unlock()
 	_, _ = fmt.Fprintf(w, "{\"root\": %q}\n", guestOps.root)
 }

@@ -140,9 +140,13 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
         if ctx.data.get("source_powered_off_by_us"):
             await asyncio.to_thread(ctx.session.source().power_on, ctx.vm_id)
         name = ctx.vm_plan.effective_target_name
-        for key in ctx.store.disks(ctx.vm_id):
-            jid = ctx.store.intent(ctx.vm_id, "target", "discard_disk", f"{name}/{key}")
-            await asyncio.to_thread(writers.discard, name, key)
+        for key, row in ctx.store.disks(ctx.vm_id).items():
+            ref = str(row["target_ref"])
+            jid = ctx.store.intent(ctx.vm_id, "target", "discard_disk", f"{name}/{key}", ref=ref)
+            if ref and not ref.startswith("/"):  # an image uuid (cold mode)
+                await asyncio.to_thread(target.delete_image, ref)
+            else:
+                await asyncio.to_thread(writers.discard, name, key)
             ctx.store.outcome(jid, "ok")
         ctx.store.clear_cursors(ctx.vm_id)
         await remove_whitelist(ctx)

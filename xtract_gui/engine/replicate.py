@@ -147,6 +147,8 @@ async def _copy_one(ctx: JobContext, snap: SnapshotRef, key: int, capacity: int,
         ctx.store.outcome(jid, "ok", target=result.target, copied=result.copied_bytes,
                           resumed=result.resumed_bytes)
     ctx.store.set_disk(ctx.vm_id, key, target_ref=result.target, capacity=capacity)
+    if result.content_digest:  # a streamed image: its content digest is how it is checked later
+        ctx.update(image_digests={**ctx.data.get("image_digests", {}), str(key): result.content_digest})
     ctx.log(f"Disk {key}: {result.copied_bytes} bytes copied ({result.resumed_bytes} already there), "
             f"{result.verified_bytes} verified, target {result.target}")
     return int(result.copied_bytes)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import posixpath
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -71,6 +73,19 @@ def decode_output(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+_CLIXML_STRING = re.compile(r"<S S=\"(?:Error|Warning)\">(.*?)</S>", re.S)
+_CLIXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def clean_clixml(text: str) -> str:
+    """Windows PowerShell over WinRM writes error records to stderr as CLIXML; keep only their text."""
+    if not text.lstrip().startswith("#< CLIXML"):
+        return text
+    pieces = [html.unescape(_CLIXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), piece))
+              for piece in _CLIXML_STRING.findall(text)]
+    return "".join(pieces) or text
+
+
 def check_cancel(cancel: Any, what: str) -> None:
     if cancel is not None and cancel.is_set():
         raise CancelledError(f"Cancelled while {what}.", hint="Nothing else was started in the guest.")
@@ -103,4 +118,4 @@ def finish(exit_code: int, out: bytes, err: bytes, secrets: list[str]) -> tuple[
     """stdout, stderr and the parsed result of a script run, with every known secret value masked."""
     stdout = decode_output(out)
     result = mask_result(parse_result(stdout), secrets)
-    return mask_values(stdout, secrets), mask_values(decode_output(err), secrets), result
+    return mask_values(stdout, secrets), mask_values(clean_clixml(decode_output(err)), secrets), result

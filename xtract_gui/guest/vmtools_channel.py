@@ -111,8 +111,9 @@ class VmToolsChannel:
                 raise
 
     def _put(self, data: bytes, path: str, secrets: list[str]) -> None:
+        # 0600 on Linux: the params file may hold a secret until the script deletes it.
         attrs = (vim.vm.guest.FileManager.WindowsFileAttributes() if self._windows
-                 else vim.vm.guest.FileManager.PosixFileAttributes())
+                 else vim.vm.guest.FileManager.PosixFileAttributes(permissions=0o600))
         url = self._call(secrets, self._files.InitiateFileTransferToGuest, guestFilePath=path, fileAttributes=attrs,
                          fileSize=len(data), overwrite=True)
         try:
@@ -238,7 +239,12 @@ class VmToolsChannelFactory:
         self.poll_interval = poll_interval
 
     def open(self, target: GuestTarget) -> VmToolsChannel:
-        channel = VmToolsChannel(self._si_provider(), target, poll_interval=self.poll_interval,
-                                 transfer_verify=self.transfer_verify)
+        try:
+            channel = VmToolsChannel(self._si_provider(), target, poll_interval=self.poll_interval,
+                                     transfer_verify=self.transfer_verify)
+        except XtractError:
+            raise
+        except Exception as exc:  # the vCenter session behind si_provider is gone or broken
+            raise translate(exc, vm=target.host or target.vm_id, secrets=[target.password]) from None
         channel.check_ready()
         return channel

@@ -71,7 +71,13 @@ class WinRmChannel:
                 hint="Use HTTPS (port 5986), or allow HTTP with NTLM message encryption in the guest options.")
         self.target = target
         self.port = target.port or (5986 if target.https else 5985)
-        self._pin = normalise_fingerprint(target.fingerprint) if target.fingerprint else ""
+        try:
+            self._pin = normalise_fingerprint(target.fingerprint) if target.fingerprint else ""
+        except ValueError:
+            raise ConfigurationError(
+                f"The certificate pin for {target.host} is not a SHA-256 fingerprint.",
+                hint="Enter the 64 hex digits of the guest's WinRM certificate SHA-256 fingerprint "
+                     "(pairs may be separated by colons).") from None
         self._chunk = max(1024, chunk_size)
         self._op_timeout = max(1, int(operation_timeout))
         self._read_timeout = self._op_timeout + 10  # pywinrm wants the HTTP read to outlive the server's long poll
@@ -143,7 +149,8 @@ class WinRmChannel:
         log.debug("winrm %s: %s", self._where, scrub(cmds.decode_encoded(command), secrets))
         try:
             shell = self._shell()
-            command_id = self._protocol.run_command(shell, command)
+            # With a console stdin (the default) powershell.exe would not see our piped data in $input.
+            command_id = self._protocol.run_command(shell, command, console_mode_stdin=stdin is None)
             if stdin is not None:
                 self._protocol.send_command_input(shell, command_id, stdin, end=True)
             out: list[bytes] = []

@@ -22,10 +22,18 @@ from ..domain.errors import ConnectionFailedError, GuestError, XtractError
 from ..domain.guest_tasks import GuestPhase, parse_manifest, tasks_for
 from ..domain.inventory import SourceInventory, SourceVM, TargetInventory
 from ..domain.plan import GuestAccess, GuestChannelKind, Plan, SecretRef, SourceEndpoint, TransferMode, VmPlan
-from .flow import EndpointAnswers, Finding, GuestAnswers, TargetAnswers, WizardState, as_finding
+from .flow import EndpointAnswers, Finding, GuestAnswers, TargetAnswers, WizardState
 
 # Codes decided on later pages (network mapping); the VM page does not hold them against a VM.
 LATER_PAGE_CODES = frozenset({"network_unmapped", "subnet_missing"})
+
+
+def as_finding(f: object) -> Finding:
+    """Adapts the domain's finding (whatever its severity type) to the GUI's plain one."""
+    sev = getattr(f, "severity", "INFO")
+    sev_name = str(getattr(sev, "name", sev)).upper()
+    return Finding(code=str(getattr(f, "code", "")), severity=sev_name, message=str(getattr(f, "message", "")),
+                   fix=str(getattr(f, "fix", "")), vm_id=str(getattr(f, "vm_id", "") or ""))
 
 
 class SessionSecrets:

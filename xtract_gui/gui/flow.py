@@ -25,6 +25,7 @@ from ..domain.plan import (
     TransferMode,
     VmPlan,
 )
+from .texts import human_bytes
 
 SECRET_SERVICE = "xtract-gui"
 
@@ -76,8 +77,12 @@ class EndpointAnswers:
     connected: bool = False
     error: str = ""  # the last connect failure, shown under the field it concerns
     error_field: str = "host"
+    loaded_ref: SecretRef | None = None  # the plan's own reference, kept while user and host stay the same
+    loaded_for: tuple[str, str] = ("", "")
 
     def secret_ref(self) -> SecretRef:
+        if self.loaded_ref is not None and self.loaded_for == (self.user, self.host):
+            return self.loaded_ref
         return SecretRef(SECRET_SERVICE, f"{self.user}@{self.host}")
 
 
@@ -113,10 +118,14 @@ class GuestAnswers:
     fingerprint: str = ""
     tested_ok: bool | None = None
     test_message: str = ""
+    loaded_ref: SecretRef | None = None
+    loaded_user: str = ""
 
     def secret_ref(self, vm_name: str) -> SecretRef | None:
         if self.channel is GuestChannelKind.NONE or not self.user:
             return None
+        if self.loaded_ref is not None and self.loaded_user == self.user:
+            return self.loaded_ref
         return SecretRef(SECRET_SERVICE, f"guest:{self.user}@{vm_name}")
 
 
@@ -129,14 +138,6 @@ class Finding:
     message: str
     fix: str = ""
     vm_id: str = ""
-
-
-def as_finding(f: object) -> Finding:
-    """Adapts the domain's finding (whatever its severity type) to the GUI's plain one."""
-    sev = getattr(f, "severity", "INFO")
-    sev_name = str(getattr(sev, "name", sev)).upper()
-    return Finding(code=str(getattr(f, "code", "")), severity=sev_name, message=str(getattr(f, "message", "")),
-                   fix=str(getattr(f, "fix", "")), vm_id=str(getattr(f, "vm_id", "") or ""))
 
 
 @dataclass
@@ -316,9 +317,6 @@ class WizardFlow:
             self.current = PAGES[PAGES.index(self.current) - 1]
         return self.current
 
-    def first_incomplete(self) -> PageId | None:
-        return next((p for p in PAGES[:-1] if self.errors(p)), None)
-
     # -- answers that reset what depends on them -------------------------------------------------
     def source_changed(self) -> None:
         self.state.source.connected = False
@@ -341,7 +339,8 @@ class WizardFlow:
             if keep_address and old is not None:
                 new = replace(new, winrm_host=answers.winrm_host or old.winrm_host,
                               winrm_port=answers.winrm_port or old.winrm_port,
-                              fingerprint=answers.fingerprint or old.fingerprint)
+                              fingerprint=answers.fingerprint or old.fingerprint,
+                              loaded_ref=old.loaded_ref, loaded_user=old.loaded_user)
             self.state.guests[vm_id] = new
 
     # -- plan ------------------------------------------------------------------------------------
@@ -379,69 +378,17 @@ class WizardFlow:
         for ep, src in ((s.source, plan.source), (s.target, plan.target)):
             ep.host, ep.port, ep.user = src.host, src.port, src.user
             ep.protocol, ep.fingerprint, ep.connected = src.protocol, src.fingerprint, False
+            ep.loaded_ref, ep.loaded_for = src.password, (src.user, src.host)
         s.target.cluster_uuid, s.target.container_uuid = plan.target.cluster_uuid, plan.target.container_uuid
         s.target.nfs_host, s.target.nfs_port = plan.target.nfs_host, plan.target.nfs_port
         s.target.transfer_mode = plan.transfer_mode
         s.selected = {v.vm_id for v in plan.vms}
         s.guests = {v.vm_id: GuestAnswers(channel=v.guest.channel, user=v.guest.user, winrm_https=v.guest.winrm_https,
                                           allow_http_ntlm=v.guest.allow_http_ntlm, winrm_host=v.guest.winrm_host,
-                                          winrm_port=v.guest.winrm_port, fingerprint=v.guest.fingerprint)
+                                          winrm_port=v.guest.winrm_port, fingerprint=v.guest.fingerprint,
+                                          loaded_ref=v.guest.password, loaded_user=v.guest.user)
                     for v in plan.vms}
         s.network_map = dict(plan.network_map)
         s.test_subnet_uuid = plan.test_subnet_uuid
         s.options = plan.options
         self.current = PageId.SOURCE
-
-
-def describe_plan(plan: Plan, subnet_names: dict[str, str] | None = None) -> list[Msg]:
-    """The plan in words for the summary page."""
-    names = subnet_names or {}
-    o = plan.options
-    lines = [
-        msg("Migrate {n} VM(s) from vCenter {src} to Prism {tgt}.", n=len(plan.vms), src=plan.source.host,
-            tgt=plan.target.host),
-        msg("Transfer mode: warm (seed, then a delta sync every {m} minutes, short cutover)", m=o.sync_interval_minutes)
-        if plan.transfer_mode is TransferMode.WARM else
-        msg("Transfer mode: cold (each VM is shut down, then its disks are streamed over HTTPS)"),
-    ]
-    for vm in plan.vms:
-        lines.append(msg("VM {name} → {target} (guest access: {channel})", name=vm.name,
-                         target=vm.effective_target_name, channel=vm.guest.channel.value))
-    for pg, uuid in sorted(plan.network_map.items()):
-        lines.append(msg("Port group {pg} → subnet {subnet}", pg=pg, subnet=names.get(uuid, uuid)))
-    lines.append(msg("Keep MAC addresses: {v}", v=_yes(o.retain_mac)))
-    lines.append(msg("Keep IP addresses: {v}", v=_yes(o.retain_ip)))
-    lines.append(msg("Bandwidth limit: {v}", v=f"{o.bandwidth_limit_mbps:g} Mbit/s" if o.bandwidth_limit_mbps
-                     else "none"))
-    lines.append(msg("Shutdown: {v}", v=o.shutdown_policy.value))
-    if o.auto_cutover:
-        lines.append(msg("Automatic cutover between {a} and {b} if the projected downtime is under {s} s.",
-                         a=o.cutover_window_start, b=o.cutover_window_end, s=o.downtime_budget_seconds))
-    else:
-        lines.append(msg("Cutover: when you press Cutover in the job monitor."))
-    if o.post_cleanup:
-        lines.append(msg("After cutover: snapshot the AHV VM, then remove VMware Tools and ghost devices."))
-    return lines
-
-
-def _yes(v: bool) -> str:
-    return "yes" if v else "no"
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"
-
-
-def human_seconds(s: float | None) -> str:
-    if s is None or s < 0:
-        return "–"
-    s = int(s)
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"

@@ -18,8 +18,9 @@ from PySide6.QtGui import QIcon
 from ..domain.inventory import SourceVM
 from ..domain.states import JobState
 from ..engine.events import JobStateChanged, Progress, StepChanged, StepState, SyncSummary
-from .flow import Finding, human_bytes, human_seconds
+from .flow import Finding
 from .icons import severity_icon, step_icon
+from .texts import human_bytes, human_seconds
 
 _Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -126,8 +127,7 @@ class InventoryModel(QAbstractTableModel):
         worst = _worst(found)
         if role == Qt.ItemDataRole.DisplayRole:
             if found is None:
-                return tr("InventoryModel", "not checked") if vm.vm_id not in self.selected else \
-                    tr("InventoryModel", "checking…")
+                return "" if vm.vm_id not in self.selected else tr("InventoryModel", "checking…")
             return {"BLOCKER": tr("InventoryModel", "blocked"), "WARNING": tr("InventoryModel", "warnings"),
                     "INFO": tr("InventoryModel", "ready")}.get(worst, tr("InventoryModel", "ready"))
         if role == Qt.ItemDataRole.DecorationRole and found is not None:
@@ -300,10 +300,12 @@ class JobsModel(QAbstractTableModel):
                 else phase
         if col == 2:
             return f"{r.fraction * 100:.0f}%" if r.total_bytes else ""
+        copying = r.state in (JobState.SEEDING, JobState.SYNCING, JobState.CUTTING_OVER) \
+            and r.total_bytes and r.done_bytes < r.total_bytes
         if col == 3:
-            return f"{human_bytes(r.rate_bytes_per_s)}/s" if r.rate_bytes_per_s else ""
+            return f"{human_bytes(r.rate_bytes_per_s)}/s" if copying and r.rate_bytes_per_s else ""
         if col == 4:
-            return human_seconds(r.eta_seconds) if r.eta_seconds is not None else ""
+            return human_seconds(r.eta_seconds) if copying and r.eta_seconds is not None else ""
         if col == 5:
             return time.strftime("%H:%M:%S", time.localtime(r.last_sync_at)) if r.last_sync_at else ""
         if col == 6:
@@ -323,80 +325,3 @@ def _state_icon(r: JobRow) -> QIcon:
     if r.ready_for_cutover:
         return step_icon(StepState.SUCCEEDED)
     return step_icon(StepState.RUNNING if r.state.active else StepState.PENDING)
-
-
-# -- one VM's task list ----------------------------------------------------------------------------
-
-
-class StepsModel(QAbstractTableModel):
-    """The task list of the VM shown in the detail pane, in order, as Xtract logs it."""
-
-    COLUMNS = ("Task", "Time", "Message")
-
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.vm_id = ""
-        self._steps: list[StepChanged] = []
-        self._index: dict[str, int] = {}
-
-    def show_vm(self, vm_id: str, steps: list[StepChanged]) -> None:
-        self.beginResetModel()
-        self.vm_id = vm_id
-        self._steps = []
-        self._index = {}
-        for s in steps:
-            self._put(s)
-        self.endResetModel()
-
-    def _put(self, s: StepChanged) -> int:
-        i = self._index.get(s.step_id)
-        if i is None:
-            self._steps.append(s)
-            i = self._index[s.step_id] = len(self._steps) - 1
-        else:
-            self._steps[i] = s
-        return i
-
-    def apply(self, s: StepChanged) -> None:
-        if s.vm_id != self.vm_id:
-            return
-        i = self._index.get(s.step_id)
-        if i is None:
-            self.beginInsertRows(QModelIndex(), len(self._steps), len(self._steps))
-            self._put(s)
-            self.endInsertRows()
-        else:
-            self._steps[i] = s
-            self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
-
-    def step_at(self, row: int) -> StepChanged:
-        return self._steps[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._steps)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return tr("StepsModel", self.COLUMNS[section])
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._steps):
-            return None
-        s, col = self._steps[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (tr("steps", s.title), time.strftime("%H:%M:%S", time.localtime(s.at)), s.message)[col]
-        if role == Qt.ItemDataRole.DecorationRole and col == 0:
-            return step_icon(s.state)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{s.title}: {s.state.value}\n{s.message}".strip()
-        return None

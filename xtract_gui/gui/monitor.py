@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, Signal, Slot
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 
 from ..domain.states import JobState
 from ..engine.events import JobStateChanged, LogLine, Progress, StepChanged, SyncSummary
-from .models import VM_ID_ROLE, JobsModel, StepsModel
+from .models import VM_ID_ROLE, JobsModel
 from .plot import ProgressDelegate, ThroughputPlot
+from .steps_model import StepsModel
 
 ACTIONS = ("test", "cutover", "pause", "resume", "cancel", "retry")
 
@@ -116,6 +117,12 @@ class JobMonitor(QWidget):
         self.jobs.dataChanged.connect(self._rows_changed)
         self.jobs.modelReset.connect(self._update_buttons)
         self._confirm: QMessageBox | None = None
+        self._stale: set[str] = set()
+        self._refresh = QTimer(self)
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(300)
+        self._refresh.timeout.connect(self._refresh_stale)
+        self.confirm_buttons: dict[str, QPushButton] = {}
 
     # -- feeding (connected by app._connect_signals) ------------------------------------------------
     def attach(self, manager: Any) -> None:
@@ -136,13 +143,23 @@ class JobMonitor(QWidget):
         elif isinstance(event, LogLine) and event.vm_id == self.steps.vm_id:
             self._append_log(event)
         if isinstance(event, JobStateChanged | SyncSummary) and self.manager is not None:
-            # The engine's own view of the row (ready_for_cutover, errors) is authoritative.
-            for snap in self.manager.jobs():
-                if snap.vm_id == event.vm_id:
-                    self.jobs.update_snapshot(snap)
+            # The engine's own view of the row (ready_for_cutover, errors) is authoritative, but reading it
+            # costs a database query: do it once for a burst of state changes.
+            self._stale.add(event.vm_id)
+            if not self._refresh.isActive():
+                self._refresh.start()
         if isinstance(event, Progress) and event.vm_id == self.steps.vm_id:
             row = self.jobs.row(event.vm_id)
             self.plot.set_points(list(row.history) if row else [])
+
+    @Slot()
+    def _refresh_stale(self) -> None:
+        stale, self._stale = self._stale, set()
+        if self.manager is None:
+            return
+        for snap in self.manager.jobs():
+            if snap.vm_id in stale:
+                self.jobs.update_snapshot(snap)
 
     def _append_log(self, line: LogLine) -> None:
         stamp = time.strftime("%H:%M:%S", time.localtime(line.at))
@@ -208,8 +225,9 @@ class JobMonitor(QWidget):
             box.setInformativeText(self.tr("Snapshots and partial disks on the target are removed. "
                                            "The source VMs keep running unchanged."))
             ok = box.addButton(self.tr("Cancel migration"), QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(self.tr("Keep going") if action == "cancel" else self.tr("Not now"),
-                      QMessageBox.ButtonRole.RejectRole)
+        no = box.addButton(self.tr("Keep going") if action == "cancel" else self.tr("Not now"),
+                           QMessageBox.ButtonRole.RejectRole)
+        self.confirm_buttons = {"ok": ok, "no": no}
         box.setDefaultButton(ok)
         box.buttonClicked.connect(lambda b: self.actionRequested.emit(action, ids) if b is ok else None)
         self._confirm = box

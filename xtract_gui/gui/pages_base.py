@@ -69,6 +69,10 @@ class Page(QWidget):
     def subtitle(self) -> str:
         return ""
 
+    def short_title(self) -> str:
+        """What the step list on the left shows."""
+        return self.title()
+
     def enter(self) -> None:
         """Called each time the page is shown."""
 

@@ -24,8 +24,9 @@ from qasync import asyncSlot
 from ..domain.inventory import TargetKind
 from ..domain.plan import TransferMode
 from .backend import describe_error
-from .flow import EndpointAnswers, PageId, human_bytes
+from .flow import EndpointAnswers, PageId
 from .pages_base import Page, PageContext, load_ui
+from .texts import human_bytes
 
 
 class EndpointPage(Page):
@@ -133,6 +134,7 @@ class EndpointPage(Page):
                 self._fail(exc)
                 return
             self._set_busy(False)
+            self.status.setText("")
             self._offered_fingerprint = fp
             self.cert_text.setText(self.tr(
                 "First connection to {host}. Its certificate has this SHA-256 fingerprint:\n{fp}\n"
@@ -189,6 +191,10 @@ class EndpointPage(Page):
 
 class SourcePage(EndpointPage):
     page_id = PageId.SOURCE
+
+    def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.root.addStretch(1)
 
     def title(self) -> str:
         return self.tr("Source vCenter")

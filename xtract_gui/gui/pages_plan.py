@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
 
 from ..domain.errors import XtractError
 from ..domain.plan import Plan, ShutdownPolicy
-from .flow import PageId, describe_plan
+from .flow import PageId
 from .icons import severity_icon
 from .pages_base import Page, PageContext, tr_flow
+from .texts import describe_plan
 
 
 class NetworkPage(Page):
@@ -141,6 +142,9 @@ class NetworkPage(Page):
 
     def subtitle(self) -> str:
         return self.tr("Where each NIC lands on AHV, and how syncs and the cutover behave.")
+
+    def short_title(self) -> str:
+        return self.tr("Network and options")
 
     def enter(self) -> None:
         s = self.ctx.state

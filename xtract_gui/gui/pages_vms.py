@@ -25,10 +25,11 @@ from qasync import asyncSlot
 
 from ..domain.plan import GuestChannelKind
 from .backend import describe_error
-from .flow import GuestAnswers, PageId, human_bytes
+from .flow import GuestAnswers, PageId
 from .icons import severity_icon
 from .models import SORT_ROLE, VM_ID_ROLE, InventoryModel
 from .pages_base import Page, PageContext
+from .texts import human_bytes
 
 
 class InventoryFilter(QSortFilterProxyModel):
@@ -43,8 +44,13 @@ class InventoryFilter(QSortFilterProxyModel):
         self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
 
     def set_filter(self, text: str, place: str, power: str) -> None:
-        self.text, self.place, self.power = text.strip().lower(), place, power
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+; invalidateFilter() is deprecated there
+            self.beginFilterChange()
+            self.text, self.place, self.power = text.strip().lower(), place, power
+            self.endFilterChange()
+        else:  # pragma: no cover - older Qt
+            self.text, self.place, self.power = text.strip().lower(), place, power
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
         model = self.sourceModel()
@@ -96,8 +102,12 @@ class VmsPage(Page):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # guest OS takes what is left
+        header.setSectionResizeMode(8, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(8, 150)
+        self.table.setWordWrap(False)
         self.root.addWidget(self.table, 1)
         self.totals = QLabel(self)
         self.totals.setObjectName("totals")

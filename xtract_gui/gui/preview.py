@@ -39,11 +39,12 @@ GIB = 2**30
 FINGERPRINT = "3A:91:5C:0E:77:B2:14:D8:9F:60:AA:21:C3:4B:E8:05:71:9D:2F:C6:58:0B:E4:13:6A:8C:D2:39:F1:47:BE:90"
 PASSWORD = "preview-secret"
 
+# The titles the engine reports (resources/manifest.json and the engine's own steps).
 WINDOWS_STEPS = ("Checking admin permissions", "Checking Windows Installer version", "Adding sha1 certificate",
                  "Adding sha2 certificate", "Loading user profile", "Installing VirtIO drivers",
-                 "Setting SAN policy OnlineAll", "Capturing IP configuration for IP retention")
-LINUX_STEPS = ("Checking root/sudo", "Adding virtio modules to the initramfs", "Pinning network config to MAC",
-               "Capturing IP configuration")
+                 "Setting SAN policy to OnlineAll", "Retaining IP addresses", "Installing the first-boot task")
+LINUX_STEPS = ("Checking root permissions", "Adding VirtIO drivers to the initramfs", "Mounting file systems by UUID",
+               "Retaining IP addresses", "Installing the first-boot task")
 
 
 def _vm(i: int, name: str, family: OsFamily, os_name: str, disks_gib: Sequence[int], nets: Sequence[str],
@@ -250,14 +251,14 @@ class PreviewManager:
             await self._sleep(2)
             self._step(vm_id, f"guest.{i}", title, StepState.SUCCEEDED, "OK")
         self._state(vm_id, JobState.SEEDING)
-        self._step(vm_id, "seed", "Seed (full copy of allocated extents)", StepState.RUNNING)
+        self._step(vm_id, "seed", "Seed", StepState.RUNNING)
         rate, done, t0 = 180e6, 0, time.time()
         while done < total:
             await self._sleep(1)
             done = min(total, done + int(rate * 4))
             r = rate * (0.85 + 0.3 * ((done // GIB) % 3) / 2)
             self._emit(Progress(vm_id, "seed", done, total, r, (total - done) / r))
-        self._step(vm_id, "seed", "Seed (full copy of allocated extents)", StepState.SUCCEEDED,
+        self._step(vm_id, "seed", "Seed", StepState.SUCCEEDED,
                    f"{total / GIB:.1f} GiB in {time.time() - t0:.0f} s")
         self._state(vm_id, JobState.SYNCING)
         self._emit(SyncSummary(vm_id, 0, total, time.time() - t0, 95.0))
@@ -270,8 +271,8 @@ class PreviewManager:
 
     async def _cutover(self, vm_id: str) -> None:
         self._state(vm_id, JobState.CUTTING_OVER)
-        for i, title in enumerate(("Shutting down the guest", "Final delta sync", "Creating the VM on AHV",
-                                   "Powering on", "Waiting for the guest", "Disconnecting source NICs")):
+        for i, title in enumerate(("Shutting down source", "Final sync", "Creating VM on AHV", "Powering on",
+                                   "Waiting for guest", "Disconnecting the source NICs")):
             self._step(vm_id, f"cutover.{i}", title, StepState.RUNNING)
             await self._sleep(2)
             self._step(vm_id, f"cutover.{i}", title, StepState.SUCCEEDED)

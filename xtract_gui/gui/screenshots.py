@@ -32,6 +32,7 @@ SIZE = (1120, 740)
 async def wait_until(cond: Callable[[], Any], timeout: float = 20.0, what: str = "") -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    await asyncio.sleep(0.05)  # let Qt lay out and paint what the last click changed
     while not cond():
         if loop.time() > deadline:
             raise TimeoutError(f"timed out waiting for {what or cond}")
@@ -129,7 +130,7 @@ async def drive(window: Any, shots: Path | None = None, prefix: str = "", *, gue
     mon.buttons["cutover"].click()
     box = mon.confirm_dialog()
     _save(box, shot("8-cutover-confirm"))
-    box.buttons()[0].click()  # the accept button was added first
+    mon.confirm_buttons["ok"].click()
     await wait_until(lambda: all(r.state.value == "done" for r in mon.jobs.rows()), timeout, "cutover")
     mon.table.selectRow(0)
     await asyncio.sleep(0.3)

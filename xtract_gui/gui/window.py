@@ -40,14 +40,14 @@ DEMO_SYNC_SECONDS = 20.0
 class MainWindow(QMainWindow):
     def __init__(self, *, translations: Any = None, demo: bool = False, wiring: Any = None,
                  lab_factory: Any = None, state_dir: Path | None = None,
-                 manager_options: dict[str, Any] | None = None) -> None:
+                 manager_options: dict[str, Any] | None = None, secret_store: Any = None) -> None:
         super().__init__()
         self.translations = translations
         self.demo = demo
         self.lab_factory = lab_factory
         self.lab: Any = None
         self.state_dir = state_dir
-        self.secrets = SessionSecrets(None)
+        self.secrets = SessionSecrets(secret_store)  # None: the OS keyring, opened in start_up
         self.backend = Backend(self.secrets, state_dir=state_dir, wiring=wiring, manager_options=manager_options)
         self.service = Service(self.backend, self)
         self.bridge = EngineBridge(self)
@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         self.flow = WizardFlow()
         self.ctx = PageContext(self.flow, self.service, demo=demo)
         self._close_box: QMessageBox | None = None
+        self.close_buttons: dict[str, QPushButton] = {}
         self._quit_ok = False
         self._dialog: QFileDialog | None = None
         self.setWindowTitle("xtract-gui" + (" — demo" if demo else ""))
@@ -186,7 +187,6 @@ class MainWindow(QMainWindow):
         s = self.flow.state
         for ep, ref in ((s.source, plan.source.password), (s.target, plan.target.password)):
             ep.password = self.secrets.get(ref.service, ref.username) or ""
-            ep.remember = False  # lab passwords live in the lab's store, not the user's keyring
         for vm in plan.vms:
             g = s.guest(vm.vm_id)
             if vm.guest.password is not None:
@@ -282,7 +282,8 @@ class MainWindow(QMainWindow):
                                        "cancel them (snapshots and partial disks are cleaned up), or stay."))
         pause = box.addButton(self.tr("Pause all and quit"), QMessageBox.ButtonRole.AcceptRole)
         cancel = box.addButton(self.tr("Cancel all and quit"), QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton(self.tr("Stay"), QMessageBox.ButtonRole.RejectRole)
+        stay = box.addButton(self.tr("Stay"), QMessageBox.ButtonRole.RejectRole)
+        self.close_buttons = {"pause": pause, "cancel": cancel, "stay": stay}
         box.setDefaultButton(pause)
         box.buttonClicked.connect(lambda b: self._close_choice("pause" if b is pause else
                                                                "cancel" if b is cancel else "stay"))

@@ -242,8 +242,23 @@ def same_bytes(a: Path, b: Path, chunk: int = 1 << 20) -> bool:
                 return False
 
 
-def verify_disks(lab: Lab, plan: Plan) -> dict[str, list[str]]:
-    """Per VM, the problems found: each source disk (off, as of the final sync) against its target file."""
+def _digest(path: Path, capacity: int) -> str:
+    from ..transfer import content_digest_of
+
+    def pieces() -> Any:
+        with open(path, "rb") as f:
+            offset = 0
+            while offset < capacity:
+                data = f.read(min(1 << 20, capacity - offset)).ljust(min(1 << 20, capacity - offset), b"\0")
+                yield offset, data
+                offset += len(data)
+
+    return content_digest_of(capacity, pieces())
+
+
+def verify_disks(lab: Lab, plan: Plan, image_digests: dict[str, dict[str, str]] | None = None) -> dict[str, list[str]]:
+    """Per VM, the problems found: each source disk (off, as of the final sync) against its target file,
+    or, for a streamed image (cold mode), against the content digest of what the image was made from."""
     from .source.container import LocalContainerWriters
 
     assert lab.source is not None and lab.endpoints is not None
@@ -258,7 +273,11 @@ def verify_disks(lab: Lab, plan: Plan) -> dict[str, list[str]]:
             issues.append(f"{vm.snapshot_count} snapshot(s) left on the source")
         for disk in vm.disks:
             target = writers.path(vm_plan.effective_target_name, disk.key)
-            if not target.exists():
+            digest = (image_digests or {}).get(vm.vm_id, {}).get(str(disk.key))
+            if digest is not None:
+                if _digest(lab.source.live_disk_path(vm.vm_id, disk.key), disk.capacity_bytes) != digest:
+                    issues.append(f"disk {disk.key} differs from its image")
+            elif not target.exists():
                 issues.append(f"disk {disk.key} has no target file")
             elif not same_bytes(lab.source.live_disk_path(vm.vm_id, disk.key), target):
                 issues.append(f"disk {disk.key} differs from its target file")
@@ -293,15 +312,17 @@ async def run_demo(state_dir: Path, *, vms: int, mode: Any, sink: Any, build_man
             if ready:
                 await manager.cutover(ready, requested_by="xtract-gui demo")
             snaps = await manager.wait(ids, lambda s: s.state in stopped)
+            digests = {j.vm_id: j.data.get("image_digests", {}) for j in manager.store.jobs()}
         finally:
             await manager.close()
-        problems = verify_disks(lab, plan)
+        problems = verify_disks(lab, plan, digests if plan.transfer_mode.value == "cold" else None)
         ok = True
         for s in snaps:
             issues = problems.get(s.vm_id, [])
             if s.state is not JobState.DONE:
                 issues.insert(0, f"state {s.state.value}: {s.error}")
             ok = ok and not issues
-            print(f"{s.name}: {'cut over, disks byte-exact' if not issues else '; '.join(issues)}", file=out)
+            good = "cut over, disks byte-exact" if plan.transfer_mode.value == "warm" else "cut over, images verified"
+            print(f"{s.name}: {good if not issues else '; '.join(issues)}", file=out)
         print("demo: " + ("every VM cut over and verified" if ok else "FAILED"), file=out)
         return 0 if ok else 1

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar
 
-from pyVim.connect import SmartStubAdapter
+from pyVim.connect import SmartConnect
 from pyVmomi import vim, vmodl
 
 from ..domain.errors import CancelledError, XtractError
@@ -71,15 +71,14 @@ class VSphereSession:
 
     def connect(self) -> None:
         def build() -> None:
-            # pyVmomi takes a negative port for plain HTTP (the lab only).
-            port = self.port if self.protocol == "https" else -self.port
-            self.stub = SmartStubAdapter(host=self.host, port=port, sslContext=self._ssl_context,
-                                         httpConnectionTimeout=self._timeout)
+            # SmartConnect negotiates the API version and logs in (plain HTTP only for the lab).
+            self.si = SmartConnect(protocol=self.protocol, host=self.host, port=self.port, user=self.user,
+                                   pwd=self._password, sslContext=self._ssl_context,
+                                   httpConnectionTimeout=self._timeout)
+            self.stub = self.si._stub
             for name in ("InvokeMethod", "InvokeAccessor"):
                 self._count(name)
-            self.si = vim.ServiceInstance("ServiceInstance", self.stub)
             self.content = self.si.RetrieveContent()
-            self._login()
 
         try:
             with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,7 +20,7 @@ from ..domain.inventory import (
 from ..engine.ports import Cancellation, ProgressFn, no_progress
 from . import v3_parse as parse
 from .common import MIB, best_effort, check_cancel, fiql_value, upload_failed
-from .tasks import PrismTaskError, TaskState, wait_task
+from .tasks import CLEANUP_TIMEOUT, DEFAULT_TASK_TIMEOUT, PrismTaskError, TaskState, wait_task
 from .transport import PrismTransport
 from .upload import StreamBody, UnsizedStreamBody, UploadCancelled
 
@@ -79,11 +80,12 @@ class PrismCentral:
         return parse.task(self.t.json("GET", f"{V3}/tasks/{task_uuid}", action="read a task"))
 
     def _wait(self, answer: dict[str, Any], action: str, progress: ProgressFn = no_progress,
-              cancel: Cancellation | None = None) -> TaskState:
+              cancel: Cancellation | None = None, timeout: float = DEFAULT_TASK_TIMEOUT) -> TaskState:
         task_uuid = parse.task_uuid(answer)
         if not task_uuid:
             return TaskState(uuid="", status="SUCCEEDED", percentage=100)
-        return wait_task(lambda: self._task(task_uuid), action=action, progress=progress, cancel=cancel)
+        return wait_task(lambda: self._task(task_uuid), action=action, progress=progress, cancel=cancel,
+                         timeout=timeout)
 
     # -- inventory ----------------------------------------------------------------------------
 
@@ -206,7 +208,8 @@ class PrismCentral:
 
     def _remove_half_vm(self, vm_uuid: str, answer: dict[str, Any]) -> None:
         # Let the create task end first (cancel only stopped our wait), then delete whatever it made.
-        best_effort("wait for the create task", lambda: self._wait(answer, "finish creating the VM"))
+        best_effort("wait for the create task",
+                    lambda: self._wait(answer, "finish creating the VM", timeout=CLEANUP_TIMEOUT))
         best_effort(f"delete the half-created VM {vm_uuid}", lambda: self.delete_vm(vm_uuid))
 
     def _update_vm(self, vm_uuid: str, change: Callable[[dict[str, Any]], None], action: str,
@@ -230,6 +233,7 @@ class PrismCentral:
                     raise
                 if attempt == _CONFLICT_RETRIES - 1:
                     raise
+            time.sleep(0.2 * (attempt + 1))  # someone else is editing the VM: give them a moment
 
     def set_power_state(self, vm_uuid: str, transition: str, *, progress: ProgressFn = no_progress,
                         cancel: Cancellation | None = None) -> None:

@@ -18,8 +18,8 @@ from ..domain.inventory import (
 )
 from ..engine.ports import Cancellation, ProgressFn, no_progress
 from . import v2_parse as parse
-from .common import best_effort, check_cancel, upload_failed
-from .tasks import PrismTaskError, TaskState, wait_task
+from .common import best_effort, check_cancel, fiql_value, upload_failed
+from .tasks import CLEANUP_TIMEOUT, DEFAULT_TASK_TIMEOUT, PrismTaskError, TaskState, wait_task
 from .transport import PrismTransport
 from .upload import StreamBody, UnsizedStreamBody, UploadCancelled
 
@@ -74,11 +74,12 @@ class PrismElement:
         return parse.task(self.t.json("GET", f"{V2}/tasks/{task_uuid}", action="read a task"))
 
     def _wait(self, answer: dict[str, Any], action: str, progress: ProgressFn = no_progress,
-              cancel: Cancellation | None = None) -> TaskState:
+              cancel: Cancellation | None = None, timeout: float = DEFAULT_TASK_TIMEOUT) -> TaskState:
         task_uuid = str(answer.get("task_uuid", ""))
         if not task_uuid:
             return TaskState(uuid="", status="SUCCEEDED", percentage=100)
-        return wait_task(lambda: self._task(task_uuid), action=action, progress=progress, cancel=cancel)
+        return wait_task(lambda: self._task(task_uuid), action=action, progress=progress, cancel=cancel,
+                         timeout=timeout)
 
     # -- inventory ----------------------------------------------------------------------------
 
@@ -106,7 +107,8 @@ class PrismElement:
         return [parse.vm(v, self.cluster_uuid) for v in self._list("/vms", "list VMs", self._VM_DETAIL)]
 
     def find_vms(self, name: str) -> list[TargetVM]:
-        found = self._list("/vms", f"find VM '{name}'", {**self._VM_DETAIL, "filter": f"vm_name=={name}"})
+        query = {**self._VM_DETAIL, "filter": f"vm_name=={fiql_value(name)}"}
+        found = self._list("/vms", f"find VM '{name}'", query)
         return [v for v in (parse.vm(x, self.cluster_uuid) for x in found) if v.name == name]
 
     def get_vm(self, vm_uuid: str) -> TargetVM:
@@ -177,7 +179,7 @@ class PrismElement:
         if not vm_uuid:
             # Cancelled while the task ran: let it end to learn the VM's uuid, then delete that VM.
             try:
-                vm_uuid = self._wait(answer, "finish creating the VM").entity("vm")
+                vm_uuid = self._wait(answer, "finish creating the VM", timeout=CLEANUP_TIMEOUT).entity("vm")
             except XtractError:
                 return  # the create failed: there is nothing to remove
         if vm_uuid:
@@ -253,7 +255,7 @@ class PrismElement:
             raise
 
     def _remove_imported(self, answer: dict[str, Any]) -> None:
-        image_uuid = self._wait(answer, "finish importing the image").entity("image")
+        image_uuid = self._wait(answer, "finish importing the image", timeout=CLEANUP_TIMEOUT).entity("image")
         if image_uuid:
             self.delete_image(image_uuid)
 

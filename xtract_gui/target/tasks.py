@@ -10,6 +10,7 @@ from ..domain.errors import CancelledError, RemoteTaskError
 from ..engine.ports import Cancellation, ProgressFn, no_progress
 
 DEFAULT_TASK_TIMEOUT = 3600.0
+CLEANUP_TIMEOUT = 120.0  # how long a cleanup waits for a task it must not cancel
 
 
 class PrismTaskError(RemoteTaskError):
@@ -47,7 +48,7 @@ class TaskState:
 
 def wait_task(fetch: Callable[[], TaskState], *, action: str, progress: ProgressFn = no_progress,
               cancel: Cancellation | None = None, timeout: float = DEFAULT_TASK_TIMEOUT,
-              first_interval: float = 0.05, max_interval: float = 2.0) -> TaskState:
+              first_interval: float = 0.02, max_interval: float = 2.0) -> TaskState:
     """Poll until the task ends; SUCCEEDED is returned, FAILED/ABORTED raise ``PrismTaskError``.
 
     Cancelling stops the wait only: the task keeps running on Prism, and the caller cleans up.

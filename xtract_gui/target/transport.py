@@ -61,10 +61,11 @@ class PrismTransport:
 
     def request(self, method: str, path: str, *, action: str, json: Any = None,
                 params: Mapping[str, Any] | None = None, data: Iterable[bytes] | None = None,
-                headers: Mapping[str, str] | None = None, timeout: float | None = None,
-                ok: tuple[int, ...] = ()) -> requests.Response:
-        """Send and return a 2xx answer (or one whose status is in ``ok``); every other outcome raises an
-        ``XtractError``.  ``data`` (a one-shot stream) is never replayed: it gets no retry and no re-auth."""
+                headers: Mapping[str, str] | None = None, timeout: float | None = None) -> requests.Response:
+        """Send and return a 2xx answer; every other outcome raises an ``XtractError``.
+
+        ``data`` (a one-shot stream) is never replayed: it gets no retry and no re-auth, and it always
+        carries basic auth so that an expired session cannot cut it."""
         replayable = data is None
         attempt = 0
         reauthed = False
@@ -93,7 +94,7 @@ class PrismTransport:
                 log.info("Prism answered %s to %s %s; retrying", resp.status_code, method, path)
                 self._sleep(attempt, resp.headers.get("Retry-After"))
                 continue
-            if resp.ok or resp.status_code in ok:
+            if resp.ok:
                 return resp
             raise error_from_response(resp, action, self._secrets)
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 from .copy import CopyResult, copy_disk
 from .cursor import CursorStore, MemoryCursorStore
 from .digest import ContentDigest, content_digest_of
+from .image_stream import ImageEncoder, ImageStreamWriter, upload_to_file
 from .local import FileDiskReader, LocalFileWriter
 from .progress import CopyProgress, ProgressMeter
+from .qcow2 import Qcow2Encoder, Qcow2Layout
 from .retry import RetryPolicy
 from .scheduler import CopyScheduler
 from .throttle import TokenBucket
+from .vmdk import VmdkStreamEncoder
 
 __all__ = [
     "ContentDigest",
@@ -22,11 +25,17 @@ __all__ = [
     "CopyScheduler",
     "CursorStore",
     "FileDiskReader",
+    "ImageEncoder",
+    "ImageStreamWriter",
     "LocalFileWriter",
     "MemoryCursorStore",
     "ProgressMeter",
+    "Qcow2Encoder",
+    "Qcow2Layout",
     "RetryPolicy",
     "TokenBucket",
+    "VmdkStreamEncoder",
     "content_digest_of",
     "copy_disk",
+    "upload_to_file",
 ]

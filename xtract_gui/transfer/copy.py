@@ -83,6 +83,8 @@ def copy_disk(reader: DiskReader, writer: DiskWriter, extents: Iterable[Extent],
     a sequential writer's optional ``prepare(offset, data)`` is called from
     the worker threads before the in-order ``write`` (parallel compression).
     ``finish``: call ``writer.finish()`` at the end and return its reference.
+    ``progress`` is called on the thread running ``copy_disk`` (every
+    ``progress_interval`` seconds and at the end); hand it on to the event loop from there.
 
     Raises ``CancelledError`` (cursor saved up to the last finished chunk),
     ``IntegrityError`` (read-back or digest mismatch, short read) or the

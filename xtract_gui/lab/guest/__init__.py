@@ -14,6 +14,8 @@ Known deviations from real Windows / WinRM:
 - Commands other than the four shapes above fail with exit code 1; there is no cmd.exe or PowerShell.
   Scripts that are not in the manifest (or have no handler, e.g. win.remove_ghost_devices) succeed
   without changing anything and report the SHA-256 and size of what was uploaded.
+- Piped stdin reaches a command only when it was created with WINRS_CONSOLEMODE_STDIN=FALSE (as
+  powershell.exe's $input sees nothing from a console stdin); stdin is taken as sent so far.
 - A command runs when its output is first received (stdin must have been sent with End=true before);
   Receive returns all output at once with CommandState Done, never Running with partial output.
 - Shells have no idle timeout, quota, MaxEnvelopeSize check or per-user limit; the Enumerate, Get and
@@ -21,6 +23,9 @@ Known deviations from real Windows / WinRM:
   OperationTimeout and the ShellId selector are ignored.
 - Access is denied (WSManFault 5) at shell creation when the account is not an administrator with a full
   token and not a Remote Management User, as real WinRM does; UAC remote restrictions follow KB951016.
+- Task answers follow the manifest's result_examples with simplified details: a certificate's
+  thumbprint is the SHA-1 of the uploaded file's bytes (built-in Nutanix thumbprints when no file is
+  given); the VirtIO package must exist but is not inspected; licensing is fixed per guest.
 - The file system is a dict of case-insensitive paths; no ACLs, no free-space limit.
 - ``set_on_target(True)`` changes the SMBIOS UUID (as the move to AHV does); ``complete_first_boot()``
   stands for the scheduled task running at startup.

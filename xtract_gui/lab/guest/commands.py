@@ -47,6 +47,7 @@ class Command:
     """One command in a shell: its line, the stdin received so far, and its outcome once run."""
 
     line: str
+    console_stdin: bool = True  # WINRS_CONSOLEMODE_STDIN: a console is not a pipe, $input sees nothing
     stdin: bytearray = field(default_factory=bytearray)
     stdin_closed: bool = False
     terminated: threading.Event = field(default_factory=threading.Event)
@@ -63,7 +64,7 @@ def execute(guest: WindowsGuest, user: str, command: Command) -> tuple[int, str,
             script = base64.b64decode(encoded.group(1)).decode("utf-16-le")
         except (binascii.Error, UnicodeDecodeError):
             return 1, "", "Cannot decode the -EncodedCommand argument.\r\n"
-        return _helper(guest, script, bytes(command.stdin))
+        return _helper(guest, script, b"" if command.console_stdin else bytes(command.stdin))
     run = _RUN.match(line)
     if run:
         return _run_script(guest, user, run.group(1), run.group(2), command)

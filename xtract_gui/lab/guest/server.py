@@ -25,6 +25,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client hanging up mid-request or refusing our certificate (a pin mismatch) is routine here
+
 
 def self_signed(common_name: str, workdir: Path) -> tuple[Path, Path, str]:
     """A throw-away certificate like the one ``winrm quickconfig -transport:https`` wants; (cert, key, sha256)."""
@@ -65,7 +68,8 @@ class WinRmLab:
             cert, key, fingerprint = self_signed(guest.hostname.lower(), workdir)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
-            server.socket = context.wrap_socket(server.socket, server_side=True)
+            # The handshake happens in the connection's own thread (_Handler.setup), not in accept().
+            server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
             cert_hash = cert_hash_of(cert)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                                   name=f"winrm-lab-{guest.hostname}", daemon=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import ssl
 import threading
 import time
 import uuid
@@ -103,6 +104,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # the lab is quiet; tests read the guest's log instead
 
     _ntlm: NtlmSession | None = None  # per connection: one handler instance serves one connection
+    timeout = 120  # a client that stops talking does not hold a thread forever
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(self.timeout)
+            self.request.do_handshake()
+        super().setup()
 
     def _send(self, status: int, body: bytes, extra: list[tuple[str, str]] | None = None,
               content_type: str = "application/soap+xml;charset=UTF-8") -> None:
@@ -229,9 +237,10 @@ class _Handler(BaseHTTPRequestHandler):
             args = (body.findtext(".//rsp:Arguments", "", NS) if body is not None else "").strip()
             full = f"{line} {args}".strip()
             command_id = str(uuid.uuid4()).upper()
+            console = root.findtext(".//w:OptionSet/w:Option[@Name='WINRS_CONSOLEMODE_STDIN']", "TRUE", NS)
             with ep.lock:
                 ep.command_lines.append(full)
-                shell.commands[command_id] = Command(full)
+                shell.commands[command_id] = Command(full, console_stdin=console.strip().upper() != "FALSE")
             return 200, _envelope(f"{SHELL_URI}/CommandResponse", message_id,
                                   f"<rsp:CommandResponse><rsp:CommandId>{command_id}</rsp:CommandId>"
                                   f"</rsp:CommandResponse>")

@@ -19,6 +19,7 @@ from .state import IMAGE_DIR, PrismState, new_uuid, now_usecs
 from .tasks import TaskEngine, TaskFailure
 
 _ZERO = bytes(1 << 20)
+_ZERO_VIEW = memoryview(_ZERO)  # compared without copying
 
 
 class Invalid(Exception):
@@ -132,6 +133,8 @@ class Cluster:
             self.state.save()
 
         def work() -> None:
+            if image["uuid"] not in self.state.data["images"]:
+                return  # deleted while its task was queued
             if source_url:
                 src = self.resolve_source(source_url)
                 sparse_copy(src, self.state.image_file(image))
@@ -163,7 +166,7 @@ class Cluster:
                 for piece in chunks:
                     if digest:
                         digest.update(piece)
-                    if piece == _ZERO[:len(piece)]:
+                    if len(piece) <= len(_ZERO) and _ZERO_VIEW[:len(piece)] == piece:
                         f.seek(len(piece), os.SEEK_CUR)
                     else:
                         f.write(piece)

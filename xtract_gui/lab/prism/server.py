@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -36,13 +37,29 @@ class PrismServer(ThreadingHTTPServer):
         self.ssl_context = ssl_context
         self.request_log: list[tuple[str, str, int]] = []
         self.log_lock = threading.Lock()
+        self._open: set[socket.socket] = set()
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = super().get_request()
         if self.ssl_context is not None:
             # The handshake runs on the connection's own thread (see _Handler.setup), never on the accept loop.
             sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        with self.log_lock:
+            self._open.add(sock)
         return sock, addr
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.log_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Cut the clients' keep-alive connections too: a stopped Prism answers nothing any more."""
+        with self.log_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("lab Prism: connection from %s ended with an error", client_address, exc_info=True)
@@ -54,6 +71,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         self.request.settimeout(60)
+        # Headers and body go out in two writes; without this, Nagle + delayed ACK stall each answer ~40 ms.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if isinstance(self.request, ssl.SSLSocket):
             self.request.do_handshake()
         super().setup()
@@ -100,6 +119,11 @@ class _Handler(BaseHTTPRequestHandler):
         except (ConnectionError, TimeoutError, ssl.SSLError):
             status = 0
             self.close_connection = True
+        except Exception:  # a simulator bug still answers like Prism does: 500 with an error body
+            log.exception("lab Prism: %s %s failed", req.method, path)
+            status = 500
+            self.close_connection = True
+            self._send(Response(500, self._default_error(path, 500)), None)
         finally:
             with self.server.log_lock:
                 self.server.request_log.append((req.method, path, status))
@@ -162,8 +186,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _abort(self) -> None:
         """Reset the connection (SO_LINGER 0): the client sees a reset, not a clean close."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
-        except OSError:
-            pass

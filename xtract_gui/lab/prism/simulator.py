@@ -23,6 +23,7 @@ PowerHook = Callable[[dict[str, Any]], None]
 class PrismSimulator:
     """A Prism Element (``mode="pe"``: v2.0, v0.8 upload, v3 /versions) or Prism Central (``mode="pc"``: v3).
 
+    ``product_headers=False`` leaves out ``X-Ntnx-Env``/``X-Ntnx-Product`` (older Prism Central releases).
     ``state_dir`` holds the JSON state and the containers' directories; a new simulator on the same
     ``state_dir`` sees the same objects.  ``on_power_change`` is called (on a task thread) with the
     VM's neutral JSON whenever a VM's power state changes.
@@ -31,7 +32,7 @@ class PrismSimulator:
     def __init__(self, state_dir: Path, *, mode: str = "pe", tls: bool = False, user: str = "admin",
                  password: str = "Nutanix/4u", cert: Path | None = None, key: Path | None = None,
                  seed: ClusterSeed | None = None, host: str = "127.0.0.1", port: int = 0,
-                 on_power_change: PowerHook | None = None) -> None:
+                 on_power_change: PowerHook | None = None, product_headers: bool = True) -> None:
         if mode not in ("pe", "pc"):
             raise ValueError(f"mode must be 'pe' or 'pc', not {mode!r}")
         self.mode = mode
@@ -44,6 +45,7 @@ class PrismSimulator:
         self._tls = tls
         self._cert, self._key = cert, key
         self._host, self._port = host, port
+        self._product_headers = product_headers
         cookies = ("NTNX_IAM_SESSION", "NTNX_MERCURY_IAM_SESSION") if mode == "pc" else (
             "NTNX_IGW_SESSION", "JSESSIONID")
         self.sessions = Sessions(user, password, cookies)
@@ -54,6 +56,7 @@ class PrismSimulator:
     # -- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> PrismSimulator:
+        self.tasks.resume()
         context = None
         if self._tls:
             if self._cert is None or self._key is None:
@@ -70,9 +73,9 @@ class PrismSimulator:
         if self.mode == "pe":
             routes += V2Api(self.ops, upload_drop=upload_drop).routes()
         self._server = PrismServer((self._host, self._port), routes=routes, faults=self.faults,
-                                   sessions=self.sessions, pc=self.mode == "pc",
+                                   sessions=self.sessions, pc=self.mode == "pc" and self._product_headers,
                                    product=self.state.data["pc"]["version"], ssl_context=context)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True, name=f"lab-prism-{self.mode}")
         self._thread.start()
         return self
@@ -81,6 +84,7 @@ class PrismSimulator:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server.close_connections()
             self._server = None
         self.tasks.stop()
         self.state.save()
@@ -124,7 +128,7 @@ class PrismSimulator:
         self.faults.drop_mid_upload(count)
 
     def task_delay(self, seconds: float) -> None:
-        """How long each new task takes from QUEUED to its end."""
+        """How long a task takes from QUEUED to its end (running tasks follow a change at their next step)."""
         self.tasks.duration = seconds
 
     def expire_sessions(self) -> None:

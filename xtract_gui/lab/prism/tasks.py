@@ -12,6 +12,8 @@ from typing import Any
 
 from .state import PrismState, new_uuid, now_usecs
 
+_KEEP_TASKS = 1000
+
 
 class TaskFailure(Exception):
     """Raised by a task's work: the task ends FAILED with this code and detail."""
@@ -37,23 +39,29 @@ class TaskEngine:
                 "entities": entities, "creation_usecs": now_usecs(), "start_usecs": 0, "completion_usecs": 0,
                 "cluster_uuid": self.state.cluster["uuid"]}
         with self.state.lock:
-            self.state.data["tasks"][task_uuid] = task
+            tasks = self.state.data["tasks"]
+            tasks[task_uuid] = task
+            if len(tasks) > _KEEP_TASKS:  # like Ergon, forget the oldest finished tasks
+                done = sorted((t for t in tasks.values() if t["completion_usecs"]), key=lambda t: t["creation_usecs"])
+                for old in done[:len(tasks) - _KEEP_TASKS]:
+                    del tasks[old["uuid"]]
             self.state.save()
-        thread = threading.Thread(target=self._run, args=(task, work, self.duration), daemon=True,
+        thread = threading.Thread(target=self._run, args=(task, work), daemon=True,
                                   name=f"prism-task-{operation}")
         self._threads = [t for t in self._threads if t.is_alive()]
         self._threads.append(thread)
         thread.start()
         return task_uuid
 
-    def _run(self, task: dict[str, Any], work: Callable[[], None], duration: float) -> None:
+    def _run(self, task: dict[str, Any], work: Callable[[], None]) -> None:
+        # ``duration`` is read at every step, so task_delay() also speeds up or slows down running tasks.
         steps = 5
-        if self._stop.wait(duration * 0.2):
+        if self._pause(0.2):
             return
         with self.state.lock:
             task.update(status="RUNNING", start_usecs=now_usecs(), percentage_complete=10)
         for i in range(1, steps):
-            if self._stop.wait(duration * 0.8 / steps):
+            if self._pause(0.8 / steps):
                 return
             with self.state.lock:
                 task["percentage_complete"] = 10 + i * 80 // steps
@@ -72,10 +80,23 @@ class TaskEngine:
             task.update(percentage_complete=100, completion_usecs=now_usecs())
             self.state.save()
 
+    def _pause(self, share: float) -> bool:
+        """Wait ``share`` of the task duration in small slices; True when the engine stops meanwhile."""
+        waited = 0.0
+        while waited < share * self.duration:
+            step = min(0.05, share * self.duration - waited)
+            if self._stop.wait(step):
+                return True
+            waited += step
+        return False
+
     def get(self, task_uuid: str) -> dict[str, Any] | None:
         with self.state.lock:
             task = self.state.data["tasks"].get(task_uuid)
             return dict(task) if task else None
+
+    def resume(self) -> None:
+        self._stop.clear()
 
     def stop(self) -> None:
         self._stop.set()

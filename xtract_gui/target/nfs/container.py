@@ -18,7 +18,7 @@ from ...domain.errors import CancelledError, ConfigurationError
 from ...engine.ports import Cancellation
 from .errors import NfsError, NfsExistsError, NfsNotFoundError, NfsStaleHandleError
 from .mount import MOUNT_PROGRAM, MOUNT_VERSION, ExportEntry, MountClient
-from .nfs3 import NFS_PROGRAM, NFS_VERSION, DirEntry, FsInfo, Nfs3Client
+from .nfs3 import NFS_PROGRAM, NFS_VERSION, DirEntry, Fattr, FsInfo, Nfs3Client
 from .portmap import portmap_getport
 from .rpc import AuthSys, RpcClient, RpcPool
 from .writer import NfsDiskWriter
@@ -26,7 +26,7 @@ from .writer import NfsDiskWriter
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-DEFAULT_MAX_UNCOMMITTED = 64 * 1024 * 1024
+DEFAULT_MAX_UNCOMMITTED = 32 * 1024 * 1024  # per disk: several disks copy at once on one laptop
 _MAX_IO = 1024 * 1024  # larger WRITEs buy little and cost memory per call in flight
 
 
@@ -173,11 +173,20 @@ class NfsContainer:
         parts = _parts(folder)
         if not parts:
             raise ConfigurationError("Refusing to remove the whole container; name the migration's folder.")
-        try:
-            parent = self._dir(parts[:-1], create=False)
-            fh, attr = self.nfs.lookup(parent, parts[-1], self.ndfs_path(folder))
-        except NfsNotFoundError:
+
+        def find() -> tuple[bytes, bytes, Fattr | None] | None:
+            try:
+                parent = self._dir(parts[:-1], create=False)
+                return (parent, *self.nfs.lookup(parent, parts[-1], self.ndfs_path(folder)))
+            except NfsNotFoundError as exc:
+                if isinstance(exc, NfsStaleHandleError):
+                    raise
+                return None
+
+        found = self._retrying_stale("remove", folder, find)
+        if found is None:
             return
+        parent, fh, attr = found
         if attr is not None and not attr.is_dir:
             self.remove(folder)
             return

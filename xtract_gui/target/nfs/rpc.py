@@ -186,10 +186,6 @@ class _Connection:
             p.error = _ConnectionLost(str(reason))
             p.done.set()
 
-    def forget(self, xid: int) -> None:
-        with self._lock:
-            self._pending.pop(xid, None)
-
 
 class RpcClient:
     """Calls to one RPC program/version at ``host:port``; thread-safe, several calls in flight."""

@@ -77,18 +77,19 @@ class NfsDiskWriter:
             while self._replaying:
                 self._lock.wait()
             self._active_writes += 1
+        kept: list[_Unstable] = []
         try:
             kept = self._write_pieces([(offset + i, view[i:i + self._wsize])
                                        for i in range(0, len(view), self._wsize)])
         finally:
+            # Recorded before this write stops counting as active, so that a replay sees all of it.
             with self._lock:
+                for entry in kept:
+                    self._unstable[next(self._seq)] = entry
+                    self._unstable_bytes += len(entry.data)
+                over = self._unstable_bytes > self._max_uncommitted
                 self._active_writes -= 1
                 self._lock.notify_all()
-        with self._lock:
-            for entry in kept:
-                self._unstable[next(self._seq)] = entry
-                self._unstable_bytes += len(entry.data)
-            over = self._unstable_bytes > self._max_uncommitted
         if over:
             self._commit(only_over_limit=True)
 
@@ -188,9 +189,7 @@ class NfsDiskWriter:
                 self._lock.wait()
             entries = sorted(self._unstable.items())
         try:
-            window = 16
-            for i in range(0, len(entries), window):
-                batch = entries[i:i + window]
+            for batch in _batches(entries):
                 kept = self._write_pieces([(e.offset, e.data) for _, e in batch])
                 self.rewritten_bytes += sum(len(e.data) for _, e in batch)
                 fresh = {(k.offset, len(k.data)): k.verifier for k in kept}
@@ -206,3 +205,20 @@ class NfsDiskWriter:
             with self._lock:
                 self._replaying = False
                 self._lock.notify_all()
+
+
+def _batches(entries: list[tuple[int, _Unstable]], window: int = 16) -> list[list[tuple[int, _Unstable]]]:
+    """Runs of entries that may be in flight together: a batch's writes travel on several connections and
+    land in any order, so an entry that overlaps one already in the batch starts the next batch."""
+    batches: list[list[tuple[int, _Unstable]]] = []
+    current: list[tuple[int, _Unstable]] = []
+    for key, entry in entries:
+        end = entry.offset + len(entry.data)
+        if len(current) >= window or any(e.offset < end and entry.offset < e.offset + len(e.data)
+                                         for _, e in current):
+            batches.append(current)
+            current = []
+        current.append((key, entry))
+    if current:
+        batches.append(current)
+    return batches

@@ -1,0 +1,162 @@
+"""Whole migrations on the lab with the real adapters: the Prism simulator over HTTP through the Prism
+adapter, the Windows guest simulator through the WinRM channel, the lab source, the local container writer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xtract_gui.domain.states import JobState
+from xtract_gui.engine.context import Tuning
+from xtract_gui.engine.manager import JobManager, JobSnapshot
+from xtract_gui.lab.runner import Lab, verify_disks
+from xtract_gui.wiring import build_manager
+
+pytestmark = [pytest.mark.e2e, pytest.mark.prism, pytest.mark.guest]
+STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
+
+
+@pytest.fixture
+def lab(tmp_path: Path) -> Iterator[Lab]:
+    with Lab(tmp_path / "lab", vms=2) as lab:
+        yield lab
+
+
+def _manager(lab: Lab, tmp_path: Path) -> JobManager:
+    assert lab.endpoints is not None
+    return build_manager(secrets=lab.endpoints.secrets, state_dir=tmp_path / "engine", guest_https_auth="basic",
+                         tuning=Tuning(sync_interval_seconds=0.5, guest_wait_seconds=30, checkpoint_seconds=0.1))
+
+
+def _run(coro: Any) -> Any:
+    async def main() -> Any:
+        return await asyncio.wait_for(coro, 180)
+
+    return asyncio.run(main())
+
+
+async def _ready(m: JobManager, lab: Lab) -> list[str]:
+    assert lab.endpoints is not None
+    plan = lab.endpoints.plan
+    await m.start(plan)
+    ids = [v.vm_id for v in plan.vms]
+    snaps = await m.wait(ids, lambda s: s.sync_count >= 1 or s.state in STOPPED)
+    assert all(s.ready_for_cutover for s in snaps), [(s.name, s.state, s.error) for s in snaps]
+    return ids
+
+
+def _prism_vms(lab: Lab) -> dict[str, dict[str, Any]]:
+    assert lab.prism is not None
+    with lab.prism.state.lock:
+        return {v["name"]: dict(v) for v in lab.prism.state.data["vms"].values()}
+
+
+def _done(s: JobSnapshot) -> bool:
+    return s.state in STOPPED
+
+
+def test_cutover_reads_the_first_boot_result_and_is_byte_exact(lab: Lab, tmp_path: Path) -> None:
+    async def go() -> None:
+        m = _manager(lab, tmp_path)
+        ids = await _ready(m, lab)
+        await m.cutover(ids, requested_by="e2e")
+        snaps = await m.wait(ids, _done)
+        assert [s.state for s in snaps] == [JobState.DONE] * 2, [s.error for s in snaps]
+        wait = {s.step_id: s for s in m.steps(ids[0])}["cutover.wait_guest"]
+        assert wait.state.value in ("succeeded", "warning"), wait.message
+        await m.close()
+
+    _run(go())
+    assert lab.endpoints is not None
+    assert verify_disks(lab, lab.endpoints.plan) == {v.vm_id: [] for v in lab.endpoints.plan.vms}
+    vms = _prism_vms(lab)
+    assert set(vms) == {"lab-win-01", "lab-lin-02"} and all(v["power_state"] == "ON" for v in vms.values())
+    guest = lab.guests["vm-1001"]
+    assert guest.on_ahv and "Nutanix VirtIO" in guest.products
+
+
+@pytest.mark.parametrize("method, path", [("POST", r"/vms/?$"), ("POST", r"/vms/[^/]+/set_power_state")])
+def test_a_failed_cutover_step_rolls_back(lab: Lab, tmp_path: Path, method: str, path: str) -> None:
+    async def go() -> None:
+        m = _manager(lab, tmp_path)
+        ids = await _ready(m, lab)
+        assert lab.prism is not None
+        lab.prism.fail_next(method, path, 500, count=10)
+        await m.cutover(ids[1:], requested_by="e2e")
+        (snap,) = await m.wait(ids[1:], _done)
+        assert snap.state is JobState.ROLLED_BACK, snap.error
+        assert _prism_vms(lab) == {}
+        assert lab.source is not None and lab.source.get_vm(ids[1]).power_state.value == "on"
+        await m.cancel(ids)
+        await m.close()
+
+    _run(go())
+
+
+def test_test_migration_then_undo(lab: Lab, tmp_path: Path) -> None:
+    async def go() -> None:
+        m = _manager(lab, tmp_path)
+        ids = await _ready(m, lab)
+        await m.test_migration(ids[1:])
+        vms = _prism_vms(lab)
+        assert list(vms) == ["lab-lin-02-xtract-test"] and vms["lab-lin-02-xtract-test"]["power_state"] == "ON"
+        await m.test_migration(ids[1:], undo=True)
+        assert _prism_vms(lab) == {}
+        assert lab.source is not None and lab.source.get_vm(ids[1]).power_state.value == "on"
+        await m.cancel(ids)
+        await m.close()
+
+    _run(go())
+
+
+def test_cancel_cleans_up_both_sides(lab: Lab, tmp_path: Path) -> None:
+    async def go() -> None:
+        m = _manager(lab, tmp_path)
+        ids = await _ready(m, lab)
+        await m.cancel(ids, undo_guest=True)
+        assert {s.state for s in m.jobs()} == {JobState.CANCELLED}
+        await m.close()
+
+    _run(go())
+    assert lab.source is not None and lab.endpoints is not None
+    assert all(lab.source.list_snapshots(v.vm_id) == [] for v in lab.endpoints.plan.vms)
+    assert list((lab.endpoints.containers_dir / "default-container").rglob("*.raw")) == []
+    assert _prism_vms(lab) == {}
+
+
+def test_cold_mode_streams_images_that_qemu_img_finds_equal(lab: Lab, tmp_path: Path) -> None:
+    import dataclasses
+    import shutil
+    import subprocess
+
+    from xtract_gui.domain.plan import TransferMode
+
+    assert lab.endpoints is not None and lab.prism is not None and lab.source is not None
+    plan = dataclasses.replace(lab.endpoints.plan, transfer_mode=TransferMode.COLD)
+
+    async def go() -> dict[str, dict[int, str]]:
+        m = _manager(lab, tmp_path)
+        await m.start(plan)
+        snaps = await m.wait([v.vm_id for v in plan.vms], _done)
+        assert [s.state for s in snaps] == [JobState.DONE] * 2, [s.error for s in snaps]
+        refs = {v.vm_id: {k: str(r["target_ref"]) for k, r in m.store.disks(v.vm_id).items()} for v in plan.vms}
+        await m.close()
+        return refs
+
+    refs = _run(go())
+    qemu_img = shutil.which("qemu-img")
+    assert qemu_img, "qemu-utils is missing (tests/run.sh installs it)"
+    for vm_id, disks in refs.items():
+        for key, image_uuid in disks.items():
+            record = lab.prism.image_record(image_uuid)
+            assert record["disk_format"] == "vmdk"
+            image = lab.state_dir / "prism" / record["path"]
+            live = lab.source.live_disk_path(vm_id, key)
+            out = subprocess.run([qemu_img, "compare", "-f", "vmdk", "-F", "raw", str(image), str(live)],
+                                 capture_output=True, text=True, timeout=60)
+            assert out.returncode == 0, out.stdout + out.stderr
+            assert image.stat().st_size < live.stat().st_size // 4  # sparse on the wire, not the whole disk

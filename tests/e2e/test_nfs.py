@@ -1,0 +1,59 @@
+"""Warm migration over real NFSv3: nfs-ganesha exports the Prism simulator's container directory, the
+engine writes through ``NfsWriters`` (the product's NFS client), and the PE whitelist is added and removed."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xtract_gui.domain.states import JobState
+from xtract_gui.engine.context import Adapters, Tuning
+from xtract_gui.engine.manager import JobManager
+from xtract_gui.engine.store import Store
+from xtract_gui.lab.runner import CONTAINER, Lab, same_bytes
+from xtract_gui.wiring import NfsWriters, _connect_target_endpoint, _SourceAwareGuests, connect_source
+
+pytestmark = [pytest.mark.e2e, pytest.mark.nfs, pytest.mark.prism]
+
+
+def test_warm_migration_over_nfs(tmp_path: Path, ganesha_factory: Any) -> None:
+    with Lab(tmp_path / "lab", vms=1, guest_os_mix=("linux",)) as lab:
+        assert lab.endpoints is not None and lab.prism is not None and lab.source is not None
+        nfs = ganesha_factory(container=CONTAINER, export_dir=lab.endpoints.containers_dir / CONTAINER)
+        plan = dataclasses.replace(lab.endpoints.plan, target=dataclasses.replace(
+            lab.endpoints.plan.target, nfs_host="127.0.0.1", nfs_port=nfs.nfs_port))
+        seen_whitelists: list[list[str]] = []
+
+        def writers(p: Any, target: Any) -> NfsWriters:
+            seen_whitelists.append(list(target.nfs_whitelist()))
+            return NfsWriters("127.0.0.1", CONTAINER, nfs_port=nfs.nfs_port, mount_port=nfs.mount_port)
+
+        adapters = Adapters(secrets=lab.endpoints.secrets, source=connect_source, target=_connect_target_endpoint,
+                            writers=writers, guests=_SourceAwareGuests("basic"), log_dir=tmp_path / "logs")
+        manager = JobManager(store=Store(tmp_path / "x.sqlite3"), adapters=adapters,
+                             tuning=Tuning(sync_interval_seconds=0.5, checkpoint_seconds=0.1))
+
+        async def go() -> None:
+            await manager.start(plan)
+            ids = [v.vm_id for v in plan.vms]
+            await manager.wait(ids, lambda s: s.sync_count >= 1 or s.state is JobState.FAILED)
+            with lab.prism.state.lock:
+                during = list(lab.prism.state.data["nfs_whitelist"])
+            assert during == ["127.0.0.1/255.255.255.255"]
+            await manager.cutover(ids, requested_by="nfs-e2e")
+            snaps = await manager.wait(ids, lambda s: s.state.terminal or s.state is JobState.FAILED)
+            assert [s.state for s in snaps] == [JobState.DONE], [s.error for s in snaps]
+            await manager.close()
+
+        asyncio.run(asyncio.wait_for(go(), 180))
+        with lab.prism.state.lock:
+            assert lab.prism.state.data["nfs_whitelist"] == []
+        vm = plan.vms[0]
+        for disk in lab.source.get_vm(vm.vm_id).disks:
+            written = lab.endpoints.containers_dir / CONTAINER / "xtract" / vm.name / f"disk-{disk.key}.raw"
+            assert same_bytes(lab.source.live_disk_path(vm.vm_id, disk.key), written)
+        assert seen_whitelists == [[]]

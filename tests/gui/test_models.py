@@ -1,0 +1,89 @@
+"""The item models pass qtmodeltester and change by rows as engine events arrive."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from xtract_gui.domain.states import JobState
+from xtract_gui.engine.events import JobStateChanged, LogLine, Progress, StepChanged, StepState, SyncSummary
+from xtract_gui.gui import preview
+from xtract_gui.gui.flow import Finding
+from xtract_gui.gui.models import FRACTION_ROLE, SORT_ROLE, InventoryModel, JobsModel
+from xtract_gui.gui.monitor import allowed
+from xtract_gui.gui.steps_model import StepsModel
+
+pytestmark = pytest.mark.gui
+
+
+def _job(vm_id: str, name: str, state: JobState = JobState.PENDING) -> preview._Job:
+    return preview._Job(vm_id, name, state=state, total_bytes=1000)
+
+
+def test_inventory_model(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = InventoryModel()
+    model.set_vms(preview.SOURCE.vms)
+    model.set_checked("vm-105", True)
+    model.set_findings("vm-105", [Finding("existing_snapshots", "BLOCKER", "2 snapshots.", "Delete them.", "vm-105")])
+    model.set_findings("vm-101", [Finding("cbt", "INFO", "CBT will be enabled.", "", "vm-101")])
+    qtmodeltester.check(model)
+    row = [v.vm_id for v in model.vms()].index("vm-105")
+    assert model.index(row, 1).data() == "blocked"
+    assert "Delete them." in model.index(row, 1).data(Qt.ItemDataRole.ToolTipRole)
+    assert model.index(row, 0).data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    assert model.index(0, 7).data(SORT_ROLE) == preview.SOURCE.vms[0].provisioned_bytes
+    assert model.setData(model.index(0, 0), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+    assert preview.SOURCE.vms[0].vm_id in model.selected
+
+
+def test_jobs_model_follows_events_row_by_row(qtmodeltester, qtbot) -> None:  # type: ignore[no-untyped-def]
+    model = JobsModel()
+    model.load([_job("vm-1", "web-01"), _job("vm-2", "db-01")])
+    qtmodeltester.check(model)
+    with qtbot.waitSignal(model.dataChanged) as blocker:
+        model.apply(JobStateChanged("vm-2", JobState.PENDING, JobState.SEEDING))
+    assert blocker.args[0].row() == 1 and blocker.args[1].row() == 1
+    model.apply(Progress("vm-2", "seed", 250, 1000, 2e6, 12.0))
+    assert model.index(1, 2).data() == "25%"
+    assert model.index(1, 2).data(FRACTION_ROLE) == 0.25
+    assert model.index(1, 3).data() == "1.9 MiB/s"
+    assert model.index(1, 4).data() == "12 s"
+    model.apply(StepChanged("vm-2", "seed", "Seed", StepState.RUNNING))
+    assert model.index(1, 1).data() == "Seeding – Seed"
+    model.apply(JobStateChanged("vm-2", JobState.SEEDING, JobState.SYNCING))
+    model.apply(SyncSummary("vm-2", 1, 5 * 2**20, 2.0, 42.0))
+    assert model.index(1, 1).data() == "Ready for cutover"
+    assert model.index(1, 6).data() == "5.0 MiB" and model.index(1, 7).data() == "42 s"
+    assert model.row("vm-2").ready_for_cutover
+    model.apply(JobStateChanged("vm-1", JobState.PENDING, JobState.FAILED, reason="Prism refused the VM spec."))
+    assert model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole) == "Prism refused the VM spec."
+    model.apply(LogLine("vm-unknown", "INFO", "ignored"))
+    qtmodeltester.check(model)
+
+
+def test_steps_model(qtmodeltester, qtbot) -> None:  # type: ignore[no-untyped-def]
+    model = StepsModel()
+    model.show_vm("vm-1", [StepChanged("vm-1", "guest.0", "Checking admin permissions", StepState.SUCCEEDED, "OK")])
+    with qtbot.waitSignal(model.rowsInserted):
+        model.apply(StepChanged("vm-1", "seed", "Seed", StepState.RUNNING))
+    with qtbot.waitSignal(model.dataChanged):
+        model.apply(StepChanged("vm-1", "seed", "Seed", StepState.SUCCEEDED, "20 GiB"))
+    model.apply(StepChanged("vm-2", "seed", "Seed", StepState.FAILED))  # another VM: not shown
+    assert model.rowCount() == 2
+    assert model.index(1, 2).data() == "20 GiB"
+    qtmodeltester.check(model)
+
+
+@pytest.mark.parametrize(("action", "state", "ready", "ok"), [
+    ("cutover", JobState.SYNCING, True, True),
+    ("cutover", JobState.SYNCING, False, False),
+    ("cutover", JobState.SEEDING, False, False),
+    ("pause", JobState.SEEDING, False, True),
+    ("pause", JobState.CUTTING_OVER, False, False),
+    ("resume", JobState.PAUSED, False, True),
+    ("retry", JobState.FAILED, False, True),
+    ("retry", JobState.SYNCING, True, False),
+    ("cancel", JobState.DONE, False, False),
+])
+def test_actions_follow_job_state(action: str, state: JobState, ready: bool, ok: bool) -> None:
+    assert allowed(action, state, ready) is ok

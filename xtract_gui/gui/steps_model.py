@@ -1,0 +1,94 @@
+"""The task list of the VM shown in the job monitor's detail pane (a QAbstractTableModel)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+
+from ..engine.events import StepChanged
+from .icons import step_icon
+from .models import _Index, tr
+
+
+def step_title(title: str) -> str:
+    """The engine's step titles in the user's language ("Sync 3" is one template for every number)."""
+    number = title.removeprefix("Sync ")
+    if number != title and number.isdigit():
+        return tr("steps", "Sync {n}").format(n=number)
+    return tr("steps", title)
+
+
+class StepsModel(QAbstractTableModel):
+    """The task list of the VM shown in the detail pane, in order, as Xtract logs it."""
+
+    COLUMNS = ("Task", "Time", "Message")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.vm_id = ""
+        self._steps: list[StepChanged] = []
+        self._index: dict[str, int] = {}
+
+    def show_vm(self, vm_id: str, steps: list[StepChanged]) -> None:
+        self.beginResetModel()
+        self.vm_id = vm_id
+        self._steps = []
+        self._index = {}
+        for s in steps:
+            self._put(s)
+        self.endResetModel()
+
+    def _put(self, s: StepChanged) -> int:
+        i = self._index.get(s.step_id)
+        if i is None:
+            self._steps.append(s)
+            i = self._index[s.step_id] = len(self._steps) - 1
+        else:
+            self._steps[i] = s
+        return i
+
+    def apply(self, s: StepChanged) -> None:
+        if s.vm_id != self.vm_id:
+            return
+        i = self._index.get(s.step_id)
+        if i is None:
+            self.beginInsertRows(QModelIndex(), len(self._steps), len(self._steps))
+            self._put(s)
+            self.endInsertRows()
+        else:
+            self._steps[i] = s
+            self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.COLUMNS) - 1))
+
+    def step_at(self, row: int) -> StepChanged:
+        return self._steps[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._steps)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
+                and 0 <= section < len(self.COLUMNS):
+            return tr("StepsModel", self.COLUMNS[section])
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._steps):
+            return None
+        s, col = self._steps[index.row()], index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (step_title(s.title), time.strftime("%H:%M:%S", time.localtime(s.at)), s.message)[col]
+        if role == Qt.ItemDataRole.DecorationRole and col == 0:
+            return step_icon(s.state)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{s.title}: {s.state.value}\n{s.message}".strip()
+        return None
