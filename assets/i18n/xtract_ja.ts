@@ -210,6 +210,22 @@ Compare it with the one your administrator shows (Certificate Management), then 
       <translation>再試行</translation>
     </message>
     <message>
+      <source> Mbit/s</source>
+      <translation> Mbit/s</translation>
+    </message>
+    <message>
+      <source>No limit</source>
+      <translation>無制限</translation>
+    </message>
+    <message>
+      <source>Bandwidth limit for all copies, applied at once</source>
+      <translation>すべてのコピーに即時適用される帯域幅の上限</translation>
+    </message>
+    <message>
+      <source>Bandwidth</source>
+      <translation>帯域幅</translation>
+    </message>
+    <message>
       <source>Export report…</source>
       <translation>レポートを出力…</translation>
     </message>
@@ -329,6 +345,14 @@ AHV の VM が起動する前に失敗した場合はロールバックし、移
     <message>
       <source>Report saved to {path}.</source>
       <translation>レポートを {path} に保存しました。</translation>
+    </message>
+    <message>
+      <source>Bandwidth limit: {v}</source>
+      <translation>帯域幅の上限: {v}</translation>
+    </message>
+    <message>
+      <source>none</source>
+      <translation>なし</translation>
     </message>
     <message>
       <source>xtract-gui {version}
@@ -709,12 +733,20 @@ Migrates running VMware vSphere VMs to Nutanix AHV with minimal downtime.</sourc
       <translation>カットオーバー後: AHV の VM のスナップショットを取得してから、VMware Tools とゴーストデバイスを削除します。</translation>
     </message>
     <message>
+      <source>At cutover the guest is shut down, and powered off if it has not stopped after {s} s.</source>
+      <translation>カットオーバー時にゲストをシャットダウンし、{s} 秒たっても停止しなければ電源をオフにします。</translation>
+    </message>
+    <message>
+      <source>At cutover the guest is shut down; if it does not stop, that cutover stops.</source>
+      <translation>カットオーバー時にゲストをシャットダウンします。停止しない場合、その VM のカットオーバーは中止されます。</translation>
+    </message>
+    <message>
       <source>Automatic cutover between {a} and {b} if the projected downtime is under {s} s.</source>
       <translation>予想ダウンタイムが {s} 秒未満なら {a} から {b} の間に自動でカットオーバーします。</translation>
     </message>
     <message>
-      <source>Bandwidth limit: {v}</source>
-      <translation>帯域幅の上限: {v}</translation>
+      <source>Bandwidth limit: {v} Mbit/s</source>
+      <translation>帯域幅の上限: {v} Mbit/s</translation>
     </message>
     <message>
       <source>Checking whether the transfer mode is reachable…</source>
@@ -761,16 +793,20 @@ Migrates running VMware vSphere VMs to Nutanix AHV with minimal downtime.</sourc
       <translation>{what} のアドレス (ホスト名または IP) を入力してください。</translation>
     </message>
     <message>
-      <source>Keep IP addresses: {v}</source>
-      <translation>IP アドレスの維持: {v}</translation>
+      <source>IP settings are not carried over; set them on AHV.</source>
+      <translation>IP 設定は引き継ぎません。AHV 上で設定してください。</translation>
     </message>
     <message>
-      <source>Keep MAC addresses: {v}</source>
-      <translation>MAC アドレスの維持: {v}</translation>
+      <source>IP settings are restored inside each guest at its first boot on AHV.</source>
+      <translation>IP 設定は AHV での初回起動時に各ゲスト内で復元されます。</translation>
     </message>
     <message>
       <source>Migrate {n} VM(s) from vCenter {src} to Prism {tgt}.</source>
       <translation>vCenter {src} から Prism {tgt} へ VM {n} 台を移行します。</translation>
+    </message>
+    <message>
+      <source>No bandwidth limit.</source>
+      <translation>帯域幅の上限なし。</translation>
     </message>
     <message>
       <source>Port group {pg} → subnet {subnet}</source>
@@ -789,8 +825,12 @@ Migrates running VMware vSphere VMs to Nutanix AHV with minimal downtime.</sourc
       <translation>移行する VM を 1 台以上選んでください。</translation>
     </message>
     <message>
-      <source>Shutdown: {v}</source>
-      <translation>シャットダウン: {v}</translation>
+      <source>The AHV VMs get new MAC addresses.</source>
+      <translation>AHV の VM には新しい MAC アドレスが割り当てられます。</translation>
+    </message>
+    <message>
+      <source>The AHV VMs keep the source MAC addresses.</source>
+      <translation>AHV の VM は移行元の MAC アドレスを引き継ぎます。</translation>
     </message>
     <message>
       <source>The bandwidth limit cannot be negative (0 means no limit).</source>
@@ -837,8 +877,12 @@ Migrates running VMware vSphere VMs to Nutanix AHV with minimal downtime.</sourc
       <translation>転送モード: ウォーム (シード後 {m} 分ごとに差分同期、短いカットオーバー)</translation>
     </message>
     <message>
-      <source>VM {name} → {target} (guest access: {channel})</source>
-      <translation>VM {name} → {target} (ゲストアクセス: {channel})</translation>
+      <source>VM {name} → {target} (guest access: {channel}, account {user})</source>
+      <translation>VM {name} → {target} (ゲストアクセス: {channel}、アカウント {user})</translation>
+    </message>
+    <message>
+      <source>VM {name} → {target} (no guest preparation)</source>
+      <translation>VM {name} → {target} (ゲスト準備なし)</translation>
     </message>
     <message>
       <source>{name} cannot be migrated: {reason}</source>

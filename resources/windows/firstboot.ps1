@@ -245,6 +245,16 @@ function Clear-GhostAdapter($Nic) {
     Write-Step ('Cleared the ghost adapter {0} ({1}).' -f $Nic['name'], $guid)
 }
 
+# 24 -> 255.255.255.0 without -shl (PowerShell 3.0+).
+function ConvertTo-Mask([int]$Bits) {
+    $octets = @()
+    for ($k = 0; $k -lt 4; $k++) {
+        $n = [math]::Min(8, [math]::Max(0, $Bits - 8 * $k))
+        $octets += [string](256 - [math]::Pow(2, 8 - $n))
+    }
+    return ($octets -join '.')
+}
+
 function Restore-Nic($Nic, $Adapter) {
     $name = [string]$Nic['name']
     if ($Adapter.NetConnectionID -ne $name) {
@@ -263,10 +273,7 @@ function Restore-Nic($Nic, $Adapter) {
         [void](Test-WmiResult ($cfg.EnableDHCP()) "DHCP on $name")
     } elseif ($v4.Count -gt 0) {
         $ips = [string[]]@($v4 | ForEach-Object { ($_ -split '/')[0] })
-        $masks = [string[]]@($v4 | ForEach-Object {
-            $bits = [int](($_ -split '/')[1]); $m = [uint32]0
-            for ($i = 0; $i -lt $bits; $i++) { $m = $m -bor ([uint32]1 -shl (31 - $i)) }
-            ([System.Net.IPAddress]([byte[]]@(($m -shr 24) -band 255, ($m -shr 16) -band 255, ($m -shr 8) -band 255, $m -band 255))).ToString() })
+        $masks = [string[]]@($v4 | ForEach-Object { ConvertTo-Mask ([int](($_ -split '/')[1])) })
         [void](Test-WmiResult ($cfg.EnableStatic($ips, $masks)) "Static address on $name")
         $gws = [string[]]@($Nic['gateways'])
         if ($gws.Count -gt 0) {

@@ -172,10 +172,8 @@ function Get-XtractOsVersion {
 function ConvertTo-PrefixLength([string]$Mask) {
     if ($Mask -match '^\d+$') { return [int]$Mask }  # IPv6 entries already hold a prefix length
     $bits = 0
-    foreach ($octet in $Mask.Split('.')) {
-        $b = [int]$octet
-        while ($b -gt 0) { $bits += ($b -band 1); $b = $b -shr 1 }
-    }
+    # Count the one bits octet by octet; -shl/-shr would need PowerShell 3.0.
+    foreach ($octet in $Mask.Split('.')) { $bits += ([System.Convert]::ToString([int]$octet, 2) -replace '0', '').Length }
     return $bits
 }
 

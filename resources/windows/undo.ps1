@@ -185,6 +185,9 @@ try {
         $path = Join-Path $script:StateDir $f
         if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -Force; $data.files_removed += $path; $script:Changed = $true }
     }
+    # The VirtIO package and certificate files the tool uploaded for the preparation.
+    $upload = Join-Path $script:StateDir 'upload'
+    if (Test-Path -LiteralPath $upload) { Remove-Item -LiteralPath $upload -Recurse -Force; $data.files_removed += $upload; $script:Changed = $true }
 
     if (Test-XtractTrue (Get-XtractParam 'restore_san_policy' $false)) {
         $saved = Read-XtractState 'san-policy-before.json'

@@ -150,7 +150,7 @@ def test_shellcheck_and_bash_are_available():
 
 # Windows 7 / 2008 R2 ship PowerShell 2.0: no 3.0+ syntax, and newer cmdlets only behind a Get-Command test.
 _PS3_SYNTAX = [r"\s-in\s", r"-notin\b", r"\[ordered\]", r"\[pscustomobject\]", r"::new\(", r"\.ForEach\(",
-               r"\.Where\(", r"-ErrorAction Ignore", r"\$PSItem", r"\s-Tail\b", r"-NoNewline"]
+               r"\.Where\(", r"-ErrorAction Ignore", r"\$PSItem", r"\s-Tail\b", r"-NoNewline", r"-shl\b", r"-shr\b"]
 _NEWER_CMDLETS = ["Get-CimInstance", "ConvertFrom-Json", "Get-Disk", "Set-Disk", "Set-StorageSetting", "Get-NetRoute",
                   "New-NetRoute", "Get-NetIPAddress", "Import-Certificate", "Rename-NetAdapter", "Get-PnpDevice"]
 

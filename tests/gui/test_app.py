@@ -21,7 +21,9 @@ from xtract_gui.gui import i18n
 from xtract_gui.gui.flow import PageId
 from xtract_gui.gui.pages_base import load_ui
 
-pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("propagateSizeHints")]
+from .conftest import OFFSCREEN_LIMITS
+
+pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_LIMITS)]
 
 
 @pytest.mark.parametrize("form", sorted(p.stem for p in paths.ui_dir().glob("*.ui")))

@@ -14,9 +14,9 @@ from xtract_gui.gui.screenshots import drive, wait_until
 from xtract_gui.gui.window import MainWindow
 from xtract_gui.lab.runner import Lab
 
-from .conftest import run
+from .conftest import OFFSCREEN_LIMITS, run
 
-pytestmark = [pytest.mark.gui, pytest.mark.e2e, pytest.mark.slow, pytest.mark.qt_log_ignore("propagateSizeHints")]
+pytestmark = [pytest.mark.gui, pytest.mark.e2e, pytest.mark.slow, pytest.mark.qt_log_ignore(OFFSCREEN_LIMITS)]
 
 FAST = {"tuning": Tuning(sync_interval_seconds=1, guest_wait_seconds=60), "guest_https_auth": "basic"}
 

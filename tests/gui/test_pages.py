@@ -10,9 +10,9 @@ import pytest
 from xtract_gui.domain.errors import CertificateMismatchError
 from xtract_gui.gui.flow import PageId
 
-from .conftest import run
+from .conftest import OFFSCREEN_LIMITS, run
 
-pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("propagateSizeHints")]
+pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_LIMITS)]
 
 
 async def _connect(page, flow_ep, qtbot=None) -> None:  # type: ignore[no-untyped-def]

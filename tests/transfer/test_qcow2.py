@@ -22,6 +22,7 @@ CASES = {
     "full": (9 * MiB + 512, -1, None),
     "tiny-clusters-many-tables": (3 * MiB + 1536, 12, 9),  # 512-byte clusters: many L2 tables, refcount blocks
     "4k-clusters": (6 * MiB + 512, 10, 12),
+    "refcount-table-of-several-clusters": (12 * MiB, -1, 9),
 }
 
 
@@ -40,6 +41,8 @@ def test_qcow2_image_is_valid_and_identical(tmp_path: Path, case: str) -> None:
     allocated = total_bytes(align_out(extents, enc.block_size))
     assert writer.bytes_sent - allocated == enc.layout.data_offset  # metadata is all the overhead
     assert res.content_digest == disk_digest(src, capacity) == enc.content_digest()
+    if case == "refcount-table-of-several-clusters":
+        assert enc.layout.refcount_table_clusters > 1 and enc.layout.l1_clusters > 1
 
 
 def test_wire_bytes_close_to_allocated_for_a_sparse_disk(tmp_path: Path) -> None:

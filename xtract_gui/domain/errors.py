@@ -75,6 +75,10 @@ class UnsupportedError(XtractError):
     """The remote system or this VM cannot do what was asked (e.g. no CBT, PC-only call on PE)."""
 
 
+class NoSpaceError(XtractError):
+    """The target storage container (or its quota) is full."""
+
+
 class IntegrityError(XtractError):
     """Copied data does not match the source (checksum mismatch, short read)."""
 

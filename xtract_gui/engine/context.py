@@ -67,6 +67,7 @@ class Tuning:
     streams_per_target: int = 8  # disks written at once into one Prism cluster
     chunk_size: int = 4 * 1024 * 1024
     checkpoint_seconds: float = 2.0
+    orphan_wait_seconds: float = 60.0  # how long after a crashed create Prism may still finish it
 
 
 class Session:

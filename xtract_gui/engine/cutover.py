@@ -100,11 +100,30 @@ async def _create(ctx: JobContext) -> None:
             ctx.update(target_vm_uuid=None)
     vm = await ctx.call(ctx.session.source().get_vm, ctx.vm_id)
     spec = vm_spec(ctx, vm)
-    jid = ctx.store.intent(ctx.vm_id, "target", "create_vm", spec.name)
-    uuid = await ctx.call(target.create_vm, spec, cancel=ctx.cancel)
-    ctx.store.outcome(jid, "ok", uuid=uuid)
+    uuid = await create_journaled(ctx, spec)
     ctx.update(target_vm_uuid=uuid, cutover_stage="power_on")
     ctx.log(f"AHV VM {spec.name} created ({uuid})")
+    if ctx.data.get("sweep_orphans"):
+        # A create from before a crash may have finished after recovery looked: keep only ours.
+        for other in await ctx.call(target.find_vms, spec.name):
+            if other.uuid != uuid:
+                await ctx.call(target.delete_vm, other.uuid)
+                ctx.log(f"Deleted the AHV VM {other.uuid} left by an interrupted create", "WARNING")
+        ctx.update(sweep_orphans=None)
+
+
+async def create_journaled(ctx: JobContext, spec: TargetVMSpec, **params: object) -> str:
+    """Create with intent/outcome; a create that fails is recorded as such (the adapter left nothing)."""
+    jid = ctx.store.intent(ctx.vm_id, "target", "create_vm", spec.name, **params)
+    try:
+        uuid = await ctx.call(ctx.session.target().create_vm, spec, cancel=ctx.cancel)
+    except asyncio.CancelledError:
+        raise  # the process is stopping: the intent stays open for the next start to settle
+    except Exception as exc:
+        ctx.store.outcome(jid, "failed", str(exc))
+        raise
+    ctx.store.outcome(jid, "ok", uuid=uuid)
+    return uuid
 
 
 async def _power_on(ctx: JobContext) -> None:
@@ -256,16 +275,26 @@ async def rollback(ctx: JobContext, reason: str) -> None:
 
 
 async def delete_half_created(ctx: JobContext) -> int:
-    """A create_vm intent without an outcome: find the VM by name and delete it (never leave half a VM)."""
+    """A create_vm intent without an outcome (the process died during the call): find the VM by name and
+    delete it, never leaving half a VM.  Prism may still be running the create task, so look again for a
+    while (until ``orphan_wait_seconds`` after the intent); a later create sweeps what appears even later."""
     target = ctx.session.target()
     removed = 0
     for entry in ctx.store.open_intents(ctx.vm_id):
-        if entry.side == "target" and entry.action == "create_vm":
-            for vm in await asyncio.to_thread(target.find_vms, entry.object):
+        if entry.side != "target" or entry.action != "create_vm":
+            continue
+        deadline = entry.intent_at + ctx.session.tuning.orphan_wait_seconds
+        while True:
+            found = await asyncio.to_thread(target.find_vms, entry.object)
+            for vm in found:
                 await asyncio.to_thread(target.delete_vm, vm.uuid)
                 ctx.log(f"Deleted the half-created AHV VM {vm.name} ({vm.uuid})", "WARNING")
                 removed += 1
-            ctx.store.outcome(entry.id, "cleaned")
+            if found or time.time() >= deadline:
+                break
+            await asyncio.sleep(0.5)
+        ctx.store.outcome(entry.id, "cleaned")
+        ctx.update(sweep_orphans=True)
     return removed
 
 
@@ -290,9 +319,7 @@ async def test_migration(ctx: JobContext, *, undo: bool) -> None:
         async with ctx.sync_lock:  # the test VM clones the target files: no sync may write meanwhile
             vm = await ctx.call(ctx.session.source().get_vm, ctx.vm_id)
             spec = vm_spec(ctx, vm, test=True)
-            jid = ctx.store.intent(ctx.vm_id, "target", "create_vm", spec.name, test=True)
-            uuid = await ctx.call(target.create_vm, spec)
-            ctx.store.outcome(jid, "ok", uuid=uuid)
+            uuid = await create_journaled(ctx, spec, test=True)
             ctx.update(test_vm_uuid=uuid)
         await ctx.call(target.set_power_state, uuid, "on")
 

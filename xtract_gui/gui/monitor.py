@@ -5,15 +5,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -50,6 +52,7 @@ def allowed(action: str, state: JobState, ready: bool) -> bool:
 class JobMonitor(QWidget):
     actionRequested = Signal(str, list)  # action, vm ids (after any confirmation)
     exportRequested = Signal()
+    bandwidthChanged = Signal(float)  # Mbit/s, 0: unlimited
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +71,16 @@ class JobMonitor(QWidget):
             bar.addWidget(b)
         self.buttons["cutover"].setProperty("role", "primary")
         bar.addStretch(1)
+        self.bandwidth = QSpinBox(self)
+        self.bandwidth.setRange(0, 100_000)
+        self.bandwidth.setSingleStep(100)
+        self.bandwidth.setSuffix(self.tr(" Mbit/s"))
+        self.bandwidth.setSpecialValueText(self.tr("No limit"))
+        self.bandwidth.setToolTip(self.tr("Bandwidth limit for all copies, applied at once"))
+        self.bandwidth.setKeyboardTracking(False)  # apply on Enter or arrows, not on every digit
+        self.bandwidth.valueChanged.connect(lambda v: self.bandwidthChanged.emit(float(v)))
+        bar.addWidget(QLabel(self.tr("Bandwidth"), self))
+        bar.addWidget(self.bandwidth)
         self.export_button = QPushButton(self.tr("Export report…"), self)
         self.export_button.clicked.connect(self.exportRequested)
         bar.addWidget(self.export_button)
@@ -114,10 +127,13 @@ class JobMonitor(QWidget):
         lay.addLayout(bar)
         lay.addWidget(split, 1)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._row_menu)
         self.jobs.dataChanged.connect(self._rows_changed)
         self.jobs.modelReset.connect(self._update_buttons)
         self._confirm: QMessageBox | None = None
         self._stale: set[str] = set()
+        self._menu: QMenu | None = None
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(300)
@@ -139,7 +155,10 @@ class JobMonitor(QWidget):
     def on_event(self, event: Any) -> None:
         self.jobs.apply(event)
         if isinstance(event, StepChanged):
+            at_end = self.step_view.verticalScrollBar().value() >= self.step_view.verticalScrollBar().maximum()
             self.steps.apply(event)
+            if at_end and event.vm_id == self.steps.vm_id:
+                self.step_view.scrollToBottom()  # follow the newest task unless the user scrolled up
         elif isinstance(event, LogLine) and event.vm_id == self.steps.vm_id:
             self._append_log(event)
         if isinstance(event, JobStateChanged | SyncSummary) and self.manager is not None:
@@ -196,6 +215,17 @@ class JobMonitor(QWidget):
         rows = [r for r in rows if r is not None]
         for action, button in self.buttons.items():
             button.setEnabled(bool(rows) and all(allowed(action, r.state, r.ready_for_cutover) for r in rows))
+
+    @Slot(QPoint)
+    def _row_menu(self, pos: QPoint) -> None:
+        """The same actions per row, on right click."""
+        menu = QMenu(self)
+        for action, button in self.buttons.items():
+            act = menu.addAction(button.text())
+            act.setEnabled(button.isEnabled())
+            act.triggered.connect(lambda _=False, a=action: self.request(a))
+        self._menu = menu
+        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def request(self, action: str, vm_ids: list[str] | None = None) -> None:
         ids = vm_ids if vm_ids is not None else self.selected_ids()

@@ -119,6 +119,18 @@ async def drive(window: Any, shots: Path | None = None, prefix: str = "", *, gue
     summary.start_button.click()
     await wait_until(lambda: window.stack.currentWidget() is window.monitor, timeout, "monitor")
     mon = window.monitor
+    if shots is not None:  # a picture mid-copy shows what the monitor is for; skip it if the copy is too quick
+        mon.table.selectRow(0)
+
+        def copying() -> bool:
+            fractions = [r.fraction for r in mon.jobs.rows() if r.state.value == "seeding"]
+            return bool(fractions) and all(0.1 < f < 0.9 for f in fractions) and len(fractions) > 1
+        try:
+            await wait_until(copying, 10, "copy in progress")
+            await asyncio.sleep(0.3)
+            _save(window, shot("7-monitor-copying"))
+        except TimeoutError:
+            pass
     await wait_until(lambda: mon.jobs.rowCount() and all(r.ready_for_cutover for r in mon.jobs.rows()),
                      timeout, "ready for cutover")
     mon.table.selectRow(0)
@@ -161,7 +173,7 @@ async def _capture(outdir: Path, langs: list[str], use_lab: bool) -> None:
                     window = MainWindow(translations=translations, demo=True, state_dir=Path(tmp))
                 else:
                     window = MainWindow(translations=translations, state_dir=Path(tmp),
-                                        wiring=PreviewWiring(lambda: PreviewManager(speed=80)))
+                                        wiring=PreviewWiring(lambda: PreviewManager(speed=12)))
                 window.resize(*SIZE)
                 window.show()
                 await window.start_up()

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..domain.plan import Plan, TransferMode
+from ..domain.plan import GuestChannelKind, Plan, ShutdownPolicy, TransferMode
 
 if TYPE_CHECKING:
     from .flow import Msg
 
 
 def describe_plan(plan: Plan, subnet_names: dict[str, str] | None = None) -> list[Msg]:
+    """The plan in words for the summary page."""
     from .flow import msg
 
-    """The plan in words for the summary page."""
     names = subnet_names or {}
     o = plan.options
     lines = [
@@ -27,15 +27,26 @@ def describe_plan(plan: Plan, subnet_names: dict[str, str] | None = None) -> lis
         msg("Transfer mode: cold (each VM is shut down, then its disks are streamed over HTTPS)"),
     ]
     for vm in plan.vms:
-        lines.append(msg("VM {name} → {target} (guest access: {channel})", name=vm.name,
-                         target=vm.effective_target_name, channel=vm.guest.channel.value))
+        if vm.guest.channel is GuestChannelKind.NONE:
+            lines.append(msg("VM {name} → {target} (no guest preparation)", name=vm.name,
+                             target=vm.effective_target_name))
+        else:
+            lines.append(msg("VM {name} → {target} (guest access: {channel}, account {user})", name=vm.name,
+                             target=vm.effective_target_name, user=vm.guest.user,
+                             channel="WinRM" if vm.guest.channel is GuestChannelKind.WINRM else "VMware Tools"))
     for pg, uuid in sorted(plan.network_map.items()):
         lines.append(msg("Port group {pg} → subnet {subnet}", pg=pg, subnet=names.get(uuid, uuid)))
-    lines.append(msg("Keep MAC addresses: {v}", v=_yes(o.retain_mac)))
-    lines.append(msg("Keep IP addresses: {v}", v=_yes(o.retain_ip)))
-    lines.append(msg("Bandwidth limit: {v}", v=f"{o.bandwidth_limit_mbps:g} Mbit/s" if o.bandwidth_limit_mbps
-                     else "none"))
-    lines.append(msg("Shutdown: {v}", v=o.shutdown_policy.value))
+    lines.append(msg("The AHV VMs keep the source MAC addresses.") if o.retain_mac else
+                 msg("The AHV VMs get new MAC addresses."))
+    lines.append(msg("IP settings are restored inside each guest at its first boot on AHV.") if o.retain_ip else
+                 msg("IP settings are not carried over; set them on AHV."))
+    lines.append(msg("Bandwidth limit: {v} Mbit/s", v=f"{o.bandwidth_limit_mbps:g}") if o.bandwidth_limit_mbps
+                 else msg("No bandwidth limit."))
+    if o.shutdown_policy is ShutdownPolicy.GUEST_ONLY:
+        lines.append(msg("At cutover the guest is shut down; if it does not stop, that cutover stops."))
+    else:
+        lines.append(msg("At cutover the guest is shut down, and powered off if it has not stopped after {s} s.",
+                         s=o.shutdown_timeout_seconds))
     if o.auto_cutover:
         lines.append(msg("Automatic cutover between {a} and {b} if the projected downtime is under {s} s.",
                          a=o.cutover_window_start, b=o.cutover_window_end, s=o.downtime_budget_seconds))
@@ -44,10 +55,6 @@ def describe_plan(plan: Plan, subnet_names: dict[str, str] | None = None) -> lis
     if o.post_cleanup:
         lines.append(msg("After cutover: snapshot the AHV VM, then remove VMware Tools and ghost devices."))
     return lines
-
-
-def _yes(v: bool) -> str:
-    return "yes" if v else "no"
 
 
 def human_bytes(n: float) -> str:

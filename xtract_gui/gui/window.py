@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self.service.busyChanged.connect(self._busy)
         m.actionRequested.connect(self._act)
         m.exportRequested.connect(self._ask_export)
+        m.bandwidthChanged.connect(self._bandwidth)
         self.wizard.startRequested.connect(self._start)
         self.banner_close.clicked.connect(lambda: [w.setVisible(False) for w in self.banner_widgets])
         for code, act in self.lang_actions.items():
@@ -232,6 +233,13 @@ class MainWindow(QMainWindow):
     async def _export(self, path: str) -> None:
         if await self.controller.export_report(Path(path)):
             self.statusBar().showMessage(self.tr("Report saved to {path}.").format(path=path), 8000)
+
+    @Slot(float)
+    def _bandwidth(self, mbps: float) -> None:
+        if self.controller.manager is not None:
+            self.controller.manager.set_bandwidth_limit(mbps)
+            self.statusBar().showMessage(self.tr("Bandwidth limit: {v}").format(
+                v=f"{mbps:g} Mbit/s" if mbps else self.tr("none")), 5000)
 
     @Slot(bool, str)
     def _busy(self, busy: bool, label: str) -> None:

@@ -47,7 +47,8 @@ def lab_secrets() -> LabSecrets:
 
 
 def is_lab_plan(plan: Plan) -> bool:
-    return plan.source.protocol == "lab" and plan.target.password.service == SERVICE
+    """A plan made by the lab (its references name the lab's fixed passwords)."""
+    return plan.target.password.service == SERVICE
 
 
 class LabSecrets:
@@ -112,6 +113,7 @@ class Lab:
         self._by_mac: dict[str, Any] = {}
         self.endpoints: LabEndpoints | None = None
         self.vcsim: Any = None
+        self.vsphere: Any = None
 
     def __enter__(self) -> Lab:
         self.start()
@@ -124,13 +126,14 @@ class Lab:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if self.source_kind == "vcsim":
             self._start_vcsim()
-        self.source = LabSource.create(self.state_dir, vms=self.vms, guest_os_mix=self.mix)
+        else:
+            self.source = LabSource.create(self.state_dir, vms=self.vms, guest_os_mix=self.mix)
         seed = ClusterSeed(containers=(ContainerSeed(CONTAINER), ContainerSeed("SelfServiceContainer")),
                            subnets=(SubnetSeed("vlan0", 0), SubnetSeed("vlan100", 100), SubnetSeed("isolated", 999)))
         self.prism = PrismSimulator(self.state_dir / "prism", mode="pe", user=PRISM_USER, password=PRISM_PASSWORD,
                                     seed=seed, on_power_change=self._power_changed).start()
         guests = self._start_guests()
-        if self.workload:
+        if self.workload and self.source is not None:
             self.source.start_workload()
         self.endpoints = self._endpoints(guests)
         return self.endpoints
@@ -144,6 +147,9 @@ class Lab:
         if self.prism is not None:
             self.prism.stop()
             self.prism = None
+        if self.vsphere is not None:
+            self.vsphere.close()
+            self.vsphere = None
         if self.vcsim is not None:
             self.vcsim.stop()
             self.vcsim = None
@@ -155,12 +161,32 @@ class Lab:
         except ImportError as exc:
             raise ConfigurationError("The govmomi simulator is only available in a source checkout with Go.",
                                      hint="Use '--source python', the built-in lab source.") from exc
-        raise ConfigurationError("The vcsim lab source needs the vSphere adapter, which this build lacks yet.",
-                                 hint=f"Use '--source python' ({start_vcsim.__name__} is present).")
+        from urllib.parse import urlsplit
+
+        from ..source import connect_vsphere
+
+        # vcsim makes this many VMs per resource pool and per standalone host: two each.
+        self.vcsim = start_vcsim(vms=max(1, self.vms // 2), tls=False, cbt=True, user=SOURCE_USER,
+                                 password=SOURCE_PASSWORD)
+        url = urlsplit(self.vcsim.url)
+        self._vcsim_endpoint = SourceEndpoint(host=url.hostname or "127.0.0.1", port=url.port or 80, protocol="http",
+                                              user=SOURCE_USER, password=SecretRef(SERVICE, f"{SOURCE_USER}@lab"))
+        self.vsphere = connect_vsphere(self._vcsim_endpoint.host, SOURCE_USER, SOURCE_PASSWORD,
+                                       port=self._vcsim_endpoint.port, protocol="http")
+
+    def inventory(self) -> Any:
+        return self.source.inventory() if self.source is not None else self.vsphere.inventory()
+
+    def source_disk_file(self, vm_id: str, disk_key: int) -> Path:
+        """The file holding a source disk's bytes: the lab disk, or vcsim's flat extent on its datastore."""
+        if self.source is not None:
+            return self.source.live_disk_path(vm_id, disk_key)
+        backing = self.vsphere.get_vm(vm_id).disk(disk_key).backing_file  # "[LocalDS_0] vm/disk1.vmdk"
+        relative = backing.split("] ", 1)[1]
+        return Path(self.vcsim.datastore_dir) / relative.replace(".vmdk", "-flat.vmdk")
 
     def _start_guests(self) -> dict[str, dict[str, Any]]:
-        assert self.source is not None
-        windows = [vm for vm in self.source.inventory().vms if vm.guest_family.value == "windows"]
+        windows = [vm for vm in self.inventory().vms if vm.guest_family.value == "windows"]
         if not windows:
             return {}
         from .guest import Account, Nic, WindowsGuest, WinRmLab
@@ -193,20 +219,22 @@ class Lab:
         threading.Timer(0.2, guest.complete_first_boot).start()
 
     def _endpoints(self, guests: dict[str, dict[str, Any]]) -> LabEndpoints:
-        assert self.source is not None and self.prism is not None
+        assert self.prism is not None
         data = self.prism.state.data
         container = next(c for c in data["containers"].values() if c["name"] == CONTAINER)
         subnets = {s["name"]: s["uuid"] for s in data["subnets"].values()}
         secrets = lab_secrets()
         source = SourceEndpoint(host=str(self.state_dir), user=SOURCE_USER, protocol="lab", port=0,
-                                password=SecretRef(SERVICE, f"{SOURCE_USER}@lab"))
+                                password=SecretRef(SERVICE, f"{SOURCE_USER}@lab")) if self.source is not None \
+            else self._vcsim_endpoint
         containers_dir = self.state_dir / "prism" / "containers"
         target = TargetEndpoint(host=self.prism.host, port=self.prism.port, protocol="http", user=PRISM_USER,
                                 password=SecretRef(SERVICE, f"{PRISM_USER}@prism"),
                                 cluster_uuid=data["cluster"]["uuid"], container_uuid=container["uuid"],
                                 nfs_host=f"local:{containers_dir}")
         vms = []
-        for vm in self.source.inventory().vms:
+        inventory = self.inventory()
+        for vm in inventory.vms:
             g = guests.get(vm.vm_id)
             access = GuestAccess(channel=GuestChannelKind.WINRM, user=GUEST_USER,
                                  password=SecretRef(SERVICE, f"{GUEST_USER}@guests"), winrm_host="127.0.0.1",
@@ -218,7 +246,8 @@ class Lab:
         if not package.exists():
             package.write_bytes(b"lab stand-in for the Nutanix VirtIO MSI\n" * 64)
         plan = Plan(name=f"lab-{self.state_dir.name}", source=source, target=target, vms=tuple(vms),
-                    network_map={"VM Network": subnets["vlan0"], "App Net": subnets["vlan100"]},
+                    network_map={"VM Network": subnets["vlan0"], "App Net": subnets["vlan100"],
+                                 **{n: subnets["vlan100"] for n in inventory.networks if n not in ("VM Network",)}},
                     test_subnet_uuid=subnets["isolated"],
                     options=PlanOptions(sync_interval_minutes=1, shutdown_policy=ShutdownPolicy.POWER_OFF_AFTER_TIMEOUT,
                                         shutdown_timeout_seconds=30, max_parallel_vms=4, streams_per_disk=2,
@@ -261,11 +290,12 @@ def verify_disks(lab: Lab, plan: Plan, image_digests: dict[str, dict[str, str]] 
     or, for a streamed image (cold mode), against the content digest of what the image was made from."""
     from .source.container import LocalContainerWriters
 
-    assert lab.source is not None and lab.endpoints is not None
+    assert lab.endpoints is not None
     writers = LocalContainerWriters(lab.endpoints.containers_dir, CONTAINER)
+    platform = lab.source if lab.source is not None else lab.vsphere
     problems: dict[str, list[str]] = {}
     for vm_plan in plan.vms:
-        vm = lab.source.get_vm(vm_plan.vm_id)
+        vm = platform.get_vm(vm_plan.vm_id)
         issues = problems.setdefault(vm.vm_id, [])
         if vm.power_state.value != "off":
             issues.append("the source is still powered on")
@@ -275,17 +305,17 @@ def verify_disks(lab: Lab, plan: Plan, image_digests: dict[str, dict[str, str]] 
             target = writers.path(vm_plan.effective_target_name, disk.key)
             digest = (image_digests or {}).get(vm.vm_id, {}).get(str(disk.key))
             if digest is not None:
-                if _digest(lab.source.live_disk_path(vm.vm_id, disk.key), disk.capacity_bytes) != digest:
+                if _digest(lab.source_disk_file(vm.vm_id, disk.key), disk.capacity_bytes) != digest:
                     issues.append(f"disk {disk.key} differs from its image")
             elif not target.exists():
                 issues.append(f"disk {disk.key} has no target file")
-            elif not same_bytes(lab.source.live_disk_path(vm.vm_id, disk.key), target):
+            elif not same_bytes(lab.source_disk_file(vm.vm_id, disk.key), target):
                 issues.append(f"disk {disk.key} differs from its target file")
     return problems
 
 
 async def run_demo(state_dir: Path, *, vms: int, mode: Any, sink: Any, build_manager: Any,
-                   sync_seconds: float = 1.0, out: Any = None) -> int:
+                   sync_seconds: float = 1.0, out: Any = None, source: str = "python") -> int:
     """The whole journey on the lab, headless: seed, a delta sync, cutover, byte-exact check; 0 on success."""
     import dataclasses
     import sys
@@ -294,7 +324,7 @@ async def run_demo(state_dir: Path, *, vms: int, mode: Any, sink: Any, build_man
     from ..engine.context import Tuning
 
     out = out or sys.stdout
-    with Lab(state_dir / "lab", vms=vms) as lab:
+    with Lab(state_dir / "lab", vms=vms, source=source) as lab:
         assert lab.endpoints is not None
         plan = dataclasses.replace(lab.endpoints.plan, transfer_mode=mode)
         manager = build_manager(secrets=lab.endpoints.secrets, state_dir=state_dir / "engine",

@@ -33,6 +33,9 @@ def is_zero(data: bytes | bytearray | memoryview) -> bool:
     are ten times slower, hence the conversion of views first.
     """
     if isinstance(data, memoryview):
+        # Most data blocks have a non-zero byte among their first few: decide those without a copy.
+        if len(data) >= 16 and data[:16].tobytes() != _ZERO_BLOCK[:16]:
+            return False
         data = data.tobytes()
     return data == _zeros(len(data))
 

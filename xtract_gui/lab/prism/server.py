@@ -90,43 +90,39 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         req = Request(self)
         path = req.raw_path
-        status = 500
         try:
             rule = self.server.faults.take_failure(req.method, path)
             if rule is not None:
                 req.drain()
                 body = rule.body if rule.body is not None else self._default_error(path, rule.status)
-                status = rule.status
-                self._send(Response(rule.status, body), None)
+                self._send(req, Response(rule.status, body), None)
                 return
             authenticated, token = self.server.sessions.check(req.headers)
             if not authenticated:
                 req.drain()
-                status = 401
-                self._send(Response(401, _UNAUTHORIZED_HTML, {"WWW-Authenticate": 'Basic realm="Prism"'}), None)
+                self._send(req, Response(401, _UNAUTHORIZED_HTML, {"WWW-Authenticate": 'Basic realm="Prism"'}), None)
                 return
             response = self._route(req)
             req.drain()
-            status = response.status
-            self._send(response, token)
+            self._send(req, response, token)
         except ApiError as exc:
             req.drain()
-            status = exc.status
-            self._send(Response(exc.status, exc.body, exc.headers), None)
+            self._send(req, Response(exc.status, exc.body, exc.headers), None)
         except DropConnection:
-            status = 0
+            self._record(req, 0)
             self._abort()
         except (ConnectionError, TimeoutError, ssl.SSLError):
-            status = 0
+            self._record(req, 0)
             self.close_connection = True
         except Exception:  # a simulator bug still answers like Prism does: 500 with an error body
             log.exception("lab Prism: %s %s failed", req.method, path)
-            status = 500
             self.close_connection = True
-            self._send(Response(500, self._default_error(path, 500)), None)
-        finally:
-            with self.server.log_lock:
-                self.server.request_log.append((req.method, path, status))
+            self._send(req, Response(500, self._default_error(path, 500)), None)
+
+    def _record(self, req: Request, status: int) -> None:
+        # Recorded before the answer leaves, so a client that has its answer also finds it in the log.
+        with self.server.log_lock:
+            self.server.request_log.append((req.method, req.raw_path, status))
 
     def _route(self, req: Request) -> Response:
         known_path = False
@@ -157,7 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
             return v3_render.error_body(status, kind, message, reason)
         return v2_render.error_body(message, v2_render.ERR_NOT_FOUND if status == 404 else status)
 
-    def _send(self, response: Response, token: str | None) -> None:
+    def _send(self, req: Request, response: Response, token: str | None) -> None:
+        self._record(req, response.status)
         body = response.body
         headers = dict(response.headers)
         if isinstance(body, (dict, list)):

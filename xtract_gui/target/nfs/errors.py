@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ...domain.errors import (
     ConnectionFailedError,
+    NoSpaceError,
     NotFoundError,
     PermissionDeniedError,
     TransientError,
@@ -52,7 +53,7 @@ class NfsAccessDeniedError(NfsError, PermissionDeniedError):
     """The server refused this client: not in the export's client list (whitelist), or file permissions."""
 
 
-class NfsNoSpaceError(NfsError):
+class NfsNoSpaceError(NfsError, NoSpaceError):
     """NFS3ERR_NOSPC / DQUOT: the storage container is full (or its quota/reservation is)."""
 
 
