@@ -125,15 +125,17 @@ def test_the_job_commands_on_a_served_lab(tmp_path: Path, env: dict[str, str], l
     assert cli("pause", "lab-win-01", env=env).returncode == 0
     assert json.loads(cli("status", "--json", env=env).stdout)[0]["state"] == "paused"
     assert cli("--sync-seconds", "1", "resume", "lab-win-01", env=env).returncode == 0
-    out = cli("cutover", "lab-win-01", "lab-lin-02", env=env)
+    out = cli("cutover", "lab-win-01", env=env)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr
-    assert {j["state"] for j in json.loads(cli("status", "--json", env=env).stdout)} == {"done"}
+    assert cli("cancel", "lab-lin-02", env=env).returncode == 0
+    assert [j["state"] for j in json.loads(cli("status", "--json", env=env).stdout)] == ["done", "cancelled"]
+    assert lab.source.list_snapshots("vm-1002") == [] and lab.source.get_vm("vm-1002").power_state.value == "on"
     report = tmp_path / "report.html"
     assert cli("report", "--html", str(report), env=env).returncode == 0
     html = report.read_text()
     assert "lab-win-01" in html and "Final sync" in html and os.environ.get("USER", "root") in html
     table = cli("status", env=env).stdout
-    assert "lab-win-01" in table and "done" in table
+    assert "lab-win-01" in table and "done" in table and "cancelled" in table
 
 
 @pytest.mark.slow

@@ -253,3 +253,21 @@ def test_pause_and_resume(rig: Rig) -> None:
         await m.close()
 
     run(go)
+
+
+def test_post_cleanup_takes_an_ahv_snapshot_first(rig: Rig) -> None:
+    async def go() -> None:
+        m = rig.manager()
+        ids = await _to_ready(m, rig, post_cleanup=True)
+        await m.cutover(ids[:1], requested_by="dave")
+        (snap,) = await m.wait(ids[:1], _stopped)
+        assert snap.state is JobState.DONE, snap.error
+        steps = [s.step_id for s in m.steps(ids[0])]
+        assert steps.index("post.snapshot") < steps.index("post.win.remove_vmware_tools")
+        await m.cancel(ids[1:])
+        await m.close()
+
+    run(go)
+    ran = [t for t, _ in rig.guests.ran]
+    assert "win.remove_vmware_tools" in ran and "win.read_firstboot_result" in ran
+    assert rig.target.calls.index("snapshot_vm") < len(rig.target.calls)

@@ -49,7 +49,10 @@ def test_jobs_model_follows_events_row_by_row(qtmodeltester, qtbot) -> None:  # 
     assert model.index(1, 3).data() == "1.9 MiB/s"
     assert model.index(1, 4).data() == "12 s"
     model.apply(StepChanged("vm-2", "seed", "Seed", StepState.RUNNING))
-    assert model.index(1, 1).data() == "Seeding – Seed"
+    assert model.index(1, 1).data() == "Seeding"
+    model.apply(JobStateChanged("vm-1", JobState.PENDING, JobState.PREPARING))
+    model.apply(StepChanged("vm-1", "guest.0", "Checking admin permissions", StepState.RUNNING))
+    assert model.index(0, 1).data() == "Preparing guest – Checking admin permissions"
     model.apply(JobStateChanged("vm-2", JobState.SEEDING, JobState.SYNCING))
     model.apply(SyncSummary("vm-2", 1, 5 * 2**20, 2.0, 42.0))
     assert model.index(1, 1).data() == "Ready for cutover"

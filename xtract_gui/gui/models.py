@@ -296,8 +296,9 @@ class JobsModel(QAbstractTableModel):
             phase = tr("JobsModel", STATE_TEXT[r.state])
             if r.state is JobState.SYNCING and r.ready_for_cutover:
                 phase = tr("JobsModel", "Ready for cutover")
-            return f"{phase} – {r.step_title}" if r.step_title and r.state.active and not r.ready_for_cutover \
-                else phase
+            # While copying, the progress bar says enough; in other phases the running task says what happens.
+            detail = r.step_title and r.state.active and r.state not in (JobState.SEEDING, JobState.SYNCING)
+            return f"{phase} – {r.step_title}" if detail else phase
         if col == 2:
             return f"{r.fraction * 100:.0f}%" if r.total_bytes else ""
         copying = r.state in (JobState.SEEDING, JobState.SYNCING, JobState.CUTTING_OVER) \
