@@ -61,11 +61,15 @@ def connect_source(endpoint: SourceEndpoint, password: str) -> SourcePlatform:
 
 
 def connect_target(host: str, port: int, user: str, password: str, protocol: str = "https",
-                   fingerprint: str = "") -> TargetPlatform:
+                   fingerprint: str = "", *, element_port: int | None = None,
+                   element_fingerprints: dict[str, str] | None = None) -> TargetPlatform:
+    """Prism Element or Central; with Central, ``element_port``/``element_fingerprints`` reach (and pin) the
+    clusters' Prism Elements, which serve containers and the NFS whitelist."""
     from .target import connect_prism
 
     return connect_prism(host, user, password, port=port, protocol=protocol,  # type: ignore[no-any-return]
-                         expected_fingerprint=fingerprint)
+                         expected_fingerprint=fingerprint, element_port=element_port,
+                         element_fingerprints=element_fingerprints)
 
 
 def _connect_target_endpoint(endpoint: TargetEndpoint, password: str) -> TargetPlatform:

@@ -88,6 +88,10 @@ Compare it with the one your administrator shows (Certificate Management), then 
       <translation>{host} に接続しています…</translation>
     </message>
     <message>
+      <source>The password is kept for this session only: {why}</source>
+      <translation>パスワードはこのセッションの間だけ保持されます: {why}</translation>
+    </message>
+    <message>
       <source>Connected: {about}, {n} VMs.</source>
       <translation>接続しました: {about}、VM {n} 台。</translation>
     </message>
@@ -329,6 +333,10 @@ AHV の VM が起動する前に失敗した場合はロールバックし、移
     <message>
       <source>Demo lab running: the fields are pre-filled; press Connect.</source>
       <translation>デモラボ稼働中: 入力欄は入力済みです。「接続」を押してください。</translation>
+    </message>
+    <message>
+      <source>Guest passwords are kept for this session only: {why}</source>
+      <translation>ゲストのパスワードはこのセッションの間だけ保持されます: {why}</translation>
     </message>
     <message>
       <source>Migration started.</source>

@@ -81,6 +81,9 @@ def test_validate_a_lab_plan(tmp_path: Path, env: dict[str, str], lab: Lab) -> N
     unmapped = replace(plan, network_map={})
     out = cli("plan", "validate", _plan_file(tmp_path, unmapped, "unmapped.json"), env=env)
     assert out.returncode == 1 and "not mapped" in out.stdout
+    ghost = replace(plan, vms=(replace(plan.vms[0], vm_id="vm-404"),))
+    out = cli("plan", "validate", _plan_file(tmp_path, ghost, "ghost.json"), env=env)
+    assert out.returncode == 1 and "not in the source inventory" in out.stdout
 
 
 def test_missing_secret_and_unreachable_target_change_nothing(tmp_path: Path, env: dict[str, str], lab: Lab) -> None:

@@ -59,6 +59,7 @@ def _done(s: JobSnapshot) -> bool:
     return s.state in STOPPED
 
 
+@pytest.mark.slow
 def test_cutover_reads_the_first_boot_result_and_is_byte_exact(lab: Lab, tmp_path: Path) -> None:
     async def go() -> None:
         m = _manager(lab, tmp_path)

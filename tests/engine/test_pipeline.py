@@ -174,6 +174,7 @@ def test_test_migration_and_undo_leave_the_source_alone(rig: Rig) -> None:
     run(go)
 
 
+@pytest.mark.slow
 def test_restart_recovers_strays_and_resumes_the_copy_at_its_cursor(rig: Rig) -> None:
     paused = asyncio.Event()
 
@@ -271,3 +272,30 @@ def test_post_cleanup_takes_an_ahv_snapshot_first(rig: Rig) -> None:
     ran = [t for t, _ in rig.guests.ran]
     assert "win.remove_vmware_tools" in ran and "win.read_firstboot_result" in ran
     assert rig.target.calls.index("snapshot_vm") < len(rig.target.calls)
+
+
+@pytest.mark.parametrize("now, start, end, inside", [
+    ("12:00", "", "", True), ("22:30", "22:00", "23:00", True), ("23:00", "22:00", "23:00", False),
+    ("01:00", "22:00", "02:00", True), ("03:00", "22:00", "02:00", False),
+])
+def test_cutover_window(now: str, start: str, end: str, inside: bool) -> None:
+    from datetime import datetime
+
+    from xtract_gui.engine.pipeline import in_window
+
+    assert in_window(datetime.strptime(now, "%H:%M"), start, end) is inside
+
+
+def test_a_guest_that_will_not_shut_down_rolls_back_without_forcing(rig: Rig) -> None:
+    async def go() -> None:
+        m = rig.manager()
+        ids = await _to_ready(m, rig, channel=GuestChannelKind.NONE, shutdown_timeout_seconds=1)
+        rig.lab.set_guest_hung(ids[0])
+        await m.cutover(ids[:1], requested_by="erin")
+        (snap,) = await m.wait(ids[:1], _stopped)
+        assert snap.state is JobState.ROLLED_BACK and "did not shut down within 1 s" in snap.error
+        assert rig.lab.get_vm(ids[0]).power_state.value == "on" and rig.target.vms_ == {}
+        await m.cancel(ids)
+        await m.close()
+
+    run(go)

@@ -241,6 +241,33 @@ def test_network_page_validation_and_summary_plan_files(preview_window, aloop, t
     assert not summary.load_plan(broken)
     assert "not valid JSON" in summary.message.text()
     assert summary.load_plan(saved)
-    assert w.flow.current is PageId.SOURCE
+    run(aloop, wait_until(lambda: w.flow.current is PageId.SOURCE, 10))
     assert w.wizard.page(PageId.SOURCE).password.text() == w.test_password  # back from the secret store
     run(aloop, wait_until(lambda: True, 1))
+
+
+class _LockedKeyring:
+    """A keyring that refuses writes the way wiring.KeyringSecrets reports it."""
+
+    def get(self, service: str, username: str) -> str | None:
+        return None
+
+    def set(self, service: str, username: str, secret: str) -> None:
+        from xtract_gui.domain.errors import ConfigurationError
+
+        raise ConfigurationError("The OS keyring refused the secret (KeyringLocked).",
+                                 hint="Check that a keyring backend is installed and unlocked.")
+
+    def delete(self, service: str, username: str) -> None:
+        return None
+
+
+def test_locked_keyring_still_connects_and_says_so(preview_window, aloop) -> None:  # type: ignore[no-untyped-def]
+    w = preview_window
+    w.secrets._keyring = _LockedKeyring()
+    page = w.wizard.page(PageId.SOURCE)
+    run(aloop, _connect(page, w.flow.state.source))
+    assert w.flow.state.source.connected
+    assert "kept for this session only" in page.status.text() and "KeyringLocked" in page.status.text()
+    ref = w.flow.state.source.secret_ref()
+    assert w.secrets.get(ref.service, ref.username) == w.test_password

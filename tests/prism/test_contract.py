@@ -45,7 +45,7 @@ def test_restarted_simulator_sees_the_same_objects(prism_factory: Callable[..., 
     target = prism_connect(first)
     surface = Surface("pe", first, first, target)
     image, data = upload(surface, "kept")
-    vm_uuid = target.create_vm(vm_spec(surface, "kept vm 保存"))
+    vm_uuid = target.create_vm(vm_spec(surface.target, "kept vm 保存"))
     target.add_nfs_whitelist("10.9.9.9/255.255.255.255")
     first.stop()
 
@@ -82,3 +82,15 @@ def test_password_never_reaches_logs_or_errors(surface: Surface, caplog: pytest.
     assert info.value.detail and PRISM_PASSWORD not in f"{info.value} {info.value.detail}"
     assert caplog.records, "nothing was logged at all"
     assert PRISM_PASSWORD not in caplog.text
+
+
+def test_pc_element_with_other_credentials_says_what_to_do(prism_factory: Callable[..., PrismSimulator],
+                                                            prism_connect: Callable[..., Any]) -> None:
+    pc = prism_factory("pc", seed=SEED)
+    pe = prism_factory("pe", seed=SEED, state_dir=None)
+    pe.sessions.password = "another-password"  # the cluster's own admin password differs from PC's
+    central = prism_connect(pc, element_port=pe.port)
+    with pytest.raises(UnsupportedError) as info:
+        central.containers(CLUSTER_UUID)
+    assert f"127.0.0.1:{pe.port}" in str(info.value)
+    assert "connect to that Prism Element directly" in str(info.value)

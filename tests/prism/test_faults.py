@@ -85,7 +85,7 @@ def test_pc_spec_version_conflict_is_reread_and_reapplied(prism_factory: Callabl
                                                            prism_connect: Callable[..., Any]) -> None:
     pc = prism_factory("pc", seed=SEED)
     target = prism_connect(pc)
-    vm_uuid = target.create_vm(vm_spec_pc(target, "conflict"))
+    vm_uuid = target.create_vm(vm_spec(target, "conflict", nics=()))
     pc.fail_next("PUT", rf"/vms/{vm_uuid}$", 409, count=2)
     target.set_power_state(vm_uuid, "on")
     assert target.get_vm(vm_uuid).power_state is PowerState.ON
@@ -102,7 +102,7 @@ def test_pc_stale_spec_version_from_the_real_server(prism_factory: Callable[...,
 
     pc = prism_factory("pc", seed=SEED)
     target = prism_connect(pc)
-    vm_uuid = target.create_vm(vm_spec_pc(target, "stale"))
+    vm_uuid = target.create_vm(vm_spec(target, "stale", nics=()))
     url = f"{pc.url}/api/nutanix/v3/vms/{vm_uuid}"
     auth = ("admin", "Nutanix/4u-lab")
     body = requests.get(url, auth=auth, timeout=5).json()
@@ -119,15 +119,10 @@ def test_persistent_409_is_a_conflict(prism_factory: Callable[..., PrismSimulato
                                       prism_connect: Callable[..., Any]) -> None:
     pc = prism_factory("pc", seed=SEED)
     target = prism_connect(pc)
-    vm_uuid = target.create_vm(vm_spec_pc(target, "busy"))
+    vm_uuid = target.create_vm(vm_spec(target, "busy", nics=()))
     pc.fail_next("PUT", rf"/vms/{vm_uuid}$", 409, count=10)
     with pytest.raises(ConflictError):
         target.set_power_state(vm_uuid, "on")
-
-
-def vm_spec_pc(target: PrismCentral, name: str) -> Any:
-    fake = Surface("pc", None, None, target)  # type: ignore[arg-type]
-    return vm_spec(fake, name, nics=())
 
 
 def test_drop_mid_upload_leaves_no_half_image(surface: Surface) -> None:
@@ -177,19 +172,18 @@ def test_slow_task_can_be_cancelled_and_leaves_no_vm(surface: Surface) -> None:
         surface.sim.task_delay(0.01)  # …and the cluster then finishes it quickly
 
     with pytest.raises(CancelledError):
-        surface.target.create_vm(vm_spec(surface, "slow", nics=()), cancel=cancel, progress=progress)
+        surface.target.create_vm(vm_spec(surface.target, "slow", nics=()), cancel=cancel, progress=progress)
     assert fractions and max(fractions) < 0.8
     assert surface.sim.state.data["vms"] == {}  # the VM the task made afterwards was deleted
 
 
 def test_failed_task_is_a_remote_task_error_and_leaves_nothing(surface: Surface) -> None:
     """Since pc.2022.1 a bad reference is accepted (202) and the task FAILS."""
-    missing = "70cfd137-a8d9-4169-a5ac-cf9ad6ddb03a"
+    # PC: an image that does not exist; PE: a file that does not exist on the container.
+    disk = TargetDiskSpec(size_bytes=MIB, image_uuid="70cfd137-a8d9-4169-a5ac-cf9ad6ddb03a") \
+        if surface.mode == "pc" else TargetDiskSpec(size_bytes=MIB, ndfs_path="/default-container/missing.raw")
     with pytest.raises(RemoteTaskError) as info:
-        surface.target.create_vm(vm_spec(surface, "no-image", disks=(
-            TargetDiskSpec(size_bytes=MIB, image_uuid=missing),))) if surface.mode == "pc" else \
-            surface.target.create_vm(vm_spec(surface, "no-file", disks=(
-                TargetDiskSpec(size_bytes=MIB, ndfs_path="/default-container/missing.raw"),)))
+        surface.target.create_vm(vm_spec(surface.target, "no-source", disks=(disk,)))
     assert isinstance(info.value, PrismTaskError)
     assert info.value.error_code
     assert "does not exist" in info.value.error_detail
@@ -201,14 +195,14 @@ def test_power_on_failure_removes_the_new_vm(surface: Surface) -> None:
     method = "PUT" if surface.mode == "pc" else "POST"
     surface.sim.fail_next(method, path, 500, count=1)
     with pytest.raises(Exception) as info:
-        surface.target.create_vm(vm_spec(surface, "half", nics=(), power_on=True))
+        surface.target.create_vm(vm_spec(surface.target, "half", nics=(), power_on=True))
     assert "500" in str(info.value)
     assert surface.sim.state.data["vms"] == {}
 
 
 def test_invalid_request_is_a_configuration_error(surface: Surface) -> None:
     with pytest.raises(ConfigurationError) as info:
-        surface.target.create_vm(vm_spec(surface, "bad", num_sockets=0, nics=()))
+        surface.target.create_vm(vm_spec(surface.target, "bad", num_sockets=0, nics=()))
     assert "at least 1" in info.value.detail
 
 
@@ -232,7 +226,7 @@ def test_pc_conflict_as_a_failed_task_is_reread_and_reapplied(prism_factory: Cal
 
     pc = prism_factory("pc", seed=SEED)
     target = prism_connect(pc)
-    vm_uuid = target.create_vm(vm_spec_pc(target, "late-conflict"))
+    vm_uuid = target.create_vm(vm_spec(target, "late-conflict", nics=()))
 
     def stale() -> None:
         raise TaskFailure("CONCURRENT_REQUESTS_NOT_ALLOWED", "spec_version 0 is older than 1")
@@ -252,7 +246,7 @@ def test_pc_other_failed_task_is_not_retried(prism_factory: Callable[..., PrismS
 
     pc = prism_factory("pc", seed=SEED)
     target = prism_connect(pc)
-    vm_uuid = target.create_vm(vm_spec_pc(target, "no-host"))
+    vm_uuid = target.create_vm(vm_spec(target, "no-host", nics=()))
 
     def no_memory() -> None:
         raise TaskFailure("NO_RESOURCES", "Not enough memory on any host to power on the VM")
@@ -274,3 +268,15 @@ def test_older_pc_without_product_headers_is_still_recognised(prism_factory: Cal
     assert isinstance(target, PrismCentral)
     assert target.version == "pc.2024.1.0.1"
     assert [c.uuid for c in target.clusters()] == [CLUSTER_UUID]
+
+
+def test_inputs_the_user_typed_wrong_are_configuration_errors(surface: Surface) -> None:
+    from xtract_gui.target import connect_prism
+
+    with pytest.raises(ConfigurationError, match="fingerprint"):
+        connect_prism("127.0.0.1", "admin", "x", port=surface.sim.port, expected_fingerprint="12:34")
+    with pytest.raises(ConfigurationError, match="protocol"):
+        connect_prism("127.0.0.1", "admin", "x", port=surface.sim.port, protocol="ftp")
+    vm_uuid = surface.target.create_vm(vm_spec(surface.target, "t", nics=()))
+    with pytest.raises(ConfigurationError, match="power transition"):
+        surface.target.set_power_state(vm_uuid, "reboot")

@@ -6,6 +6,7 @@ import hashlib
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,8 +36,9 @@ def upload(surface: Surface, name: str = "disk0", data: bytes | None = None) -> 
     return image, data
 
 
-def vm_spec(surface: Surface, name: str, **kw: object) -> TargetVMSpec:
-    subnet = next(s for s in surface.target.subnets(CLUSTER_UUID) if s.vlan_id == 173)
+def vm_spec(target: Any, name: str, **kw: object) -> TargetVMSpec:
+    """A VM on the seeded cluster with one NIC on VLAN 173 (``target``: any connected adapter)."""
+    subnet = next(s for s in target.subnets(CLUSTER_UUID) if s.vlan_id == 173)
     defaults: dict[str, object] = dict(
         name=name, cluster_uuid=CLUSTER_UUID, num_sockets=2, cores_per_socket=4, memory_mib=4096,
         boot_type=BootType.UEFI, disks=(), nics=(TargetNicSpec(subnet_uuid=subnet.uuid, mac="00:50:56:01:02:03"),))
@@ -81,7 +83,7 @@ def test_upload_create_power_snapshot_delete(surface: Surface) -> None:
     assert record["disk_format"] == "raw"
 
     seen: list[float] = []
-    vm_uuid = t.create_vm(vm_spec(surface, "web01 ウェブ", power_on=True,
+    vm_uuid = t.create_vm(vm_spec(surface.target, "web01 ウェブ", power_on=True,
                                   disks=(TargetDiskSpec(size_bytes=8 * MIB, image_uuid=image),)),
                           progress=lambda f, m: seen.append(f))
     assert seen and seen[-1] == 1.0
@@ -118,7 +120,7 @@ def test_upload_create_power_snapshot_delete(surface: Surface) -> None:
 
 def test_secure_boot_uses_q35(surface: Surface) -> None:
     image, _ = upload(surface)
-    vm_uuid = surface.target.create_vm(vm_spec(surface, "secure", boot_type=BootType.SECURE_BOOT,
+    vm_uuid = surface.target.create_vm(vm_spec(surface.target, "secure", boot_type=BootType.SECURE_BOOT,
                                                disks=(TargetDiskSpec(size_bytes=0, image_uuid=image),)))
     stored = surface.sim.state.data["vms"][vm_uuid]
     assert (stored["machine_type"], stored["boot_type"]) == ("Q35", "SECURE_BOOT")
@@ -130,7 +132,7 @@ def test_vm_from_a_file_written_over_nfs(surface: Surface) -> None:
     ctr_dir = surface.sim.state_dir / "containers" / "default-container" / "xtract"
     ctr_dir.mkdir(parents=True)
     (ctr_dir / "web01-disk0.raw").write_bytes(b"\x01" * MIB)
-    vm_uuid = surface.target.create_vm(vm_spec(surface, "from-nfs", disks=(
+    vm_uuid = surface.target.create_vm(vm_spec(surface.target, "from-nfs", disks=(
         TargetDiskSpec(size_bytes=4 * MIB, ndfs_path="/default-container/xtract/web01-disk0.raw"),)))
     disk = surface.sim.state.data["vms"][vm_uuid]["disks"][0]
     assert disk["size_bytes"] == 4 * MIB
@@ -178,7 +180,7 @@ def test_paging_reads_every_entity(surface: Surface, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(prism_central, "PAGE", 2)
     monkeypatch.setattr(prism_element, "PAGE", 2)
     for i in range(5):
-        surface.target.create_vm(vm_spec(surface, f"page-{i}", nics=()))
+        surface.target.create_vm(vm_spec(surface.target, f"page-{i}", nics=()))
     assert sorted(v.name for v in surface.target.vms()) == [f"page-{i}" for i in range(5)]
     assert len(surface.target.subnets(CLUSTER_UUID)) == 3
     pages = [p for m, p, s in surface.sim.request_log if p.endswith(("/vms/list", "/vms"))]
@@ -207,7 +209,7 @@ def test_power_hook_and_reported_ips(surface: Surface) -> None:
         booted.set()
 
     surface.sim.on_power_change = hook
-    vm_uuid = surface.target.create_vm(vm_spec(surface, "hooked"))
+    vm_uuid = surface.target.create_vm(vm_spec(surface.target, "hooked"))
     assert calls == []
     surface.target.set_power_state(vm_uuid, "on")
     assert booted.wait(5)

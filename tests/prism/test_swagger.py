@@ -43,8 +43,7 @@ def pc_world(prism_factory: Callable[..., PrismSimulator], prism_connect: Callab
     recorder = Recorder(target)
     data = os.urandom(MIB)
     image = target.upload_image("img", "", iter([data]), size=len(data))
-    holder = type("S", (), {"target": target, "mode": "pc"})()
-    vm_uuid = target.create_vm(vm_spec(holder, "swagger vm", boot_type=BootType.SECURE_BOOT,  # type: ignore[arg-type]
+    vm_uuid = target.create_vm(vm_spec(target, "swagger vm", boot_type=BootType.SECURE_BOOT,
                                        disks=(TargetDiskSpec(size_bytes=2 * MIB, image_uuid=image),)))
     target.set_power_state(vm_uuid, "on")
     target.snapshot_vm(vm_uuid, "snap")

@@ -106,3 +106,20 @@ def test_inventory_round_trips_do_not_grow_with_vm_count(
     assert len(inv.vms) == 2 * per_pool
     # CreateContainerView + RetrievePropertiesEx + DestroyView, for 2 VMs as for 20.
     assert spent == 3
+
+
+def test_inventory_follows_continuation_tokens(vcsim_factory: Callable[..., VcsimProcess]) -> None:
+    sim = vcsim_factory(vms=10)
+    src = connect(sim)
+    try:
+        whole = src.inventory()
+        src.session.page_size = 7
+        before = src.round_trips
+        paged = src.inventory()
+        spent = src.round_trips - before
+    finally:
+        src.close()
+    assert paged == whole and len(paged.vms) == 20
+    objects = 20 + len(paged.hosts) + 1 + len(paged.networks)  # at least VMs, hosts, datacenter, networks
+    assert spent >= 3 + objects // 7  # ContinueRetrievePropertiesEx until no token is left
+    assert sim.stats().get("retrieve_paged") == 1

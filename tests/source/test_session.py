@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -141,3 +142,15 @@ def test_close_logs_out(vcsim: VcsimProcess) -> None:
             src.inventory()
     finally:
         admin.close()
+
+
+def test_keep_alive_touches_the_session(vcsim: VcsimProcess) -> None:
+    src = connect(vcsim, keepalive=0.05)
+    try:
+        start = src.round_trips
+        deadline = time.monotonic() + 10
+        while src.round_trips == start and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert src.round_trips > start  # CurrentTime calls made by the keep-alive thread alone
+    finally:
+        src.close()

@@ -4,7 +4,8 @@ package main
 // have without wrapping VirtualMachine objects in the registry (the simulator's own code
 // type-asserts *simulator.VirtualMachine in many places, so wrappers would break snapshots):
 //
-//   - QueryChangedDiskAreas and AcquireGenericServiceTicket answered here;
+//   - QueryChangedDiskAreas and AcquireGenericServiceTicket answered here, RetrievePropertiesEx paged
+//     (paging.go);
 //   - CreateSnapshot/RemoveSnapshot/RevertToSnapshot/RemoveAllSnapshots/ReconfigVM passed to the
 //     simulator, then followed by the CBT bookkeeping of cbt.go;
 //   - /folder requires a session cookie (vmware_soap_session) or a single-use service ticket
@@ -115,6 +116,10 @@ func (h *interceptor) serveSDK(w http.ResponseWriter, r *http.Request) {
 		h.queryChangedDiskAreas(w, r, req)
 	case *types.AcquireGenericServiceTicket:
 		h.acquireTicket(w, r, req)
+	case *types.RetrievePropertiesEx:
+		h.retrievePropertiesEx(w, r, req)
+	case *types.ContinueRetrievePropertiesEx:
+		h.continueRetrieve(w, req)
 	case *types.CreateSnapshot_Task, *types.RemoveSnapshot_Task, *types.RevertToSnapshot_Task,
 		*types.RemoveAllSnapshots_Task, *types.RevertToCurrentSnapshot_Task, *types.ReconfigVM_Task:
 		h.hooked(w, r, method.This, req)

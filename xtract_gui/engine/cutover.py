@@ -69,7 +69,9 @@ async def shutdown_source(ctx: JobContext) -> None:
                              cancel=ctx.cancel)
         if not off and opts.shutdown_policy is ShutdownPolicy.POWER_OFF_AFTER_TIMEOUT:
             ctx.log("The guest did not shut down in time; powering it off as the plan allows", "WARNING")
+            off_jid = ctx.store.intent(ctx.vm_id, "source", "power_off")
             await ctx.call(src.power_off, ctx.vm_id)
+            ctx.store.outcome(off_jid, "ok")
         elif not off:
             ctx.store.outcome(jid, "timeout")
             raise XtractError(f"{vm.name} did not shut down within {opts.shutdown_timeout_seconds} s.",
@@ -210,7 +212,9 @@ async def _finish_source(ctx: JobContext) -> None:
     ctx.store.outcome(jid, "ok")
     note = (f"Migrated to Nutanix AHV by xtract-gui on {time.strftime('%Y-%m-%d %H:%M')} as "
             f"{ctx.vm_plan.effective_target_name} ({uuid}). Do not power on: its NICs are disconnected.")
+    jid = ctx.store.intent(ctx.vm_id, "source", "set_annotation")
     await ctx.call(src.set_annotation, ctx.vm_id, note)
+    ctx.store.outcome(jid, "ok")
     ctx.update(cutover_stage="post")
 
 
@@ -243,8 +247,12 @@ async def cutover(ctx: JobContext) -> bool:
         ctx.set_state(JobState.POST)
         uuid = ctx.data["target_vm_uuid"]
         snap_name = f"xtract-before-cleanup-{int(time.time())}"
-        await ctx.run_step("post.snapshot", "Taking an AHV snapshot",
-                           lambda: ctx.call(ctx.session.target().snapshot_vm, uuid, snap_name))
+        async def target_snapshot() -> None:
+            jid = ctx.store.intent(ctx.vm_id, "target", "snapshot_vm", uuid, name=snap_name)
+            snap_id = await ctx.call(ctx.session.target().snapshot_vm, uuid, snap_name)
+            ctx.store.outcome(jid, "ok", snapshot=snap_id)
+
+        await ctx.run_step("post.snapshot", "Taking an AHV snapshot", target_snapshot)
         await run_phase(ctx, vm, GuestPhase.POST, skip=(FIRSTBOOT_READ,))
     await remove_whitelist(ctx)
     ctx.set_state(JobState.DONE, f"cut over in {float(ctx.data.get('downtime_seconds', 0)):.0f} s of downtime")
@@ -264,9 +272,11 @@ async def rollback(ctx: JobContext, reason: str) -> None:
         await delete_half_created(ctx)
         if ctx.data.get("source_powered_off_by_us"):
             src = ctx.session.source()
-            jid = ctx.store.intent(ctx.vm_id, "source", "power_on")
-            await asyncio.to_thread(src.power_on, ctx.vm_id)
-            ctx.store.outcome(jid, "ok")
+            vm = await asyncio.to_thread(src.get_vm, ctx.vm_id)
+            if vm.power_state is not PowerState.ON:  # a guest that never stopped needs no power-on
+                jid = ctx.store.intent(ctx.vm_id, "source", "power_on")
+                await asyncio.to_thread(src.power_on, ctx.vm_id)
+                ctx.store.outcome(jid, "ok")
 
     ctx.cancel.clear()  # a user cancel must not stop the clean-up itself
     await ctx.run_step("cutover.rollback", "Rolling back", run)

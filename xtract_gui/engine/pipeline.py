@@ -138,7 +138,10 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
                 ctx.update(**{key: None})
         await remove_stray_snapshots(ctx)
         if ctx.data.get("source_powered_off_by_us"):
-            await asyncio.to_thread(ctx.session.source().power_on, ctx.vm_id)
+            src = ctx.session.source()
+            if (await asyncio.to_thread(src.get_vm, ctx.vm_id)).power_state.value != "on":
+                await asyncio.to_thread(src.power_on, ctx.vm_id)
+            ctx.update(source_powered_off_by_us=None)
         name = ctx.vm_plan.effective_target_name
         for key, row in ctx.store.disks(ctx.vm_id).items():
             ref = str(row["target_ref"])

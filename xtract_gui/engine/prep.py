@@ -126,7 +126,15 @@ async def run_task(ctx: JobContext, channel: GuestChannel, task: GuestTask, vm: 
     params = task_params(ctx, task, vm, target, uploads)
     shown = {k: ("***" if k in task.secret_params else v) for k, v in params.items() if k not in ("firstboot_script",)}
     ctx.log(f"[{task.id}] running {task.script} with {shown}")
-    result = await ctx.call(channel.run_task, task, script, params, timeout=task.timeout_seconds, cancel=ctx.cancel)
+    jid = ctx.store.intent(ctx.vm_id, "guest", "run_task", task.id, script=task.script)
+    try:
+        result = await ctx.call(channel.run_task, task, script, params, timeout=task.timeout_seconds,
+                                cancel=ctx.cancel)
+    except Exception as exc:
+        ctx.store.outcome(jid, "failed", str(exc))
+        raise
+    ctx.store.outcome(jid, "ok" if result.ok else "failed", str(result.result.get("message", "")),
+                      exit_code=result.exit_code, changed=result.result.get("changed"))
     ctx.log(f"[{task.id}] exit {result.exit_code}: {result.result.get('message', '')} "
             f"{'; '.join(map(str, result.result.get('warnings', [])))}".rstrip(),
             "INFO" if result.ok else "ERROR")

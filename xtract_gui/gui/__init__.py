@@ -1,11 +1,15 @@
 """The PySide6 desktop wizard and job monitor (the only package that imports Qt or qasync).
 
-Layout: ``flow`` (wizard navigation and validation, no Qt) · ``backend`` (slow
-calls as plain Python: connect, inventory, readiness, guest test) · ``bridge``
-(the one engine-events → Qt-signals object, and the executor service) ·
-``models`` (QAbstractTableModels) · ``pages_*`` and ``wizard`` (the six pages)
-· ``monitor``/``plot`` (job monitor) · ``window`` (main window; the one place
-signals are wired) · ``app`` (composition root: ``run_gui``) · ``screenshots``.
+Layout: ``flow`` (wizard navigation and validation, no Qt) and ``texts`` (units, the
+plan in words) · ``backend`` (slow calls as plain Python: connect, inventory,
+readiness, guest test, keyring) · ``bridge`` (the one engine-events → Qt-signals
+object, and the executor ``Service``) · ``controller`` (every call on the
+JobManager) · ``models``/``steps_model`` (QAbstractTableModels) · ``pages_*`` and
+``wizard`` (the six pages) · ``monitor``/``plot`` (job monitor) · ``window`` (main
+window; ``_connect_signals`` is the one place signals are wired) · ``app``
+(composition root: ``run_gui``, translations, crash handler) · ``preview``
+(scripted stand-in engine for screenshots and GUI-only tests) · ``screenshots``
+and ``i18n`` (tools) · ``_compat`` (PySide6 6.12.0 refcount guard).
 
 Qt Designer forms in ``ui/`` are loaded at run time with ``QUiLoader``
 (``pages_base.load_ui``), not compiled: the frozen app ships the .ui files

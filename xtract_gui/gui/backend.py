@@ -59,11 +59,17 @@ class SessionSecrets:
         if self._keyring is not None:
             self._keyring.delete(service, username)
 
-    def remember(self, ref: SecretRef, secret: str, *, persist: bool) -> None:
+    def remember(self, ref: SecretRef, secret: str, *, persist: bool) -> str:
+        """Keep ``secret`` for this session and, with ``persist``, in the keyring.  Returns why the keyring
+        refused it ("" when stored): the session still works, but a restart will ask for it again."""
         with self._lock:
             self._memory[(ref.service, ref.username)] = secret
         if persist and self._keyring is not None:
-            self._keyring.set(ref.service, ref.username, secret)
+            try:
+                self._keyring.set(ref.service, ref.username, secret)
+            except XtractError as exc:
+                return str(exc)
+        return ""
 
     def known_secrets(self) -> list[str]:
         """Every password typed in this session, for scrubbing crash reports."""
@@ -124,6 +130,7 @@ class Backend:
         self.target_platform: Any = None
         self.source_inventory: SourceInventory | None = None
         self.target_inventory: TargetInventory | None = None
+        self.keyring_warning = ""  # why the last password could not be saved in the keyring
 
     @property
     def wiring(self) -> Any:
@@ -144,7 +151,7 @@ class Backend:
         inventory = platform.inventory()
         self._swap("source_platform", platform)
         self.source_inventory = inventory
-        self.secrets.remember(ep.secret_ref(), ep.password, persist=ep.remember)
+        self.keyring_warning = self.secrets.remember(ep.secret_ref(), ep.password, persist=ep.remember)
         if ep.protocol == "https" and ep.fingerprint:
             self.pins.pin(ep.host.strip(), ep.port, ep.fingerprint)
         return inventory
@@ -166,7 +173,7 @@ class Backend:
                                     containers=containers, subnets=subnets, vm_names=names)
         self._swap("target_platform", platform)
         self.target_inventory = inventory
-        self.secrets.remember(ep.secret_ref(), ep.password, persist=ep.remember)
+        self.keyring_warning = self.secrets.remember(ep.secret_ref(), ep.password, persist=ep.remember)
         if ep.protocol == "https" and ep.fingerprint:
             self.pins.pin(ep.host.strip(), ep.port, ep.fingerprint)
         return TargetFacts(inventory=inventory, platform=platform)
@@ -263,10 +270,17 @@ class Backend:
                    or ("The account has administrator rights." if result.ok else "The admin check failed."))
         return result.ok, said
 
-    def remember_guest_password(self, vm_name: str, g: GuestAnswers) -> None:
+    def remember_guest_password(self, vm_name: str, g: GuestAnswers, *, persist: bool = True) -> str:
+        """Guest passwords go to the keyring (never the plan); ``persist=False`` keeps them in memory only."""
         ref = g.secret_ref(vm_name)
         if ref is not None and g.password:
-            self.secrets.remember(ref, g.password, persist=True)
+            return self.secrets.remember(ref, g.password, persist=persist)
+        return ""
+
+    def persist_guest_passwords(self, state: WizardState) -> list[str]:
+        """Write every selected VM's guest password to the keyring (before a plan that names them starts)."""
+        problems = [self.remember_guest_password(vm.name, state.guest(vm.vm_id)) for vm in state.selected_vms()]
+        return sorted({p for p in problems if p})
 
     # -- engine --------------------------------------------------------------------------------------
     def build_manager(self) -> Any:

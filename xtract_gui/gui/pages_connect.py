@@ -168,7 +168,11 @@ class EndpointPage(Page):
             self._fail(exc)
             return
         a.connected, a.error = True, ""
-        self._set_busy(False, self._connected_text(result))
+        text = self._connected_text(result)
+        if self.ctx.backend.keyring_warning:
+            text += " " + self.tr("The password is kept for this session only: {why}").format(
+                why=self.ctx.backend.keyring_warning)
+        self._set_busy(False, text)
         self.changed.emit()
 
     def _do_connect(self, a: EndpointAnswers) -> Any:

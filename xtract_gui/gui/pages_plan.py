@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -262,6 +263,7 @@ class SummaryPage(Page):
         self.load_button.clicked.connect(self._ask_load)
         self.start_button.clicked.connect(self._start)
         self.plan: Plan | None = None
+        self._loading: asyncio.Future[None] | None = None
         self._dialog: QFileDialog | None = None
 
     def title(self) -> str:
@@ -353,15 +355,25 @@ class SummaryPage(Page):
             self._show_message(self.tr("{path} is not a usable plan: {why}").format(path=path.name, why=exc))
             return False
         self.ctx.flow.load_plan(plan)
-        secrets = self.ctx.backend.secrets
-        for ep, ref in ((self.ctx.state.source, plan.source.password), (self.ctx.state.target, plan.target.password)):
-            ep.password = secrets.get(ref.service, ref.username) or ""
-        for vm in plan.vms:
-            if vm.guest.password is not None:
-                self.ctx.state.guest(vm.vm_id).password = secrets.get(vm.guest.password.service,
-                                                                      vm.guest.password.username) or ""
-        self.planLoaded.emit()
+        self._loading = asyncio.ensure_future(self._fill_secrets(plan))
         return True
+
+    async def _fill_secrets(self, plan: Plan) -> None:
+        """Passwords come back from the keyring, off the GUI thread (a keyring may wait on D-Bus)."""
+        refs = [plan.source.password, plan.target.password, *(v.guest.password for v in plan.vms)]
+        secrets = self.ctx.backend.secrets
+        try:
+            found = await self.ctx.service.run(
+                "keyring", lambda: [secrets.get(r.service, r.username) if r else None for r in refs])
+        except XtractError as exc:
+            self._show_message(str(exc))
+            found = [None] * len(refs)
+        s = self.ctx.state
+        s.source.password, s.target.password = found[0] or "", found[1] or ""
+        for vm, value in zip(plan.vms, found[2:], strict=True):
+            if value:
+                s.guest(vm.vm_id).password = value
+        self.planLoaded.emit()
 
 
 def _html(text: str) -> str:

@@ -310,7 +310,8 @@ class GuestsPage(Page):
         self.ctx.flow.apply_guest(ids, answers)
         for vm_id in ids:
             vm = self.ctx.state.inventory.vm(vm_id)
-            self.ctx.backend.remember_guest_password(vm.name, answers)
+            # Memory only here (the keyring may block); the window persists them when the migration starts.
+            self.ctx.backend.remember_guest_password(vm.name, answers, persist=False)
         self._refresh()
 
     def _refresh(self) -> None:

@@ -204,9 +204,10 @@ class MainWindow(QMainWindow):
     # -- slots -----------------------------------------------------------------------------------
     @asyncSlot(object)
     async def _start(self, plan: Plan) -> None:
-        for vm in plan.vms:
-            g = self.flow.state.guest(vm.vm_id)
-            self.backend.remember_guest_password(vm.name, g)
+        problems = await self.service.run("keyring", self.backend.persist_guest_passwords, self.flow.state)
+        if problems:
+            self.show_problem(self.tr("Guest passwords are kept for this session only: {why}").format(
+                why=problems[0]))
         await self.controller.start(plan)
 
     @Slot(str)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .platform import VSphereSource, connect_vsphere, reachable_host
+from .connect import connect_vsphere, reachable_host
+from .platform import VSphereSource
 from .reader import VSphereDiskReader, parse_descriptor
 from .tls import probe_certificate
 

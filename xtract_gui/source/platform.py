@@ -1,10 +1,8 @@
-"""``VSphereSource``: the SourcePlatform port over pyVmomi, and ``connect_vsphere`` to build one."""
+"""``VSphereSource``: the SourcePlatform port over pyVmomi."""
 
 from __future__ import annotations
 
 import logging
-import socket
-import ssl
 import time
 from collections.abc import Callable
 from typing import Any
@@ -14,32 +12,22 @@ from pyVmomi import vim, vmodl
 from ..domain.errors import (
     CancelledError,
     ConflictError,
-    ConnectionFailedError,
     NotFoundError,
     UnsupportedError,
     XtractError,
 )
 from ..domain.extents import Extent, normalize
-from ..domain.inventory import PowerState, SnapshotRef, SourceHost, SourceInventory, SourceVM
+from ..domain.inventory import PowerState, SnapshotRef, SourceInventory, SourceVM
 from ..engine.ports import Cancellation, ProgressFn, no_progress
-from .mapping import TOPOLOGY_PROPERTIES, VM_PROPERTIES, Topology, map_vm, props_of
+from .inventory import read_inventory, read_topology, vm_props
+from .mapping import VM_PROPERTIES, Topology, map_vm, props_of
 from .reader import Access, DatastoreFiles, VSphereDiskReader, open_reader
 from .session import TaskCancelled, VSphereSession
-from .tls import mismatch_error, normalize_fingerprint, pinned_context, probe_certificate
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_PREFIX = "xtract-"
 HostAccess = Callable[[str], "str | None"]
-
-
-def reachable_host(host_name: str, timeout: float = 2.0) -> str | None:
-    """Default host access: ``https://<host>`` when its port 443 answers from here, else None."""
-    try:
-        with socket.create_connection((host_name, 443), timeout=timeout):
-            return f"https://{host_name}"
-    except OSError:
-        return None
 
 
 class VSphereSource:
@@ -76,83 +64,19 @@ class VSphereSource:
 
     # -- inventory ------------------------------------------------------------------------------
 
-    def _view_specs(self, view: Any, types: dict[type, list[str]]) -> list[Any]:
-        pc = vmodl.query.PropertyCollector
-        traverse = pc.TraversalSpec(name="view", path="view", skip=False, type=vim.view.ContainerView)
-        return [pc.FilterSpec(
-            objectSet=[pc.ObjectSpec(obj=view, skip=True, selectSet=[traverse])],
-            propSet=[pc.PropertySpec(type=t, pathSet=paths) for t, paths in types.items()],
-        )]
-
-    def _collect(self, action: str, types: dict[type, list[str]]) -> list[Any]:
-        """Every object of ``types`` below the root folder, in 3 + pages round trips, whatever their count."""
-        content = self._s.content
-        view = self._s.call(action, lambda: content.viewManager.CreateContainerView(
-            content.rootFolder, list(types), True))
-        try:
-            return self._s.retrieve(action, self._view_specs(view, types))
-        finally:
-            try:
-                self._s.call("destroy a container view", view.DestroyView)
-            except XtractError as exc:
-                log.debug("DestroyView: %s", exc)
-
-    def _refresh_topology(self, found: list[Any] | None = None) -> Topology:
-        objs = found if found is not None else self._collect("read the inventory", TOPOLOGY_PROPERTIES)
-        topology = Topology()
-        for oc in objs:
-            if not isinstance(oc.obj, vim.VirtualMachine):
-                topology.add(oc.obj, props_of(oc))
-        self._topology = topology
-        return topology
-
     def inventory(self) -> SourceInventory:
-        types = dict(TOPOLOGY_PROPERTIES)
-        types[vim.VirtualMachine] = VM_PROPERTIES
-        objs = self._collect("read the inventory", types)
-        topology = self._refresh_topology(objs)
-        about = self._s.content.about
-        vms = []
-        for oc in objs:
-            if isinstance(oc.obj, vim.VirtualMachine):
-                p = props_of(oc)
-                if not p.get("config.template"):
-                    vms.append(map_vm(oc.obj._moId, p, topology))
-        kinds = topology.kinds
-        hosts = tuple(sorted((SourceHost(
-            name=topology.names[h], host_id=h, cluster=topology.cluster_of_host(h),
-            datacenter=topology.names.get(topology.ancestor(h, "Datacenter"), ""),
-            connected=topology.host_connected.get(h, True)) for h, k in kinds.items() if k == "HostSystem"),
-            key=lambda h: h.name))
-        return SourceInventory(
-            about=f"{about.fullName}",
-            api_version=about.apiVersion,
-            datacenters=tuple(sorted(topology.names[m] for m, k in kinds.items() if k == "Datacenter")),
-            clusters=tuple(sorted(topology.names[m] for m, k in kinds.items() if k == "ClusterComputeResource")),
-            hosts=hosts,
-            networks=tuple(sorted({topology.names[m] for m, k in kinds.items()
-                                   if k in ("Network", "DistributedVirtualPortgroup", "OpaqueNetwork")})),
-            vms=tuple(sorted(vms, key=lambda v: v.name)),
-        )
+        inventory, self._topology = read_inventory(self._s)
+        return inventory
 
     def _vm_props(self, vm_id: str, paths: list[str], action: str) -> dict[str, Any]:
-        pc = vmodl.query.PropertyCollector
-        spec = pc.FilterSpec(objectSet=[pc.ObjectSpec(obj=self._vm(vm_id), skip=False)],
-                             propSet=[pc.PropertySpec(type=vim.VirtualMachine, pathSet=paths)])
-        objs = self._s.retrieve(action, [spec])
-        if not objs:
-            raise NotFoundError(f"vCenter has no VM {vm_id}.", hint="Refresh the inventory.")
-        return props_of(objs[0])
+        return vm_props(self._s, vm_id, paths, action)
 
     def get_vm(self, vm_id: str) -> SourceVM:
-        p = self._vm_props(vm_id, VM_PROPERTIES, f"read VM {vm_id}")
-        topology = self._topology
+        p = vm_props(self._s, vm_id, VM_PROPERTIES, f"read VM {vm_id}")
         refs = [p.get("runtime.host"), p.get("parent")]
-        if any(r is not None and not topology.knows(r._moId) for r in refs):
-            topology = self._refresh_topology()
-        return map_vm(vm_id, p, topology)
-
-    # -- snapshots ------------------------------------------------------------------------------
+        if any(r is not None and not self._topology.knows(r._moId) for r in refs):
+            self._topology = read_topology(self._s)  # a VM we have not seen the surroundings of
+        return map_vm(vm_id, p, self._topology)
 
     def _snapshot_devices(self, snapshot_ids: list[str], action: str) -> dict[str, list[Any]]:
         if not snapshot_ids:
@@ -384,40 +308,3 @@ class VSphereSource:
 
     def set_annotation(self, vm_id: str, text: str) -> None:
         self._reconfigure(vm_id, vim.vm.ConfigSpec(annotation=text), "set the annotation")
-
-
-def connect_vsphere(host: str, user: str, password: str, *, port: int = 443, protocol: str = "https",
-                    expected_fingerprint: str = "", timeout: float = 30,
-                    host_access: HostAccess | None = reachable_host, keepalive: float = 600) -> VSphereSource:
-    """Log in to vCenter.
-
-    ``expected_fingerprint`` pins the certificate (from ``probe_certificate`` and the user's OK);
-    without it the certificate must chain to a CA this computer trusts.  ``protocol="http"`` is for
-    the lab only.  ``host_access`` maps an ESXi host name to the https base URL its datastores can be
-    read from directly (None: read through vCenter); the default tries port 443 of the host name.
-    """
-    if protocol not in ("https", "http"):
-        raise ConnectionFailedError(f"Unknown protocol {protocol!r}.", hint='Use "https".')
-    context: ssl.SSLContext | None = None
-    fingerprint = ""
-    if protocol == "https":
-        fingerprint = probe_certificate(host, port, timeout)
-        if expected_fingerprint:
-            pin = normalize_fingerprint(expected_fingerprint)
-            if pin != fingerprint:
-                raise mismatch_error(host, pin, fingerprint)
-            context = pinned_context(pin)
-        else:
-            context = ssl.create_default_context()
-            try:
-                with socket.create_connection((host, port), timeout=timeout) as raw, \
-                        context.wrap_socket(raw, server_hostname=host):
-                    pass
-            except ssl.SSLCertVerificationError:
-                raise mismatch_error(host, "", fingerprint) from None
-            except (OSError, ssl.SSLError) as exc:
-                raise ConnectionFailedError(f"The TLS handshake with {host}:{port} failed.",
-                                            hint="Check the address and port.", detail=str(exc)) from None
-    session = VSphereSession(host, port, protocol, user, password, context, timeout=timeout, keepalive=keepalive)
-    session.connect()
-    return VSphereSource(session, fingerprint, host_access=host_access)

@@ -108,6 +108,8 @@ class DatastoreFiles:
         self._timeout = timeout
         self._retries = retries
         self._local = threading.local()
+        self._all: list[requests.Session] = []
+        self._all_lock = threading.Lock()
 
     def url(self, file: str) -> str:
         path = quote(f"{self.folder}/{file}" if self.folder else file)
@@ -121,7 +123,16 @@ class DatastoreFiles:
             if fingerprint:
                 s.mount("https://", _PinnedAdapter(fingerprint))
             sessions[fingerprint] = s
+            with self._all_lock:
+                self._all.append(s)
         return sessions[fingerprint]
+
+    def close(self) -> None:
+        """Close the connections of every thread that read through this object."""
+        with self._all_lock:
+            sessions, self._all = self._all, []
+        for s in sessions:
+            s.close()
 
     def get(self, file: str, offset: int = 0, length: int | None = None) -> bytes:
         """``length`` bytes from ``offset`` (exact), or the whole file when ``length`` is None."""
@@ -209,9 +220,7 @@ class VSphereDiskReader:
         return bytes(out)
 
     def close(self) -> None:
-        sessions = getattr(self._files._local, "sessions", None) or {}
-        for s in sessions.values():
-            s.close()
+        self._files.close()
 
 
 def open_reader(files: DatastoreFiles, descriptor: str, capacity: int) -> VSphereDiskReader:

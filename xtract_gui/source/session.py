@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar
 
-from pyVim.connect import SmartConnect
-from pyVmomi import vim, vmodl
+from pyVim import connect as pyvim_connect
+from pyVim.connect import SmartStubAdapter
+from pyVmomi import SoapStubAdapter, vim, vmodl
+from pyVmomi.VmomiSupport import GetServiceVersions
 
-from ..domain.errors import CancelledError, XtractError
+from ..domain.errors import CancelledError, ConnectionFailedError, XtractError
 from ..engine.ports import Cancellation, ProgressFn, no_progress
 from .faults import translate
 
@@ -47,6 +49,19 @@ class TaskCancelled(CancelledError):
         self.result = result
 
 
+def _stub(protocol: str, host: str, port: int, context: ssl.SSLContext | None, timeout: float) -> Any:
+    """A SOAP stub speaking the newest API version both pyVmomi and the server know."""
+    if protocol == "https":
+        return SmartStubAdapter(host=host, port=port, sslContext=context, httpConnectionTimeout=timeout)
+    # Plain HTTP (the lab only): SmartStubAdapter assumes HTTPS, so negotiate with pyVim's own helper
+    # and give the stub pyVmomi's "negative port means HTTP".
+    find = getattr(pyvim_connect, "__FindSupportedVersion")
+    version = find("http", host, port, "/sdk", GetServiceVersions("vim25"), None, None, 80, None)
+    if version is None:
+        raise ConnectionFailedError(f"{host}:{port} does not answer as a vCenter.", hint="Check the address and port.")
+    return SoapStubAdapter(host=host, port=-port, version=version, httpConnectionTimeout=timeout)
+
+
 class VSphereSession:
     def __init__(self, host: str, port: int, protocol: str, user: str, password: str,
                  ssl_context: ssl.SSLContext | None, *, timeout: float = 30, keepalive: float = 600) -> None:
@@ -63,6 +78,7 @@ class VSphereSession:
         self._keepalive = keepalive
         self._keepalive_thread: threading.Thread | None = None
         self.relogins = 0
+        self.page_size = 1000  # objects per RetrievePropertiesEx answer
         self.stub: Any = None
         self.si: Any = None
         self.content: Any = None
@@ -71,19 +87,20 @@ class VSphereSession:
 
     def connect(self) -> None:
         def build() -> None:
-            # SmartConnect negotiates the API version and logs in (plain HTTP only for the lab).
-            self.si = SmartConnect(protocol=self.protocol, host=self.host, port=self.port, user=self.user,
-                                   pwd=self._password, sslContext=self._ssl_context,
-                                   httpConnectionTimeout=self._timeout)
-            self.stub = self.si._stub
+            self.stub = _stub(self.protocol, self.host, self.port, self._ssl_context, self._timeout)
             for name in ("InvokeMethod", "InvokeAccessor"):
                 self._count(name)
+            self.si = vim.ServiceInstance("ServiceInstance", self.stub)
             self.content = self.si.RetrieveContent()
+            self._login()
 
         try:
             with self._lock:
                 build()
         except Exception as exc:
+            if self.stub is not None:  # e.g. a wrong password: do not leave its connection open
+                self.stub.DropConnections()
+                self.stub = None
             raise self._translate(exc, "connect and log in") from None
         if self._keepalive > 0:
             self._keepalive_thread = threading.Thread(target=self._keep_alive, name="vsphere-keepalive",
@@ -139,12 +156,12 @@ class VSphereSession:
             except Exception as exc:
                 raise self._translate(exc, action) from None
 
-    def retrieve(self, action: str, specs: list[Any], page: int = 1000) -> list[Any]:
-        """RetrievePropertiesEx and its continuation pages: one round trip per ``page`` objects."""
+    def retrieve(self, action: str, specs: list[Any]) -> list[Any]:
+        """RetrievePropertiesEx and its continuation pages: one round trip per ``page_size`` objects."""
         pc = self.content.propertyCollector
 
         def run() -> list[Any]:
-            options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=page)
+            options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=self.page_size)
             result = pc.RetrievePropertiesEx(specs, options)
             objects: list[Any] = []
             while result is not None:

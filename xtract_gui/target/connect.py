@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..domain.errors import NotFoundError, UnsupportedError, XtractError
+from ..domain.errors import (
+    AuthenticationError,
+    CertificateMismatchError,
+    ConnectionFailedError,
+    NotFoundError,
+    PermissionDeniedError,
+    UnsupportedError,
+    XtractError,
+)
 from ..domain.inventory import TargetCluster
 from .prism_central import PrismCentral
 from .prism_element import V2, PrismElement
@@ -48,8 +56,18 @@ def connect_prism(host: str, user: str, password: str, *, port: int = 9440, prot
                 raise UnsupportedError(f"Prism Central does not show the address of cluster '{cluster.name}'.",
                                        hint="Connect to that cluster's Prism Element directly.")
             pin = (element_fingerprints or {}).get(address, "")
-            element = connect_prism(address, user, password, port=element_port or port, protocol=protocol,
-                                    expected_fingerprint=pin, timeout=timeout)
+            where = f"{address}:{element_port or port}"
+            try:
+                element = connect_prism(address, user, password, port=element_port or port, protocol=protocol,
+                                        expected_fingerprint=pin, timeout=timeout)
+            except CertificateMismatchError:
+                raise  # the user can accept the element's fingerprint and try again
+            except (AuthenticationError, PermissionDeniedError, ConnectionFailedError) as exc:
+                raise UnsupportedError(
+                    f"Prism Central has no API for the storage containers and NFS whitelist of "
+                    f"'{cluster.name}', and its Prism Element at {where} did not let us in: {exc.message}",
+                    hint=f"Make {where} reachable from this computer for the same account, or connect to that "
+                         "Prism Element directly.", detail=exc.detail) from None
             if not isinstance(element, PrismElement):
                 raise UnsupportedError(f"{address} answers as Prism Central, not as the Prism Element of "
                                        f"'{cluster.name}'.", hint="Check the cluster's external IP in Prism.")

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..domain.errors import ConflictError, NotFoundError, UnsupportedError, XtractError
+from ..domain.errors import ConfigurationError, ConflictError, NotFoundError, UnsupportedError, XtractError
 from ..domain.inventory import (
     BootType,
     StorageContainer,
@@ -239,7 +239,8 @@ class PrismCentral:
                         cancel: Cancellation | None = None) -> None:
         wanted = {"on": ("ON", "HARD"), "off": ("OFF", "HARD"), "acpi_shutdown": ("OFF", "ACPI")}.get(transition)
         if wanted is None:
-            raise ValueError(f"transition must be on, off or acpi_shutdown, not {transition!r}")
+            raise ConfigurationError(f"Unknown power transition {transition!r}.",
+                                     hint="Use on, off or acpi_shutdown.")
 
         def change(spec: dict[str, Any]) -> None:
             spec["resources"]["power_state"] = wanted[0]

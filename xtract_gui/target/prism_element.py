@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
-from ..domain.errors import NotFoundError, XtractError
+from ..domain.errors import ConfigurationError, NotFoundError, XtractError
 from ..domain.inventory import (
     BootType,
     StorageContainer,
@@ -188,7 +188,8 @@ class PrismElement:
     def set_power_state(self, vm_uuid: str, transition: str, *, progress: ProgressFn = no_progress,
                         cancel: Cancellation | None = None) -> None:
         if transition not in ("on", "off", "acpi_shutdown"):
-            raise ValueError(f"transition must be on, off or acpi_shutdown, not {transition!r}")
+            raise ConfigurationError(f"Unknown power transition {transition!r}.",
+                                     hint="Use on, off or acpi_shutdown.")
         action = f"power {transition.replace('_', ' ')} VM {vm_uuid}"
         answer = self.t.json("POST", f"{V2}/vms/{vm_uuid}/set_power_state", action=action,
                              json={"transition": transition.upper()})

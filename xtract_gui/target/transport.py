@@ -15,6 +15,7 @@ from requests import exceptions as rex
 
 from ..domain.errors import (
     CertificateMismatchError,
+    ConfigurationError,
     ConnectionFailedError,
     TransientError,
     XtractError,
@@ -34,7 +35,8 @@ class PrismTransport:
                  expected_fingerprint: str = "", timeout: float = 30, retries: int = 4, backoff: float = 0.5,
                  user_agent: str = "xtract-gui") -> None:
         if protocol not in ("https", "http"):
-            raise ValueError("protocol must be 'https' or 'http'")
+            raise ConfigurationError(f"Unknown protocol {protocol!r} for Prism.",
+                                     hint="Use https (or http for the lab).")
         self.host, self.port, self.protocol = host, port, protocol
         self.base_url = f"{protocol}://{host}:{port}"
         self.timeout = timeout
@@ -45,7 +47,11 @@ class PrismTransport:
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": user_agent})
         self.session.trust_env = False  # a laptop proxy must not see (or break) the cluster traffic
-        self.expected_fingerprint = normalize_fingerprint(expected_fingerprint)
+        try:
+            self.expected_fingerprint = normalize_fingerprint(expected_fingerprint)
+        except ValueError:
+            raise ConfigurationError(f"'{expected_fingerprint}' is not a SHA-256 certificate fingerprint.",
+                                     hint="Copy the fingerprint as shown (32 pairs of hex digits).") from None
         if protocol == "https" and self.expected_fingerprint:
             self.session.verify = False  # the pinned fingerprint replaces CA validation (see PinnedAdapter)
             self.session.mount(f"https://{host}:{port}", PinnedAdapter(self.expected_fingerprint))

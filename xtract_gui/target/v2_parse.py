@@ -72,5 +72,12 @@ def task(t: dict[str, Any]) -> TaskState:
                      percentage=_int(t.get("percentage_complete")), message=str(t.get("message") or ""),
                      error_code=str(code) if code not in (None, 0, "0") else "",
                      error_detail=str(meta.get("error_detail") or ""),
-                     entities=tuple((str(e.get("entity_type", "")).lower(), str(e.get("entity_id", "")))
+                     entities=tuple((_entity_kind(str(e.get("entity_type", ""))), str(e.get("entity_id", "")))
                                     for e in t.get("entity_list") or []))
+
+
+def _entity_kind(entity_type: str) -> str:
+    """"VM", "Image", "kVM", "kImage" → "vm", "image" (AOS releases spell it either way)."""
+    if len(entity_type) > 1 and entity_type[0] == "k" and entity_type[1].isupper():
+        entity_type = entity_type[1:]
+    return entity_type.lower()

@@ -6,13 +6,15 @@ Vendor-free: it sees the source and the target only through the
 
 from __future__ import annotations
 
-from .copy import CopyResult, copy_disk
+from .copy import copy_disk
 from .cursor import CursorStore, MemoryCursorStore
 from .digest import ContentDigest, content_digest_of
 from .image_stream import ImageEncoder, ImageStreamWriter, upload_to_file
 from .local import FileDiskReader, LocalFileWriter
+from .plan import coalesce
 from .progress import CopyProgress, ProgressMeter
 from .qcow2 import Qcow2Encoder, Qcow2Layout
+from .result import CopyResult
 from .retry import RetryPolicy
 from .scheduler import CopyScheduler
 from .throttle import TokenBucket
@@ -35,6 +37,7 @@ __all__ = [
     "RetryPolicy",
     "TokenBucket",
     "VmdkStreamEncoder",
+    "coalesce",
     "content_digest_of",
     "copy_disk",
     "upload_to_file",

@@ -33,28 +33,15 @@ from ..domain.extents import Extent, align_out, normalize, split, subtract, tota
 from ..engine.ports import Cancellation, DiskReader, DiskWriter
 from .cursor import CursorStore
 from .digest import BLOCK, ContentDigest, chunk_sha256, is_zero
+from .plan import coalesce
 from .progress import CopyProgressFn, ProgressMeter
+from .result import CopyResult, annotate
 from .retry import RetryPolicy
 from .scheduler import CopyScheduler
 from .throttle import TokenBucket
 
-MiB = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class CopyResult:
-    target: str  # what ``writer.finish()`` returned ("" with ``finish=False``)
-    total_bytes: int  # bytes of the requested extents
-    copied_bytes: int  # read from the source in this run
-    written_bytes: int  # sent to the writer (copied minus skipped zeros)
-    skipped_zero_bytes: int
-    resumed_bytes: int  # already done according to the cursor; not read again
-    chunks: int
-    retries: int
-    verified_bytes: int  # read back and compared (random-access writers)
-    content_digest: str  # of the source as copied (sequential writers), "" otherwise
-    peak_chunks_in_flight: int
-    seconds: float
+KiB = 1024
+MiB = 1024 * KiB
 
 
 @dataclass
@@ -71,7 +58,7 @@ def copy_disk(reader: DiskReader, writer: DiskWriter, extents: Iterable[Extent],
               cursor: CursorStore | None = None, progress: CopyProgressFn | None = None,
               cancel: Cancellation | None = None, verify: bool = True, retry: RetryPolicy | None = None,
               finish: bool = True, checkpoint_bytes: int = 256 * MiB, checkpoint_seconds: float = 15.0,
-              progress_interval: float = 0.5) -> CopyResult:
+              progress_interval: float = 0.5, merge_gap: int = 256 * KiB, merge_budget: float = 0.03) -> CopyResult:
     """Copy ``extents`` of ``reader`` to ``writer``; see the module text for the mechanics.
 
     ``name`` names the disk in errors ("web01 disk 2000").  ``streams``: chunks
@@ -83,6 +70,8 @@ def copy_disk(reader: DiskReader, writer: DiskWriter, extents: Iterable[Extent],
     a sequential writer's optional ``prepare(offset, data)`` is called from
     the worker threads before the in-order ``write`` (parallel compression).
     ``finish``: call ``writer.finish()`` at the end and return its reference.
+    ``merge_gap``/``merge_budget``: extents closer than ``merge_gap`` are read
+    as one, adding at most ``merge_budget`` × the bytes (random-access writers; see ``plan.coalesce``).
     ``progress`` is called on the thread running ``copy_disk`` (every
     ``progress_interval`` seconds and at the end); hand it on to the event loop from there.
 
@@ -96,7 +85,8 @@ def copy_disk(reader: DiskReader, writer: DiskWriter, extents: Iterable[Extent],
                      max_in_flight=max_in_flight, scheduler=scheduler, throttle=throttle, cursor=cursor,
                      progress=progress, cancel=cancel, verify=verify, retry=retry or RetryPolicy(),
                      checkpoint_bytes=checkpoint_bytes, checkpoint_seconds=checkpoint_seconds,
-                     progress_interval=progress_interval).run(finish=finish)
+                     progress_interval=progress_interval, merge_gap=merge_gap,
+                     merge_budget=merge_budget).run(finish=finish)
 
 
 class _DiskCopy:
@@ -104,7 +94,8 @@ class _DiskCopy:
                  chunk_size: int, streams: int, max_in_flight: int, scheduler: CopyScheduler | None,
                  throttle: TokenBucket | None, cursor: CursorStore | None, progress: CopyProgressFn | None,
                  cancel: Cancellation | None, verify: bool, retry: RetryPolicy, checkpoint_bytes: int,
-                 checkpoint_seconds: float, progress_interval: float) -> None:
+                 checkpoint_seconds: float, progress_interval: float, merge_gap: int,
+                 merge_budget: float) -> None:
         if streams < 1 or max_in_flight < 1:
             raise ValueError("streams and max_in_flight must be at least 1")
         self.reader, self.writer, self.name = reader, writer, name
@@ -134,11 +125,14 @@ class _DiskCopy:
         self.checkpoint_bytes = checkpoint_bytes
         self.checkpoint_seconds = checkpoint_seconds
 
-        self.total = total_bytes(wanted)
+        self.requested = total_bytes(wanted)
         resumed = normalize(self.cursor.load()) if self.cursor is not None else []
         self.todo = subtract(wanted, resumed)
         self.done_extents: list[Extent] = [e for e in normalize(resumed) if e.end <= capacity]
-        self.resumed = self.total - total_bytes(self.todo)
+        self.resumed = self.requested - total_bytes(self.todo)
+        if not self.sequential:  # an image's layout is fixed by its extents: nothing may be added there
+            self.todo = coalesce(self.todo, max_gap=merge_gap, budget=merge_budget)
+        self.total = self.resumed + total_bytes(self.todo)
         self.meter = ProgressMeter(self.total, done=self.resumed)
         self.content = ContentDigest(capacity) if self.sequential and verify else None
 
@@ -171,7 +165,8 @@ class _DiskCopy:
                 self.scheduler.close()
         self._report()
         return CopyResult(
-            target=target, total_bytes=self.total, copied_bytes=self.copied, written_bytes=self.written,
+            target=target, total_bytes=self.total, requested_bytes=self.requested, copied_bytes=self.copied,
+            written_bytes=self.written,
             skipped_zero_bytes=self.meter.skipped_zero, resumed_bytes=self.resumed, chunks=self.chunks,
             retries=self.meter.retries, verified_bytes=self.verified,
             content_digest=self.content.hexdigest() if self.content else "",
@@ -201,6 +196,9 @@ class _DiskCopy:
                 self.peak = max(self.peak, len(pending) + len(ready))
             if not pending:
                 break
+            if failure is not None:
+                for fut in pending:
+                    fut.cancel()  # still queued behind other disks' chunks: never start them
             finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for fut in finished:
                 ext = pending.pop(fut)
@@ -208,7 +206,7 @@ class _DiskCopy:
                     chunk = fut.result()
                 except BaseException as err:  # the first failure wins, the rest drain
                     if failure is None:
-                        failure = err if isinstance(err, CancelledError) else _annotate(err, self.name, ext)
+                        failure = err if isinstance(err, CancelledError) else annotate(err, self.name, ext)
                     continue
                 if self.sequential:
                     ready[ext.offset] = chunk
@@ -219,7 +217,7 @@ class _DiskCopy:
                     while order and order[0].offset in ready:
                         self._write_in_order(ready.pop(order.popleft().offset))
                 except BaseException as err:
-                    failure = _annotate(err, self.name, None)
+                    failure = annotate(err, self.name, None)
                     ready.clear()
             now = time.monotonic()
             if self._ckpt_thread is not None and not self._ckpt_thread.is_alive():
@@ -383,16 +381,3 @@ class _DiskCopy:
     def _report(self) -> None:
         if self.progress_fn is not None:
             self.progress_fn(self.meter.snapshot())
-
-
-def _annotate(err: BaseException, name: str, ext: Extent | None) -> BaseException:
-    """The same error type, its message prefixed with the disk and offset, so a person knows where."""
-    if not isinstance(err, XtractError) or isinstance(err, CancelledError):
-        return err
-    where = f"Copying {name}" + (f" at offset {ext.offset} ({ext.length} bytes)" if ext else "")
-    new = type(err).__new__(type(err))
-    new.__dict__.update(err.__dict__)
-    new.message = f"{where}: {err.message}"
-    new.args = (new.message,)
-    new.__cause__ = err
-    return new

@@ -11,6 +11,8 @@ Known deviations from real Prism:
 - One cluster, one node, no hosts: VMs do not run anything; a power change only flips the state and
   calls ``on_power_change`` (the demo lab "boots" its guest there).  NIC IPs appear only through
   ``set_nic_ips``.  acpi_shutdown always succeeds at once.
+- Prism Central lists itself among the clusters like pc.2024.1 (service_list PRISM_CENTRAL, no nodes);
+  ``product_headers=False`` drops ``X-Ntnx-Env``/``X-Ntnx-Product`` like older releases.
 - Prism Central serves only the v3 calls the product uses (versions, prism_central, clusters, subnets,
   vms, vm snapshot, images incl. ``/file``, tasks); no categories, projects, v4, v1, or the PC's own
   v2 proxy.  PC storage containers and the NFS whitelist must be read from a Prism Element simulator.
@@ -18,10 +20,10 @@ Known deviations from real Prism:
   differ in which v3 calls they refuse and with which status).
 - v3 filters: only ``name==`` style clauses (``vm_name``, ``image_name``, …) joined by ``;``, matched
   exactly after percent-decoding; real FIQL also does regex-like matching.  Lists cap ``length`` at 500.
-- spec_version: a PUT with a version older than the stored one gets 409 CONCURRENT_REQUESTS_NOT_ALLOWED
-  (never the newer "202 + failed task" form); a newer or equal version is accepted.  Only name,
-  description, CPU, memory, boot type, machine type and power_state of a PUT are applied; disk and NIC
-  changes are ignored.
+- spec_version: a PUT with a version older than the stored one gets 409 CONCURRENT_REQUESTS_NOT_ALLOWED,
+  never the newer "202 + FAILED task" form; a newer or equal version is accepted.  Only name, description,
+  CPU, memory, boot type, machine type and power state of a PUT are applied; disk and NIC changes are
+  ignored.
 - Images keep the bytes as sent (vmdk/qcow2 stay in their format; ``disk_format`` is recorded in the
   state, not shown by the API) where AOS converts to raw; ``size_bytes`` is the virtual size read from
   the qcow2/VMDK sparse header, else the file size.  Images live in ``<container>/.acropolis/image/``.
@@ -32,9 +34,11 @@ Known deviations from real Prism:
   Content-Length).  A dropped upload leaves the image without data (PENDING/INACTIVE).
 - v2 errors: 404 + error_code 1202 for a missing entity, 500 + 1100 for an invalid request; async v2
   calls answer 201 ``{task_uuid}``.  ``GET /cluster/nfs_whitelist`` returns a plain list of strings.
-- Tasks last ``task_delay`` seconds (default 0.05 s), move in five steps, and their effect happens at the
-  end; a task running when the simulator stops is FAILED after a restart.  Sessions never time out by
-  themselves (``expire_sessions`` ends them); there are no users, roles or 403s unless injected.
+- Tasks last ``task_delay`` seconds (default 0.05 s; a change also applies to running tasks), move in five
+  steps, and their effect happens at the end; a task running when the simulator stops is FAILED after a
+  restart; only the last 1000 tasks are kept.
+- Sessions never time out by themselves (``expire_sessions`` ends them); there are no users, roles or
+  403s unless injected.  Every request is logged in ``request_log`` (method, path, status).
 - Free space of a container is its capacity minus the blocks its directory really uses (and minus the
   seeded usage), not a thin-provisioning model.
 """

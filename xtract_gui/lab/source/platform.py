@@ -201,7 +201,7 @@ class LabSource:
     def shutdown_guest(self, vm_id: str) -> None:
         with self.state.edit() as st:
             raw = self._raw(st, vm_id)
-            if self._power(raw) == "on" and not raw["shutdown_at"]:
+            if self._power(raw) == "on" and not raw["shutdown_at"] and not raw.get("hung"):
                 raw["shutdown_at"] = time.time() + SHUTDOWN_DELAY
 
     def power_off(self, vm_id: str) -> None:
@@ -238,6 +238,11 @@ class LabSource:
         self.stop_workload()
 
     # -- lab extras -------------------------------------------------------------------------
+    def set_guest_hung(self, vm_id: str, hung: bool = True) -> None:
+        """A guest that ignores shutdown requests (a hung service, a modal dialog): for tests and demos."""
+        with self.state.edit() as st:
+            self._raw(st, vm_id)["hung"] = hung
+
     def live_disk_path(self, vm_id: str, disk_key: int) -> Path:
         return self._live(vm_id, disk_key)
 
