@@ -69,7 +69,9 @@ class _LabOrKeyring:
 
 
 def _secrets_for(plans: Sequence[Plan]) -> Any:
-    if any(p.source.protocol == "lab" for p in plans):
+    from .lab.runner import is_lab_plan
+
+    if any(is_lab_plan(p) for p in plans):
         return _LabOrKeyring()
     from .wiring import keyring_secrets
 
@@ -91,7 +93,9 @@ def _manager(args: argparse.Namespace, plans: Sequence[Plan] = ()) -> JobManager
         store = Store(data_dir() / "xtract.sqlite3")
         plans = [store.plan(j.plan_id) for j in store.jobs()]
         store.close()
-    lab = bool(plans) and all(p.source.protocol == "lab" for p in plans)
+    from .lab.runner import is_lab_plan
+
+    lab = bool(plans) and all(is_lab_plan(p) for p in plans)
     tuning = Tuning(sync_interval_seconds=args.sync_seconds) if args.sync_seconds else None
     return build_manager(secrets=_secrets_for(plans), tuning=tuning, guest_https_auth="basic" if lab else "ntlm")
 

@@ -246,6 +246,10 @@ Compare it with the one your administrator shows (Certificate Management), then 
       <translation>ログ</translation>
     </message>
     <message>
+      <source>Remove test VM</source>
+      <translation>テスト VM を削除</translation>
+    </message>
+    <message>
       <source>Cut over</source>
       <translation>カットオーバー</translation>
     </message>
@@ -278,6 +282,10 @@ AHV の VM が起動する前に失敗した場合はロールバックし、移
     <message>
       <source>Snapshots and partial disks on the target are removed. The source VMs keep running unchanged.</source>
       <translation>スナップショットとターゲット上の作成途中のディスクは削除されます。移行元 VM はそのまま稼働を続けます。</translation>
+    </message>
+    <message>
+      <source>Also undo the guest preparation (remove the first-boot task and the saved network settings, restore the SAN policy)</source>
+      <translation>ゲスト準備も元に戻す (初回起動タスクと保存したネットワーク設定を削除し、SAN ポリシーを復元)</translation>
     </message>
     <message>
       <source>Keep going</source>
@@ -1243,6 +1251,21 @@ Migrates running VMware vSphere VMs to Nutanix AHV with minimal downtime.</sourc
     <message>
       <source>Waiting for guest</source>
       <translation>ゲストを待機</translation>
+    </message>
+  </context>
+  <context>
+    <name>units</name>
+    <message>
+      <source>{s} s</source>
+      <translation>{s} 秒</translation>
+    </message>
+    <message>
+      <source>{m} min {s:02d} s</source>
+      <translation>{m} 分 {s:02d} 秒</translation>
+    </message>
+    <message>
+      <source>{h} h {m:02d} min</source>
+      <translation>{h} 時間 {m:02d} 分</translation>
     </message>
   </context>
 </TS>

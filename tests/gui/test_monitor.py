@@ -45,3 +45,12 @@ def test_monitor_actions_confirmation_and_bandwidth(preview_window, aloop, qtbot
     actions = {a.text(): a.isEnabled() for a in mon._menu.actions()}
     assert actions["Cancel…"] and not actions["Resume"]
     mon._menu.close()
+    # Cancel asks first; its check box also undoes the guest preparation.
+    mon.table.selectRow(1)
+    mon.buttons["cancel"].click()
+    box = mon.confirm_dialog()
+    assert "keep running unchanged" in box.informativeText()
+    box.checkBox().setChecked(True)
+    mon.confirm_buttons["ok"].click()
+    run(aloop, wait_until(lambda: mon.jobs.row_at(1).state is JobState.CANCELLED, 10))
+    assert any(s.step_id == "undo.guest" for s in manager.steps(mon.jobs.row_at(1).vm_id))

@@ -137,3 +137,15 @@ def test_descriptor_parsing() -> None:
         parse_descriptor('createType="vmfsRawDeviceMap"\nRW 100 VMFSRDM "a-rdm.vmdk"\n')
     with pytest.raises(UnsupportedError):
         parse_descriptor("not a descriptor")
+
+
+def test_default_host_access_needs_port_443_to_answer() -> None:
+    import socket
+
+    from xtract_gui.source import reachable_host
+
+    with socket.socket() as probe:
+        listening = probe.connect_ex(("127.0.0.1", 443)) == 0
+    # An ESXi name that resolves but does not answer on 443 sends the reader through vCenter.
+    assert reachable_host("127.0.0.1", timeout=1) == ("https://127.0.0.1" if listening else None)
+    assert reachable_host("esxi-name-that-does-not-resolve.invalid", timeout=1) is None

@@ -86,6 +86,7 @@ class VcsimProcess:
     fingerprint: str  # SHA-256 "AA:BB:…", empty over http
     process: subprocess.Popen[bytes]
     log_path: Path
+    remove_log: bool = False  # the log went to the system temp dir: remove it once stopped
 
     @property
     def host(self) -> str:
@@ -128,6 +129,8 @@ class VcsimProcess:
                 self.process.stdin.close()
         if self.process.stdout:
             self.process.stdout.close()
+        if self.remove_log:
+            self.log_path.unlink(missing_ok=True)
 
     def __enter__(self) -> VcsimProcess:
         return self
@@ -172,7 +175,7 @@ def start_vcsim(*, vms: int = 2, datacenters: int = 1, clusters: int = 1, hosts:
     return VcsimProcess(url=info["url"], user=info["user"], password=info["password"],
                         datastore_dir=Path(info["datastore_dir"]), datastore=info["datastore"],
                         datacenter=info["datacenter"], fingerprint=info["fingerprint"], process=proc,
-                        log_path=log_path)
+                        log_path=log_path, remove_log=log_dir is None)
 
 
 try:

@@ -74,14 +74,19 @@ func main() {
 		log.Fatalf("model: %v", err)
 	}
 	defer model.Remove()
+	// log.Fatalf skips deferred calls: remove the datastore temp dirs first.
+	fail := func(format string, args ...interface{}) {
+		model.Remove()
+		log.Fatalf(format, args...)
+	}
 
 	shaped, err := shapeInventory(model, *cbtOn)
 	if err != nil {
-		log.Fatalf("shaping the inventory: %v", err)
+		fail("shaping the inventory: %v", err)
 	}
 	for _, ext := range extensions {
 		if err := ext(model); err != nil {
-			log.Fatalf("extension: %v", err)
+			fail("extension: %v", err)
 		}
 	}
 
@@ -90,7 +95,7 @@ func main() {
 	if *useTLS || *certFile != "" {
 		cfg, der, err := tlsConfig(*certFile, *keyFile)
 		if err != nil {
-			log.Fatalf("tls: %v", err)
+			fail("tls: %v", err)
 		}
 		model.Service.TLS = cfg
 		fingerprint = colonHex(sha256.Sum256(der))

@@ -49,6 +49,7 @@ class JobSnapshot:
     plan_id: str = ""
     sync_count: int = -1
     target_vm_uuid: str = ""
+    downtime_seconds: float | None = None  # measured, once cut over
 
 
 class JobManager:
@@ -210,7 +211,7 @@ class JobManager:
                 ready_for_cutover=row.state is JobState.SYNCING and d.get("sync_count") is not None,
                 error=row.error, test_vm_uuid=d.get("test_vm_uuid", ""), plan_id=row.plan_id,
                 sync_count=int(d["sync_count"]) if d.get("sync_count") is not None else -1,
-                target_vm_uuid=d.get("target_vm_uuid", "")))
+                target_vm_uuid=d.get("target_vm_uuid", ""), downtime_seconds=d.get("downtime_seconds")))
         return out
 
     def steps(self, vm_id: str) -> list[StepChanged]:

@@ -72,6 +72,8 @@ class Controller(QObject):
             "pause": lambda: m.pause(vm_ids),
             "resume": lambda: m.resume(vm_ids),
             "cancel": lambda: m.cancel(vm_ids),
+            "cancel_undo": lambda: m.cancel(vm_ids, undo_guest=True),
+            "test_undo": lambda: m.test_migration(vm_ids, undo=True),
             "retry": lambda: m.retry(vm_ids),
         }
         try:

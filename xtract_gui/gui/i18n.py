@@ -62,12 +62,13 @@ def step_titles() -> list[str]:
 def extra_messages() -> dict[str, list[str]]:
     from .models import STATE_TEXT, InventoryModel, JobsModel
     from .steps_model import StepsModel
+    from .texts import SECONDS_TEMPLATES
 
     inventory = [*InventoryModel.COLUMNS, "checking…", "blocked", "warnings", "ready", "on", "off",
                  "suspended"]
     return {"flow": flow_templates(), "InventoryModel": inventory,
             "JobsModel": [*JobsModel.COLUMNS, *STATE_TEXT.values(), "Ready for cutover"],
-            "StepsModel": list(StepsModel.COLUMNS), "steps": step_titles()}
+            "StepsModel": list(StepsModel.COLUMNS), "steps": step_titles(), "units": list(SECONDS_TEMPLATES)}
 
 
 def _tool(name: str) -> str:

@@ -32,6 +32,10 @@ def tr(context: str, text: str) -> str:
     return QCoreApplication.translate(context, text)
 
 
+def _units(template: str) -> str:
+    return tr("units", template)
+
+
 # -- inventory -------------------------------------------------------------------------------------
 
 
@@ -166,6 +170,7 @@ class JobRow:
     projected_downtime_seconds: float | None = None
     ready_for_cutover: bool = False
     error: str = ""
+    test_vm_uuid: str = ""  # a test migration's VM on AHV, until it is removed
     history: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=240))
 
     @property
@@ -214,7 +219,7 @@ class JobsModel(QAbstractTableModel):
         r.name = s.name
         r.state = JobState(s.state)
         for attr in ("step_title", "done_bytes", "total_bytes", "rate_bytes_per_s", "eta_seconds", "last_sync_at",
-                     "last_delta_bytes", "projected_downtime_seconds", "ready_for_cutover", "error"):
+                     "last_delta_bytes", "projected_downtime_seconds", "ready_for_cutover", "error", "test_vm_uuid"):
             if hasattr(s, attr):
                 setattr(r, attr, getattr(s, attr))
         return r
@@ -306,13 +311,14 @@ class JobsModel(QAbstractTableModel):
         if col == 3:
             return f"{human_bytes(r.rate_bytes_per_s)}/s" if copying and r.rate_bytes_per_s else ""
         if col == 4:
-            return human_seconds(r.eta_seconds) if copying and r.eta_seconds is not None else ""
+            return human_seconds(r.eta_seconds, _units) if copying and r.eta_seconds is not None else ""
         if col == 5:
             return time.strftime("%H:%M:%S", time.localtime(r.last_sync_at)) if r.last_sync_at else ""
         if col == 6:
             return human_bytes(r.last_delta_bytes) if r.last_delta_bytes is not None else ""
         if col == 7:
-            return human_seconds(r.projected_downtime_seconds) if r.projected_downtime_seconds is not None else ""
+            downtime = r.projected_downtime_seconds
+            return human_seconds(downtime, _units) if downtime is not None else ""
         return ""
 
 

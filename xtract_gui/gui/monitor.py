@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -224,6 +225,11 @@ class JobMonitor(QWidget):
             act = menu.addAction(button.text())
             act.setEnabled(button.isEnabled())
             act.triggered.connect(lambda _=False, a=action: self.request(a))
+        rows = [r for v in self.selected_ids() if (r := self.jobs.row(v)) is not None]
+        menu.addSeparator()
+        undo_test = menu.addAction(self.tr("Remove test VM"))
+        undo_test.setEnabled(bool(rows) and all(r.test_vm_uuid for r in rows))
+        undo_test.triggered.connect(lambda: self.request("test_undo"))
         self._menu = menu
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
@@ -254,12 +260,19 @@ class JobMonitor(QWidget):
             box.setText(self.tr("Cancel the migration of {names}?").format(names=names))
             box.setInformativeText(self.tr("Snapshots and partial disks on the target are removed. "
                                            "The source VMs keep running unchanged."))
+            box.setCheckBox(QCheckBox(self.tr("Also undo the guest preparation (remove the first-boot task and the "
+                                              "saved network settings, restore the SAN policy)"), box))
             ok = box.addButton(self.tr("Cancel migration"), QMessageBox.ButtonRole.DestructiveRole)
         no = box.addButton(self.tr("Keep going") if action == "cancel" else self.tr("Not now"),
                            QMessageBox.ButtonRole.RejectRole)
         self.confirm_buttons = {"ok": ok, "no": no}
         box.setDefaultButton(ok)
-        box.buttonClicked.connect(lambda b: self.actionRequested.emit(action, ids) if b is ok else None)
+        def answered(button: object) -> None:
+            if button is ok:
+                undo = action == "cancel" and box.checkBox() is not None and box.checkBox().isChecked()
+                self.actionRequested.emit("cancel_undo" if undo else action, ids)
+
+        box.buttonClicked.connect(answered)
         self._confirm = box
         box.open()  # never exec(): the qasync loop must keep running
 

@@ -295,6 +295,8 @@ class PreviewManager:
 
     async def cancel(self, vm_ids: Sequence[str], *, undo_guest: bool = False) -> None:
         for vm_id in vm_ids:
+            if undo_guest:
+                self._step(vm_id, "undo.guest", "Undoing guest preparation", StepState.SUCCEEDED)
             self._state(vm_id, JobState.CANCELLED)
 
     async def retry(self, vm_ids: Sequence[str]) -> None:

@@ -5,6 +5,7 @@ No Qt here; messages are ``flow.Msg`` values that the GUI translates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..domain.plan import GuestChannelKind, Plan, ShutdownPolicy, TransferMode
@@ -65,12 +66,15 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TiB"
 
 
-def human_seconds(s: float | None) -> str:
+SECONDS_TEMPLATES = ("{s} s", "{m} min {s:02d} s", "{h} h {m:02d} min")  # translatable (context "units")
+
+
+def human_seconds(s: float | None, translate: Callable[[str], str] = lambda t: t) -> str:
     if s is None or s < 0:
         return "–"
     s = int(s)
     if s < 60:
-        return f"{s} s"
+        return translate(SECONDS_TEMPLATES[0]).format(s=s)
     if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+        return translate(SECONDS_TEMPLATES[1]).format(m=s // 60, s=s % 60)
+    return translate(SECONDS_TEMPLATES[2]).format(h=s // 3600, m=s % 3600 // 60)
