@@ -24,5 +24,5 @@ echo "built: $target"
 echo "size: ${size_mb} MB (target for the one-folder Linux build: < 150 MB)"
 if [ "$(uname -s)" = Linux ] && [ -z "${XTRACT_ONEFILE:-}" ]; then
   install -m 644 "$ROOT/installer/linux/xtract-gui.desktop" "$target/xtract-gui.desktop"
-  [ -f "$ROOT/assets/icon.png" ] && install -m 644 "$ROOT/assets/icon.png" "$target/xtract-gui.png"
+  [ -f "$ROOT/assets/xtract-gui.png" ] && install -m 644 "$ROOT/assets/xtract-gui.png" "$target/xtract-gui.png"
 fi

@@ -10,7 +10,7 @@ rm -rf "$DEST.new" && mkdir -p "$(dirname "$DEST")" && cp -a "$DIST" "$DEST.new"
 rm -rf "$DEST" && mv "$DEST.new" "$DEST"
 mkdir -p "$HOME/.local/share/applications" "$HOME/.local/share/icons/hicolor/256x256/apps" "$HOME/.local/bin"
 install -m 644 "$ROOT/installer/linux/xtract-gui.desktop" "$HOME/.local/share/applications/xtract-gui.desktop"
-[ -f "$ROOT/assets/icon.png" ] && install -m 644 "$ROOT/assets/icon.png" \
+[ -f "$ROOT/assets/xtract-gui.png" ] && install -m 644 "$ROOT/assets/xtract-gui.png" \
   "$HOME/.local/share/icons/hicolor/256x256/apps/xtract-gui.png"
 ln -sf "$DEST/xtract-gui" "$HOME/.local/bin/xtract-gui"
 echo "installed to $DEST; start it from the applications menu or with: xtract-gui"

@@ -5,9 +5,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
 python3 -m pip install -e '.[installer]'
-if [ -f assets/icon.png ] && [ ! -f assets/icon.icns ]; then
+if [ -f assets/xtract-gui.png ] && [ ! -f assets/icon.icns ]; then
   iconset=$(mktemp -d)/icon.iconset; mkdir -p "$iconset"
-  for s in 16 32 128 256 512; do sips -z $s $s assets/icon.png --out "$iconset/icon_${s}x${s}.png" >/dev/null; done
+  for s in 16 32 128 256 512; do sips -z $s $s assets/xtract-gui.png --out "$iconset/icon_${s}x${s}.png" >/dev/null; done
   iconutil -c icns "$iconset" -o assets/icon.icns
 fi
 python3 -m PyInstaller --noconfirm --clean --distpath build/installer/dist --workpath build/installer/work \

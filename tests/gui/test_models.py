@@ -48,6 +48,9 @@ def test_jobs_model_follows_events_row_by_row(qtmodeltester, qtbot) -> None:  # 
     assert model.index(1, 2).data(FRACTION_ROLE) == 0.25
     assert model.index(1, 3).data() == "1.9 MiB/s"
     assert model.index(1, 4).data() == "12 s"
+    model.apply(Progress("vm-2", "seed", 1030, 1000, 2e6, 0.0))
+    assert model.index(1, 2).data() == "100%"  # never past the end
+    model.apply(Progress("vm-2", "seed", 250, 1000, 2e6, 12.0))
     model.apply(StepChanged("vm-2", "seed", "Seed", StepState.RUNNING))
     assert model.index(1, 1).data() == "Seeding"
     model.apply(JobStateChanged("vm-1", JobState.PENDING, JobState.PREPARING))

@@ -264,7 +264,7 @@ class _LockedKeyring:
 
 def test_locked_keyring_still_connects_and_says_so(preview_window, aloop) -> None:  # type: ignore[no-untyped-def]
     w = preview_window
-    w.secrets._keyring = _LockedKeyring()
+    w.secrets.keyring = _LockedKeyring()
     page = w.wizard.page(PageId.SOURCE)
     run(aloop, _connect(page, w.flow.state.source))
     assert w.flow.state.source.connected

@@ -10,6 +10,7 @@ import pytest
 from tests.source.conftest import BLOCK, connect, write_at
 from tests.support.vcsim import VcsimProcess
 from xtract_gui.domain.errors import UnsupportedError
+from xtract_gui.engine.ports import DiskReader
 from xtract_gui.source import VSphereSource, parse_descriptor
 
 pytestmark = pytest.mark.vcsim
@@ -20,6 +21,7 @@ def test_reads_are_byte_exact(source: VSphereSource, vcsim: VcsimProcess) -> Non
     snap = source.create_snapshot(vm.vm_id, "xtract-read")
     for i, disk in enumerate(vm.disks):
         reader = source.open_disk_reader(vm.vm_id, snap.snapshot_id, disk.key)
+        assert isinstance(reader, DiskReader)
         try:
             expected = vcsim.flat_file(vm.name, f"disk{i + 1}").read_bytes()
             cap = disk.capacity_bytes

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 from pyVmomi import vim, vmodl
 
+from tests.source.conftest import connect
+from tests.support.vcsim import VcsimProcess
 from xtract_gui.domain.errors import CancelledError, NotFoundError
 from xtract_gui.source import VSphereSource
 
@@ -90,3 +93,37 @@ def test_snapshot_faults_do_not_leak_pyvmomi_types(source: VSphereSource) -> Non
     with pytest.raises(NotFoundError):
         source.create_snapshot("vm-31337", "xtract-x")
     assert not issubclass(NotFoundError, vmodl.MethodFault)
+
+
+def test_cancelling_a_running_snapshot_task(vcsim_factory: Callable[..., VcsimProcess]) -> None:
+    sim = vcsim_factory(slow_snapshot_ms=60_000)
+    src = connect(sim)
+    try:
+        vm = src.inventory().vms[0]
+        cancel = threading.Event()
+        seen: list[float] = []
+
+        def progress(fraction: float, message: str) -> None:
+            seen.append(fraction)
+            cancel.set()  # the task is running (vCenter reported progress): cancel it now
+
+        with pytest.raises(CancelledError):
+            src.create_snapshot(vm.vm_id, "xtract-slow", progress=progress, cancel=cancel)
+        assert seen and set(seen) == {0.1}  # it never finished
+        assert src.list_snapshots(vm.vm_id) == []
+        assert sim.stats().get("cancelled_tasks") == 1
+    finally:
+        src.close()
+
+
+def test_a_slow_snapshot_task_is_polled_to_its_end(vcsim_factory: Callable[..., VcsimProcess]) -> None:
+    sim = vcsim_factory(slow_snapshot_ms=1500)
+    src = connect(sim)
+    try:
+        vm = src.inventory().vms[0]
+        seen: list[float] = []
+        ref = src.create_snapshot(vm.vm_id, "xtract-slow", progress=lambda f, m: seen.append(f))
+        assert 0.1 in seen and seen[-1] == 1.0  # seen running, then done
+        assert [s.snapshot_id for s in src.list_snapshots(vm.vm_id)] == [ref.snapshot_id]
+    finally:
+        src.close()

@@ -142,17 +142,20 @@ class VcsimProcess:
 def start_vcsim(*, vms: int = 2, datacenters: int = 1, clusters: int = 1, hosts: int = 3,
                 standalone_hosts: int = 1, tls: bool = True, cert: Path | None = None, key: Path | None = None,
                 port: int = 0, user: str = "user", password: str = "pass", cbt: bool = False,
-                max_areas: int = 64, timeout: float = 120, log_dir: Path | None = None) -> VcsimProcess:
+                max_areas: int = 64, slow_snapshot_ms: int = 0, timeout: float = 120,
+                log_dir: Path | None = None) -> VcsimProcess:
     """Start a simulator; ``vms`` per resource pool and per standalone host (2 → 4 VMs by default).
 
     ``cert``/``key``: PEM files to serve (created when missing), so a restart can keep or change
-    the certificate.  ``port`` 0 picks a free one.  The process ends when the returned object is
+    the certificate.  ``port`` 0 picks a free one.  ``slow_snapshot_ms``: snapshot tasks run that long
+    and honour CancelTask (tests of task polling and cancellation).  The process ends when the returned object is
     stopped or when this Python process dies (its stdin closes).
     """
     binary = build_vcsim()
     args = [str(binary), f"-vm={vms}", f"-dc={datacenters}", f"-cluster={clusters}", f"-host={hosts}",
             f"-standalone-host={standalone_hosts}", f"-listen=127.0.0.1:{port}", f"-username={user}",
-            f"-password={password}", f"-cbt-max-areas={max_areas}", "-exit-on-stdin-eof"]
+            f"-password={password}", f"-cbt-max-areas={max_areas}", f"-slow-snapshot-ms={slow_snapshot_ms}",
+            "-exit-on-stdin-eof"]
     if tls:
         args.append("-tls")
     if cert is not None and key is not None:

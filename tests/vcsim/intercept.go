@@ -5,7 +5,7 @@ package main
 // type-asserts *simulator.VirtualMachine in many places, so wrappers would break snapshots):
 //
 //   - QueryChangedDiskAreas and AcquireGenericServiceTicket answered here, RetrievePropertiesEx paged
-//     (paging.go);
+//     (paging.go), slow cancellable snapshot tasks and CancelTask (slowtask.go);
 //   - CreateSnapshot/RemoveSnapshot/RevertToSnapshot/RemoveAllSnapshots/ReconfigVM passed to the
 //     simulator, then followed by the CBT bookkeeping of cbt.go;
 //   - /folder requires a session cookie (vmware_soap_session) or a single-use service ticket
@@ -116,11 +116,19 @@ func (h *interceptor) serveSDK(w http.ResponseWriter, r *http.Request) {
 		h.queryChangedDiskAreas(w, r, req)
 	case *types.AcquireGenericServiceTicket:
 		h.acquireTicket(w, r, req)
+	case *types.CreateSnapshot_Task:
+		if slowSnapshot > 0 && hasSession(r) {
+			h.slowCreateSnapshot(w, r, method.This, body, req)
+		} else {
+			h.hooked(w, r, method.This, req)
+		}
+	case *types.CancelTask:
+		h.cancelTask(w, method.This)
 	case *types.RetrievePropertiesEx:
 		h.retrievePropertiesEx(w, r, req)
 	case *types.ContinueRetrievePropertiesEx:
 		h.continueRetrieve(w, req)
-	case *types.CreateSnapshot_Task, *types.RemoveSnapshot_Task, *types.RevertToSnapshot_Task,
+	case *types.RemoveSnapshot_Task, *types.RevertToSnapshot_Task,
 		*types.RemoveAllSnapshots_Task, *types.RevertToCurrentSnapshot_Task, *types.ReconfigVM_Task:
 		h.hooked(w, r, method.This, req)
 	default:

@@ -22,6 +22,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 )
@@ -57,6 +58,7 @@ func main() {
 	password := flag.String("password", "pass", "login password")
 	cbtOn := flag.Bool("cbt", false, "enable changeTracking on every VM at start")
 	maxAreas := flag.Int("cbt-max-areas", 64, "most changed areas per QueryChangedDiskAreas answer")
+	slowSnapshotMs := flag.Int("slow-snapshot-ms", 0, "CreateSnapshot_Task runs this long and can be cancelled")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", false, "exit when stdin closes (the parent died)")
 	flag.Parse()
 
@@ -105,6 +107,7 @@ func main() {
 	server := model.Service.NewServer()
 	defer server.Close()
 	cbt.maxAreas = *maxAreas
+	slowSnapshot = time.Duration(*slowSnapshotMs) * time.Millisecond
 	hooks := newInterceptor(server.Server.Config.Handler, shaped.datacenter, thumbprint)
 	// Replacing the handler right after start is safe: nobody knows the address yet.
 	server.Server.Config.Handler = hooks

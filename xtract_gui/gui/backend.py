@@ -40,7 +40,7 @@ class SessionSecrets:
     """A SecretStore: the OS keyring, with passwords the user chose not to remember kept in memory only."""
 
     def __init__(self, keyring: Any | None) -> None:
-        self._keyring = keyring
+        self.keyring = keyring  # the backing SecretStore: the OS keyring, or the lab's dict in demo mode
         self._memory: dict[tuple[str, str], str] = {}
         self._lock = threading.Lock()
 
@@ -48,7 +48,7 @@ class SessionSecrets:
         with self._lock:
             if (service, username) in self._memory:
                 return self._memory[(service, username)]
-        return self._keyring.get(service, username) if self._keyring is not None else None
+        return self.keyring.get(service, username) if self.keyring is not None else None
 
     def set(self, service: str, username: str, secret: str) -> None:
         self.remember(SecretRef(service, username), secret, persist=True)
@@ -56,17 +56,17 @@ class SessionSecrets:
     def delete(self, service: str, username: str) -> None:
         with self._lock:
             self._memory.pop((service, username), None)
-        if self._keyring is not None:
-            self._keyring.delete(service, username)
+        if self.keyring is not None:
+            self.keyring.delete(service, username)
 
     def remember(self, ref: SecretRef, secret: str, *, persist: bool) -> str:
         """Keep ``secret`` for this session and, with ``persist``, in the keyring.  Returns why the keyring
         refused it ("" when stored): the session still works, but a restart will ask for it again."""
         with self._lock:
             self._memory[(ref.service, ref.username)] = secret
-        if persist and self._keyring is not None:
+        if persist and self.keyring is not None:
             try:
-                self._keyring.set(ref.service, ref.username, secret)
+                self.keyring.set(ref.service, ref.username, secret)
             except XtractError as exc:
                 return str(exc)
         return ""

@@ -175,7 +175,8 @@ class JobRow:
 
     @property
     def fraction(self) -> float:
-        return self.done_bytes / self.total_bytes if self.total_bytes else 0.0
+        # Clamped: a retried chunk can be counted twice by the engine, and a bar past 100% helps nobody.
+        return min(1.0, self.done_bytes / self.total_bytes) if self.total_bytes else 0.0
 
 
 STATE_TEXT = {

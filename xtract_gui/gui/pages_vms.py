@@ -104,9 +104,7 @@ class VmsPage(Page):
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # guest OS takes what is left
-        header.setSectionResizeMode(8, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(8, 150)
+        header.setStretchLastSection(True)  # networks take what is left
         self.table.setWordWrap(False)
         self.root.addWidget(self.table, 1)
         self.totals = QLabel(self)

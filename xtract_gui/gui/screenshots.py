@@ -26,7 +26,7 @@ from ..domain.plan import GuestChannelKind
 from .flow import PageId
 from .models import VM_ID_ROLE
 
-SIZE = (1120, 740)
+SIZE = (1280, 800)  # a consultant laptop's usable screen
 
 
 async def wait_until(cond: Callable[[], Any], timeout: float = 20.0, what: str = "") -> None:

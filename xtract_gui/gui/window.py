@@ -25,6 +25,7 @@ from qasync import asyncSlot
 
 from .. import __version__, paths
 from ..domain.plan import Plan
+from ..domain.redact import scrub
 from .backend import Backend, SessionSecrets
 from .bridge import EngineBridge, Service
 from .controller import Controller
@@ -59,7 +60,7 @@ class MainWindow(QMainWindow):
         self._quit_ok = False
         self._dialog: QFileDialog | None = None
         self.setWindowTitle("xtract-gui" + (" — demo" if demo else ""))
-        self.resize(1120, 740)
+        self.resize(1280, 800)
         self._build_menus()
         self._build_central()
 
@@ -151,12 +152,13 @@ class MainWindow(QMainWindow):
         try:
             if self.demo:
                 await self._start_lab()
-            elif self.secrets._keyring is None:
-                self.secrets._keyring = await asyncio.to_thread(self.backend.wiring.keyring_secrets)
+            elif self.secrets.keyring is None:
+                self.secrets.keyring = await asyncio.to_thread(self.backend.wiring.keyring_secrets)
             manager = await self.service.run("engine", self.backend.build_manager)
         except Exception as exc:  # the window stays usable to show why
             log.exception("start-up failed")
-            self.show_problem(self.tr("xtract-gui could not start its engine: {why}").format(why=exc))
+            self.show_problem(self.tr("xtract-gui could not start its engine: {why}").format(
+                why=scrub(str(exc), self.secrets.known_secrets())))
             return
         self.controller.attach(manager, self.secrets)
         if await self.controller.resume_all():
@@ -171,7 +173,7 @@ class MainWindow(QMainWindow):
             factory = Lab
         self.lab = factory((self.state_dir or paths.data_dir()) / "demo-lab")
         endpoints = await self.service.run("lab", self.lab.start)
-        self.secrets._keyring = endpoints.secrets
+        self.secrets.keyring = endpoints.secrets
         # The lab's WinRM guests take Basic auth over HTTPS; syncs every few seconds keep the journey short.
         self.backend.guest_https_auth = "basic"
         if not self.backend.manager_options:

@@ -47,8 +47,9 @@ def lab_secrets() -> LabSecrets:
 
 
 def is_lab_plan(plan: Plan) -> bool:
-    """A plan made by the lab (its references name the lab's fixed passwords)."""
-    return plan.target.password.service == SERVICE
+    """A plan made by the lab: some of its references name the lab's fixed passwords."""
+    refs = [plan.source.password, plan.target.password, *(v.guest.password for v in plan.vms)]
+    return any(r is not None and r.service == SERVICE for r in refs)
 
 
 class LabSecrets:
