@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -151,3 +152,26 @@ def test_default_host_access_needs_port_443_to_answer() -> None:
     # An ESXi name that resolves but does not answer on 443 sends the reader through vCenter.
     assert reachable_host("127.0.0.1", timeout=1) == ("https://127.0.0.1" if listening else None)
     assert reachable_host("esxi-name-that-does-not-resolve.invalid", timeout=1) is None
+
+
+def test_a_reader_whose_session_ended_logs_in_again(vcsim_factory: Callable[..., VcsimProcess]) -> None:
+    sim = vcsim_factory(check_folder_session=True)
+    src = connect(sim)
+    admin = connect(sim)
+    try:
+        vm = src.inventory().vms[0]
+        snap = src.create_snapshot(vm.vm_id, "xtract-read")
+        reader = src.open_disk_reader(vm.vm_id, snap.snapshot_id, vm.disks[0].key)
+        expected = sim.flat_file(vm.name).read_bytes()
+        assert reader.read(0, 100) == expected[:100]
+        key = src.session.call("who am i", lambda: src.session.content.sessionManager.currentSession.key)
+        sm = admin.session.content.sessionManager
+        admin.session.call("terminate", lambda: sm.TerminateSession(sessionId=[key]))
+        # /folder answers 401 to the dead cookie; the reader has the adapter log in again and retries.
+        assert reader.read(4096, 100) == expected[4096:4196]
+        assert src.session.relogins == 1
+        assert sim.stats().get("folder_denied") == 1
+        reader.close()
+    finally:
+        src.close()
+        admin.close()

@@ -142,13 +142,16 @@ class VcsimProcess:
 def start_vcsim(*, vms: int = 2, datacenters: int = 1, clusters: int = 1, hosts: int = 3,
                 standalone_hosts: int = 1, tls: bool = True, cert: Path | None = None, key: Path | None = None,
                 port: int = 0, user: str = "user", password: str = "pass", cbt: bool = False,
-                max_areas: int = 64, slow_snapshot_ms: int = 0, timeout: float = 120,
+                max_areas: int = 64, slow_snapshot_ms: int = 0, check_folder_session: bool = False,
+                timeout: float = 120,
                 log_dir: Path | None = None) -> VcsimProcess:
     """Start a simulator; ``vms`` per resource pool and per standalone host (2 → 4 VMs by default).
 
     ``cert``/``key``: PEM files to serve (created when missing), so a restart can keep or change
     the certificate.  ``port`` 0 picks a free one.  ``slow_snapshot_ms``: snapshot tasks run that long
-    and honour CancelTask (tests of task polling and cancellation).  The process ends when the returned object is
+    and honour CancelTask (tests of task polling and cancellation).  ``check_folder_session``: /folder
+    refuses session cookies that are no longer logged in, as vCenter does (off by default: some
+    benchmarks read with a made-up cookie).  The process ends when the returned object is
     stopped or when this Python process dies (its stdin closes).
     """
     binary = build_vcsim()
@@ -162,6 +165,8 @@ def start_vcsim(*, vms: int = 2, datacenters: int = 1, clusters: int = 1, hosts:
         args += [f"-cert={cert}", f"-key={key}"]
     if cbt:
         args.append("-cbt")
+    if check_folder_session:
+        args.append("-check-folder-session")
     log_path = Path(tempfile.mkstemp(prefix="vcsim-", suffix=".log", dir=log_dir)[1])
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)

@@ -8,8 +8,9 @@ package main
 //     (paging.go), slow cancellable snapshot tasks and CancelTask (slowtask.go);
 //   - CreateSnapshot/RemoveSnapshot/RevertToSnapshot/RemoveAllSnapshots/ReconfigVM passed to the
 //     simulator, then followed by the CBT bookkeeping of cbt.go;
-//   - /folder requires a session cookie (vmware_soap_session) or a single-use service ticket
-//     (vmware_cgi_ticket) for that very URL, as vCenter and ESXi do;
+//   - /folder requires a session cookie (vmware_soap_session; with -check-folder-session a live
+//     one) or a single-use service ticket (vmware_cgi_ticket) for that very URL, as vCenter and
+//     ESXi do;
 //   - GET /xtract/stats reports how /folder was used, so tests can tell which path a reader took.
 
 import (
@@ -34,6 +35,8 @@ type interceptor struct {
 	thumbprint string
 
 	hooks sync.Mutex // serialises snapshot/reconfigure calls with their CBT bookkeeping
+
+	validSession func(id string) bool // nil: any non-empty session cookie opens /folder
 
 	mu      sync.Mutex
 	tickets map[string]string // ticket id → request URI it was issued for
@@ -89,7 +92,8 @@ func (h *interceptor) serveFolder(w http.ResponseWriter, r *http.Request) {
 		h.next.ServeHTTP(w, r)
 		return
 	}
-	if c, err := r.Cookie("vmware_soap_session"); err == nil && c.Value != "" {
+	if c, err := r.Cookie("vmware_soap_session"); err == nil && c.Value != "" &&
+		(h.validSession == nil || h.validSession(c.Value)) {
 		h.count("folder_session")
 		h.next.ServeHTTP(w, r)
 		return

@@ -11,6 +11,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"flag"
@@ -25,6 +26,9 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/types"
 )
 
 // extension customises the model after Create and before the server starts.  Other files of
@@ -58,6 +62,7 @@ func main() {
 	password := flag.String("password", "pass", "login password")
 	cbtOn := flag.Bool("cbt", false, "enable changeTracking on every VM at start")
 	maxAreas := flag.Int("cbt-max-areas", 64, "most changed areas per QueryChangedDiskAreas answer")
+	checkFolder := flag.Bool("check-folder-session", false, "/folder accepts only live session cookies (vCenter does)")
 	slowSnapshotMs := flag.Int("slow-snapshot-ms", 0, "CreateSnapshot_Task runs this long and can be cancelled")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", false, "exit when stdin closes (the parent died)")
 	flag.Parse()
@@ -109,6 +114,9 @@ func main() {
 	cbt.maxAreas = *maxAreas
 	slowSnapshot = time.Duration(*slowSnapshotMs) * time.Millisecond
 	hooks := newInterceptor(server.Server.Config.Handler, shaped.datacenter, thumbprint)
+	if *checkFolder {
+		hooks.validSession = sessionChecker(model, *user)
+	}
 	// Replacing the handler right after start is safe: nobody knows the address yet.
 	server.Server.Config.Handler = hooks
 
@@ -130,6 +138,20 @@ func main() {
 		}()
 	}
 	<-done
+}
+
+// sessionChecker asks the simulator's SessionManager whether a session cookie is still logged in.
+func sessionChecker(model *simulator.Model, user string) func(string) bool {
+	ctx := context.Background()
+	c, err := vim25.NewClient(ctx, model.Service)
+	if err != nil {
+		log.Fatalf("in-process client: %v", err)
+	}
+	sm := *c.ServiceContent.SessionManager
+	return func(id string) bool {
+		res, err := methods.SessionIsActive(ctx, c, &types.SessionIsActive{This: sm, SessionID: id, UserName: user})
+		return err == nil && res.Returnval
+	}
 }
 
 func colonHex(sum [32]byte) string {

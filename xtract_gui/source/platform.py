@@ -230,7 +230,7 @@ class VSphereSource:
         return Access({"vmware_soap_session": self._s.session_cookie()}, self._fingerprint)
 
     def _renew(self) -> None:
-        self._s.call("renew the vCenter session", lambda: self._s.si.CurrentTime())
+        self._s.ensure_logged_in()
 
     def _host_files(self, host_name: str, datastore: str, folder: str) -> DatastoreFiles | None:
         base = self._host_access(host_name) if self._host_access else None

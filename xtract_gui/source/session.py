@@ -119,6 +119,19 @@ class VSphereSession:
     def _login(self) -> None:
         self.content.sessionManager.Login(self.user, self._password)
 
+    def ensure_logged_in(self) -> None:
+        """Log in again if vCenter ended our session (it answers currentSession with nothing then).
+
+        Also the keep-alive: an authenticated request that resets vCenter's idle timer.
+        """
+        def check() -> None:
+            if self.content.sessionManager.currentSession is None:
+                log.info("vCenter session had ended; logging in again")
+                self._login()
+                self.relogins += 1
+
+        self.call("check the vCenter session", check)
+
     @property
     def round_trips(self) -> int:
         """SOAP requests sent so far (the benchmark and tests show inventory stays constant)."""
@@ -221,7 +234,7 @@ class VSphereSession:
     def _keep_alive(self) -> None:
         while not self._closed.wait(self._keepalive):
             try:
-                self.call("keep the session alive", lambda: self.si.CurrentTime())
+                self.ensure_logged_in()
             except XtractError as exc:
                 log.warning("vCenter keep-alive failed: %s", exc)
 
