@@ -355,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             state_dir = Path(args.state_dir or tempfile.mkdtemp(prefix="xtract-demo-"))
             return asyncio.run(run_demo(state_dir, vms=args.vms, mode=TransferMode(args.mode),
                                         sink=Printer(args.json), build_manager=build_manager,
-                                        sync_seconds=args.sync_seconds or 1.0))
+                                        sync_seconds=args.sync_seconds or 1.0, as_json=args.json))
         if args.command == "lab":
             return _lab_serve(args)
         if args.command == "plan":

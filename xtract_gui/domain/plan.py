@@ -70,6 +70,11 @@ class TargetEndpoint:
     protocol: str = "https"
     nfs_host: str = ""  # address to mount the container from; default: the cluster's external IP
     nfs_port: int = 0  # 0: ask the portmapper
+    nfs_mount_port: int = 0  # 0: ask the portmapper
+    # Prism Central has no v3 API for containers or the NFS whitelist: the adapter asks the cluster's
+    # Prism Element, whose certificate is pinned separately (address -> fingerprint).
+    element_port: int = 0  # 0: the same port as Prism Central
+    element_fingerprints: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,7 @@ class GuestAccess:
     password: SecretRef | None = None
     winrm_port: int = 0  # 0: 5986 with HTTPS, 5985 with HTTP
     winrm_https: bool = True
+    winrm_auth: str = "ntlm"  # "ntlm" (domain or local accounts) or "basic" (local accounts, HTTPS only)
     allow_http_ntlm: bool = False  # HTTP 5985 with NTLM message encryption
     winrm_host: str = ""  # default: the guest's IP as VMware Tools reports it
     fingerprint: str = ""
@@ -177,6 +183,9 @@ class Plan:
                 raise ConfigurationError(f"VM {vm.vm_id!r} is listed twice in the plan.",
                                          hint="Remove the duplicate entry under \"vms\".")
             seen.add(vm.vm_id)
+            if vm.guest.winrm_auth not in ("ntlm", "basic"):
+                raise ConfigurationError(f"VM {vm.name!r}: guest.winrm_auth is {vm.guest.winrm_auth!r}.",
+                                         hint="Use \"ntlm\" or \"basic\".")
             if vm.guest.channel is not GuestChannelKind.NONE and (not vm.guest.user or vm.guest.password is None):
                 raise ConfigurationError(f"VM {vm.name!r} has no guest account.",
                                          hint="Set guest.user and guest.password (a keyring reference), "

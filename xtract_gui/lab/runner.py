@@ -316,7 +316,8 @@ def verify_disks(lab: Lab, plan: Plan, image_digests: dict[str, dict[str, str]] 
 
 
 async def run_demo(state_dir: Path, *, vms: int, mode: Any, sink: Any, build_manager: Any,
-                   sync_seconds: float = 1.0, out: Any = None, source: str = "python") -> int:
+                   sync_seconds: float = 1.0, out: Any = None, source: str = "python",
+                   as_json: bool = False) -> int:
     """The whole journey on the lab, headless: seed, a delta sync, cutover, byte-exact check; 0 on success."""
     import dataclasses
     import sys
@@ -348,12 +349,20 @@ async def run_demo(state_dir: Path, *, vms: int, mode: Any, sink: Any, build_man
             await manager.close()
         problems = verify_disks(lab, plan, digests if plan.transfer_mode.value == "cold" else None)
         ok = True
+        results = []
         for s in snaps:
             issues = problems.get(s.vm_id, [])
             if s.state is not JobState.DONE:
                 issues.insert(0, f"state {s.state.value}: {s.error}")
             ok = ok and not issues
+            results.append({"vm": s.name, "ok": not issues, "issues": issues,
+                            "downtime_seconds": s.downtime_seconds})
             good = "cut over, disks byte-exact" if plan.transfer_mode.value == "warm" else "cut over, images verified"
-            print(f"{s.name}: {good if not issues else '; '.join(issues)}", file=out)
-        print("demo: " + ("every VM cut over and verified" if ok else "FAILED"), file=out)
+            if not as_json:
+                print(f"{s.name}: {good if not issues else '; '.join(issues)}", file=out)
+        if as_json:
+            # One summary object as the last line, so scripts (and the installer test) can read the verdict.
+            print(json.dumps({"demo": plan.transfer_mode.value, "ok": ok, "vms": results}), file=out, flush=True)
+        else:
+            print("demo: " + ("every VM cut over and verified" if ok else "FAILED"), file=out)
         return 0 if ok else 1
