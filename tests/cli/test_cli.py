@@ -150,6 +150,7 @@ def test_demo_two_vms_exits_0(tmp_path: Path, env: dict[str, str]) -> None:
     assert js.returncode == 0
     events = [json.loads(line) for line in js.stdout.splitlines() if line.startswith("{")]
     assert {"JobStateChanged", "StepChanged", "SyncSummary"} <= {e["event"] for e in events}
+    assert events[-1]["event"] == "DemoFinished" and events[-1]["ok"] is True, events[-1]
 
 
 @pytest.mark.slow

@@ -52,4 +52,4 @@ def test_frozen_app_runs_a_headless_demo_to_completion(frozen_app: Path, tmp_pat
                          capture_output=True, text=True, timeout=900, cwd=tmp_path, env=_env(tmp_path))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     last = json.loads(run.stdout.strip().splitlines()[-1])
-    assert last.get("ok") is True, last
+    assert last["event"] == "DemoFinished" and last["ok"] is True, last

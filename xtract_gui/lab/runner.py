@@ -362,7 +362,8 @@ async def run_demo(state_dir: Path, *, vms: int, mode: Any, sink: Any, build_man
                 print(f"{s.name}: {good if not issues else '; '.join(issues)}", file=out)
         if as_json:
             # One summary object as the last line, so scripts (and the installer test) can read the verdict.
-            print(json.dumps({"demo": plan.transfer_mode.value, "ok": ok, "vms": results}), file=out, flush=True)
+            print(json.dumps({"event": "DemoFinished", "mode": plan.transfer_mode.value, "ok": ok, "vms": results}),
+                  file=out, flush=True)
         else:
             print("demo: " + ("every VM cut over and verified" if ok else "FAILED"), file=out)
         return 0 if ok else 1
