@@ -22,12 +22,19 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 PY=${PYTHON:-python3}
-if ! $PY -c 'import xtract_gui, pytest, pytestqt, importlinter, tree_sitter_powershell, yaml, jsonschema' 2>/dev/null \
-   || [ pyproject.toml -nt "${XDG_CACHE_HOME:-$HOME/.cache}/xtract-gui/.pip-stamp" ]; then
+# (Re)install when the test extras are missing, pyproject.toml changed, or the installed package
+# is another checkout's (an editable install elsewhere would make lint-imports and the CLI tests
+# look at the wrong tree).
+here=$(pwd -P)
+stamp_dir="${XDG_CACHE_HOME:-$HOME/.cache}/xtract-gui"
+stamp="$stamp_dir/pip-$(printf %s "$here" | sha256sum | cut -c1-16)-$(sha256sum pyproject.toml | cut -c1-16)"
+installed=$( (cd / && $PY -c 'import os, xtract_gui; print(os.path.dirname(os.path.dirname(os.path.realpath(xtract_gui.__file__))))') 2>/dev/null) || installed=""
+if [ "$installed" != "$here" ] || [ ! -f "$stamp" ] \
+   || ! $PY -c 'import pytest, pytestqt, importlinter, tree_sitter_powershell, yaml, jsonschema, PyInstaller' 2>/dev/null; then
   $PY -m pip install -q --disable-pip-version-check -e '.[test,installer]'
-  mkdir -p "${XDG_CACHE_HOME:-$HOME/.cache}/xtract-gui" && touch "${XDG_CACHE_HOME:-$HOME/.cache}/xtract-gui/.pip-stamp"
+  mkdir -p "$stamp_dir" && touch "$stamp"
 fi
 
 export QT_QPA_PLATFORM=offscreen
-$PY -m ruff check xtract_gui tests benchmarks
+$PY -m ruff check --output-format concise xtract_gui tests benchmarks installer
 exec $PY -m pytest "$@"
