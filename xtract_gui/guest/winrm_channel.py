@@ -27,10 +27,11 @@ from ..domain.errors import CancelledError, ConfigurationError, GuestError, Unsu
 from ..domain.guest_tasks import GuestTask
 from ..domain.inventory import OsFamily
 from ..engine.ports import Cancellation, GuestTarget, ScriptResult
+from ..tlspin import normalize_fingerprint
 from . import winrm_commands as cmds
 from .scripts import check_cancel, decode_output, finish, params_bytes, run_id, script_basename, secret_values
 from .scripts import scrubbed as scrub
-from .winrm_faults import normalise_fingerprint, translate
+from .winrm_faults import translate
 
 log = logging.getLogger("xtract_gui.guest.winrm")
 
@@ -60,7 +61,7 @@ class _PinnedAdapter(HTTPAdapter):
 class WinRmChannel:
     """One guest over WinRM.  Thread-safe: one remote command at a time (a WinRM shell is sequential)."""
 
-    def __init__(self, target: GuestTarget, *, https_auth: HttpsAuth = "ntlm", operation_timeout: int = 10,
+    def __init__(self, target: GuestTarget, *, https_auth: HttpsAuth | None = None, operation_timeout: int = 10,
                  chunk_size: int = 48 * 1024, loopback_http_basic: bool = False) -> None:
         if target.os_family not in (OsFamily.WINDOWS.value, OsFamily.WINDOWS):
             raise UnsupportedError(f"WinRM reaches Windows guests only; {target.vm_id} is {target.os_family}.",
@@ -72,7 +73,7 @@ class WinRmChannel:
         self.target = target
         self.port = target.port or (5986 if target.https else 5985)
         try:
-            self._pin = normalise_fingerprint(target.fingerprint) if target.fingerprint else ""
+            self._pin = normalize_fingerprint(target.fingerprint) if target.fingerprint else ""
         except ValueError:
             raise ConfigurationError(
                 f"The certificate pin for {target.host} is not a SHA-256 fingerprint.",
@@ -84,7 +85,13 @@ class WinRmChannel:
         self._lock = threading.RLock()
         self._shell_id: str | None = None
         scheme = "https" if target.https else "http"
-        transport = ("ssl" if https_auth == "basic" else "ntlm") if target.https else "ntlm"
+        # The plan decides per guest (``GuestTarget.auth``); ``https_auth`` overrides it (tests).  Basic only
+        # ever travels inside TLS: over HTTP it is NTLM with message encryption.
+        auth = https_auth or target.auth or "ntlm"
+        if auth not in ("ntlm", "basic"):
+            raise ConfigurationError(f"Unknown WinRM authentication {auth!r} for {target.host}.",
+                                     hint="Use \"ntlm\" or \"basic\" in the guest options.")
+        transport = ("ssl" if auth == "basic" else "ntlm") if target.https else "ntlm"
         encryption = "auto" if target.https else "always"
         if not target.https and loopback_http_basic and is_loopback(target.host):
             # The lab's guests on this computer: the password never leaves it, so Basic without
@@ -266,12 +273,13 @@ class WinRmChannel:
 
 
 class WinRmChannelFactory:
-    """Opens WinRM channels; ``https_auth`` is NTLM (what a stock WinRM service accepts) or Basic.
+    """Opens WinRM channels; each guest's ``GuestTarget.auth`` picks NTLM or Basic (``https_auth``, if given,
+    overrides it for every guest).
 
     ``loopback_http_basic`` (lab/demo mode): plain HTTP with Basic auth, for guests on 127.0.0.1 only.
     """
 
-    def __init__(self, *, https_auth: HttpsAuth = "ntlm", operation_timeout: int = 10,
+    def __init__(self, *, https_auth: HttpsAuth | None = None, operation_timeout: int = 10,
                  chunk_size: int = 48 * 1024, loopback_http_basic: bool = False) -> None:
         self.https_auth = https_auth
         self.operation_timeout = operation_timeout

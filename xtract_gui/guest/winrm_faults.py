@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import socket
 import ssl
 
 import requests
@@ -19,6 +17,7 @@ from ..domain.errors import (
     XtractError,
 )
 from ..domain.redact import scrub
+from ..tlspin import read_peer_fingerprint
 
 ACCESS_DENIED = 5  # WSManFault code (Win32 ERROR_ACCESS_DENIED) when the token is not an admin's
 
@@ -35,31 +34,12 @@ TOKEN_FILTER_HINT = (
 )
 
 
-def format_fingerprint(der: bytes) -> str:
-    digest = hashlib.sha256(der).hexdigest().upper()
-    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
-
-
-def normalise_fingerprint(value: str) -> str:
-    """'aa:bb…', 'AABB…' or 'aa bb …' → 'AA:BB:…' (SHA-256 only: SHA-1 pins are too weak to accept)."""
-    hexdigits = "".join(ch for ch in value if ch not in ": -").upper()
-    if len(hexdigits) != 64 or any(ch not in "0123456789ABCDEF" for ch in hexdigits):
-        raise ValueError("a certificate pin must be a SHA-256 fingerprint (64 hex digits)")
-    return ":".join(hexdigits[i:i + 2] for i in range(0, 64, 2))
-
-
 def server_fingerprint(host: str, port: int, timeout: float = 10.0) -> str:
     """SHA-256 fingerprint of the certificate the server presents, or '' when it cannot be read."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE  # only to read the certificate and show it; nothing is sent
     try:
-        with socket.create_connection((host, port), timeout=timeout) as sock, \
-                context.wrap_socket(sock, server_hostname=host) as tls:
-            der = tls.getpeercert(binary_form=True)
+        return read_peer_fingerprint(host, port, timeout)
     except (OSError, ssl.SSLError):
         return ""
-    return format_fingerprint(der) if der else ""
 
 
 def translate(exc: BaseException, *, host: str, port: int, https: bool, expected_fingerprint: str,

@@ -7,7 +7,7 @@ import ssl
 import threading
 import time
 
-from ..domain.errors import ConnectionFailedError
+from ..domain.errors import ConfigurationError, ConnectionFailedError
 from .platform import HostAccess, VSphereSource
 from .session import VSphereSession
 from .tls import mismatch_error, normalize_fingerprint, pinned_context, probe_certificate
@@ -63,7 +63,11 @@ def connect_vsphere(host: str, user: str, password: str, *, port: int = 443, pro
     if protocol == "https":
         fingerprint = probe_certificate(host, port, timeout)
         if expected_fingerprint:
-            pin = normalize_fingerprint(expected_fingerprint)
+            try:
+                pin = normalize_fingerprint(expected_fingerprint)
+            except ValueError:
+                raise ConfigurationError(f"'{expected_fingerprint}' is not a SHA-256 certificate fingerprint.",
+                                         hint="Copy the fingerprint as shown (32 pairs of hex digits).") from None
             if pin != fingerprint:
                 raise mismatch_error(host, pin, fingerprint)
             context = pinned_context(pin)

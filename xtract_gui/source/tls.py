@@ -8,40 +8,25 @@ presents exactly that certificate (``pinned_context``).
 
 from __future__ import annotations
 
-import hashlib
 import socket
 import ssl
 
 from ..domain.errors import CertificateMismatchError, ConnectionFailedError
+from ..tlspin import format_fingerprint, normalize_fingerprint, read_peer_fingerprint
 
-
-def format_fingerprint(der: bytes) -> str:
-    digest = hashlib.sha256(der).hexdigest().upper()
-    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
-
-
-def normalize_fingerprint(text: str) -> str:
-    """"aa:bb…", "AABB…" and "aa bb …" all become "AA:BB:…"."""
-    hexdigits = "".join(c for c in text if c.isalnum()).upper()
-    return ":".join(hexdigits[i:i + 2] for i in range(0, len(hexdigits), 2))
+__all__ = ["format_fingerprint", "normalize_fingerprint", "pinned_context", "probe_certificate"]
 
 
 def probe_certificate(host: str, port: int = 443, timeout: float = 10) -> str:
     """SHA-256 fingerprint ("AA:BB:…") of the certificate the server presents, without trusting it."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    # Deliberately unverified: this only reads the certificate so that a person can decide to trust it.
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
     try:
-        with socket.create_connection((host, port), timeout=timeout) as raw, \
-                ctx.wrap_socket(raw, server_hostname=host) as tls:
-            der = tls.getpeercert(binary_form=True)
+        fingerprint = read_peer_fingerprint(host, port, timeout)
     except (OSError, ssl.SSLError) as exc:
         raise connection_error(host, port, exc) from exc
-    if not der:
+    if not fingerprint:
         raise ConnectionFailedError(f"{host}:{port} presented no TLS certificate.",
                                     hint="Check that the address and port are those of vCenter (HTTPS).")
-    return format_fingerprint(der)
+    return fingerprint
 
 
 class PinMismatch(ssl.SSLCertVerificationError):
