@@ -11,9 +11,10 @@ import asyncio
 import dataclasses
 import getpass
 import json
+import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,17 +94,14 @@ def _manager(args: argparse.Namespace, plans: Sequence[Plan] = ()) -> JobManager
         store = Store(data_dir() / "xtract.sqlite3")
         plans = [store.plan(j.plan_id) for j in store.jobs()]
         store.close()
-    from .lab.runner import is_lab_plan
-
-    lab = bool(plans) and all(is_lab_plan(p) for p in plans)
     tuning = Tuning(sync_interval_seconds=args.sync_seconds) if args.sync_seconds else None
-    return build_manager(secrets=_secrets_for(plans), tuning=tuning, guest_https_auth="basic" if lab else "ntlm")
+    return build_manager(secrets=_secrets_for(plans), tuning=tuning)
 
 
 def _preflight(plan: Plan, secrets: Any) -> dict[str, list[Any]]:
     """Resolve every secret, connect both sides, run readiness: nothing is changed anywhere."""
     from .engine.prep import readiness_findings
-    from .wiring import connect_source, connect_target
+    from .wiring import connect_source, connect_target_endpoint
 
     for ref in _refs(plan):
         if not secrets.get(ref.service, ref.username):
@@ -111,8 +109,7 @@ def _preflight(plan: Plan, secrets: Any) -> dict[str, list[Any]]:
     source = connect_source(plan.source, secrets.get(plan.source.password.service, plan.source.password.username))
     try:
         t = plan.target
-        target = connect_target(t.host, t.port, t.user, secrets.get(t.password.service, t.password.username),
-                                t.protocol, t.fingerprint)
+        target = connect_target_endpoint(t, secrets.get(t.password.service, t.password.username))
         try:
             return readiness_findings(plan, source, target)
         finally:
@@ -271,6 +268,16 @@ def _secret_set(args: argparse.Namespace) -> int:
     return 0
 
 
+def has_screen(environ: Mapping[str, str] | None = None, platform: str | None = None) -> bool:
+    """False on Linux/BSD without a display server to talk to and no Qt platform chosen (ssh, CI, a container);
+    macOS and Windows always have one."""
+    env = os.environ if environ is None else environ
+    platform = platform or sys.platform
+    if platform.startswith(("win", "darwin", "cygwin")):
+        return True
+    return any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
 def _gui(demo: bool) -> int:
     try:
         from .gui.app import run_gui
@@ -343,31 +350,37 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from .lab.runner import clear_previous_demo, run_demo
+    from .wiring import build_manager
+
+    state_dir = Path(args.state_dir or tempfile.mkdtemp(prefix="xtract-demo-"))
+    if clear_previous_demo(state_dir):
+        # A used lab holds VMs that are already cut over (names taken on the target): start afresh.
+        print(f"xtract-gui: {state_dir} holds an earlier demo; starting a fresh lab in it.", file=sys.stderr)
+    return asyncio.run(run_demo(state_dir, vms=args.vms, mode=TransferMode(args.mode), sink=Printer(args.json),
+                                build_manager=build_manager, sync_seconds=args.sync_seconds or 1.0,
+                                as_json=args.json))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command is None:
-            return _gui(args.demo)
-        if args.command == "demo":
-            from .lab.runner import run_demo
-            from .wiring import build_manager
-
-            state_dir = Path(args.state_dir or tempfile.mkdtemp(prefix="xtract-demo-"))
-            return asyncio.run(run_demo(state_dir, vms=args.vms, mode=TransferMode(args.mode),
-                                        sink=Printer(args.json), build_manager=build_manager,
-                                        sync_seconds=args.sync_seconds or 1.0, as_json=args.json))
-        if args.command == "lab":
-            return _lab_serve(args)
-        if args.command == "plan":
-            return _validate(args)
-        if args.command == "run":
-            return asyncio.run(_run(args))
-        if args.command == "status":
-            return _status(args)
-        if args.command == "report":
-            return _report(args)
-        if args.command == "secret":
-            return _secret_set(args)
+            if has_screen():
+                return _gui(args.demo)
+            if not args.demo:
+                raise CliError("No screen to show the wizard on (no DISPLAY or WAYLAND_DISPLAY): run it on a "
+                               "desktop, or try 'xtract-gui demo' for the headless demo.", 2)
+            print("xtract-gui: no screen (no DISPLAY or WAYLAND_DISPLAY); running the headless demo instead.",
+                  file=sys.stderr, flush=True)
+            args = build_parser().parse_args([*(["--sync-seconds", str(args.sync_seconds)] if args.sync_seconds
+                                                else []), "demo"])
+        commands: dict[str, Callable[[argparse.Namespace], int]] = {
+            "demo": _demo, "lab": _lab_serve, "plan": _validate, "status": _status, "report": _report,
+            "secret": _secret_set, "run": lambda a: asyncio.run(_run(a))}
+        if args.command in commands:
+            return commands[args.command](args)
         return asyncio.run(_jobs_command(args))
     except CliError as exc:
         print(f"xtract-gui: {exc}", file=sys.stderr)

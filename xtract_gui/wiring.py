@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from .engine.manager import JobManager
 from .engine.ports import (
     DiskWriter,
     DiskWriterFactory,
+    GuestChannel,
     GuestChannelFactory,
+    GuestTarget,
     SecretStore,
     SourcePlatform,
     TargetPlatform,
@@ -72,15 +75,31 @@ def connect_target(host: str, port: int, user: str, password: str, protocol: str
                          element_fingerprints=element_fingerprints)
 
 
-def _connect_target_endpoint(endpoint: TargetEndpoint, password: str) -> TargetPlatform:
+def connect_target_endpoint(endpoint: TargetEndpoint, password: str) -> TargetPlatform:
+    """The plan's target, with Prism Central's element port and pins (0 / empty: the adapter's defaults)."""
     return connect_target(endpoint.host, endpoint.port, endpoint.user, password, endpoint.protocol,
-                          endpoint.fingerprint)
+                          endpoint.fingerprint, element_port=endpoint.element_port or None,
+                          element_fingerprints=dict(endpoint.element_fingerprints) or None)
 
 
 # -- guest channels -------------------------------------------------------------------------------
 
-def guest_channel_factory(*, si_provider: Any = None, https_auth: str = "ntlm") -> GuestChannelFactory | None:
-    """WinRM always; VMware Tools guest operations when ``si_provider`` gives the vCenter ServiceInstance."""
+def service_instance_provider(source: Any) -> Callable[[], Any] | None:
+    """What VMware Tools guest operations need from a connected source: its vCenter ``ServiceInstance``.
+
+    The vSphere adapter keeps it on its session (``source.session.si``); read it at each use, since a
+    reconnect replaces it.  ``None`` for a source without one (the lab's Python source).
+    """
+    session = getattr(source, "session", None)
+    if session is None or not hasattr(session, "si"):
+        return None
+    return lambda: session.si
+
+
+def guest_channel_factory(*, si_provider: Callable[[], Any] | None = None) -> GuestChannelFactory | None:
+    """WinRM always (each guest's authentication comes from its plan, ``GuestAccess.winrm_auth``); VMware
+    Tools guest operations when ``si_provider`` gives the vCenter ServiceInstance.
+    """
     try:
         from .guest.factory import GuestChannels
         from .guest.vmtools_channel import VmToolsChannelFactory
@@ -88,22 +107,27 @@ def guest_channel_factory(*, si_provider: Any = None, https_auth: str = "ntlm") 
     except ImportError:
         return None
     vmtools = VmToolsChannelFactory(si_provider) if si_provider is not None else None
-    return GuestChannels(winrm=WinRmChannelFactory(https_auth=https_auth), vmtools=vmtools)  # type: ignore[arg-type]
+    return GuestChannels(winrm=WinRmChannelFactory(), vmtools=vmtools)  # type: ignore[return-value]
 
 
-class _SourceAwareGuests:
+class SourceAwareGuests:
     """Guest channels whose VMware Tools side uses the plan's source connection (opened by the engine)."""
 
-    def __init__(self, https_auth: str) -> None:
-        self.https_auth = https_auth
+    def __init__(self) -> None:
         self.source: Any = None
+        self._factory: GuestChannelFactory | None = None
+        self._for: Any = None
+        self._lock = threading.Lock()
 
-    def open(self, target: Any) -> Any:
-        si = getattr(self.source, "service_instance", None)
-        factory = guest_channel_factory(si_provider=(lambda: si) if si is not None else None,
-                                        https_auth=self.https_auth)
+    def open(self, target: GuestTarget) -> GuestChannel:
+        with self._lock:
+            if self._factory is None or self._for is not self.source:
+                self._factory = guest_channel_factory(si_provider=service_instance_provider(self.source))
+                self._for = self.source
+            factory = self._factory
         if factory is None:
-            raise ConfigurationError("Guest channels are not available in this build.")
+            raise ConfigurationError("Guest channels are not available in this build.",
+                                     hint="Reinstall xtract-gui: its guest channel modules are missing.")
         return factory.open(target)
 
 
@@ -275,28 +299,27 @@ def writer_factory(plan: Plan, target: TargetPlatform) -> DiskWriterFactory:
     if not host:
         cluster = next((c for c in target.clusters() if c.uuid == plan.target.cluster_uuid), None)
         host = cluster.external_ip if cluster and cluster.external_ip else plan.target.host
-    return NfsWriters(host, container, nfs_port=plan.target.nfs_port)
+    return NfsWriters(host, container, nfs_port=plan.target.nfs_port, mount_port=plan.target.nfs_mount_port)
 
 
 # -- the engine -----------------------------------------------------------------------------------
 
-def build_manager(*, secrets: SecretStore, state_dir: Path | None = None, tuning: Tuning | None = None,
-                  guest_https_auth: str = "ntlm") -> JobManager:
+def build_manager(*, secrets: SecretStore, state_dir: Path | None = None, tuning: Tuning | None = None) -> JobManager:
     """A ``JobManager`` on the real adapters; ``state_dir`` keeps the database and logs there (else the user dirs).
 
-    ``guest_https_auth``: "ntlm" (what a stock WinRM HTTPS listener accepts) or "basic" (the lab's guests).
+    Each guest's WinRM authentication comes from its plan (``GuestAccess.winrm_auth``).
     """
     from .paths import data_dir, log_dir
 
     db = (state_dir / "data" / "xtract.sqlite3") if state_dir else data_dir() / "xtract.sqlite3"
     logs = (state_dir / "logs") if state_dir else log_dir()
-    guests = _SourceAwareGuests(guest_https_auth)
+    guests = SourceAwareGuests()
 
     def source(endpoint: SourceEndpoint, password: str) -> SourcePlatform:
         platform = connect_source(endpoint, password)
         guests.source = platform
         return platform
 
-    adapters = Adapters(secrets=secrets, source=source, target=_connect_target_endpoint, writers=writer_factory,
+    adapters = Adapters(secrets=secrets, source=source, target=connect_target_endpoint, writers=writer_factory,
                         guests=guests, log_dir=logs)
     return JobManager(store=Store(db), adapters=adapters, tuning=tuning)

@@ -119,6 +119,18 @@ Compare it with the one your administrator shows (Certificate Management), then 
       <translation>Administrator または root</translation>
     </message>
     <message>
+      <source>NTLM (domain or local account)</source>
+      <translation>NTLM (ドメインまたはローカルアカウント)</translation>
+    </message>
+    <message>
+      <source>Basic (local account, HTTPS only)</source>
+      <translation>Basic (ローカルアカウント、HTTPS のみ)</translation>
+    </message>
+    <message>
+      <source>Basic needs HTTPS and a local account, and must be enabled in the guest's WinRM service; NTLM works as Windows ships.</source>
+      <translation>Basic には HTTPS とローカルアカウントが必要で、ゲストの WinRM サービスで有効にしておく必要があります。NTLM は Windows の既定のままで使えます。</translation>
+    </message>
+    <message>
       <source>Allow HTTP 5985 with NTLM encryption</source>
       <translation>NTLM 暗号化付きの HTTP 5985 を許可する</translation>
     </message>
@@ -155,6 +167,10 @@ Compare it with the one your administrator shows (Certificate Management), then 
       <translation>パスワード</translation>
     </message>
     <message>
+      <source>Authentication</source>
+      <translation>認証方式</translation>
+    </message>
+    <message>
       <source>WinRM address</source>
       <translation>WinRM アドレス</translation>
     </message>
@@ -185,6 +201,14 @@ Compare it with the one your administrator shows (Certificate Management), then 
     <message>
       <source>none</source>
       <translation>なし</translation>
+    </message>
+    <message>
+      <source>VM</source>
+      <translation>VM</translation>
+    </message>
+    <message>
+      <source>Guest OS</source>
+      <translation>ゲスト OS</translation>
     </message>
   </context>
   <context>
@@ -629,6 +653,14 @@ Migrates running VMware vSphere VMs to Nutanix AHV with minimal downtime.</sourc
       <translation>VM を受け入れる AHV クラスターの Prism Element または Prism Central です。</translation>
     </message>
     <message>
+      <source>Prism Element {address} presents a certificate with this SHA-256 fingerprint:
+{fp}
+Prism Central reads the storage containers and NFS whitelist of cluster {cluster} from it. Compare the fingerprint with the one that cluster's administrator shows, then trust it; it is pinned like Prism Central's.</source>
+      <translation>Prism Element {address} の証明書の SHA-256 フィンガープリントは次のとおりです:
+{fp}
+Prism Central はクラスター {cluster} のストレージコンテナーと NFS ホワイトリストをこの Prism Element から読み取ります。クラスターの管理者が示すフィンガープリントと照合してから信頼してください。Prism Central の証明書と同様に固定されます。</translation>
+    </message>
+    <message>
       <source>Connected.</source>
       <translation>接続しました。</translation>
     </message>
@@ -905,6 +937,10 @@ Migrates running VMware vSphere VMs to Nutanix AHV with minimal downtime.</sourc
       <translation>{name} は移行できません: {reason}</translation>
     </message>
     <message>
+      <source>{name}: Basic authentication needs WinRM over HTTPS; use NTLM.</source>
+      <translation>{name}: Basic 認証には HTTPS 経由の WinRM が必要です。NTLM を使用してください。</translation>
+    </message>
+    <message>
       <source>{name}: enter the guest account.</source>
       <translation>{name}: ゲストのアカウントを入力してください。</translation>
     </message>
@@ -1069,6 +1105,10 @@ Migrates running VMware vSphere VMs to Nutanix AHV with minimal downtime.</sourc
     <message>
       <source>Ready for cutover</source>
       <translation>カットオーバー可能</translation>
+    </message>
+    <message>
+      <source>{time} (measured)</source>
+      <translation>{time} (実測)</translation>
     </message>
   </context>
   <context>

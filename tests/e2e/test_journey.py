@@ -28,7 +28,7 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
 
 def _manager(lab: Lab, tmp_path: Path) -> JobManager:
     assert lab.endpoints is not None
-    return build_manager(secrets=lab.endpoints.secrets, state_dir=tmp_path / "engine", guest_https_auth="basic",
+    return build_manager(secrets=lab.endpoints.secrets, state_dir=tmp_path / "engine",
                          tuning=Tuning(sync_interval_seconds=0.5, guest_wait_seconds=30, checkpoint_seconds=0.1))
 
 
@@ -126,6 +126,40 @@ def test_cancel_cleans_up_both_sides(lab: Lab, tmp_path: Path) -> None:
     assert lab.source is not None and lab.endpoints is not None
     assert all(lab.source.list_snapshots(v.vm_id) == [] for v in lab.endpoints.plan.vms)
     assert list((lab.endpoints.containers_dir / "default-container").rglob("*.raw")) == []
+    assert _prism_vms(lab) == {}
+
+
+def test_cancel_in_cold_mode_deletes_the_images_already_uploaded(lab: Lab, tmp_path: Path) -> None:
+    import dataclasses
+
+    from xtract_gui.domain.plan import TransferMode
+
+    assert lab.endpoints is not None and lab.prism is not None and lab.source is not None
+    base = lab.endpoints.plan
+    two_disks = next(v for v in base.vms if len(lab.source.get_vm(v.vm_id).disks) == 2)
+    # A slow link: the second disk is still on its way when the first image is in.
+    plan = dataclasses.replace(base, transfer_mode=TransferMode.COLD, vms=(two_disks,),
+                               options=dataclasses.replace(base.options, bandwidth_limit_mbps=16.0))
+    vm_id = two_disks.vm_id
+
+    def images() -> set[str]:
+        with lab.prism.state.lock:  # type: ignore[union-attr]
+            return set(lab.prism.state.data["images"])  # type: ignore[union-attr]
+
+    async def go() -> None:
+        m = _manager(lab, tmp_path)
+        await m.start(plan)
+        while not any(r["target_ref"] for r in m.store.disks(vm_id).values()):
+            assert not m.jobs()[0].state.terminal and m.jobs()[0].state is not JobState.FAILED, m.jobs()[0].error
+            await asyncio.sleep(0.02)
+        assert images(), "the first disk's image is on Prism"
+        await m.cancel([vm_id])
+        assert m.jobs()[0].state is JobState.CANCELLED
+        await m.close()
+
+    _run(go())
+    assert images() == set()  # the finished image deleted, the half upload left nothing
+    assert lab.source.get_vm(vm_id).power_state.value == "on"  # cold mode had shut it down
     assert _prism_vms(lab) == {}
 
 

@@ -1,5 +1,6 @@
 """Warm migration over real NFSv3: nfs-ganesha exports the Prism simulator's container directory, the
-engine writes through ``NfsWriters`` (the product's NFS client), and the PE whitelist is added and removed."""
+engine writes through ``NfsWriters`` (the product's NFS client, made by the wiring's ``writer_factory`` from
+the plan's ``nfs_host``/``nfs_port``/``nfs_mount_port``), and the PE whitelist is added and removed."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import pytest
 from xtract_gui.domain.states import JobState
 from xtract_gui.engine.context import Adapters, Tuning
 from xtract_gui.engine.manager import JobManager
+from xtract_gui.engine.ports import DiskWriterFactory
 from xtract_gui.engine.store import Store
 from xtract_gui.lab.runner import CONTAINER, Lab, same_bytes
-from xtract_gui.wiring import NfsWriters, _connect_target_endpoint, _SourceAwareGuests, connect_source
+from xtract_gui.wiring import NfsWriters, SourceAwareGuests, connect_source, connect_target_endpoint, writer_factory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.nfs, pytest.mark.prism]
 
@@ -25,15 +27,17 @@ def test_warm_migration_over_nfs(tmp_path: Path, ganesha_factory: Any) -> None:
         assert lab.endpoints is not None and lab.prism is not None and lab.source is not None
         nfs = ganesha_factory(container=CONTAINER, export_dir=lab.endpoints.containers_dir / CONTAINER)
         plan = dataclasses.replace(lab.endpoints.plan, target=dataclasses.replace(
-            lab.endpoints.plan.target, nfs_host="127.0.0.1", nfs_port=nfs.nfs_port))
+            lab.endpoints.plan.target, nfs_host="127.0.0.1", nfs_port=nfs.nfs_port, nfs_mount_port=nfs.mount_port))
         seen_whitelists: list[list[str]] = []
 
-        def writers(p: Any, target: Any) -> NfsWriters:
-            seen_whitelists.append(list(target.nfs_whitelist()))
-            return NfsWriters("127.0.0.1", CONTAINER, nfs_port=nfs.nfs_port, mount_port=nfs.mount_port)
+        def writers(p: Any, target: Any) -> DiskWriterFactory:
+            seen_whitelists.append(list(target.nfs_whitelist()))  # the writers exist before the whitelist entry
+            made = writer_factory(p, target)
+            assert isinstance(made, NfsWriters)
+            return made
 
-        adapters = Adapters(secrets=lab.endpoints.secrets, source=connect_source, target=_connect_target_endpoint,
-                            writers=writers, guests=_SourceAwareGuests("basic"), log_dir=tmp_path / "logs")
+        adapters = Adapters(secrets=lab.endpoints.secrets, source=connect_source, target=connect_target_endpoint,
+                            writers=writers, guests=SourceAwareGuests(), log_dir=tmp_path / "logs")
         manager = JobManager(store=Store(tmp_path / "x.sqlite3"), adapters=adapters,
                              tuning=Tuning(sync_interval_seconds=0.5, checkpoint_seconds=0.1))
 

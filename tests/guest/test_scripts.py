@@ -10,8 +10,10 @@ from xtract_gui.domain.errors import ConfigurationError
 from xtract_gui.domain.guest_tasks import GuestPhase, GuestTask
 from xtract_gui.domain.inventory import OsFamily
 from xtract_gui.engine.ports import GuestTarget
-from xtract_gui.guest import GuestChannels, load_manifest, task_params
+from xtract_gui.engine.prep import task_params
+from xtract_gui.guest import GuestChannels
 from xtract_gui.guest.scripts import clean_clixml, finish, params_bytes, parse_result
+from xtract_gui.resources import load_manifest
 
 pytestmark = pytest.mark.guest
 
@@ -48,6 +50,14 @@ def test_task_params_pick_the_tasks_own_and_fill_param_files() -> None:
     install = next(t for t in load_manifest() if t.id == "win.install_firstboot")
     params = task_params(install, {"max_attempts": 5, "password": "unrelated"}, loader=lambda rel: f"text of {rel}")
     assert params == {"max_attempts": 5, "firstboot_script": "text of windows/firstboot.ps1"}
+
+
+def test_task_params_merge_the_fixed_params_over_the_plans_values() -> None:
+    sha1, sha2 = (next(t for t in load_manifest() if t.id == f"win.add_{f}_certificate") for f in ("sha1", "sha2"))
+    assert sha1.script == sha2.script == "windows/add_certificate.ps1"
+    values = {"certificate_files": ["C:\\a.cer"], "hash_family": "md5", "password": "unrelated"}
+    assert task_params(sha1, values) == {"certificate_files": ["C:\\a.cer"], "hash_family": "sha1"}
+    assert task_params(sha2, values)["hash_family"] == "sha2"
 
 
 def test_unknown_or_unavailable_channel_is_a_configuration_error() -> None:

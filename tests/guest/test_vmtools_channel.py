@@ -5,6 +5,7 @@ The simulator runs guest programs for real, chrooted into a directory standing f
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -31,7 +32,9 @@ from xtract_gui.domain.errors import (
 from xtract_gui.domain.guest_tasks import GuestPhase, GuestTask, tasks_for
 from xtract_gui.domain.inventory import OsFamily
 from xtract_gui.engine.ports import GuestTarget
-from xtract_gui.guest import GuestChannels, VmToolsChannelFactory, load_manifest, read_resource, run_sequence
+from xtract_gui.engine.prep import run_sequence
+from xtract_gui.guest import GuestChannels, VmToolsChannelFactory
+from xtract_gui.resources import load_manifest
 
 pytestmark = [pytest.mark.guest, pytest.mark.vcsim]
 
@@ -131,7 +134,7 @@ def test_the_real_check_root_script_runs_in_the_guest(guestops: GuestOpsLab) -> 
                       if t.id == "linux.check_root")
     channel = factory(guestops).open(guestops.target())
     try:
-        report = run_sequence(channel, [check_root], {}, loader=read_resource)
+        report = asyncio.run(run_sequence(channel, [check_root], {}))
     finally:
         channel.close()
     outcome = report.outcomes[0]

@@ -1,7 +1,9 @@
-"""The Windows preparation sequence from resources/manifest.json, run through the WinRM channel."""
+"""The Windows preparation sequence from resources/manifest.json, run by the engine's sequencer
+through the real WinRM channel against the lab guest."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -13,21 +15,16 @@ from tests.support.winrm import LAB_PASSWORD, winrm_target
 from xtract_gui.domain.errors import CancelledError, GuestScriptError
 from xtract_gui.domain.guest_tasks import GuestPhase, GuestTask, tasks_for
 from xtract_gui.domain.inventory import OsFamily
-from xtract_gui.guest import WinRmChannel, WinRmChannelFactory, load_manifest, run_sequence
+from xtract_gui.engine.prep import SequenceReport, run_sequence
+from xtract_gui.guest import WinRmChannel, WinRmChannelFactory
 from xtract_gui.lab.guest import Endpoint
 from xtract_gui.lab.guest.state import FIRSTBOOT_RESULT, NETWORK_FILE
-from xtract_gui.paths import resources_dir
+from xtract_gui.resources import load_manifest, load_script
 
 pytestmark = pytest.mark.guest
 
 FACTORY = WinRmChannelFactory(operation_timeout=1)  # NTLM with message encryption over HTTP
 PACKAGE = "C:\\Windows\\Temp\\xtract-packages\\nutanix-virtio.msi"
-
-
-def loader(relative: str) -> str:
-    """The real script when the scripts engineer has written it; the lab does not run it either way."""
-    path = resources_dir() / relative
-    return path.read_text(encoding="utf-8") if path.exists() else f"# {relative}\n"
 
 
 def prep_tasks() -> list[GuestTask]:
@@ -46,6 +43,11 @@ def channel(windows_guest: Endpoint) -> Iterator[WinRmChannel]:
     ch.close()
 
 
+def prep(channel: WinRmChannel, **kwargs: Any) -> SequenceReport:
+    """The Windows prep tasks through the engine's sequencer, with the composed scripts."""
+    return asyncio.run(run_sequence(channel, prep_tasks(), VALUES, **kwargs))
+
+
 def ran(endpoint: Endpoint) -> list[str]:
     return [entry.split(" ", 1)[1] for entry in endpoint.guest.log if entry.startswith("run ")]
 
@@ -55,10 +57,14 @@ def test_prep_changes_the_guest_then_a_second_run_changes_nothing(windows_guest:
     guest = windows_guest.guest
     assert guest.san_policy == 2 and not guest.trusted_publisher and not guest.firstboot_installed
     steps: list[tuple[float, str]] = []
-    first = run_sequence(channel, prep_tasks(), VALUES, loader=loader, progress=lambda f, m: steps.append((f, m)))
+    first = prep(channel, progress=lambda f, m: steps.append((f, m)))
     assert first.ok and first.failed is None, first.failed and first.failed.message
     assert [o.task.id for o in first.outcomes] == [t.id for t in prep_tasks()]
     assert ran(windows_guest) == [t.id for t in prep_tasks()]
+    # One script, two tasks: the lab tells them apart by task id, and each got its hash family.
+    certs = [o for o in first.outcomes if o.task.id.endswith("_certificate")]
+    assert {o.task.script for o in certs} == {"windows/add_certificate.ps1"} and len(certs) == 2
+    assert [o.result.result["task"] for o in certs if o.result] == [o.task.id for o in certs]
     assert first.changed
     assert {o.task.id for o in first.outcomes if o.changed} >= {
         "win.add_sha1_certificate", "win.add_sha2_certificate", "win.install_virtio", "win.set_san_policy",
@@ -72,12 +78,12 @@ def test_prep_changes_the_guest_then_a_second_run_changes_nothing(windows_guest:
     saved = json.loads(guest.read_file(NETWORK_FILE) or b"{}")
     assert [n["mac"] for n in saved["nics"]] == ["00:50:56:8a:12:34", "00:50:56:8a:56:78"]
     assert guest.firstboot_installed
-    firstboot_script = (resources_dir() / "windows/firstboot.ps1")
-    if firstboot_script.exists():  # param_files: the first-boot script travelled as a parameter
-        assert guest.read_file("C:\\ProgramData\\xtract\\firstboot.ps1") == firstboot_script.read_bytes()
+    # param_files: the first-boot script travelled as a parameter, with its prelude (it runs by itself)
+    installed = (guest.read_file("C:\\ProgramData\\xtract\\firstboot.ps1") or b"").decode("utf-8")
+    assert installed == load_script("windows/firstboot.ps1") and "function Complete-XtractTask" in installed
     assert guest.paths_under("C:\\Windows\\Temp\\xtract") == []
 
-    second = run_sequence(channel, prep_tasks(), VALUES, loader=loader)
+    second = prep(channel)
     assert second.ok
     assert [o.task.id for o in second.outcomes if o.changed] == []
     assert guest.san_policy == 1 and len(guest.trusted_publisher) == 2
@@ -87,7 +93,7 @@ def test_prep_changes_the_guest_then_a_second_run_changes_nothing(windows_guest:
 def test_any_required_task_failure_stops_the_sequence_and_says_which_and_why(
         windows_guest: Endpoint, channel: WinRmChannel, failing: str) -> None:
     windows_guest.guest.faults.fail_tasks[failing] = f"lab says {failing} cannot be done"
-    report = run_sequence(channel, prep_tasks(), VALUES, loader=loader)
+    report = prep(channel)
     assert not report.ok and report.failed is not None
     assert report.failed.task.id == failing
     assert report.failed.message == f"lab says {failing} cannot be done"
@@ -102,7 +108,7 @@ def test_virtio_install_failure_reports_msiexec_and_leaves_later_steps_undone(
         windows_guest: Endpoint, channel: WinRmChannel) -> None:
     guest = windows_guest.guest
     guest.faults.virtio_install_fails = True
-    report = run_sequence(channel, prep_tasks(), VALUES, loader=loader)
+    report = prep(channel)
     assert report.failed is not None and report.failed.task.id == "win.install_virtio"
     assert "1603" in report.failed.message
     assert report.failed.result is not None and report.failed.result.exit_code == 1
@@ -112,7 +118,7 @@ def test_virtio_install_failure_reports_msiexec_and_leaves_later_steps_undone(
 def test_old_windows_installer_stops_before_anything_changes(windows_guest: Endpoint,
                                                              channel: WinRmChannel) -> None:
     windows_guest.guest.faults.installer_too_old = True
-    report = run_sequence(channel, prep_tasks(), VALUES, loader=loader)
+    report = prep(channel)
     assert report.failed is not None and report.failed.task.id == "win.check_installer"
     assert "Windows Installer 3.1" in report.failed.message
     assert not report.changed and not windows_guest.guest.trusted_publisher
@@ -124,7 +130,7 @@ def test_optional_task_failure_is_a_warning_and_the_sequence_goes_on(windows_gue
     assert optional, "the manifest has optional prep tasks"
     for task_id in optional:
         windows_guest.guest.faults.fail_tasks[task_id] = "lab: optional step failed"
-    report = run_sequence(channel, prep_tasks(), VALUES, loader=loader)
+    report = prep(channel)
     assert report.ok
     assert [o.task.id for o in report.outcomes if not o.ok] == optional
     assert ran(windows_guest) == [t.id for t in prep_tasks()]
@@ -138,21 +144,21 @@ def test_cancel_between_tasks_stops_the_sequence(windows_guest: Endpoint, channe
             cancel.set()
 
     with pytest.raises(CancelledError):
-        run_sequence(channel, prep_tasks(), VALUES, loader=loader, progress=progress, cancel=cancel)
+        prep(channel, progress=progress, cancel=cancel)
     assert len(ran(windows_guest)) <= 3 and prep_tasks()[-1].id not in ran(windows_guest)
 
 
 def test_first_boot_result_is_pending_until_the_vm_boots_on_ahv(windows_guest: Endpoint,
                                                                 channel: WinRmChannel) -> None:
     guest = windows_guest.guest
-    assert run_sequence(channel, prep_tasks(), VALUES, loader=loader).ok
+    assert prep(channel).ok
     read = next(t for t in load_manifest() if t.id == "win.read_firstboot_result")
-    pending = channel.run_task(read, loader(read.script), {}, timeout=30)
+    pending = channel.run_task(read, load_script(read.script), {}, timeout=30)
     assert not pending.ok and pending.result["data"]["pending"] is True
     assert not guest.complete_first_boot()  # still on ESXi: the task does nothing
     guest.set_on_target(True)
     assert guest.complete_first_boot()
-    done = channel.run_task(read, loader(read.script), {}, timeout=30)
+    done = channel.run_task(read, load_script(read.script), {}, timeout=30)
     assert done.ok and done.result["data"]["on_target"] is True
     assert [n["mac"] for n in done.result["data"]["nics"]] == ["00:50:56:8a:12:34", "00:50:56:8a:56:78"]
     assert json.loads(guest.read_file(FIRSTBOOT_RESULT) or b"{}")["ok"] is True

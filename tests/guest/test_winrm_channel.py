@@ -25,9 +25,9 @@ from xtract_gui.domain.guest_tasks import GuestPhase, GuestTask
 from xtract_gui.domain.inventory import OsFamily
 from xtract_gui.engine.ports import GuestTarget
 from xtract_gui.guest import WinRmChannelFactory
-from xtract_gui.guest.runner import load_manifest
 from xtract_gui.guest.winrm_channel import WinRmChannel
 from xtract_gui.lab.guest import Account, Endpoint, WindowsGuest, WinRmLab
+from xtract_gui.resources import load_manifest
 
 pytestmark = pytest.mark.guest
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from xtract_gui.domain.guest_tasks import GuestTask, parse_manifest
 from xtract_gui.paths import resources_dir
+from xtract_gui.resources import load_script
 
 RESOURCES = resources_dir()
 CONTRACT_KEYS = {"task", "ok", "changed", "message", "warnings", "data"}
@@ -39,10 +40,31 @@ class Run:
     params_file_left: bool
 
 
+def composed_file(relative: str) -> Path:
+    """The script a channel would send for ``relative`` (prelude + body), in a file anyone may read.
+
+    World-readable in /tmp so that a test may run it as an unprivileged user; the caller deletes it.
+    """
+    fd, name = tempfile.mkstemp(prefix="xtract-", suffix=Path(relative).suffix)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(load_script(relative))
+    os.chmod(name, 0o644)
+    return Path(name)
+
+
 def run_linux(script: str, root: Path, params: dict[str, Any] | None = None, *, timeout: float = 300,
               script_path: Path | None = None) -> Run:
-    """Run resources/linux/<script> with XTRACT_ROOT=root, as the contract says (bash <script> <params>)."""
-    path = script_path or RESOURCES / "linux" / script
+    """Run the composed linux/<script> (or ``script_path`` as it is) with XTRACT_ROOT=root, as the contract
+    says (bash <script> <params>)."""
+    path = script_path or composed_file(f"linux/{script}")
+    try:
+        return _run_bash(script, path, root, params, timeout)
+    finally:
+        if script_path is None:
+            path.unlink()
+
+
+def _run_bash(script: str, path: Path, root: Path, params: dict[str, Any] | None, timeout: float) -> Run:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(params or {}, fh)
         params_file = fh.name

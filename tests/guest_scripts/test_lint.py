@@ -1,4 +1,5 @@
-"""Static checks: every script parses, passes shellcheck, and avoids the known traps."""
+"""Static checks: each prelude and each composed script (prelude + body, what a channel sends) parses,
+passes shellcheck, and avoids the known traps."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ import pytest
 import tree_sitter
 import tree_sitter_powershell
 
-from .helpers import RESOURCES
+from xtract_gui.resources import load_script
+
+from .helpers import RESOURCES, composed_file
 
 pytestmark = pytest.mark.guest
 
-PS1 = sorted(RESOURCES.glob("windows/*.ps1"))
-SH = sorted(RESOURCES.glob("linux/*.sh"))
+PRELUDES = [RESOURCES / "windows/_prelude.ps1", RESOURCES / "linux/_prelude.sh"]
+PS1 = sorted(p for p in RESOURCES.glob("windows/*.ps1") if not p.name.startswith("_"))  # task bodies
+SH = sorted(p for p in RESOURCES.glob("linux/*.sh") if not p.name.startswith("_"))
+
+
+def composed(path: Path) -> str:
+    return load_script(path.relative_to(RESOURCES).as_posix())
 _PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
 
 
@@ -44,9 +52,15 @@ def without_comments(text: str, marker: str) -> str:
     return "\n".join(line.split(marker, 1)[0] for line in text.splitlines())
 
 
+def test_powershell_prelude_parses():
+    assert ps_errors(PRELUDES[0].read_text(encoding="utf-8")) == []
+
+
 @pytest.mark.parametrize("path", PS1, ids=lambda p: p.name)
 def test_powershell_parses(path):
-    assert ps_errors(path.read_text(encoding="utf-8")) == []
+    text = composed(path)
+    assert text.startswith(PRELUDES[0].read_text(encoding="utf-8").rstrip("\n"))
+    assert ps_errors(text) == []
 
 
 @pytest.mark.parametrize("snippet", [
@@ -58,18 +72,31 @@ def test_powershell_lint_detects_broken_code(snippet):
     assert ps_errors(snippet) != []
 
 
-@pytest.mark.parametrize("path", PS1, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [PRELUDES[0], *PS1], ids=lambda p: p.name)
 def test_powershell_is_ascii(path):
     # Windows PowerShell reads a BOM-less script in the ANSI code page: non-ASCII would be mangled.
     path.read_bytes().decode("ascii")
 
 
-@pytest.mark.parametrize("path", SH, ids=lambda p: p.name)
-def test_bash_syntax_and_shellcheck(path):
+def bash_lint(path: Path) -> None:
     syntax = subprocess.run(["bash", "-n", str(path)], capture_output=True, text=True, check=False)
     assert syntax.returncode == 0, syntax.stderr
     result = shellcheck(path)
     assert result.returncode == 0, result.stdout
+
+
+def test_bash_prelude_syntax_and_shellcheck():
+    bash_lint(PRELUDES[1])
+
+
+@pytest.mark.parametrize("path", SH, ids=lambda p: p.name)
+def test_bash_syntax_and_shellcheck(path):
+    script = composed_file(path.relative_to(RESOURCES).as_posix())
+    try:
+        assert script.read_text(encoding="utf-8").startswith("#!/usr/bin/env bash\n")
+        bash_lint(script)
+    finally:
+        script.unlink()
 
 
 def test_shell_lint_detects_broken_code(tmp_path):
@@ -81,20 +108,16 @@ def test_shell_lint_detects_broken_code(tmp_path):
     assert shellcheck(unquoted).returncode != 0
 
 
-def _prelude(text: str, begin: str, end: str) -> str:
-    start = text.index(begin)
-    return text[start: text.index(end, start) + len(end)]
-
-
-def test_preludes_are_identical():
-    """Every script carries its own copy (a channel uploads one file); the copies must not drift."""
-    for paths, begin, end in ((PS1, "# --- xtract prelude", "# --- end of xtract prelude ---"),
-                              (SH, "# --- xtract prelude", "# --- end of xtract prelude ---")):
-        copies = {_prelude(p.read_text(encoding="utf-8"), begin, end) for p in paths}
-        assert len(copies) == 1, [p.name for p in paths]
-
-
 @pytest.mark.parametrize("path", PS1 + SH, ids=lambda p: p.name)
+def test_bodies_carry_no_copy_of_the_prelude(path):
+    """The prelude is kept once per OS; a body that defined its helpers again would drift from it."""
+    text = path.read_text(encoding="utf-8")
+    for needle in ("xtract prelude", "function Complete-XtractTask", "function Get-XtractParam", "param([string]",
+                   "finish() {", "param() {", "json_str() {", "#!/"):
+        assert needle not in text, needle
+
+
+@pytest.mark.parametrize("path", PRELUDES + PS1 + SH, ids=lambda p: p.name)
 def test_no_known_traps(path):
     text = path.read_text(encoding="utf-8")
     code = without_comments(text, "#")
@@ -108,11 +131,11 @@ def test_no_known_traps(path):
 
 
 def test_certificates_use_certutil_with_fallbacks():
-    for name in ("add_sha1_certificate.ps1", "add_sha2_certificate.ps1"):
-        code = without_comments((RESOURCES / "windows" / name).read_text(encoding="utf-8"), "#")
-        assert re.search(r"certutil\.exe\"? -f -addstore TrustedPublisher", code)
-        assert "Import-Certificate" in code and "X509Store" in code
-        assert "Thumbprint" in code  # idempotent by thumbprint
+    code = without_comments((RESOURCES / "windows" / "add_certificate.ps1").read_text(encoding="utf-8"), "#")
+    assert re.search(r"certutil\.exe\"? -f -addstore TrustedPublisher", code)
+    assert "Import-Certificate" in code and "X509Store" in code
+    assert "Thumbprint" in code  # idempotent by thumbprint
+    assert "Get-XtractParam 'hash_family'" in code  # one script for sha1 and sha2: the manifest says which
 
 
 def test_firstboot_is_a_scheduled_task_as_system_with_bounded_retries():
@@ -157,7 +180,7 @@ _NEWER_CMDLETS = ["Get-CimInstance", "ConvertFrom-Json", "Get-Disk", "Set-Disk",
 
 @pytest.mark.parametrize("path", PS1, ids=lambda p: p.name)
 def test_powershell_2_compatible(path):
-    code = without_comments(path.read_text(encoding="utf-8"), "#")
+    code = without_comments(composed(path), "#")
     for pattern in _PS3_SYNTAX:
         assert not re.search(pattern, code), pattern
     for cmdlet in _NEWER_CMDLETS:

@@ -11,9 +11,10 @@ import yaml
 
 from xtract_gui.domain.guest_tasks import GuestPhase, tasks_for
 from xtract_gui.domain.inventory import OsFamily
+from xtract_gui.engine.prep import task_params
 
 from .debian_root import initramfs_listing, writable_root
-from .helpers import RESOURCES, check_contract, file_digests, manifest_tasks, run_linux
+from .helpers import check_contract, file_digests, manifest_tasks, run_linux
 
 pytestmark = [pytest.mark.guest, pytest.mark.slow]
 
@@ -47,7 +48,7 @@ def stage_source_vm(root: Path) -> None:
 def run_prep(root: Path) -> list[dict]:
     results = []
     for t in tasks_for(manifest_tasks(), OsFamily.LINUX, GuestPhase.PREP):
-        params = {name: (RESOURCES / res).read_text() for name, res in t.extra.get("param_files", {}).items()}
+        params = task_params(t, {})  # what the engine adds: param_files (composed), fixed_params
         run = run_linux(t.script.removeprefix("linux/"), root, params, timeout=t.timeout_seconds)
         check_contract(run, t.id)
         assert run.result["ok"], (t.id, run.result, run.stderr[-2000:])

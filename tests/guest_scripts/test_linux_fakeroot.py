@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from xtract_gui.resources import compose, load_script, read_resource
+
 from .helpers import (
     FIRSTBOOT_RESULT_KEYS,
-    RESOURCES,
     assert_like_example,
     check_contract,
+    composed_file,
     file_digests,
     run_linux,
     task,
@@ -87,15 +89,12 @@ def guest_root(tmp_path: Path) -> Path:
     return root
 
 
-# -- the prelude's JSON handling, exercised through a real script's own copy -----------------------------
+# -- the prelude's JSON handling, exercised through resources/linux/_prelude.sh -----------------------------
 
 
 def _prelude_script(tmp_path: Path, body: str) -> Path:
-    text = (RESOURCES / "linux" / "check_root.sh").read_text()
-    start = text.index("# --- xtract prelude")
-    end = text.index("# --- end of xtract prelude ---")
     script = tmp_path / "probe.sh"
-    script.write_text("#!/usr/bin/env bash\nTASK=probe\n" + text[start:end] + "\n" + body)
+    script.write_text(compose(read_resource("linux/_prelude.sh"), "TASK=probe\n" + body))
     return script
 
 
@@ -151,10 +150,13 @@ def test_check_root_reports_the_distribution(guest_root):
 
 
 def test_check_root_refuses_a_plain_user(guest_root):
-    script = RESOURCES / "linux" / "check_root.sh"
-    proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", str(script)],
-                          capture_output=True, text=True, env={**os.environ, "XTRACT_ROOT": str(guest_root)},
-                          check=False)
+    script = composed_file("linux/check_root.sh")
+    try:
+        proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", str(script)],
+                              capture_output=True, text=True, env={**os.environ, "XTRACT_ROOT": str(guest_root)},
+                              check=False)
+    finally:
+        script.unlink()
     result = json.loads(proc.stdout.splitlines()[-1])
     assert proc.returncode == 1 and result["ok"] is False
     assert "sudo" in result["message"]
@@ -225,7 +227,7 @@ def test_initramfs_without_a_tool_says_what_to_install(guest_root):
 def test_firstboot_acts_only_on_the_target_and_removes_itself(guest_root):
     assert run_linux("retain_ip.sh", guest_root).result["ok"]
     install = task("linux.install_firstboot")
-    script_text = (RESOURCES / install.extra["param_files"]["firstboot_script"]).read_text()
+    script_text = load_script(install.extra["param_files"]["firstboot_script"])  # with its prelude
     run = run_linux("install_firstboot.sh", guest_root, {"firstboot_script": script_text})
     check_contract(run, "linux.install_firstboot")
     assert_like_example(run, "linux.install_firstboot")
@@ -271,7 +273,7 @@ def test_undo_restores_every_file_and_is_idempotent(guest_root):
         "etc/lvm/devices/system.devices"][0]
     for script in ("fstab_uuid.sh", "retain_ip.sh"):
         assert run_linux(script, guest_root).result["ok"]
-    fb = (RESOURCES / "linux/firstboot.sh").read_text()
+    fb = load_script("linux/firstboot.sh")
     assert run_linux("install_firstboot.sh", guest_root, {"firstboot_script": fb}).result["ok"]
 
     keep = run_linux("undo.sh", guest_root)  # without restore_backups: only the first-boot parts go

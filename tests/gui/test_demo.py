@@ -18,7 +18,7 @@ from .conftest import OFFSCREEN_LIMITS, run
 
 pytestmark = [pytest.mark.gui, pytest.mark.e2e, pytest.mark.slow, pytest.mark.qt_log_ignore(OFFSCREEN_LIMITS)]
 
-FAST = {"tuning": Tuning(sync_interval_seconds=1, guest_wait_seconds=60), "guest_https_auth": "basic"}
+FAST = {"tuning": Tuning(sync_interval_seconds=1, guest_wait_seconds=60)}
 
 
 def test_demo_journey_to_a_finished_cutover(qtbot, aloop, state_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -164,6 +164,37 @@ def test_plan_round_trip_keeps_only_keyring_references() -> None:
     assert again.state.source.password == ""  # comes from the keyring, never from the file
 
 
+def test_plan_round_trip_keeps_winrm_auth_nfs_mount_port_and_element_pins() -> None:
+    flow = connected_flow()
+    t = flow.state.target
+    t.nfs_mount_port, t.element_port = 20048, 9441
+    t.element_fingerprints = {"10.0.0.5": ":".join(["AB"] * 32)}
+    flow.set_selected(["vm-101", "vm-102"])
+    flow.apply_guest(["vm-101"], GuestAnswers(GuestChannelKind.WINRM, "Administrator", "pw", winrm_auth="basic"))
+    flow.apply_guest(["vm-102"], GuestAnswers(GuestChannelKind.WINRM, "Administrator", "pw"))
+    plan = flow.build_plan()
+    assert plan.vm("vm-101").guest.winrm_auth == "basic" and plan.vm("vm-102").guest.winrm_auth == "ntlm"
+    again = WizardFlow()
+    again.load_plan(Plan.from_json(plan.to_json()))
+    a = again.state.target
+    assert (a.nfs_mount_port, a.element_port) == (20048, 9441)
+    assert a.element_fingerprints == {"10.0.0.5": ":".join(["AB"] * 32)}
+    assert again.state.guests["vm-101"].winrm_auth == "basic"
+    assert again.state.guests["vm-102"].winrm_auth == "ntlm"
+    again.state.inventory = preview.SOURCE
+    assert again.build_plan().to_json() == plan.to_json()  # saving what was loaded loses nothing
+
+
+def test_basic_winrm_auth_over_http_is_refused_with_the_way_out() -> None:
+    flow = connected_flow()
+    flow.set_selected(["vm-101"])
+    flow.apply_guest(["vm-101"], GuestAnswers(GuestChannelKind.WINRM, "Administrator", "pw", winrm_https=False,
+                                              winrm_auth="basic", allow_http_ntlm=True))
+    assert "Basic authentication needs WinRM over HTTPS" in str(flow.errors(PageId.GUESTS)["vm-101"])
+    flow.state.guest("vm-101").winrm_auth = "ntlm"
+    assert not flow.errors(PageId.GUESTS)
+
+
 def test_describe_plan_mentions_vms_and_mapping() -> None:
     flow = connected_flow()
     flow.set_selected(["vm-104"])

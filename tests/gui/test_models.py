@@ -31,6 +31,8 @@ def test_inventory_model(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
     assert model.index(row, 1).data() == "blocked"
     assert "Delete them." in model.index(row, 1).data(Qt.ItemDataRole.ToolTipRole)
     assert model.index(row, 0).data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    assert model.flags(model.index(row, 0)) & Qt.ItemFlag.ItemIsUserCheckable  # only the name column ticks
+    assert not model.flags(model.index(row, 1)) & Qt.ItemFlag.ItemIsUserCheckable
     assert model.index(0, 7).data(SORT_ROLE) == preview.SOURCE.vms[0].provisioned_bytes
     assert model.setData(model.index(0, 0), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
     assert preview.SOURCE.vms[0].vm_id in model.selected
@@ -65,6 +67,21 @@ def test_jobs_model_follows_events_row_by_row(qtmodeltester, qtbot) -> None:  # 
     assert model.index(0, 1).data(Qt.ItemDataRole.ToolTipRole) == "Prism refused the VM spec."
     model.apply(LogLine("vm-unknown", "INFO", "ignored"))
     qtmodeltester.check(model)
+
+
+def test_done_jobs_show_the_measured_downtime_not_the_projection(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = JobsModel()
+    syncing = _job("vm-1", "web-01", JobState.SYNCING)
+    syncing.projected_downtime_seconds = 48.0
+    done = _job("vm-2", "web-02", JobState.DONE)
+    done.projected_downtime_seconds, done.downtime_seconds = 48.0, 41.0
+    unknown = _job("vm-3", "web-03", JobState.DONE)
+    unknown.projected_downtime_seconds = 48.0
+    model.load([syncing, done, unknown])
+    qtmodeltester.check(model)
+    assert [model.index(r, 7).data() for r in range(3)] == ["48 s", "41 s (measured)", ""]
+    assert model.headerData(7, Qt.Orientation.Horizontal) == "Projected downtime"
+    assert model.flags(model.index(0, 0)) & Qt.ItemFlag.ItemIsUserCheckable == Qt.ItemFlag.NoItemFlags
 
 
 def test_steps_model(qtmodeltester, qtbot) -> None:  # type: ignore[no-untyped-def]

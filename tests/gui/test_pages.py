@@ -194,6 +194,30 @@ def test_guest_page_wrong_password_fails_the_test(preview_window, aloop) -> None
     assert w.secrets.get(ref.service, ref.username) == w.test_password
 
 
+def test_guest_page_winrm_authentication_defaults_to_ntlm_and_basic_excludes_http(preview_window, aloop) -> None:  # type: ignore[no-untyped-def]
+    w = preview_window
+    page = _to_guests(w, aloop)
+    page.table.selectAll()
+    assert page.auth.currentData() == "ntlm"
+    assert not page.auth.isEnabled()  # VMware Tools: no WinRM settings
+    page.channel.setCurrentIndex(page.channel.findData("winrm"))
+    assert page.auth.isEnabled() and page.allow_http.isEnabled()
+    assert "HTTPS" in page.auth_hint.text() and "local account" in page.auth_hint.text()
+    page.allow_http.setChecked(True)
+    page.auth.setCurrentIndex(page.auth.findData("basic"))
+    assert not page.allow_http.isEnabled() and not page.allow_http.isChecked()
+    page.user.setText("Administrator")
+    page.password.setText(w.test_password)
+    page.apply_button.click()
+    assert {w.flow.state.guest(v).winrm_auth for v in ("vm-101", "vm-102")} == {"basic"}
+    assert not w.flow.state.guest("vm-101").allow_http_ntlm
+    w.flow.state.guest("vm-102").winrm_auth = "ntlm"
+    page.table.selectRow(1)
+    assert page.auth.currentData() == "ntlm"  # the selected VM's own setting is shown
+    page.table.selectRow(0)
+    assert page.auth.currentData() == "basic"
+
+
 def test_network_page_validation_and_summary_plan_files(preview_window, aloop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from xtract_gui.gui.screenshots import wait_until
 

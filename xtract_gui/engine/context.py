@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -17,9 +16,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..domain.errors import CancelledError, SecretMissingError
-from ..domain.guest_tasks import GuestTask, parse_manifest
+from ..domain.guest_tasks import GuestTask
 from ..domain.plan import Plan, SecretRef, SourceEndpoint, TargetEndpoint, VmPlan
 from ..domain.states import JobState, can_transition
+from ..resources import load_manifest, load_script  # the one resource loader
 from ..transfer.scheduler import CopyScheduler
 from .emitter import Emitter
 from .events import JobStateChanged, StepChanged, StepState
@@ -27,19 +27,6 @@ from .ports import DiskWriterFactory, GuestChannelFactory, SecretStore, SourcePl
 from .store import Store
 
 T = TypeVar("T")
-
-
-def load_manifest() -> list[GuestTask]:
-    from ..paths import resources_dir
-
-    path = resources_dir() / "manifest.json"
-    return parse_manifest(json.loads(path.read_text(encoding="utf-8"))) if path.exists() else []
-
-
-def read_resource(relative: str) -> str:
-    from ..paths import resources_dir
-
-    return (resources_dir() / relative).read_text(encoding="utf-8")
 
 
 @dataclass
@@ -52,7 +39,7 @@ class Adapters:
     writers: Callable[[Plan, TargetPlatform], DiskWriterFactory]
     guests: GuestChannelFactory | None = None
     manifest: Callable[[], list[GuestTask]] = load_manifest
-    script_text: Callable[[str], str] = read_resource
+    script_text: Callable[[str], str] = load_script  # prelude + body: what a guest runs
     log_dir: Path | None = None  # default: xtract_gui.paths.log_dir()
 
 

@@ -53,7 +53,12 @@ class DiskReader(Protocol):
     capacity: int
 
     def read(self, offset: int, length: int) -> bytes:
-        """Exactly ``length`` bytes (short only at the end of the disk); transient faults raise ``TransientError``."""
+        """Exactly ``length`` bytes (short only at the end of the disk); transient faults raise ``TransientError``.
+
+        The result may be any bytes-like object (``bytes``, ``bytearray``, ``memoryview``): a reader fills
+        a buffer straight from the socket rather than copying it into ``bytes``.  It is a fresh object per
+        call that the caller owns; every consumer accepts any bytes-like object.
+        """
         ...
 
     def close(self) -> None: ...
@@ -202,6 +207,15 @@ class DiskWriter(Protocol):
     ``sequential`` writers (streamed sparse images) need writes in increasing offset order; the copy
     engine reorders for them within its bounded window.  ``read_back`` returns None where the writer
     cannot read what it wrote (a stream); verification then relies on the format's own check.
+
+    ``write`` takes any bytes-like ``data`` and may keep it until ``flush`` (NFS keeps uncommitted
+    writes to replay them); the caller hands it over and does not change it afterwards.
+    Optional members the copy engine looks for: ``skip_zeros: bool`` (all-zero chunks may be left
+    unwritten, default False); on sequential writers ``block_size`` (the engine copies whole blocks),
+    ``prepare(offset, data)`` (called from worker threads before the in-order ``write``, e.g. to
+    compress in parallel) and ``content_digest()`` (compared with the digest of the source reads).
+    ``flush()`` and ``read_back()`` may be called from a checkpoint thread while ``write()`` runs on
+    worker threads.
     """
 
     sequential: bool
@@ -269,6 +283,7 @@ class GuestTarget:
     https: bool = True
     allow_http_ntlm: bool = False
     fingerprint: str = ""
+    auth: str = "ntlm"  # WinRM: "ntlm" (domain or local accounts) or "basic" (local accounts, HTTPS only)
 
 
 class GuestChannelFactory(Protocol):

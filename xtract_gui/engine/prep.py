@@ -6,19 +6,37 @@ Guest prep is guarded by a safety snapshot: taken first, removed when every task
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from ..domain.errors import ConfigurationError, GuestError, GuestScriptError
+from ..domain.errors import CancelledError, ConfigurationError, GuestError, GuestScriptError, XtractError
 from ..domain.guest_tasks import GuestPhase, GuestTask, tasks_for
 from ..domain.inventory import DiskSharing, OsFamily, SourceVM, TargetInventory
 from ..domain.plan import GuestChannelKind, Plan
 from ..domain.readiness import PLAN_WIDE, Finding, Severity, check_plan
+from ..domain.redact import scrub
+from ..resources import load_script
 from .context import JobContext
 from .events import StepState
-from .ports import GuestChannel, GuestTarget, ScriptResult, SourcePlatform, TargetPlatform
+from .ports import (
+    Cancellation,
+    GuestChannel,
+    GuestTarget,
+    ProgressFn,
+    ScriptResult,
+    SourcePlatform,
+    TargetPlatform,
+    no_progress,
+)
 from .replicate import remove_snapshot, take_snapshot
+
+log = logging.getLogger("xtract_gui.engine.prep")
+BlockingCall = Callable[..., Awaitable[Any]]  # runs a blocking channel call: asyncio.to_thread, JobContext.call
 
 
 def target_inventory(target: TargetPlatform, cluster_uuid: str) -> TargetInventory:
@@ -64,22 +82,31 @@ def guest_target(ctx: JobContext, vm: SourceVM) -> GuestTarget | None:
                        allow_http_ntlm=access.allow_http_ntlm, fingerprint=access.fingerprint)
 
 
-def task_params(ctx: JobContext, task: GuestTask, vm: SourceVM, target: GuestTarget,
+def prep_values(ctx: JobContext, vm: SourceVM, target: GuestTarget,
                 uploads: dict[str, Any] | None = None) -> dict[str, Any]:
-    known: dict[str, Any] = {
+    """Every task parameter the plan and the VM provide; ``task_params`` gives each task its own."""
+    return {
         "user_name": target.user, "password": target.password,
         "has_shared_disks": any(d.sharing is not DiskSharing.NONE for d in vm.disks),
         "max_attempts": 15, "restore_san_policy": True, "remove_certificates": True, "restore_backups": True,
         "nics": [{"mac": n.mac, "network": n.network} for n in vm.nics],
         **(uploads or {}),
     }
-    for name, resource in dict(task.extra.get("param_files", {})).items():
-        try:
-            known[name] = ctx.session.adapters.script_text(resource)
-        except OSError:
-            ctx.log(f"Resource {resource} for {task.id} is missing", "WARNING")
-    return {p: known[p] for p in task.params if known.get(p) is not None}
 
+
+def task_params(task: GuestTask, values: Mapping[str, Any], loader: Callable[[str], str] = load_script
+                ) -> dict[str, Any]:
+    """The task's own parameters: its ``params`` out of ``values``, then the manifest's ``extra``.
+
+    ``extra.param_files`` values are resource texts (through ``loader``, so the first-boot script
+    arrives with its prelude); ``extra.fixed_params`` are constants that tell apart tasks sharing
+    one script (the sha1 and sha2 certificate tasks) and win over anything the plan provides.
+    """
+    params = {name: values[name] for name in task.params if values.get(name) is not None}
+    for name, relative in dict(task.extra.get("param_files", {})).items():
+        params.setdefault(name, loader(str(relative)))
+    params.update(dict(task.extra.get("fixed_params", {})))
+    return params
 
 async def upload_files(ctx: JobContext, channel: GuestChannel, vm: SourceVM) -> dict[str, Any]:
     """Put the user's VirtIO package and certificate files into the guest; returns the task params naming them."""
@@ -112,39 +139,180 @@ async def upload_files(ctx: JobContext, channel: GuestChannel, vm: SourceVM) -> 
     return out
 
 
+@dataclass(frozen=True)
+class TaskOutcome:
+    task: GuestTask
+    result: ScriptResult | None  # None when the channel itself failed
+    error: str = ""  # why it failed, in words for the job monitor
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and self.result.ok and not self.error
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.result is not None and self.result.result.get("changed"))
+
+    @property
+    def message(self) -> str:
+        if self.error:
+            return self.error
+        return str(self.result.result.get("message", "")) if self.result is not None else ""
+
+
+@dataclass
+class SequenceReport:
+    outcomes: list[TaskOutcome] = field(default_factory=list)
+    failed: TaskOutcome | None = None  # the required task that stopped the sequence
+
+    @property
+    def ok(self) -> bool:
+        return self.failed is None
+
+    @property
+    def changed(self) -> bool:
+        return any(o.changed for o in self.outcomes)
+
+    def raise_for_failure(self) -> None:
+        if self.failed is None:
+            return
+        res = self.failed.result
+        raise GuestScriptError(
+            f"Guest task \"{self.failed.task.title}\" ({self.failed.task.id}) failed: {self.failed.message}",
+            task_id=self.failed.task.id, exit_code=res.exit_code if res is not None else -1,
+            result=res.result if res is not None else None,
+            hint="Fix the cause in the guest and run the preparation again; tasks already done are skipped safely.",
+            detail=res.stderr[-2000:] if res is not None else "")
+
+
+class SequenceObserver(Protocol):
+    """What the job monitor hears of a sequence; called on the event loop, never from a worker."""
+
+    def started(self, task: GuestTask, params: Mapping[str, Any]) -> None: ...
+
+    def finished(self, outcome: TaskOutcome, warn_only: bool) -> None: ...
+
+    def interrupted(self, task: GuestTask, exc: BaseException) -> None: ...
+
+
+class _Quiet:
+    def started(self, task: GuestTask, params: Mapping[str, Any]) -> None:
+        """Nobody listens."""
+
+    def finished(self, outcome: TaskOutcome, warn_only: bool) -> None:
+        """Nobody listens."""
+
+    def interrupted(self, task: GuestTask, exc: BaseException) -> None:
+        """Nobody listens."""
+
+
+def _failure_text(result: ScriptResult) -> str:
+    message = str(result.result.get("message") or "").strip()
+    if message:
+        return message
+    tail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-1:] or [""]
+    return f"exit code {result.exit_code}, no result line" + (f": {tail[0][:300]}" if tail[0] else "")
+
+
+async def run_sequence(channel: GuestChannel, tasks: Sequence[GuestTask], values: Mapping[str, Any], *,
+                       loader: Callable[[str], str] = load_script, call: BlockingCall = asyncio.to_thread,
+                       progress: ProgressFn = no_progress, cancel: Cancellation | None = None,
+                       observer: SequenceObserver | None = None, stop_on_failure: bool = True) -> SequenceReport:
+    """Run ``tasks`` in their order over ``channel``; the one guest task sequencer.
+
+    ``values`` holds every parameter the plan provides (secrets resolved); each task gets only its
+    own (``task_params``). A required task's failure stops the sequence and is ``report.failed``;
+    an optional one's (or any, with ``stop_on_failure=False``: post and undo phases) is a warning.
+    ``call`` runs the blocking channel call (the job's bounded executor in the engine). A
+    cancellation propagates as ``CancelledError``, once the running task was stopped in the guest.
+    """
+    report, seen = SequenceReport(), observer or _Quiet()
+    ordered = sorted(tasks, key=lambda t: t.order)
+    secrets = [str(values[n]) for t in ordered for n in t.secret_params if values.get(n)]
+    for index, task in enumerate(ordered):
+        if cancel is not None and cancel.is_set():
+            raise CancelledError(f"Guest preparation was cancelled before \"{task.title}\".")
+        progress(index / max(1, len(ordered)), task.title)
+        warn_only = task.optional or not stop_on_failure
+        try:
+            params = task_params(task, values, loader)
+            script = loader(task.script)
+        except XtractError as exc:  # a resource missing from this installation
+            outcome = TaskOutcome(task, None, error=str(exc))
+        else:
+            seen.started(task, params)
+            try:
+                result = await call(channel.run_task, task, script, params, timeout=task.timeout_seconds,
+                                    cancel=cancel)
+            except (CancelledError, asyncio.CancelledError) as exc:
+                seen.interrupted(task, exc)
+                raise
+            except XtractError as exc:
+                outcome = TaskOutcome(task, None, error=str(exc))
+            else:
+                outcome = TaskOutcome(task, result, error="" if result.ok else _failure_text(result))
+        report.outcomes.append(outcome)
+        seen.finished(outcome, warn_only)
+        if outcome.ok:
+            log.info("guest task %s: ok, changed=%s", task.id, outcome.changed)
+            continue
+        log.warning("guest task %s failed%s: %s", task.id, " (warning only)" if warn_only else "",
+                    scrub(outcome.message, secrets))
+        if not warn_only:
+            report.failed = outcome
+            break
+    progress(1.0, "done" if report.ok else f"failed: {report.failed.task.title if report.failed else ''}")
+    return report
+
+
+class _JobRecorder:
+    """A sequence as the job monitor shows it: one step, one journal entry and log lines per task."""
+
+    def __init__(self, ctx: JobContext, step_prefix: str) -> None:
+        self.ctx, self.prefix = ctx, step_prefix
+        self.started_at: dict[str, float] = {}
+        self.journal: dict[str, int] = {}
+
+    def started(self, task: GuestTask, params: Mapping[str, Any]) -> None:
+        ctx = self.ctx
+        ctx.step(f"{self.prefix}.{task.id}", task.title, StepState.RUNNING)
+        shown = {k: ("***" if k in task.secret_params else v) for k, v in params.items() if k != "firstboot_script"}
+        ctx.log(f"[{task.id}] running {task.script} with {shown}")
+        self.journal[task.id] = ctx.store.intent(ctx.vm_id, "guest", "run_task", task.id, script=task.script)
+        self.started_at[task.id] = time.monotonic()
+
+    def finished(self, outcome: TaskOutcome, warn_only: bool) -> None:
+        ctx, task, res = self.ctx, outcome.task, outcome.result
+        jid = self.journal.pop(task.id, None)
+        if jid is not None:
+            extra = {"exit_code": res.exit_code, "changed": res.result.get("changed")} if res is not None else {}
+            ctx.store.outcome(jid, "ok" if outcome.ok else "failed", outcome.message, **extra)
+        if res is not None:
+            warnings = "; ".join(map(str, res.result.get("warnings", [])))
+            ctx.log(f"[{task.id}] exit {res.exit_code}: {res.result.get('message', '')} {warnings}".rstrip(),
+                    "INFO" if res.ok else "ERROR")
+        step_id = f"{self.prefix}.{task.id}"
+        if outcome.ok:
+            elapsed = time.monotonic() - self.started_at.pop(task.id, time.monotonic())
+            ctx.step(step_id, task.title, StepState.SUCCEEDED, f"{elapsed:.1f} s")
+            return
+        state = StepState.WARNING if warn_only else StepState.FAILED
+        ctx.step(step_id, task.title, state, f"{task.title} failed in the guest: {outcome.message}")
+
+    def interrupted(self, task: GuestTask, exc: BaseException) -> None:
+        jid = self.journal.pop(task.id, None)
+        if jid is not None and isinstance(exc, CancelledError):  # asyncio's: the process stops; keep it open
+            self.ctx.store.outcome(jid, "failed", str(exc))
+        self.ctx.step(f"{self.prefix}.{task.id}", task.title, StepState.PENDING, "interrupted")
+
+
 def script_for(ctx: JobContext, task: GuestTask) -> str:
+    """The text the channel sends for ``task`` (prelude + body), from the adapters' resource loader."""
     try:
         return ctx.session.adapters.script_text(task.script)
-    except OSError as exc:
-        raise GuestError(f"The guest script {task.script} is missing from this installation ({exc.strerror}).",
+    except (OSError, XtractError) as exc:
+        raise GuestError(f"The guest script {task.script} is missing from this installation ({exc}).",
                          hint="Reinstall xtract-gui, or set the VM's guest channel to 'none'.") from exc
-
-
-async def run_task(ctx: JobContext, channel: GuestChannel, task: GuestTask, vm: SourceVM,
-                   target: GuestTarget, uploads: dict[str, Any] | None = None) -> ScriptResult:
-    script = script_for(ctx, task)
-    params = task_params(ctx, task, vm, target, uploads)
-    shown = {k: ("***" if k in task.secret_params else v) for k, v in params.items() if k not in ("firstboot_script",)}
-    ctx.log(f"[{task.id}] running {task.script} with {shown}")
-    jid = ctx.store.intent(ctx.vm_id, "guest", "run_task", task.id, script=task.script)
-    try:
-        result = await ctx.call(channel.run_task, task, script, params, timeout=task.timeout_seconds,
-                                cancel=ctx.cancel)
-    except Exception as exc:
-        ctx.store.outcome(jid, "failed", str(exc))
-        raise
-    ctx.store.outcome(jid, "ok" if result.ok else "failed", str(result.result.get("message", "")),
-                      exit_code=result.exit_code, changed=result.result.get("changed"))
-    ctx.log(f"[{task.id}] exit {result.exit_code}: {result.result.get('message', '')} "
-            f"{'; '.join(map(str, result.result.get('warnings', [])))}".rstrip(),
-            "INFO" if result.ok else "ERROR")
-    if not result.ok:
-        message = str(result.result.get("message") or result.stderr.strip()[-300:] or "no output")
-        raise GuestScriptError(f"{task.title} failed in the guest: {message}", task_id=task.id,
-                               exit_code=result.exit_code, result=result.result,
-                               hint="Fix the cause in the guest and retry; the task is safe to run again.")
-    return result
-
 
 async def open_channel(ctx: JobContext, target: GuestTarget) -> GuestChannel:
     factory = ctx.session.adapters.guests
@@ -167,10 +335,10 @@ async def guest_prep(ctx: JobContext, vm: SourceVM) -> None:
     channel = await open_channel(ctx, target)
     try:
         uploads = await upload_files(ctx, channel, vm)
-        for task in tasks:
-            await ctx.run_step(f"guest.{task.id}", task.title,
-                               lambda t=task: run_task(ctx, channel, t, vm, target, uploads),
-                               warn_only=task.optional)
+        report = await run_sequence(channel, tasks, prep_values(ctx, vm, target, uploads),
+                                    loader=ctx.session.adapters.script_text, call=ctx.call, cancel=ctx.cancel,
+                                    observer=_JobRecorder(ctx, "guest"))
+        report.raise_for_failure()
     except GuestError as exc:
         ctx.log(f"Guest preparation stopped; safety snapshot {snap.snapshot_id} is kept so the guest can be "
                 "reverted to it (Revert guest preparation).", "WARNING")
@@ -209,8 +377,8 @@ async def run_phase(ctx: JobContext, vm: SourceVM, phase: GuestPhase, *, skip: t
         return
     channel = await open_channel(ctx, target)
     try:
-        for task in tasks:
-            await ctx.run_step(f"{phase.value}.{task.id}", task.title,
-                               lambda t=task: run_task(ctx, channel, t, vm, target), warn_only=True)
+        await run_sequence(channel, tasks, prep_values(ctx, vm, target), loader=ctx.session.adapters.script_text,
+                           call=ctx.call, cancel=ctx.cancel, observer=_JobRecorder(ctx, phase.value),
+                           stop_on_failure=False)
     finally:
         await ctx.call(channel.close)

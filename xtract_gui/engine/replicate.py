@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.errors import NotFoundError, UnsupportedError
-from ..domain.extents import Extent, total_bytes
+from ..domain.extents import Extent, normalize, total_bytes
 from ..domain.inventory import SnapshotRef, SourceVM
 from ..transfer.copy import copy_disk
 from ..transfer.progress import CopyProgress
@@ -96,6 +96,7 @@ async def replicate(ctx: JobContext, number: int, step_id: str) -> SyncResult:
             # CBT was reset: the whole disk is the only safe delta.
             ctx.log(f"Disk {disk.key}: {exc} Copying the whole disk.", "WARNING")
             areas = [Extent(0, disk.capacity_bytes)]
+        areas = normalize(areas, capacity=disk.capacity_bytes)
         cursor = ctx.store.cursor(ctx.vm_id, disk.key, f"sync{number}")
         fresh = number == 0 and not cursor.load() and not (disk.key in known and known[disk.key]["target_ref"])
         plan.append((disk, areas, fresh))
@@ -123,8 +124,13 @@ async def _copy_one(ctx: JobContext, snap: SnapshotRef, key: int, capacity: int,
     cursor = ctx.store.cursor(ctx.vm_id, key, f"sync{number}")
     loop_emit = ctx.emitter.emit
 
+    share = total_bytes(areas)
+
     def on_progress(p: CopyProgress) -> None:
-        done = done_before + p.done_bytes
+        # The copy counts what it reads: small gaps it merges into one read and whole clusters of an image
+        # format, so its total exceeds the CBT areas this sync planned.  Report its fraction of this
+        # disk's planned share so the VM's bar ends at exactly 100 %.
+        done = done_before + (min(share, share * p.done_bytes // p.total_bytes) if p.total_bytes else share)
         ctx.progress.update(done_bytes=done, total_bytes=planned, rate=p.rate_bytes_per_s, eta=p.eta_seconds)
         loop_emit(Progress(ctx.vm_id, step_id, done, planned, p.rate_bytes_per_s, p.eta_seconds))
 

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import paths
+from .. import paths, resources
 from ..domain import readiness
-from ..domain.errors import ConnectionFailedError, GuestError, XtractError
-from ..domain.guest_tasks import GuestPhase, parse_manifest, tasks_for
-from ..domain.inventory import SourceInventory, SourceVM, TargetInventory
+from ..domain.errors import CertificateMismatchError, ConnectionFailedError, GuestError, XtractError
+from ..domain.guest_tasks import GuestPhase, tasks_for
+from ..domain.inventory import SourceInventory, SourceVM, TargetCluster, TargetInventory, TargetKind
 from ..domain.plan import GuestAccess, GuestChannelKind, Plan, SecretRef, SourceEndpoint, TransferMode, VmPlan
 from .flow import EndpointAnswers, Finding, GuestAnswers, TargetAnswers, WizardState
 
@@ -106,6 +106,17 @@ class TargetFacts:
 
     inventory: TargetInventory
     platform: Any = field(repr=False, default=None)
+    element_fingerprints: dict[str, str] = field(default_factory=dict)  # Prism Central: the elements it reached
+
+
+class UntrustedElementCertificate(CertificateMismatchError):
+    """Prism Central connected, but the Prism Element it reads a cluster's containers from presents a
+    certificate that is not pinned (``expected`` empty: ask the user) or not the pinned one."""
+
+    def __init__(self, exc: CertificateMismatchError, cluster: TargetCluster, port: int) -> None:
+        super().__init__(exc.message, expected=exc.expected, actual=exc.actual, hint=exc.hint)
+        self.detail = exc.detail
+        self.address, self.port, self.cluster_name = cluster.external_ip, port, cluster.name
 
 
 def _wiring() -> Any:
@@ -118,13 +129,11 @@ class Backend:
     """Synchronous service calls; one instance per window.  Holds the open source/target connections."""
 
     def __init__(self, secrets: SessionSecrets, *, state_dir: Path | None = None,
-                 wiring: Any | None = None, manager_options: dict[str, Any] | None = None,
-                 guest_https_auth: str = "ntlm") -> None:
+                 wiring: Any | None = None, manager_options: dict[str, Any] | None = None) -> None:
         self.secrets = secrets
         self.state_dir = state_dir
         self._wiring = wiring
         self.manager_options = dict(manager_options or {})  # e.g. the demo's faster sync tuning
-        self.guest_https_auth = guest_https_auth
         self.pins = FingerprintPins((state_dir or paths.data_dir()) / "trusted-certificates.json")
         self.source_platform: Any = None
         self.target_platform: Any = None
@@ -163,11 +172,33 @@ class Backend:
         return str(self.wiring.probe_target_certificate(ep.host.strip(), ep.port))
 
     def connect_target(self, ep: TargetAnswers) -> TargetFacts:
+        """Connect and read the inventory.  Through Prism Central, a cluster's Prism Element whose certificate
+        this computer trusted before (the pin store) is pinned again without asking; one never seen raises
+        ``UntrustedElementCertificate`` for the page to offer, like the first certificate."""
+        pins = dict(ep.element_fingerprints)
+        while True:
+            try:
+                return self._connect_target(ep, pins)
+            except UntrustedElementCertificate as exc:
+                known = self.pins.get(exc.address, exc.port)
+                if exc.expected or not known or pins.get(exc.address) == known:
+                    raise
+                pins[exc.address] = known  # each retry pins one more address, so this ends
+
+    def _connect_target(self, ep: TargetAnswers, element_pins: dict[str, str]) -> TargetFacts:
+        element_port = ep.element_port or ep.port
         platform = self.wiring.connect_target(host=ep.host.strip(), port=ep.port, user=ep.user.strip(),
-                                              password=ep.password, protocol=ep.protocol, fingerprint=ep.fingerprint)
-        clusters = tuple(platform.clusters())
-        containers = tuple(c for cl in clusters for c in platform.containers(cl.uuid))
-        subnets = tuple(s for cl in clusters for s in platform.subnets(cl.uuid))
+                                              password=ep.password, protocol=ep.protocol, fingerprint=ep.fingerprint,
+                                              element_port=ep.element_port or None,
+                                              element_fingerprints=dict(element_pins))
+        try:
+            clusters = tuple(platform.clusters())
+            containers = tuple(c for cl in clusters for c in self._containers(platform, cl, element_port))
+            subnets = tuple(s for cl in clusters for s in platform.subnets(cl.uuid))
+        except BaseException:
+            with contextlib.suppress(XtractError):
+                platform.close()
+            raise
         names = frozenset(v.name for v in platform.vms())
         inventory = TargetInventory(kind=platform.kind, version=platform.version, clusters=clusters,
                                     containers=containers, subnets=subnets, vm_names=names)
@@ -176,7 +207,22 @@ class Backend:
         self.keyring_warning = self.secrets.remember(ep.secret_ref(), ep.password, persist=ep.remember)
         if ep.protocol == "https" and ep.fingerprint:
             self.pins.pin(ep.host.strip(), ep.port, ep.fingerprint)
-        return TargetFacts(inventory=inventory, platform=platform)
+        used: dict[str, str] = {}
+        if platform.kind is TargetKind.PRISM_CENTRAL and ep.protocol == "https":
+            # Only the elements of this Prism Central's clusters go into the plan (not pins of another one).
+            used = {cl.external_ip: element_pins[cl.external_ip] for cl in clusters if cl.external_ip in element_pins}
+            for address, fingerprint in used.items():
+                self.pins.pin(address, element_port, fingerprint)
+        return TargetFacts(inventory=inventory, platform=platform, element_fingerprints=used)
+
+    @staticmethod
+    def _containers(platform: Any, cluster: TargetCluster, element_port: int) -> list[Any]:
+        try:
+            return list(platform.containers(cluster.uuid))
+        except CertificateMismatchError as exc:
+            if platform.kind is not TargetKind.PRISM_CENTRAL:
+                raise
+            raise UntrustedElementCertificate(exc, cluster, element_port) from None
 
     def check_mode(self, t: TargetAnswers, timeout: float = 3.0) -> tuple[bool, str]:
         """Warm needs the cluster's NFS service reachable from this laptop; cold needs only Prism's HTTPS."""
@@ -234,20 +280,19 @@ class Backend:
         """Run the admin check for the VM's OS family over the chosen channel; (ok, what it said)."""
         if g.channel is GuestChannelKind.NONE:
             return True, "Guest preparation is off for this VM."
-        manifest = paths.resources_dir() / "manifest.json"
         try:
-            tasks = parse_manifest(json.loads(manifest.read_text(encoding="utf-8")))
+            tasks = resources.load_manifest()
         except OSError as exc:
-            raise GuestError(f"The guest task list {manifest} cannot be read ({exc.strerror}).",
+            raise GuestError(f"The guest task list cannot be read ({exc.strerror}).",
                              hint="Reinstall xtract-gui: its resources folder is incomplete.") from exc
         prep = tasks_for(tasks, vm.guest_family, GuestPhase.PREP)
         admin = next((t for t in prep if t.id.endswith(("check_admin", "check_root"))), prep[0] if prep else None)
         if admin is None:
             return False, f"No guest tasks exist for {vm.guest_family.value} guests."
-        script = (paths.resources_dir() / admin.script).read_text(encoding="utf-8")
+        # The same loader as the engine: a task script runs only with its OS prelude in front of it.
+        script = resources.load_script(admin.script)
         si = getattr(self.source_platform, "service_instance", None)
-        factory = self.wiring.guest_channel_factory(si_provider=(lambda: si) if si is not None else None,
-                                                    https_auth=self.guest_https_auth)
+        factory = self.wiring.guest_channel_factory(si_provider=(lambda: si) if si is not None else None)
         if factory is None:
             raise GuestError("Guest channels are not available in this build.", hint="Reinstall xtract-gui.")
         from ..engine.ports import GuestTarget
@@ -261,7 +306,7 @@ class Backend:
         channel = factory.open(GuestTarget(vm_id=vm.vm_id, os_family=vm.guest_family.value, channel=g.channel.value,
                                            host=host, user=g.user, password=g.password, port=g.winrm_port,
                                            https=g.winrm_https, allow_http_ntlm=g.allow_http_ntlm,
-                                           fingerprint=g.fingerprint))
+                                           fingerprint=g.fingerprint, auth=g.winrm_auth))
         try:
             result = channel.run_task(admin, script, {}, timeout=float(admin.timeout_seconds), cancel=cancel)
         finally:

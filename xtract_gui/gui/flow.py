@@ -28,6 +28,11 @@ from ..domain.plan import (
 from .texts import human_bytes
 
 SECRET_SERVICE = "xtract-gui"
+# Answers that go into the plan as they are (same name on both sides), so that a new plan field round-trips
+# through load and save by being named here once.
+GUEST_PLAN_FIELDS = ("channel", "user", "winrm_port", "winrm_https", "winrm_auth", "allow_http_ntlm", "winrm_host",
+                     "fingerprint")
+TARGET_PLAN_FIELDS = ("nfs_host", "nfs_port", "nfs_mount_port", "element_port")
 
 
 class PageId(StrEnum):
@@ -101,6 +106,9 @@ class TargetAnswers(EndpointAnswers):
     mode_message: str = ""
     nfs_host: str = ""
     nfs_port: int = 0
+    nfs_mount_port: int = 0
+    element_port: int = 0  # Prism Central only: its clusters' Prism Elements (0: the same port)
+    element_fingerprints: dict[str, str] = field(default_factory=dict)  # element address -> pinned SHA-256
 
     def container(self) -> StorageContainer | None:
         return next((c for c in self.containers if c.uuid == self.container_uuid), None)
@@ -112,6 +120,7 @@ class GuestAnswers:
     user: str = ""
     password: str = field(default="", repr=False)
     winrm_https: bool = True
+    winrm_auth: str = "ntlm"  # "basic" works only over HTTPS, with a local account
     allow_http_ntlm: bool = False
     winrm_host: str = ""  # empty: the guest IP VMware Tools reports
     winrm_port: int = 0
@@ -245,6 +254,8 @@ def guest_errors(s: WizardState) -> dict[str, Msg]:
             errs[vm.vm_id] = msg("{name}: enter the guest account.", name=vm.name)
         elif not g.password:
             errs[vm.vm_id] = msg("{name}: enter the guest password.", name=vm.name)
+        elif g.channel is GuestChannelKind.WINRM and g.winrm_auth == "basic" and not g.winrm_https:
+            errs[vm.vm_id] = msg("{name}: Basic authentication needs WinRM over HTTPS; use NTLM.", name=vm.name)
         elif g.tested_ok is False:
             errs[vm.vm_id] = msg("{name}: the account test failed: {reason}", name=vm.name, reason=g.test_message)
     return errs
@@ -350,18 +361,18 @@ class WizardFlow:
         for vm in s.selected_vms():
             g = s.guest(vm.vm_id)
             ref = g.secret_ref(vm.name)
-            vms.append(VmPlan(vm_id=vm.vm_id, name=vm.name, guest=GuestAccess(
-                channel=g.channel, user=g.user if ref else "", password=ref, winrm_port=g.winrm_port,
-                winrm_https=g.winrm_https, allow_http_ntlm=g.allow_http_ntlm, winrm_host=g.winrm_host,
-                fingerprint=g.fingerprint)))
+            shared = {name: getattr(g, name) for name in GUEST_PLAN_FIELDS}
+            vms.append(VmPlan(vm_id=vm.vm_id, name=vm.name,
+                              guest=GuestAccess(**{**shared, "user": g.user if ref else ""}, password=ref)))
         plan = Plan(
             name=s.plan_name or "migration",
             source=SourceEndpoint(host=src.host.strip(), user=src.user.strip(), password=src.secret_ref(),
                                   port=src.port, fingerprint=src.fingerprint, protocol=src.protocol),
             target=TargetEndpoint(host=tgt.host.strip(), user=tgt.user.strip(), password=tgt.secret_ref(),
                                   cluster_uuid=tgt.cluster_uuid, container_uuid=tgt.container_uuid, port=tgt.port,
-                                  fingerprint=tgt.fingerprint, protocol=tgt.protocol, nfs_host=tgt.nfs_host,
-                                  nfs_port=tgt.nfs_port),
+                                  fingerprint=tgt.fingerprint, protocol=tgt.protocol,
+                                  element_fingerprints=dict(tgt.element_fingerprints),
+                                  **{name: getattr(tgt, name) for name in TARGET_PLAN_FIELDS}),
             vms=tuple(vms),
             network_map={pg: s.network_map[pg] for pg in s.used_port_groups() if s.network_map.get(pg)},
             test_subnet_uuid=s.test_subnet_uuid,
@@ -379,13 +390,12 @@ class WizardFlow:
             ep.host, ep.port, ep.user = src.host, src.port, src.user
             ep.protocol, ep.fingerprint, ep.connected = src.protocol, src.fingerprint, False
             ep.loaded_ref, ep.loaded_for = src.password, (src.user, src.host)
-        s.target.cluster_uuid, s.target.container_uuid = plan.target.cluster_uuid, plan.target.container_uuid
-        s.target.nfs_host, s.target.nfs_port = plan.target.nfs_host, plan.target.nfs_port
+        for name in ("cluster_uuid", "container_uuid", *TARGET_PLAN_FIELDS):
+            setattr(s.target, name, getattr(plan.target, name))
+        s.target.element_fingerprints = dict(plan.target.element_fingerprints)
         s.target.transfer_mode = plan.transfer_mode
         s.selected = {v.vm_id for v in plan.vms}
-        s.guests = {v.vm_id: GuestAnswers(channel=v.guest.channel, user=v.guest.user, winrm_https=v.guest.winrm_https,
-                                          allow_http_ntlm=v.guest.allow_http_ntlm, winrm_host=v.guest.winrm_host,
-                                          winrm_port=v.guest.winrm_port, fingerprint=v.guest.fingerprint,
+        s.guests = {v.vm_id: GuestAnswers(**{name: getattr(v.guest, name) for name in GUEST_PLAN_FIELDS},
                                           loaded_ref=v.guest.password, loaded_user=v.guest.user)
                     for v in plan.vms}
         s.network_map = dict(plan.network_map)

@@ -61,13 +61,15 @@ def step_titles() -> list[str]:
 
 def extra_messages() -> dict[str, list[str]]:
     from .models import STATE_TEXT, InventoryModel, JobsModel
+    from .pages_vms import GuestsPage
     from .steps_model import StepsModel
     from .texts import SECONDS_TEMPLATES
 
     inventory = [*InventoryModel.COLUMNS, "checking…", "blocked", "warnings", "ready", "on", "off",
                  "suspended"]
     return {"flow": flow_templates(), "InventoryModel": inventory,
-            "JobsModel": [*JobsModel.COLUMNS, *STATE_TEXT.values(), "Ready for cutover"],
+            "JobsModel": [*JobsModel.COLUMNS, *STATE_TEXT.values(), "Ready for cutover", "{time} (measured)"],
+            "GuestsPage": list(GuestsPage.COLS),
             "StepsModel": list(StepsModel.COLUMNS), "steps": step_titles(), "units": list(SECONDS_TEMPLATES)}
 
 

@@ -36,10 +36,40 @@ def _units(template: str) -> str:
     return tr("units", template)
 
 
+# -- shared table plumbing -------------------------------------------------------------------------
+
+
+class ColumnsModel(QAbstractTableModel):
+    """A flat table with fixed column titles, translated in the context named after the subclass (so each
+    table keeps its own entries in the translation files)."""
+
+    COLUMNS: tuple[str, ...] = ()
+
+    def _row_count(self) -> int:
+        raise NotImplementedError
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
+        return 0 if parent.isValid() else self._row_count()
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
+                and 0 <= section < len(self.COLUMNS):
+            return tr(type(self).__name__, self.COLUMNS[section])
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
 # -- inventory -------------------------------------------------------------------------------------
 
 
-class InventoryModel(QAbstractTableModel):
+class InventoryModel(ColumnsModel):
     """Source VMs with a checkbox column (selection) and a live readiness column."""
 
     COLUMNS = ("Name", "Readiness", "Power", "Guest OS", "Folder", "Cluster", "Disks", "Size", "NICs")
@@ -80,23 +110,12 @@ class InventoryModel(QAbstractTableModel):
         if row is not None:
             self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 (Qt's signature)
-        return 0 if parent.isValid() else len(self._vms)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return tr("InventoryModel", self.COLUMNS[section])
-        return None
+    def _row_count(self) -> int:
+        return len(self._vms)
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        return base | Qt.ItemFlag.ItemIsUserCheckable if index.column() == 0 else base
+        base = super().flags(index)
+        return base | Qt.ItemFlag.ItemIsUserCheckable if index.isValid() and index.column() == 0 else base
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._vms):
@@ -168,6 +187,7 @@ class JobRow:
     last_sync_at: float | None = None
     last_delta_bytes: int | None = None
     projected_downtime_seconds: float | None = None
+    downtime_seconds: float | None = None  # measured, once cut over
     ready_for_cutover: bool = False
     error: str = ""
     test_vm_uuid: str = ""  # a test migration's VM on AHV, until it is removed
@@ -187,7 +207,7 @@ STATE_TEXT = {
 }
 
 
-class JobsModel(QAbstractTableModel):
+class JobsModel(ColumnsModel):
     COLUMNS = ("VM", "Phase", "Progress", "Rate", "ETA", "Last sync", "Delta", "Projected downtime")
     PROGRESS_COLUMN = 2
 
@@ -220,7 +240,8 @@ class JobsModel(QAbstractTableModel):
         r.name = s.name
         r.state = JobState(s.state)
         for attr in ("step_title", "done_bytes", "total_bytes", "rate_bytes_per_s", "eta_seconds", "last_sync_at",
-                     "last_delta_bytes", "projected_downtime_seconds", "ready_for_cutover", "error", "test_vm_uuid"):
+                     "last_delta_bytes", "projected_downtime_seconds", "downtime_seconds", "ready_for_cutover", "error",
+                     "test_vm_uuid"):
             if hasattr(s, attr):
                 setattr(r, attr, getattr(s, attr))
         return r
@@ -262,22 +283,8 @@ class JobsModel(QAbstractTableModel):
     def rows(self) -> list[JobRow]:
         return list(self._rows)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return tr("JobsModel", self.COLUMNS[section])
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+    def _row_count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -318,6 +325,10 @@ class JobsModel(QAbstractTableModel):
         if col == 6:
             return human_bytes(r.last_delta_bytes) if r.last_delta_bytes is not None else ""
         if col == 7:
+            if r.state is JobState.DONE:  # a projection is moot once the real downtime is known
+                measured = r.downtime_seconds
+                return tr("JobsModel", "{time} (measured)").format(time=human_seconds(measured, _units)) \
+                    if measured is not None else ""
             downtime = r.projected_downtime_seconds
             return human_seconds(downtime, _units) if downtime is not None else ""
         return ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Slot
@@ -23,7 +24,7 @@ from qasync import asyncSlot
 
 from ..domain.inventory import TargetKind
 from ..domain.plan import TransferMode
-from .backend import describe_error
+from .backend import UntrustedElementCertificate, describe_error
 from .flow import EndpointAnswers, PageId
 from .pages_base import Page, PageContext, load_ui
 from .texts import human_bytes
@@ -55,7 +56,7 @@ class EndpointPage(Page):
             self.error_label(key, f.findChild(QLabel, f"{key}Error"))
         self.busy.setVisible(False)
         self.cert_frame.setVisible(False)
-        self._offered_fingerprint = ""
+        self._offer: Callable[[], None] | None = None  # what trusting the certificate shown means
         self._touched = False
         self.port.setValue(self.answers.port)
         for w in (self.host, self.user, self.password):
@@ -94,6 +95,7 @@ class EndpointPage(Page):
         a.password, a.remember = self.password.text(), self.remember.isChecked()
         self._touched = True
         self._disconnected()
+        self._offer = None
         self.cert_frame.setVisible(False)
         self.status.setText("")
         self.changed.emit()
@@ -135,24 +137,32 @@ class EndpointPage(Page):
                 return
             self._set_busy(False)
             self.status.setText("")
-            self._offered_fingerprint = fp
-            self.cert_text.setText(self.tr(
+            self._ask_trust(self.tr(
                 "First connection to {host}. Its certificate has this SHA-256 fingerprint:\n{fp}\n"
                 "Compare it with the one your administrator shows (Certificate Management), then trust it. "
-                "It will be pinned: a different certificate later stops the connection.").format(host=a.host, fp=fp))
-            self.cert_frame.setVisible(True)
-            self.trust_button.setFocus()
+                "It will be pinned: a different certificate later stops the connection.").format(host=a.host, fp=fp),
+                lambda: setattr(a, "fingerprint", fp))
             return
         await self._connect()
 
+    def _ask_trust(self, text: str, trust: Callable[[], None]) -> None:
+        """Show a certificate; ``trust`` pins it in the answers if the user accepts, then we connect again."""
+        self._offer = trust
+        self.cert_text.setText(text)
+        self.cert_frame.setVisible(True)
+        self.trust_button.setFocus()
+
     @asyncSlot()
     async def on_trust(self) -> None:
-        self.answers.fingerprint = self._offered_fingerprint
+        offer, self._offer = self._offer, None
+        if offer is not None:
+            offer()
         self.cert_frame.setVisible(False)
         await self._connect()
 
     @Slot()
     def _reject(self) -> None:
+        self._offer = None
         self.cert_frame.setVisible(False)
         self.status.setText(self.tr("Not connected: the certificate was not trusted."))
 
@@ -268,8 +278,30 @@ class TargetPage(EndpointPage):
     def _do_connect(self, a: EndpointAnswers) -> Any:
         return self.ctx.backend.connect_target(a)
 
+    def _fail(self, exc: BaseException) -> None:
+        if not isinstance(exc, UntrustedElementCertificate):
+            super()._fail(exc)
+            return
+        t = self.answers
+        if exc.expected:  # a pinned element now shows another certificate: an error, as for Prism Central
+            t.element_fingerprints.pop(exc.address, None)
+            t.connected, t.error, t.error_field = False, str(exc), "host"
+            self._set_busy(False, "")
+            self._touched = True
+            self.changed.emit()
+            return
+        self._set_busy(False, "")
+        address, fp = exc.address, exc.actual
+        self._ask_trust(self.tr(
+            "Prism Element {address} presents a certificate with this SHA-256 fingerprint:\n{fp}\n"
+            "Prism Central reads the storage containers and NFS whitelist of cluster {cluster} from it. "
+            "Compare the fingerprint with the one that cluster's administrator shows, then trust it; it is pinned "
+            "like Prism Central's.").format(address=address, fp=fp, cluster=exc.cluster_name),
+            lambda: t.element_fingerprints.__setitem__(address, fp))
+
     def _connected_text(self, facts: Any) -> str:
         t, inv = self.answers, facts.inventory
+        t.element_fingerprints = dict(facts.element_fingerprints)
         t.kind, t.version = inv.kind, inv.version
         t.clusters, t.containers, t.subnets = inv.clusters, inv.containers, inv.subnets
         if t.cluster_uuid not in {c.uuid for c in inv.clusters}:

@@ -223,6 +223,14 @@ class GuestsPage(Page):
         self.user.setPlaceholderText(self.tr("Administrator or root"))
         self.password = QLineEdit(box)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.auth = QComboBox(box)
+        self.auth.addItem(self.tr("NTLM (domain or local account)"), "ntlm")
+        self.auth.addItem(self.tr("Basic (local account, HTTPS only)"), "basic")
+        self.auth_hint = QLabel(self.tr(
+            "Basic needs HTTPS and a local account, and must be enabled in the guest's WinRM service; "
+            "NTLM works as Windows ships."), box)
+        self.auth_hint.setWordWrap(True)
+        self.auth_hint.setProperty("role", "hint")
         self.allow_http = QCheckBox(self.tr("Allow HTTP 5985 with NTLM encryption"), box)
         self.winrm_host = QLineEdit(box)
         self.winrm_host.setPlaceholderText(self.tr("default: the IP VMware Tools reports"))
@@ -236,6 +244,8 @@ class GuestsPage(Page):
         form.addRow(self.tr("Channel"), self.channel)
         form.addRow(self.tr("Account"), self.user)
         form.addRow(self.tr("Password"), self.password)
+        form.addRow(self.tr("Authentication"), self.auth)
+        form.addRow("", self.auth_hint)
         form.addRow("", self.allow_http)
         form.addRow(self.tr("WinRM address"), self.winrm_host)
         form.addRow(self.tr("Certificate"), self.fingerprint)
@@ -251,6 +261,9 @@ class GuestsPage(Page):
         self.apply_button.clicked.connect(self.apply_to_selected)
         self.test_button.clicked.connect(self.test_selected)
         self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.channel.currentIndexChanged.connect(self._channel_chosen)
+        self.auth.currentIndexChanged.connect(self._channel_chosen)
+        self._channel_chosen()
 
     def title(self) -> str:
         return self.tr("Guest credentials")
@@ -294,6 +307,7 @@ class GuestsPage(Page):
         self.channel.setCurrentIndex(max(0, self.channel.findData(g.channel.value)))
         self.user.setText(g.user)
         self.password.setText(g.password)
+        self.auth.setCurrentIndex(max(0, self.auth.findData(g.winrm_auth)))
         self.allow_http.setChecked(g.allow_http_ntlm)
         self.winrm_host.setText(g.winrm_host if len(ids) == 1 else "")
         self.fingerprint.setText(g.fingerprint if len(ids) == 1 else "")
@@ -302,6 +316,7 @@ class GuestsPage(Page):
     def apply_to_selected(self) -> None:
         answers = GuestAnswers(channel=GuestChannelKind(self.channel.currentData()), user=self.user.text().strip(),
                                password=self.password.text(), allow_http_ntlm=self.allow_http.isChecked(),
+                               winrm_auth=self.auth.currentData(),
                                winrm_host=self.winrm_host.text().strip(),
                                fingerprint=self.fingerprint.text().strip().upper())
         ids = self.selected_vm_ids()
@@ -311,6 +326,16 @@ class GuestsPage(Page):
             # Memory only here (the keyring may block); the window persists them when the migration starts.
             self.ctx.backend.remember_guest_password(vm.name, answers, persist=False)
         self._refresh()
+
+    @Slot()
+    def _channel_chosen(self) -> None:
+        # The WinRM-only settings: Basic never falls back to HTTP (that would be NTLM), so it excludes it.
+        winrm = self.channel.currentData() == GuestChannelKind.WINRM.value
+        for w in (self.auth, self.auth_hint, self.winrm_host, self.fingerprint):
+            w.setEnabled(winrm)
+        self.allow_http.setEnabled(winrm and self.auth.currentData() != "basic")
+        if self.auth.currentData() == "basic":
+            self.allow_http.setChecked(False)
 
     def _refresh(self) -> None:
         selected = set(self.selected_vm_ids())

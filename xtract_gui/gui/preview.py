@@ -34,6 +34,7 @@ from ..domain.plan import Plan
 from ..domain.states import JobState
 from ..engine.events import Event, JobStateChanged, LogLine, Progress, StepChanged, StepState, SyncSummary
 from ..engine.ports import ScriptResult
+from .models import JobRow
 
 GIB = 2**30
 FINGERPRINT = "3A:91:5C:0E:77:B2:14:D8:9F:60:AA:21:C3:4B:E8:05:71:9D:2F:C6:58:0B:E4:13:6A:8C:D2:39:F1:47:BE:90"
@@ -147,7 +148,8 @@ class PreviewWiring:
         return _Source()
 
     def connect_target(self, *, host: str, port: int, user: str, password: str, protocol: str,
-                       fingerprint: str) -> _Target:
+                       fingerprint: str, element_port: int | None = None,
+                       element_fingerprints: dict[str, str] | None = None) -> _Target:
         if password != PASSWORD:
             raise AuthenticationError(f"Prism {host} rejected the user name or password.", hint="Check both.")
         return _Target()
@@ -163,21 +165,10 @@ class PreviewWiring:
 
 
 @dataclass
-class _Job:
-    vm_id: str
-    name: str
-    state: JobState = JobState.PENDING
-    step_title: str = ""
-    done_bytes: int = 0
-    total_bytes: int = 0
-    rate_bytes_per_s: float = 0.0
-    eta_seconds: float | None = None
-    last_sync_at: float | None = None
-    last_delta_bytes: int | None = None
-    projected_downtime_seconds: float | None = None
-    ready_for_cutover: bool = False
-    error: str = ""
-    test_vm_uuid: str = ""
+class _Job(JobRow):
+    """A scripted job: the monitor's own row figures (what ``JobManager.jobs()`` snapshots carry), plus the
+    task list and log the detail pane asks for."""
+
     steps: dict[str, StepChanged] = field(default_factory=dict)
     log: list[LogLine] = field(default_factory=list)
 
@@ -276,6 +267,7 @@ class PreviewManager:
             self._step(vm_id, f"cutover.{i}", title, StepState.RUNNING)
             await self._sleep(2)
             self._step(vm_id, f"cutover.{i}", title, StepState.SUCCEEDED)
+        self._jobs[vm_id].downtime_seconds = 41.0  # what the engine measures from shutdown to guest up
         self._state(vm_id, JobState.DONE)
 
     async def resume_all(self) -> None:

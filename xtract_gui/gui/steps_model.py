@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 
 from ..engine.events import StepChanged
 from .icons import step_icon
-from .models import _Index, tr
+from .models import ColumnsModel, _Index, tr
 
 
 def step_title(title: str) -> str:
@@ -20,7 +20,7 @@ def step_title(title: str) -> str:
     return tr("steps", title)
 
 
-class StepsModel(QAbstractTableModel):
+class StepsModel(ColumnsModel):
     """The task list of the VM shown in the detail pane, in order, as Xtract logs it."""
 
     COLUMNS = ("Task", "Time", "Message")
@@ -64,22 +64,8 @@ class StepsModel(QAbstractTableModel):
     def step_at(self, row: int) -> StepChanged:
         return self._steps[row]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._steps)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal \
-                and 0 <= section < len(self.COLUMNS):
-            return tr("StepsModel", self.COLUMNS[section])
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+    def _row_count(self) -> int:
+        return len(self._steps)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._steps):

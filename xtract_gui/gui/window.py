@@ -174,14 +174,12 @@ class MainWindow(QMainWindow):
         self.lab = factory((self.state_dir or paths.data_dir()) / "demo-lab")
         endpoints = await self.service.run("lab", self.lab.start)
         self.secrets.keyring = endpoints.secrets
-        # The lab's WinRM guests take Basic auth over HTTPS; syncs every few seconds keep the journey short.
-        self.backend.guest_https_auth = "basic"
+        # Syncs every few seconds keep the journey short.  (WinRM authentication comes from the lab's plan.)
         if not self.backend.manager_options:
             from ..engine.context import Tuning
 
             self.backend.manager_options = {"tuning": Tuning(sync_interval_seconds=DEMO_SYNC_SECONDS,
                                                              guest_wait_seconds=60)}
-        self.backend.manager_options.setdefault("guest_https_auth", "basic")
         self.prefill(endpoints.plan)
         self.statusBar().showMessage(self.tr("Demo lab running: the fields are pre-filled; press Connect."), 10000)
 

@@ -28,6 +28,7 @@ from ..domain.plan import (
     TargetEndpoint,
     VmPlan,
 )
+from ..wiring import DictSecrets
 from .prism.simulator import PrismSimulator
 from .prism.state import ClusterSeed, ContainerSeed, SubnetSeed
 from .source import LabSource
@@ -39,9 +40,10 @@ SOURCE_USER, SOURCE_PASSWORD = "administrator@vsphere.local", "lab-source"
 CONTAINER = "default-container"
 
 
-def lab_secrets() -> LabSecrets:
-    """The lab's fixed passwords, for a CLI that runs a lab plan (``xtract-gui lab serve``)."""
-    return LabSecrets({(SERVICE, f"{SOURCE_USER}@lab"): SOURCE_PASSWORD,
+def lab_secrets() -> DictSecrets:
+    """The lab's fixed passwords in a dict ``SecretStore`` (the engine never writes them to disk), for a CLI
+    that runs a lab plan (``xtract-gui lab serve``)."""
+    return DictSecrets({(SERVICE, f"{SOURCE_USER}@lab"): SOURCE_PASSWORD,
                        (SERVICE, f"{PRISM_USER}@prism"): PRISM_PASSWORD,
                        (SERVICE, f"{GUEST_USER}@guests"): GUEST_PASSWORD})
 
@@ -50,26 +52,6 @@ def is_lab_plan(plan: Plan) -> bool:
     """A plan made by the lab: some of its references name the lab's fixed passwords."""
     refs = [plan.source.password, plan.target.password, *(v.guest.password for v in plan.vms)]
     return any(r is not None and r.service == SERVICE for r in refs)
-
-
-class LabSecrets:
-    """A ``SecretStore`` in a dict (the lab's passwords; never written to disk by the engine)."""
-
-    def __init__(self, values: dict[tuple[str, str], str] | None = None) -> None:
-        self.values = dict(values or {})
-        self._lock = threading.Lock()
-
-    def get(self, service: str, username: str) -> str | None:
-        with self._lock:
-            return self.values.get((service, username))
-
-    def set(self, service: str, username: str, secret: str) -> None:
-        with self._lock:
-            self.values[(service, username)] = secret
-
-    def delete(self, service: str, username: str) -> None:
-        with self._lock:
-            self.values.pop((service, username), None)
 
 
 @dataclass
@@ -82,7 +64,7 @@ class LabEndpoints:
     containers_dir: Path
     guests: dict[str, dict[str, Any]]  # vm_id -> url, port, fingerprint, user
     plan: Plan
-    secrets: LabSecrets
+    secrets: DictSecrets
     passwords: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -239,7 +221,7 @@ class Lab:
             g = guests.get(vm.vm_id)
             access = GuestAccess(channel=GuestChannelKind.WINRM, user=GUEST_USER,
                                  password=SecretRef(SERVICE, f"{GUEST_USER}@guests"), winrm_host="127.0.0.1",
-                                 winrm_port=g["port"], winrm_https=self.winrm_https,
+                                 winrm_port=g["port"], winrm_https=self.winrm_https, winrm_auth="ntlm",
                                  allow_http_ntlm=not self.winrm_https, fingerprint=g["fingerprint"]) if g \
                 else GuestAccess(channel=GuestChannelKind.NONE)
             vms.append(VmPlan(vm_id=vm.vm_id, name=vm.name, guest=access))
@@ -315,6 +297,22 @@ def verify_disks(lab: Lab, plan: Plan, image_digests: dict[str, dict[str, str]] 
     return problems
 
 
+def clear_previous_demo(state_dir: Path) -> bool:
+    """Remove what an earlier ``run_demo`` left in ``state_dir`` (its lab and its engine state); True if any.
+
+    Only the two folders the demo makes are removed, and only when they look like the demo's, so a
+    wrong ``--state-dir`` cannot cost the user other files.
+    """
+    import shutil
+
+    lab, engine = state_dir / "lab", state_dir / "engine"
+    ours = [d for d, marker in ((lab, lab / "prism"), (engine, engine / "data" / "xtract.sqlite3"))
+            if marker.exists()]
+    for d in ours:
+        shutil.rmtree(d)
+    return bool(ours)
+
+
 async def run_demo(state_dir: Path, *, vms: int, mode: Any, sink: Any, build_manager: Any,
                    sync_seconds: float = 1.0, out: Any = None, source: str = "python",
                    as_json: bool = False) -> int:
@@ -330,8 +328,7 @@ async def run_demo(state_dir: Path, *, vms: int, mode: Any, sink: Any, build_man
         assert lab.endpoints is not None
         plan = dataclasses.replace(lab.endpoints.plan, transfer_mode=mode)
         manager = build_manager(secrets=lab.endpoints.secrets, state_dir=state_dir / "engine",
-                                tuning=Tuning(sync_interval_seconds=sync_seconds, guest_wait_seconds=60),
-                                guest_https_auth="basic")
+                                tuning=Tuning(sync_interval_seconds=sync_seconds, guest_wait_seconds=60))
         if isinstance(getattr(sink, "names", None), dict):
             sink.names.update({v.vm_id: v.name for v in plan.vms})
         manager.subscribe(sink)

@@ -32,7 +32,7 @@ from ..domain.errors import CancelledError, IntegrityError, TransientError, Xtra
 from ..domain.extents import Extent, align_out, normalize, split, subtract, total_bytes
 from ..engine.ports import Cancellation, DiskReader, DiskWriter
 from .cursor import CursorStore
-from .digest import BLOCK, ContentDigest, chunk_sha256, is_zero
+from .digest import BLOCK, BlockDigests, ContentDigest, block_digests, chunk_sha256, is_zero
 from .plan import coalesce
 from .progress import CopyProgressFn, ProgressMeter
 from .result import CopyResult, annotate
@@ -49,7 +49,8 @@ class _Chunk:
     extent: Extent
     digest: bytes | None = None
     zero: bool = False
-    data: bytes | None = None  # kept only for sequential writers until written in order
+    data: bytes | bytearray | memoryview | None = None  # kept only for sequential writers until written in order
+    blocks: BlockDigests | None = None  # content digest pieces, hashed on the worker (sequential writers)
 
 
 def copy_disk(reader: DiskReader, writer: DiskWriter, extents: Iterable[Extent], *,
@@ -135,6 +136,9 @@ class _DiskCopy:
         self.total = self.resumed + total_bytes(self.todo)
         self.meter = ProgressMeter(self.total, done=self.resumed)
         self.content = ContentDigest(capacity) if self.sequential and verify else None
+        # The source side of the content digest hashes its blocks on the workers, in parallel; the writer
+        # hashes what it emits on its own (that independent hash is what catches an encoding error).
+        self.hash_blocks = self.content is not None and self.block % BLOCK == 0
 
         self.unsaved: list[_Chunk] = []  # finished since the last checkpoint (random-access writers)
         self.unsaved_bytes = 0
@@ -254,11 +258,14 @@ class _DiskCopy:
         ext = chunk.extent
         if chunk.data is not None:
             if self.content is not None:
-                self.content.update(ext.offset, chunk.data)
+                if chunk.blocks is not None:
+                    self.content.add(ext.offset, ext.length, chunk.blocks)
+                else:
+                    self.content.update(ext.offset, chunk.data)
             if not chunk.zero:
                 self.writer.write(ext.offset, chunk.data)
                 self.written += ext.length
-        chunk.data = None
+        chunk.data = chunk.blocks = None
         self.chunks += 1
         self.meter.add(ext.length, zero=chunk.zero)
 
@@ -276,13 +283,16 @@ class _DiskCopy:
                                       "check the VM's disks and restart the copy.")
         with self._stats:
             self.copied += ext.length
-        zero = self.skip_zeros and is_zero(data)
-        digest = chunk_sha256(data) if self.verify and not self.sequential else None
         if self.sequential:
+            blocks = block_digests(data) if self.hash_blocks else None
+            zero = self.skip_zeros and (not blocks if blocks is not None else is_zero(data))
             prepare = getattr(self.writer, "prepare", None)
             if prepare is not None and not zero:
                 prepare(ext.offset, data)  # e.g. compression, in parallel here rather than in offset order
-            return _Chunk(ext, None, zero, data)
+            return _Chunk(ext, None, zero, data, blocks)
+        zero = self.skip_zeros and is_zero(data)
+        # Hashed once here, on the worker (hashlib releases the GIL); the read-back is compared with it.
+        digest = chunk_sha256(data) if self.verify else None
         if not zero:
             self.retry.call(lambda: self.writer.write(ext.offset, data), cancel=self.cancel,
                             on_retry=self._on_retry)

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import bisect
 import struct
+import threading
 from array import array
 from collections.abc import Iterable, Iterator
 
 from ..domain.errors import UnsupportedError
 from ..domain.extents import Extent, align_out, normalize
-from .digest import ContentDigest
+from .digest import BLOCK, BlockDigests, ContentDigest, block_digests
 
 MAGIC = b"QFI\xfb"
 VERSION = 3
@@ -201,6 +202,9 @@ class Qcow2Encoder:
         self.length: int | None = self.layout.length
         self._host = self.layout.data_offset  # next host byte of the data area to emit
         self._digest = ContentDigest(capacity)
+        # offset → (the buffer ``prepare`` saw, its block hashes), taken by ``write`` of that very buffer.
+        self._prepared: dict[int, tuple[object, BlockDigests]] = {}
+        self._prepared_lock = threading.Lock()
 
     def start(self) -> Iterator[bytes]:
         yield from self.layout.metadata()
@@ -213,8 +217,19 @@ class Qcow2Encoder:
         if host < self._host:
             raise ValueError(f"qcow2 writes must come in offset order ({offset} was already passed)")
         yield from self._zeros_to(host)
-        self._account(data)
+        with self._prepared_lock:
+            seen, blocks = self._prepared.pop(offset, (None, None))
+        # The hashes made in ``prepare`` count only for the very buffer they were made from; anything
+        # else (a copy, changed data) is hashed here, so what this encoder emits is what it digests.
+        self._account(data, blocks if seen is data else None)
         yield data
+
+    def prepare(self, offset: int, data: bytes) -> None:
+        """Hash the blocks of ``data`` ahead of ``write``, on the copy's worker threads, in parallel."""
+        if offset % BLOCK == 0 and (len(data) % BLOCK == 0 or offset + len(data) == self.capacity):
+            blocks = block_digests(data)
+            with self._prepared_lock:
+                self._prepared[offset] = (data, blocks)
 
     def finish(self) -> Iterator[bytes]:
         yield from self._zeros_to(self.layout.length)
@@ -222,12 +237,14 @@ class Qcow2Encoder:
     def content_digest(self) -> str:
         return self._digest.hexdigest()
 
-    def _account(self, data: bytes | memoryview) -> None:
+    def _account(self, data: bytes | memoryview, blocks: BlockDigests | None = None) -> None:
         # The digest follows the host position back to the guest offset, so a layout error shows up
         # as a digest mismatch rather than as a silently shifted disk.
         guest = self.layout.guest_offset(self._host)
         usable = max(0, min(len(data), self.capacity - guest))
-        if usable:
+        if usable and blocks is not None and usable == len(data) and guest % BLOCK == 0:
+            self._digest.add(guest, usable, blocks)  # at the guest offset this layout maps the data to
+        elif usable:
             self._digest.update(guest, memoryview(data)[:usable])
         self._host += len(data)
 

@@ -4,6 +4,8 @@ It does NOT run PowerShell.  It recognises the command shapes the WinRM channel 
 piece read from stdin, read a file, remove a folder, run a script with ``-ParamsFile``) and answers each
 guest task from resources/manifest.json with the JSON result the real script would print for the guest's
 state, changing that state as the real script would (a second run reports ``changed: false``).
+A run is recognised by the task id the channel writes into the params file, else by the script's
+file name; never by the script's text (every script starts with the same prelude).
 
 Known deviations from real Windows / WinRM:
 - Authentication: NTLM (HTTP Negotiate, with MS-WSMV message encryption on HTTP and the TLS channel

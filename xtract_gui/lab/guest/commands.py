@@ -10,14 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import posixpath
 import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ...domain.guest_tasks import parse_manifest
-from ...paths import resources_dir
+from ...domain.errors import XtractError
+from ...resources import load_manifest, script_tasks
 from . import tasks
 from .state import WindowsGuest
 
@@ -29,13 +28,25 @@ _RUN = re.compile(r'(?i)^powershell(?:\.exe)?\s.*-File\s+"([^"]+)"\s+-ParamsFile
 
 
 @lru_cache(maxsize=1)
-def script_tasks() -> dict[str, str]:
-    """Script file name (lower case) → task id, from resources/manifest.json."""
+def _manifest() -> tuple[frozenset[str], dict[str, str]]:
+    """Task ids, and script file name (lower case) -> task id for scripts only one task runs."""
     try:
-        raw = json.loads((resources_dir() / "manifest.json").read_text(encoding="utf-8"))
-        return {posixpath.basename(t.script).lower(): t.id for t in parse_manifest(raw)}
-    except (OSError, ValueError):
-        return {}
+        return frozenset(t.id for t in load_manifest()), script_tasks()
+    except XtractError:
+        return frozenset(), {}
+
+
+def task_of(script_name: str, params: dict[str, object]) -> str:
+    """Which task a run is: the id the channel put in the params file, else the script's name.
+
+    Never the script's text: every script starts with the same prelude, and the sha1 and sha2
+    certificate tasks share one script, told apart only by their id and fixed params.
+    """
+    ids, by_script = _manifest()
+    claimed = str(params.get("task", ""))
+    if claimed in ids:
+        return claimed
+    return by_script.get(script_name.lower()) or claimed
 
 
 def _unquote(text: str) -> str:
@@ -116,8 +127,7 @@ def _run_script(guest: WindowsGuest, user: str, script_path: str, params_path: s
         return 2, "", "The params file is not valid JSON.\r\n"
     if not isinstance(params, dict):
         return 2, "", "The params file must hold a JSON object.\r\n"
-    name = script_path.replace("\\", "/").rsplit("/", 1)[-1].lower()
-    task_id = script_tasks().get(name) or str(params.get("task", ""))
+    task_id = task_of(script_path.replace("\\", "/").rsplit("/", 1)[-1], params)
     guest.log.append(f"run {task_id}")
     if task_id in guest.faults.hang_tasks:
         return None

@@ -81,6 +81,10 @@ def _add_certificate(kind: str) -> Handler:
     task = f"win.add_{kind}_certificate"
 
     def handler(g: WindowsGuest, user: str, params: dict[str, Any]) -> Outcome:
+        # add_certificate.ps1 serves both tasks and, like it, refuses to guess the family.
+        if params.get("hash_family") != kind:
+            return emit(task, False, False, f"hash_family must be {kind}, not {params.get('hash_family')!r}: "
+                        "this is a bug in the tool's manifest; report it.")
         files = params.get("certificate_files") or []
         if isinstance(files, str):
             files = [files]

@@ -1,13 +1,9 @@
-<#
-.SYNOPSIS
-    Add the sha2 driver-signing certificate to LocalMachine\TrustedPublisher (certutil, Import-Certificate fallback).
-.NOTES
-    Task win.add_sha2_certificate (resources/manifest.json). Windows PowerShell 2.0 or later.
-#>
+# The xtract guest-script prelude. The resource loader (xtract_gui.resources) puts this file in
+# front of every windows/*.ps1 task script, so that the script a channel uploads runs by itself.
+# The task body that follows sets $TaskId before it calls anything below.
 param([string]$ParamsFile)
-$TaskId = 'win.add_sha2_certificate'
 
-# --- xtract prelude: identical in every windows/*.ps1 (tests/guest_scripts keeps the copies equal) ---
+# --- xtract prelude (resources/windows/_prelude.ps1) ---
 # Contract (resources/README.md): params come as a JSON object in -ParamsFile, deleted at once
 # because it may hold a secret; the last stdout line is one compact JSON result. PowerShell 2.0+.
 Set-StrictMode -Version 2.0
@@ -105,19 +101,23 @@ function Complete-XtractTask([bool]$Ok, [string]$Message, $Data = @{}) {
     if ($Ok) { exit 0 } else { exit 1 }
 }
 
+# The file goes at once (it may hold a secret). A parse failure is reported by the first
+# Get-XtractParam, because only the task body knows its $TaskId.
 $script:Params = @{}
+$script:ParamsError = $null
 if ($ParamsFile) {
     if (Test-Path -LiteralPath $ParamsFile) {
         $raw = [System.IO.File]::ReadAllText($ParamsFile)
         Remove-Item -LiteralPath $ParamsFile -Force
         if ($raw.Trim()) {
             try { $script:Params = ConvertFrom-XtractJson $raw }
-            catch { Complete-XtractTask $false 'The parameters file is not valid JSON: this is a bug in the tool; report it.' }
+            catch { $script:ParamsError = 'The parameters file is not valid JSON: this is a bug in the tool; report it.' }
         }
     }
 }
 
 function Get-XtractParam([string]$Name, $Default = $null) {
+    if ($script:ParamsError) { Complete-XtractTask $false $script:ParamsError }
     if ($script:Params -is [System.Collections.IDictionary] -and $script:Params.ContainsKey($Name) -and $null -ne $script:Params[$Name]) {
         return $script:Params[$Name]
     }
@@ -165,106 +165,3 @@ function Get-XtractOsVersion {
     return [System.Environment]::OSVersion.Version
 }
 # --- end of xtract prelude ---
-
-# Without the publisher in TrustedPublisher a silent driver install stops at "Would you like to
-# install this device software?" and hangs. Certificates come from .cer files the tool uploaded, or
-# from the signers of the package's catalog (.cat) files.
-$Algorithm = 'sha2'
-$StorePath = 'Cert:\LocalMachine\TrustedPublisher'
-
-function Test-AlgorithmMatch($Certificate) {
-    $name = $Certificate.SignatureAlgorithm.FriendlyName
-    if ($Algorithm -eq 'sha1') { return $name -match '^sha1' }
-    return $name -match '^sha(256|384|512)'
-}
-
-function Get-CatalogSigners([string]$Package) {
-    $folder = $Package
-    if ((Test-Path -LiteralPath $Package -PathType Leaf) -and $Package -match '\.msi$') {
-        # An administrative install only unpacks the MSI's files; it installs nothing.
-        $folder = Join-Path $env:TEMP ('xtract-msi-' + [guid]::NewGuid().ToString('N'))
-        $p = Start-Process -FilePath 'msiexec.exe' -ArgumentList @('/a', ('"{0}"' -f $Package), '/qn', ('TARGETDIR="{0}"' -f $folder)) -Wait -PassThru
-        if ($p.ExitCode -ne 0) { throw ('msiexec /a could not unpack {0} (exit {1}).' -f $Package, $p.ExitCode) }
-    }
-    $certs = @()
-    foreach ($cat in @(Get-ChildItem -LiteralPath $folder -Recurse -Filter '*.cat' -ErrorAction SilentlyContinue)) {
-        $sig = Get-AuthenticodeSignature -FilePath $cat.FullName
-        if ($sig.SignerCertificate) { $certs += $sig.SignerCertificate }
-    }
-    if ($folder -ne $Package) { Remove-Item -LiteralPath $folder -Recurse -Force -ErrorAction SilentlyContinue }
-    return $certs
-}
-
-function Add-ToTrustedPublisher($Certificate) {
-    $file = Join-Path $env:TEMP ('xtract-{0}.cer' -f $Certificate.Thumbprint)
-    [System.IO.File]::WriteAllBytes($file, $Certificate.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Cert))
-    try {
-        $out = & "$env:SystemRoot\System32\certutil.exe" -f -addstore TrustedPublisher $file 2>&1
-        if ($LASTEXITCODE -eq 0) { return 'certutil' }
-        Write-XtractLog ('certutil -addstore failed ({0}): {1}' -f $LASTEXITCODE, ($out -join ' '))
-        if (Get-Command Import-Certificate -ErrorAction SilentlyContinue) {
-            [void](Import-Certificate -FilePath $file -CertStoreLocation $StorePath)
-            return 'Import-Certificate'
-        }
-        # PowerShell 2.0 without certutil working: the .NET store API does the same.
-        $store = New-Object System.Security.Cryptography.X509Certificates.X509Store('TrustedPublisher', 'LocalMachine')
-        $store.Open('ReadWrite')
-        try { $store.Add($Certificate) } finally { $store.Close() }
-        return 'X509Store'
-    } finally {
-        Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
-    }
-}
-
-try {
-    $files = @(Get-XtractParam 'certificate_files' @())
-    $package = Get-XtractParam 'driver_package' $null
-    $candidates = @()
-    $source = $null
-    if ($files.Count -gt 0) {
-        $source = 'certificate_files'
-        foreach ($f in $files) {
-            if (-not (Test-Path -LiteralPath $f)) { Complete-XtractTask $false ("The certificate file {0} is not on the guest: upload it again, then run the task again." -f $f) }
-            $candidates += New-Object System.Security.Cryptography.X509Certificates.X509Certificate2($f)
-        }
-    } elseif ($package) {
-        $source = 'driver_package'
-        if (-not (Test-Path -LiteralPath $package)) { Complete-XtractTask $false ("The driver package {0} is not on the guest: upload it again, then run the task again." -f $package) }
-        $candidates = @(Get-CatalogSigners $package)
-    } else {
-        Complete-XtractTask $false 'No certificate files and no driver package were given: choose the VirtIO package (or its .cer files) in the plan.'
-    }
-
-    $matching = @($candidates | Where-Object { Test-AlgorithmMatch $_ } | Sort-Object Thumbprint -Unique)
-    $added = @()
-    $present = @()
-    foreach ($cert in $matching) {
-        $entry = @{ thumbprint = $cert.Thumbprint; subject = $cert.Subject; signature_algorithm = $cert.SignatureAlgorithm.FriendlyName }
-        if (Test-Path -LiteralPath (Join-Path $StorePath $cert.Thumbprint)) { $present += $entry; continue }
-        $entry['method'] = Add-ToTrustedPublisher $cert
-        if (-not (Test-Path -LiteralPath (Join-Path $StorePath $cert.Thumbprint))) {
-            Complete-XtractTask $false ("{0} reported success but {1} is not in LocalMachine\TrustedPublisher: add it by hand (certlm.msc), then run the task again." -f $entry['method'], $cert.Thumbprint)
-        }
-        $added += $entry
-        $script:Changed = $true
-    }
-    # Undo removes only what we added, never a certificate that was there before.
-    if ($added.Count -gt 0) {
-        $ledger = Read-XtractState 'certificates-added.json'
-        $known = @()
-        if ($ledger -and $ledger.ContainsKey('thumbprints')) { $known = @($ledger['thumbprints']) }
-        $all = @($known + @($added | ForEach-Object { $_['thumbprint'] }) | Sort-Object -Unique)
-        [void](Save-XtractState 'certificates-added.json' @{ thumbprints = $all })
-    }
-    $data = @{ store = 'LocalMachine\TrustedPublisher'; added = $added; already_present = $present; source = $source }
-    if ($matching.Count -eq 0) {
-        Add-XtractWarning ("The {0} has no {1}-signed certificate; nothing to add for {1}." -f $source.Replace('_', ' '), $Algorithm)
-        Complete-XtractTask $true ("No {0} driver-signing certificate is needed for this package." -f $Algorithm) $data
-    }
-    if ($added.Count -eq 0) {
-        Complete-XtractTask $true ("The {0} driver-signing certificate is already trusted." -f $Algorithm) $data
-    }
-    Complete-XtractTask $true ("Added {0} {1} driver-signing certificate(s) to LocalMachine\TrustedPublisher." -f $added.Count, $Algorithm) $data
-} catch {
-    Complete-XtractTask $false ("Could not add the {0} certificate: {1} Check the certificate files or the package, then run the task again." -f $Algorithm, $_.Exception.Message)
-}
