@@ -40,22 +40,9 @@ from xtract_gui.engine.ports import GuestTarget, ScriptResult
 from xtract_gui.engine.store import Store
 from xtract_gui.lab.source import LabSource
 from xtract_gui.lab.source.container import LocalContainerWriters
+from xtract_gui.wiring import DictSecrets
 
 CLUSTER, CONTAINER, SUBNET_A, SUBNET_B, SUBNET_TEST = "c-1", "k-1", "s-a", "s-b", "s-test"
-
-
-class DictSecrets:
-    def __init__(self, values: dict[tuple[str, str], str] | None = None) -> None:
-        self.values = dict(values or {})
-
-    def get(self, service: str, username: str) -> str | None:
-        return self.values.get((service, username))
-
-    def set(self, service: str, username: str, secret: str) -> None:
-        self.values[(service, username)] = secret
-
-    def delete(self, service: str, username: str) -> None:
-        self.values.pop((service, username), None)
 
 
 class FakeTarget:

@@ -4,6 +4,7 @@ retained IPs are checked where reachable, and each VM's log names the script eve
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,21 @@ def test_each_vm_log_names_the_script_of_every_task_and_its_result(rig: Rig) -> 
         assert f"[{task}] running windows/" in text, task  # the script it ran
         assert f"[{task}] exit 0" in text, task  # and its result
     assert "GuestPass!1" not in text
+
+
+@pytest.mark.parametrize("auth", ["basic", "ntlm"])
+def test_each_guest_gets_the_winrm_authentication_of_its_plan(rig: Rig, auth: str) -> None:
+    base = make_plan(rig.lab)
+    vms = tuple(dataclasses.replace(v, guest=dataclasses.replace(v.guest, winrm_auth=auth)) for v in base.vms)
+    plan = dataclasses.replace(base, vms=vms)
+
+    async def go() -> None:
+        m = rig.manager()
+        await m.start(plan)
+        ids = [v.vm_id for v in plan.vms]
+        await m.wait(ids, lambda s: s.ready_for_cutover or _stopped(s))
+        await m.cancel(ids)
+        await m.close()
+
+    asyncio.run(go())
+    assert rig.guests.targets and {t.auth for t in rig.guests.targets} == {auth}

@@ -145,3 +145,21 @@ def test_replay_batches_never_hold_two_overlapping_writes() -> None:
     batches = _batches(entries)
     assert [[k for k, _ in b] for b in batches] == [[0, 1], [2, 3, 4], [5]]
     assert [k for b in batches for k, _ in b] == list(range(6))  # first-written order kept
+
+
+def test_bytes_like_writes_are_kept_without_a_copy_and_land_exactly(container: NfsContainer,
+                                                                   ganesha: GaneshaProcess, folder: str) -> None:
+    """The datastore reader hands over bytearrays: written as they are, kept until COMMIT, byte-exact."""
+    capacity = 8 * MiB
+    rel = f"{folder}/bytes-like.raw"
+    w = container.open_disk(rel, capacity)
+    chunk = bytearray(random.Random(11).randbytes(3 * MiB + 5))
+    w.write(MiB, chunk)
+    w.write(5 * MiB, memoryview(chunk)[:MiB])
+    assert w.uncommitted_bytes == 4 * MiB + 5  # held by reference until the COMMIT makes them durable
+    w.flush()
+    assert w.uncommitted_bytes == 0
+    w.finish()
+    data = (ganesha.export_dir / rel).read_bytes()
+    assert data[MiB:4 * MiB + 5] == chunk and data[5 * MiB:6 * MiB] == chunk[:MiB]
+    assert data[:MiB] == bytes(MiB) and data[6 * MiB:] == bytes(2 * MiB)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from xtract_gui.domain.errors import CancelledError, IntegrityError, UnsupportedError, XtractError
 from xtract_gui.domain.extents import Extent, align_out, total_bytes
 from xtract_gui.transfer import FileDiskReader, copy_disk
+from xtract_gui.transfer.digest import content_digest_of
 from xtract_gui.transfer.image_stream import ImageStreamWriter, upload_to_file
 from xtract_gui.transfer.qcow2 import Qcow2Encoder
 
@@ -148,3 +150,19 @@ def test_image_not_matching_the_source_is_an_integrity_error(tmp_path: Path) -> 
         copy_disk(FileDiskReader(src), ImageStreamWriter(GarblingEncoder(capacity, extents), upload_to_file(image)),
                   extents, chunk_size=MiB)
     assert not image.exists()
+
+
+def test_block_hashes_made_ahead_count_only_for_the_buffer_they_were_made_from() -> None:
+    """``prepare`` hashes on the copy's workers; a different buffer reaching ``write`` is hashed again."""
+    capacity = 2 * MiB
+    extents = [Extent(0, capacity)]
+    prepared = bytearray(random.Random(3).randbytes(capacity))
+    changed = bytearray(prepared)
+    changed[5] ^= 1
+    for written in (prepared, changed):
+        enc = Qcow2Encoder(capacity, extents)
+        list(enc.start())
+        enc.prepare(0, prepared)
+        list(enc.write(0, written))
+        list(enc.finish())
+        assert enc.content_digest() == content_digest_of(capacity, [(0, bytes(written))])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import threading
 import time
@@ -23,7 +24,15 @@ from ..resources import load_manifest, load_script  # the one resource loader
 from ..transfer.scheduler import CopyScheduler
 from .emitter import Emitter
 from .events import JobStateChanged, StepChanged, StepState
-from .ports import DiskWriterFactory, GuestChannelFactory, SecretStore, SourcePlatform, TargetPlatform
+from .ports import (
+    DiskWriterFactory,
+    GuestChannel,
+    GuestChannelFactory,
+    GuestTarget,
+    SecretStore,
+    SourcePlatform,
+    TargetPlatform,
+)
 from .store import Store
 
 T = TypeVar("T")
@@ -57,10 +66,26 @@ class Tuning:
     orphan_wait_seconds: float = 60.0  # how long after a crashed create Prism may still finish it
 
 
+class _PlanGuestAuth:
+    """Guest channels whose WinRM authentication is the plan's (``GuestAccess.winrm_auth``) for each VM, so
+    no caller that builds a ``GuestTarget`` can leave a plan's "basic" at the default "ntlm"."""
+
+    def __init__(self, inner: GuestChannelFactory, plan: Plan) -> None:
+        self.inner, self.plan = inner, plan
+
+    def open(self, target: GuestTarget) -> GuestChannel:
+        vm = next((v for v in self.plan.vms if v.vm_id == target.vm_id), None)
+        if vm is not None and target.auth != vm.guest.winrm_auth:
+            target = dataclasses.replace(target, auth=vm.guest.winrm_auth)
+        return self.inner.open(target)
+
+
 class Session:
     """The connected adapters of one plan, opened lazily and shared by its VMs."""
 
     def __init__(self, plan_id: str, plan: Plan, adapters: Adapters, emitter: Emitter, tuning: Tuning) -> None:
+        if adapters.guests is not None:
+            adapters = dataclasses.replace(adapters, guests=_PlanGuestAuth(adapters.guests, plan))
         self.plan_id, self.plan, self.adapters, self.tuning = plan_id, plan, adapters, tuning
         self.emitter = emitter
         self._lock = threading.Lock()
