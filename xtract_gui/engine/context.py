@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import functools
 import threading
 import time
@@ -26,9 +25,7 @@ from .emitter import Emitter
 from .events import JobStateChanged, StepChanged, StepState
 from .ports import (
     DiskWriterFactory,
-    GuestChannel,
     GuestChannelFactory,
-    GuestTarget,
     SecretStore,
     SourcePlatform,
     TargetPlatform,
@@ -66,26 +63,10 @@ class Tuning:
     orphan_wait_seconds: float = 60.0  # how long after a crashed create Prism may still finish it
 
 
-class _PlanGuestAuth:
-    """Guest channels whose WinRM authentication is the plan's (``GuestAccess.winrm_auth``) for each VM, so
-    no caller that builds a ``GuestTarget`` can leave a plan's "basic" at the default "ntlm"."""
-
-    def __init__(self, inner: GuestChannelFactory, plan: Plan) -> None:
-        self.inner, self.plan = inner, plan
-
-    def open(self, target: GuestTarget) -> GuestChannel:
-        vm = next((v for v in self.plan.vms if v.vm_id == target.vm_id), None)
-        if vm is not None and target.auth != vm.guest.winrm_auth:
-            target = dataclasses.replace(target, auth=vm.guest.winrm_auth)
-        return self.inner.open(target)
-
-
 class Session:
     """The connected adapters of one plan, opened lazily and shared by its VMs."""
 
     def __init__(self, plan_id: str, plan: Plan, adapters: Adapters, emitter: Emitter, tuning: Tuning) -> None:
-        if adapters.guests is not None:
-            adapters = dataclasses.replace(adapters, guests=_PlanGuestAuth(adapters.guests, plan))
         self.plan_id, self.plan, self.adapters, self.tuning = plan_id, plan, adapters, tuning
         self.emitter = emitter
         self._lock = threading.Lock()
@@ -165,6 +146,17 @@ class JobContext:
 
     def update(self, **changes: Any) -> dict[str, Any]:
         return self.store.update_data(self.vm_id, **changes)
+
+    async def connect(self) -> None:
+        """Open the plan's adapters on the executor before the job uses them.
+
+        ``Session`` opens them lazily on first use, and a first use is a TLS handshake, a login and
+        (Prism) a product probe: run from a coroutine that would block the event loop, which is the
+        GUI thread under qasync. After this, ``session.source()``/``target()``/``writers()`` return at once.
+        """
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.executor, self.session.source)
+        await loop.run_in_executor(self.executor, self.session.writers)  # opens the target too
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking adapter call on the bounded executor."""

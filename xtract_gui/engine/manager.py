@@ -101,6 +101,7 @@ class JobManager:
             ctx.log("Continuing after a restart")
             ctx.cancel.clear()
             try:
+                await ctx.connect()
                 await recover(ctx)
             except XtractError as exc:
                 ctx.set_state(JobState.FAILED, str(exc), error=str(exc))
@@ -124,6 +125,7 @@ class JobManager:
             ctx.cutover_requested.set()
             if vm_id not in self._tasks:
                 ctx.cancel.clear()
+                await ctx.connect()
                 await recover(ctx)
                 self._spawn(vm_id)
 
@@ -131,7 +133,9 @@ class JobManager:
         self.emitter.bind_loop(asyncio.get_running_loop())
         for vm_id in vm_ids:
             self._row(vm_id)
-            await _test_migration(self._context(vm_id), undo=undo)
+            ctx = self._context(vm_id)
+            await ctx.connect()
+            await _test_migration(ctx, undo=undo)
 
     async def pause(self, vm_ids: Sequence[str]) -> None:
         for vm_id in vm_ids:
@@ -161,7 +165,9 @@ class JobManager:
     async def revert_guest_prep(self, vm_ids: Sequence[str]) -> None:
         """Revert a failed guest preparation to its safety snapshot (the job stays failed; retry restarts it)."""
         for vm_id in vm_ids:
-            await revert_prep(self._context(vm_id))
+            ctx = self._context(vm_id)
+            await ctx.connect()
+            await revert_prep(ctx)
 
     async def cancel(self, vm_ids: Sequence[str], *, undo_guest: bool = False) -> None:
         self.emitter.bind_loop(asyncio.get_running_loop())
@@ -173,7 +179,9 @@ class JobManager:
                     row.data.get("cutover_stage") in ("after_boot", "post"):
                 raise ConflictError(f"{row.name} already runs on AHV; it cannot be cancelled any more.")
             await self._stop(vm_id)
-            await cleanup_cancel(self._context(vm_id), undo_guest=undo_guest)
+            ctx = self._context(vm_id)
+            await ctx.connect()
+            await cleanup_cancel(ctx, undo_guest=undo_guest)
 
     def set_bandwidth_limit(self, mbps: float) -> None:
         for session in self._sessions.values():
@@ -267,6 +275,7 @@ class JobManager:
 
     async def _guard(self, ctx: JobContext) -> None:
         try:
+            await ctx.connect()
             await run_job(ctx)
         except (asyncio.CancelledError, CancelledError):
             ctx.log("Stopped")
@@ -297,6 +306,7 @@ class JobManager:
             back = JobState.SYNCING
         ctx.cutover_requested.clear()
         ctx.cancel.clear()
+        await ctx.connect()
         await recover(ctx)
         ctx.set_state(back, "resumed")
         self._spawn(row.vm_id)

@@ -79,7 +79,8 @@ def guest_target(ctx: JobContext, vm: SourceVM) -> GuestTarget | None:
         host = vm.vm_id
     return GuestTarget(vm_id=vm.vm_id, os_family=vm.guest_family.value, channel=access.channel.value, host=host,
                        user=access.user, password=password, port=access.winrm_port, https=access.winrm_https,
-                       allow_http_ntlm=access.allow_http_ntlm, fingerprint=access.fingerprint)
+                       allow_http_ntlm=access.allow_http_ntlm, fingerprint=access.fingerprint,
+                       auth=access.winrm_auth)
 
 
 def prep_values(ctx: JobContext, vm: SourceVM, target: GuestTarget,

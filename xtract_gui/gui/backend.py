@@ -291,8 +291,8 @@ class Backend:
             return False, f"No guest tasks exist for {vm.guest_family.value} guests."
         # The same loader as the engine: a task script runs only with its OS prelude in front of it.
         script = resources.load_script(admin.script)
-        si = getattr(self.source_platform, "service_instance", None)
-        factory = self.wiring.guest_channel_factory(si_provider=(lambda: si) if si is not None else None)
+        factory = self.wiring.guest_channel_factory(
+            si_provider=self.wiring.service_instance_provider(self.source_platform))
         if factory is None:
             raise GuestError("Guest channels are not available in this build.", hint="Reinstall xtract-gui.")
         from ..engine.ports import GuestTarget

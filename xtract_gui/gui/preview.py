@@ -154,6 +154,9 @@ class PreviewWiring:
             raise AuthenticationError(f"Prism {host} rejected the user name or password.", hint="Check both.")
         return _Target()
 
+    def service_instance_provider(self, source: Any) -> None:
+        return None
+
     def guest_channel_factory(self, **_: Any) -> _Guests:
         return _Guests()
 
