@@ -11,6 +11,9 @@ from __future__ import annotations
 import hashlib
 import socket
 import ssl
+from typing import Any
+
+from requests.adapters import HTTPAdapter
 
 
 def format_fingerprint(der: bytes) -> str:
@@ -45,3 +48,19 @@ def read_peer_fingerprint(host: str, port: int, timeout: float = 10) -> str:
             context.wrap_socket(raw, server_hostname=host) as tls:
         der = tls.getpeercert(binary_form=True)
     return format_fingerprint(der) if der else ""
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Accepts exactly the certificate with the pinned SHA-256 (urllib3 ``assert_fingerprint``).
+
+    Mount it on a session whose ``verify`` is False: the fingerprint replaces CA and host-name checks,
+    which self-signed vCenter/ESXi/Prism/WinRM certificates would fail.
+    """
+
+    def __init__(self, fingerprint: str, **kwargs: Any) -> None:
+        self._fingerprint = fingerprint.replace(":", "").lower()
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        pool_kwargs["assert_fingerprint"] = self._fingerprint
+        super().init_poolmanager(connections, maxsize, block=block, **pool_kwargs)

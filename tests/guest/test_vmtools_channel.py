@@ -21,9 +21,12 @@ import pytest
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 
+from tests.support.vcsim import start_vcsim
 from xtract_gui.domain.errors import (
     AuthenticationError,
     CancelledError,
+    CertificateMismatchError,
+    ConnectionFailedError,
     GuestError,
     NotFoundError,
     PermissionDeniedError,
@@ -34,7 +37,9 @@ from xtract_gui.domain.inventory import OsFamily
 from xtract_gui.engine.ports import GuestTarget
 from xtract_gui.engine.prep import run_sequence
 from xtract_gui.guest import GuestChannels, VmToolsChannelFactory
+from xtract_gui.guest.vmtools_channel import pem_fingerprint
 from xtract_gui.resources import load_manifest
+from xtract_gui.tlspin import read_peer_fingerprint
 
 pytestmark = [pytest.mark.guest, pytest.mark.vcsim]
 
@@ -61,6 +66,18 @@ class GuestOpsLab:
 
     def set_ready(self, vm_id: str, ready: bool) -> None:
         self.control(vm_id, f"ready={str(ready).lower()}")
+
+    def status(self) -> dict[str, str]:
+        with urllib.request.urlopen(f"{self.base_url}/xtract/guestops", timeout=10) as resp:
+            data: dict[str, str] = json.loads(resp.read())
+        return data
+
+    def host_certificate(self, kind: str, mode: str) -> None:
+        """What vCenter lists as the certificate of the host running that VM: transfer|other|none."""
+        host = self.vms[kind].runtime.host._moId
+        req = urllib.request.Request(f"{self.base_url}/xtract/guestops?host={host}&certificate={mode}", method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.status == 200
 
 
 @pytest.fixture
@@ -295,3 +312,95 @@ def test_secret_params_are_masked_in_output_and_logs(guestops: GuestOpsLab, capl
     assert "********" in result.stdout and "Sup3r-S3cret" not in result.stdout
     assert "vmtools" in caplog.text
     assert "Sup3r-S3cret" not in caplog.text and GUEST_PASSWORD not in caplog.text
+
+
+# -- ESXi transfer certificates (pinned from HostSystem.config.certificate) ---------------------------
+
+def test_transfers_accept_exactly_the_host_certificate_vcenter_lists(guestops: GuestOpsLab) -> None:
+    host, port = guestops.status()["transfer"].rsplit(":", 1)
+    presented = read_peer_fingerprint(host, int(port))
+    listed = bytes(b & 0xFF for b in guestops.vms["linux"].runtime.host.config.certificate)
+    assert listed.startswith(b"-----BEGIN CERTIFICATE-----")
+    channel = factory(guestops).open(guestops.target())
+    try:
+        channel.put_file(b"pinned", "/opt/pin/a.txt")
+        assert channel.get_file("/opt/pin/a.txt") == b"pinned"
+    finally:
+        channel.close()
+    # The listener's certificate is self-signed: checking it against trusted CAs (the old default) fails.
+    ca_checked = VmToolsChannelFactory(lambda: guestops.si, transfer_verify=True).open(guestops.target())
+    try:
+        with pytest.raises(ConnectionFailedError) as info:
+            ca_checked.put_file(b"x", "/opt/pin/b.txt")
+    finally:
+        ca_checked.close()
+    assert not isinstance(info.value, CertificateMismatchError)
+    assert pem_fingerprint(listed) == presented  # what was pinned is what the listener presents
+    assert not (guestops.root / "opt/pin/b.txt").exists()
+
+
+def test_a_host_presenting_another_certificate_is_refused(guestops: GuestOpsLab) -> None:
+    guestops.host_certificate("linux", "other")
+    host, port = guestops.status()["transfer"].rsplit(":", 1)
+    channel = factory(guestops).open(guestops.target())
+    try:
+        with pytest.raises(CertificateMismatchError, match="not the one vCenter lists") as info:
+            channel.put_file(b"secret-ish", "/opt/pin/c.txt")
+    finally:
+        channel.close()
+    assert info.value.actual == read_peer_fingerprint(host, int(port))
+    assert info.value.expected and info.value.expected != info.value.actual
+    assert "refresh it in vCenter" in info.value.hint
+    assert not (guestops.root / "opt/pin/c.txt").exists()
+
+
+def test_a_host_without_a_certificate_in_vcenter_is_a_clear_error(guestops: GuestOpsLab) -> None:
+    guestops.host_certificate("linux", "none")
+    channel = factory(guestops).open(guestops.target())
+    try:
+        with pytest.raises(ConnectionFailedError, match="vCenter has no certificate for ESXi host") as info:
+            channel.run_task(task(), PROBE, {}, timeout=30)
+    finally:
+        channel.close()
+    assert "WinRM" in info.value.hint and "certificate" in info.value.hint
+    assert list((guestops.root / "tmp/xtract").iterdir()) == []  # nothing was uploaded unverified
+
+
+def test_unverified_transfers_are_not_an_option(guestops: GuestOpsLab) -> None:
+    with pytest.raises(ValueError, match="never made unverified"):
+        VmToolsChannelFactory(lambda: guestops.si, transfer_verify=False)
+
+
+# -- the simulator's own temp guest root --------------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["sigterm", "stdin-closed"])
+def test_the_simulator_removes_the_guest_root_it_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        how: str) -> None:
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    monkeypatch.delenv("XTRACT_VCSIM_GUEST_ROOT", raising=False)
+    monkeypatch.setenv("TMPDIR", str(tmpdir))  # where Go's os.MkdirTemp puts the fallback root
+    sim = start_vcsim(tls=False, vms=1, log_dir=tmp_path)
+    try:
+        with urllib.request.urlopen(f"{sim.base_url}/xtract/guestops", timeout=10) as resp:
+            root = Path(json.loads(resp.read())["root"])
+        assert root.parent == tmpdir and root.name.startswith("xtract-vcsim-guest-") and root.is_dir()
+        if how == "stdin-closed":  # the test process died: the simulator sees its stdin close
+            assert sim.process.stdin is not None
+            sim.process.stdin.close()
+            sim.process.wait(timeout=30)
+    finally:
+        sim.stop()
+    assert sim.process.returncode is not None
+    assert not root.exists()
+    assert [p.name for p in tmpdir.iterdir() if p.name.startswith("xtract-vcsim-guest-")] == []
+
+
+def test_the_fixture_puts_the_guest_root_under_tmp_path(vcsim_factory: Any, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("XTRACT_VCSIM_GUEST_ROOT", raising=False)
+    sim = vcsim_factory(tls=False, vms=1)
+    with urllib.request.urlopen(f"{sim.base_url}/xtract/guestops", timeout=10) as resp:
+        root = Path(json.loads(resp.read())["root"])
+    # Under tmp_path, so even a SIGKILLed simulator leaves its root where pytest cleans up.
+    assert root.parent == tmp_path and root.is_dir()

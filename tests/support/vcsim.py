@@ -144,14 +144,16 @@ def start_vcsim(*, vms: int = 2, datacenters: int = 1, clusters: int = 1, hosts:
                 port: int = 0, user: str = "user", password: str = "pass", cbt: bool = False,
                 max_areas: int = 64, slow_snapshot_ms: int = 0, check_folder_session: bool = False,
                 timeout: float = 120,
-                log_dir: Path | None = None) -> VcsimProcess:
+                log_dir: Path | None = None, guest_root: Path | None = None) -> VcsimProcess:
     """Start a simulator; ``vms`` per resource pool and per standalone host (2 → 4 VMs by default).
 
     ``cert``/``key``: PEM files to serve (created when missing), so a restart can keep or change
     the certificate.  ``port`` 0 picks a free one.  ``slow_snapshot_ms``: snapshot tasks run that long
     and honour CancelTask (tests of task polling and cancellation).  ``check_folder_session``: /folder
     refuses session cookies that are no longer logged in, as vCenter does (off by default: some
-    benchmarks read with a made-up cookie).  The process ends when the returned object is
+    benchmarks read with a made-up cookie).  ``guest_root``: the guest's "/" for VMware Tools guest
+    operations (guestops.go); None inherits XTRACT_VCSIM_GUEST_ROOT, else the simulator makes a temp
+    dir and removes it when it exits (not when SIGKILLed).  The process ends when the returned object is
     stopped or when this Python process dies (its stdin closes).
     """
     binary = build_vcsim()
@@ -167,9 +169,13 @@ def start_vcsim(*, vms: int = 2, datacenters: int = 1, clusters: int = 1, hosts:
         args.append("-cbt")
     if check_folder_session:
         args.append("-check-folder-session")
+    env = None
+    if guest_root is not None:
+        guest_root.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, XTRACT_VCSIM_GUEST_ROOT=str(guest_root))
     log_path = Path(tempfile.mkstemp(prefix="vcsim-", suffix=".log", dir=log_dir)[1])
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
+        proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=env)
     line: list[bytes] = []
     reader = threading.Thread(target=lambda: line.append(proc.stdout.readline() if proc.stdout else b""),
                               daemon=True)
@@ -204,6 +210,9 @@ if pytest is not None:
 
         def start(**opts: Any) -> VcsimProcess:
             opts.setdefault("log_dir", tmp_path)
+            if not os.environ.get("XTRACT_VCSIM_GUEST_ROOT"):
+                # Under tmp_path, so even a simulator that dies by SIGKILL leaves nothing in /tmp.
+                opts.setdefault("guest_root", tmp_path / f"vcsim-guest-{len(started)}")
             sim = start_vcsim(**opts)
             started.append(sim)
             return sim

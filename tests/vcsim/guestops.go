@@ -6,7 +6,9 @@ package main
 // ProcessManager has no methods at all), so both managers are replaced here.  Programs really run
 // on this Linux machine, inside a directory that stands for the guest's root file system:
 //
-//   - XTRACT_VCSIM_GUEST_ROOT names it (default: a new temp dir); every VM shares it;
+//   - XTRACT_VCSIM_GUEST_ROOT names it (default: a new temp dir, removed when the simulator exits;
+//     a SIGKILLed simulator leaves it, so the pytest fixtures always name one under tmp_path);
+//     every VM shares it;
 //   - a guest path /a/b is <root>/a/b; a Windows path C:\a\b is <root>/C/a/b;
 //   - programs run chrooted into <root> in a private mount namespace (unshare, as root); a root
 //     without its own /bin/sh (a plain temp dir rather than a debootstrap root) gets this
@@ -20,8 +22,10 @@ package main
 //     GuestOperationsUnavailable; POST /xtract/guestops?vm=<moref>&ready=false|true flips it, and
 //     &fault=GuestComponentsOutOfDate|GuestPermissionDenied makes every guest operation on that VM
 //     fail so (tests of the fault mapping; a real guest gets there by old Tools or guest ACLs);
-//   - file transfer URLs are http(s)://*/xtract-guestFile?token=… (the client puts in the host it
-//     connected to, as with vCenter's "*"); PUT stores, GET returns the file.
+//   - file transfer URLs are https://127.0.0.1:<port>/guestFile?token=…, served by a separate TLS
+//     listener standing for the ESXi hosts, whose certificate is each host's config.certificate
+//     (hostcert.go); PUT stores, GET returns the file;
+//   - GET /xtract/guestops answers {"root": …, "transfer": "127.0.0.1:<port>"}.
 //
 // Deviations from vSphere: one root for all VMs; no ownership/permission attributes; finished
 // processes are kept until the simulator exits (vSphere keeps their exit code ~5 minutes);
@@ -69,6 +73,7 @@ type guestOpsState struct {
 	procs     map[string]map[int64]*guestProc // VM moref value → pid → process
 	transfers map[string]guestTransfer        // URL token → file
 	faults    map[string]string               // VM moref value → fault every guest operation raises
+	transfer  *transferServer
 }
 
 var guestOps *guestOpsState
@@ -88,6 +93,13 @@ func installGuestOps(m *simulator.Model) error {
 			return err
 		}
 		root = dir
+		// Ours, so ours to remove (it held 1,220 leftovers after a day of test runs).  Guest programs
+		// are stopped first; their read-only bind mounts live in their own mount namespaces, so
+		// RemoveAll here only sees the empty mount points.
+		cleanups = append(cleanups, func() {
+			guestOps.killAll()
+			_ = os.RemoveAll(dir)
+		})
 	}
 	if err := os.MkdirAll(filepath.Join(root, "tmp"), 0o1777); err != nil {
 		return err
@@ -96,6 +108,12 @@ func installGuestOps(m *simulator.Model) error {
 		password: envOr("XTRACT_VCSIM_GUEST_PASSWORD", "vmware"), nextPid: 4000,
 		procs: map[string]map[int64]*guestProc{}, transfers: map[string]guestTransfer{},
 		faults: map[string]string{}}
+	transfer, err := startTransferServer()
+	if err != nil {
+		return err
+	}
+	guestOps.transfer = transfer
+	setHostCertificates(transfer.certPEM)
 
 	gom := m.ServiceContent.GuestOperationsManager
 	if gom == nil {
@@ -109,7 +127,6 @@ func installGuestOps(m *simulator.Model) error {
 	pm.Self = *manager.ProcessManager
 	simulator.Map.Put(pm)
 
-	m.Service.HandleFunc("/xtract-guestFile", serveGuestTransfer)
 	m.Service.HandleFunc("/xtract/guestops", serveGuestOpsControl)
 	return nil
 }
@@ -168,28 +185,28 @@ func newToken() string {
 	return hex.EncodeToString(b)
 }
 
-func (g *guestOpsState) transferURL(ctx *simulator.Context, host string, put bool) string {
+func (g *guestOpsState) transferURL(host string, put bool) string {
 	token := newToken()
 	g.mu.Lock()
 	g.transfers[token] = guestTransfer{host: host, put: put}
 	g.mu.Unlock()
-	scheme := "http"
-	if strings.HasPrefix(simulatorScheme(ctx), "https") {
-		scheme = "https"
-	}
-	return scheme + "://*/xtract-guestFile?token=" + token
+	return "https://" + g.transfer.addr + "/guestFile?token=" + token
 }
 
-func simulatorScheme(ctx *simulator.Context) string {
-	// The vcsim.server.url option is set by NewServer to the URL it serves.
-	for _, o := range simulator.Map.OptionManager().Setting {
-		if v := o.GetOptionValue(); v.Key == "vcsim.server.url" {
-			if s, ok := v.Value.(string); ok {
-				return s
+// killAll stops every guest program still running (the simulator is exiting).
+func (g *guestOpsState) killAll() {
+	if g == nil { // start-up failed before the state existed
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, procs := range g.procs {
+		for _, p := range procs {
+			if p.cmd != nil && p.cmd.Process != nil && p.info.EndTime == nil {
+				_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 			}
 		}
 	}
-	return "https"
 }
 
 type xtractGuestFileManager struct {
@@ -215,7 +232,7 @@ func (m *xtractGuestFileManager) InitiateFileTransferToGuest(ctx *simulator.Cont
 		body.Fault_ = simulator.Fault("", &types.FileNotFound{FileFault: types.FileFault{File: filepath.Dir(req.GuestFilePath)}})
 		return body
 	}
-	body.Res = &types.InitiateFileTransferToGuestResponse{Returnval: guestOps.transferURL(ctx, host, true)}
+	body.Res = &types.InitiateFileTransferToGuestResponse{Returnval: guestOps.transferURL(host, true)}
 	return body
 }
 
@@ -232,7 +249,7 @@ func (m *xtractGuestFileManager) InitiateFileTransferFromGuest(ctx *simulator.Co
 		return body
 	}
 	body.Res = &types.InitiateFileTransferFromGuestResponse{Returnval: types.FileTransferInformation{
-		Attributes: &types.GuestPosixFileAttributes{}, Size: st.Size(), Url: guestOps.transferURL(ctx, host, false)}}
+		Attributes: &types.GuestPosixFileAttributes{}, Size: st.Size(), Url: guestOps.transferURL(host, false)}}
 	return body
 }
 
@@ -484,11 +501,19 @@ func serveGuestTransfer(w http.ResponseWriter, r *http.Request) {
 }
 
 func serveGuestOpsControl(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+	q := r.URL.Query()
+	if r.Method == http.MethodGet {
+		_, _ = fmt.Fprintf(w, "{\"root\": %q, \"transfer\": %q}\n", guestOps.root, guestOps.transfer.addr)
 		return
 	}
-	q := r.URL.Query()
+	if r.Method != http.MethodPost {
+		http.Error(w, "GET or POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	if host := q.Get("host"); host != "" {
+		controlHostCertificate(w, host, q.Get("certificate"))
+		return
+	}
 	vm := q.Get("vm")
 	if vm == "" {
 		http.Error(w, "vm= is required", http.StatusBadRequest)

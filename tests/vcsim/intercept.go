@@ -12,6 +12,8 @@ package main
 //     one) or a single-use service ticket (vmware_cgi_ticket) for that very URL, as vCenter and
 //     ESXi do;
 //   - GET /xtract/stats reports how /folder was used, so tests can tell which path a reader took.
+//   - SOAP answers are buffered and their byte arrays re-encoded as vSphere does (hostcert.go's
+//     fixByteArrays: HostConfigInfo.certificate), which govmomi 0.24.2 writes as one text element.
 
 import (
 	"bytes"
@@ -22,6 +24,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"sync"
 
 	"github.com/google/uuid"
@@ -65,7 +68,16 @@ func (h *interceptor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case len(r.URL.Path) >= 8 && r.URL.Path[:8] == "/folder/":
 		h.serveFolder(w, r)
 	case r.URL.Path == "/sdk" && r.Method == http.MethodPost:
-		h.serveSDK(w, r)
+		// Buffered so that byte arrays (HostConfigInfo.certificate) go out as vSphere encodes them.
+		rec := httptest.NewRecorder()
+		h.serveSDK(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		body := fixByteArrays(rec.Body.Bytes())
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(body)
 	default:
 		h.next.ServeHTTP(w, r)
 	}

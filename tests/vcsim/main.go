@@ -37,6 +37,17 @@ type extension func(m *simulator.Model) error
 
 var extensions []extension
 
+// cleanups undo what extensions set up outside the model (temp dirs, listeners); main runs them
+// on every way out it controls: a signal, stdin closing, or a start-up failure.
+var cleanups []func()
+
+func runCleanups() {
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
+	cleanups = nil
+}
+
 type ready struct {
 	URL          string `json:"url"`
 	User         string `json:"user"`
@@ -71,6 +82,11 @@ func main() {
 		log.Fatalf("refusing to listen on %s: loopback only", *listen)
 	}
 
+	// Caught from the start, before anything is created: a SIGTERM that came before the ready line
+	// was read used to end the process without its cleanups (temp dirs left in /tmp).
+	done := make(chan os.Signal, 1)
+	signal.Notify(done, syscall.SIGTERM, syscall.SIGINT)
+
 	model := simulator.VPX()
 	model.Datacenter = *dc
 	model.Cluster = *cluster
@@ -81,8 +97,10 @@ func main() {
 		log.Fatalf("model: %v", err)
 	}
 	defer model.Remove()
+	defer runCleanups()
 	// log.Fatalf skips deferred calls: remove the datastore temp dirs first.
 	fail := func(format string, args ...interface{}) {
+		runCleanups()
 		model.Remove()
 		log.Fatalf(format, args...)
 	}
@@ -129,8 +147,6 @@ func main() {
 	})
 	fmt.Println(string(out))
 
-	done := make(chan os.Signal, 1)
-	signal.Notify(done, syscall.SIGTERM, syscall.SIGINT)
 	if *stdinEOF {
 		go func() {
 			_, _ = io.Copy(io.Discard, os.Stdin)

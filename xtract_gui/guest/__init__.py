@@ -1,7 +1,7 @@
 """Guest channels: run resource scripts inside a guest over WinRM or VMware Tools guest operations.
 
 The composition root builds ``GuestChannels(winrm=WinRmChannelFactory(), vmtools=VmToolsChannelFactory(
-lambda: <the source's connected vim.ServiceInstance>))`` and hands it to the engine as its
+xtract_gui.wiring.service_instance_provider(source)))`` and hands it to the engine as its
 ``GuestChannelFactory``. Which task runs when, with which parameters, is the engine's business
 (``xtract_gui.engine.prep.run_sequence``); the scripts come from ``xtract_gui.resources``.
 """

@@ -4,12 +4,18 @@ Upload with ``InitiateFileTransferToGuest`` + HTTP PUT, run with ``StartProgramI
 redirected to files: guest operations capture no stdout), poll ``ListProcessesInGuest`` until
 ``endTime``, fetch the output with ``InitiateFileTransferFromGuest`` + GET, remove the per-run
 folder.  vSphere allows one guest operation at a time per VM, so every call holds a per-VM lock.
+
+The transfer URLs point at the ESXi host running the VM, which usually presents a self-signed
+certificate.  By default each transfer accepts exactly the certificate vCenter lists for that host
+(``HostSystem.config.certificate``, pinned by SHA-256): the same trust as the rest of the app, with
+nothing to click.  ``transfer_verify`` True or a CA bundle path switches to CA checks instead.
 """
 
 from __future__ import annotations
 
 import logging
 import shlex
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,19 +24,30 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
-from ..domain.errors import CancelledError, GuestError, XtractError
+from ..domain.errors import CancelledError, ConnectionFailedError, GuestError, PermissionDeniedError, XtractError
 from ..domain.guest_tasks import GuestTask
 from ..engine.ports import Cancellation, GuestTarget, ScriptResult
+from ..tlspin import PinnedAdapter, format_fingerprint, read_peer_fingerprint
 from .scripts import finish, params_bytes, run_id, script_basename, scrubbed
-from .vmtools_faults import TOOLS_HINT, translate
+from .vmtools_faults import TOOLS_HINT, host_certificate_mismatch, no_host_certificate, translate
 
 log = logging.getLogger("xtract_gui.guest.vmtools")
 
 _LOCKS: dict[tuple[str, str], threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 UTF8_BOM = b"\xef\xbb\xbf"
+PIN_HOST = None  # transfer_verify default: pin the ESXi host's certificate as vCenter lists it
+
+
+def pem_fingerprint(pem: bytes) -> str:
+    """SHA-256 "AA:BB:…" of the first certificate of a PEM blob; "" when there is none."""
+    try:
+        der = ssl.PEM_cert_to_DER_cert(pem.decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return format_fingerprint(der)
 
 
 def vm_lock(server: str, vm_id: str) -> threading.Lock:
@@ -41,7 +58,9 @@ def vm_lock(server: str, vm_id: str) -> threading.Lock:
 
 class VmToolsChannel:
     def __init__(self, si: Any, target: GuestTarget, *, poll_interval: float = 1.0,
-                 transfer_verify: bool | str = True) -> None:
+                 transfer_verify: bool | str | None = PIN_HOST) -> None:
+        if transfer_verify is False:
+            raise ValueError("guest file transfers are never made unverified: pin (None), True or a CA bundle")
         self.target = target
         self._vm_id = target.host or target.vm_id
         self._vm = vim.VirtualMachine(self._vm_id, si._stub)
@@ -55,8 +74,12 @@ class VmToolsChannel:
         self._lock = vm_lock(self._server, self._vm_id)
         self._poll = poll_interval
         self._http = requests.Session()
-        self._http.verify = transfer_verify
+        self._http.verify = True if transfer_verify is None else transfer_verify
         self._http.trust_env = False  # no proxy or CA bundle from the environment
+        self._pin_host = transfer_verify is None
+        self._si = si
+        self._host_pins: dict[str, tuple[str, str]] = {}  # host moId -> (name, fingerprint)
+        self._pinned: dict[str, requests.Session] = {}  # fingerprint -> session that accepts only it
 
     # -- plumbing ------------------------------------------------------------------------------------
 
@@ -95,6 +118,78 @@ class VmToolsChannel:
             return url
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
+    def _host_pin(self, secrets: list[str]) -> tuple[str, str]:
+        """(name, SHA-256) of the certificate vCenter lists for the host running the VM now.
+
+        Read at each transfer (the VM may have moved by vMotion); the certificate once per host.
+        """
+        try:
+            host = self._vm.runtime.host
+            if host is None:
+                raise GuestError(f"vCenter does not say which ESXi host runs {self._vm_id}.", hint=TOOLS_HINT)
+            if host._moId not in self._host_pins:
+                spec = vmodl.query.PropertyCollector.FilterSpec(
+                    objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=host)],
+                    propSet=[vmodl.query.PropertyCollector.PropertySpec(type=vim.HostSystem,
+                                                                        pathSet=["name", "config.certificate"])])
+                props: dict[str, Any] = {}
+                for content in self._si.content.propertyCollector.RetrieveContents([spec]) or []:
+                    props.update({p.name: p.val for p in content.propSet or []})
+                    for missing in content.missingSet or []:
+                        if isinstance(missing.fault, vim.fault.NoPermission | vmodl.fault.SecurityError):
+                            raise PermissionDeniedError(
+                                f"The vCenter account may not read the certificate of the ESXi host running "
+                                f"{self._vm_id}, so guest file transfers cannot be verified.",
+                                hint="Grant the account the Read-only role on the hosts (or the cluster).")
+                # pyVmomi gives xsd:byte[] as signed ints; a certificate is PEM text.
+                pem = bytes(b & 0xFF for b in props.get("config.certificate") or [])
+                self._host_pins[host._moId] = (str(props.get("name") or host._moId), pem_fingerprint(pem))
+        except XtractError:
+            raise
+        except Exception as exc:
+            raise translate(exc, vm=self._vm_id, secrets=secrets) from None
+        name, fingerprint = self._host_pins[host._moId]
+        if not fingerprint:
+            raise no_host_certificate(self._vm_id, name)
+        return name, fingerprint
+
+    def _transfer(self, method: str, url: str, secrets: list[str], data: bytes | None = None) -> bytes:
+        url = self._transfer_url(url)
+        session, pin = self._http, ("", "")
+        if self._pin_host:
+            if urlsplit(url).scheme != "https":
+                raise ConnectionFailedError(f"vCenter offered an unencrypted file transfer for {self._vm_id}.",
+                                            hint="Use the WinRM channel, or check the vCenter/ESXi HTTPS settings.")
+            pin = self._host_pin(secrets)
+            session = self._pinned.get(pin[1]) or self._pinned_session(pin[1])
+        try:
+            resp = session.request(method, url, data=data, timeout=(30, 300))
+            resp.raise_for_status()
+        except requests.exceptions.SSLError as exc:
+            if not self._pin_host:
+                raise translate(exc, vm=self._vm_id, secrets=secrets) from None
+            parts = urlsplit(url)
+            try:
+                actual = read_peer_fingerprint(parts.hostname or "", parts.port or 443)
+            except OSError:
+                actual = ""
+            if actual == pin[1]:  # the right certificate: the handshake failed for another reason
+                raise translate(exc, vm=self._vm_id, secrets=secrets) from None
+            self._host_pins.clear()  # a retry after the certificate was refreshed in vCenter reads it anew
+            raise host_certificate_mismatch(self._vm_id, pin[0], pin[1], actual,
+                                            scrubbed(f"SSLError: {exc}", secrets)) from None
+        except requests.RequestException as exc:
+            raise translate(exc, vm=self._vm_id, secrets=secrets) from None
+        return resp.content
+
+    def _pinned_session(self, fingerprint: str) -> requests.Session:
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = False  # PinnedAdapter checks the exact certificate instead of CAs and names
+        session.mount("https://", PinnedAdapter(fingerprint))
+        self._pinned[fingerprint] = session
+        return session
+
     def check_ready(self) -> None:
         try:
             ready = self._vm.guest.guestOperationsReady
@@ -116,20 +211,11 @@ class VmToolsChannel:
                  else vim.vm.guest.FileManager.PosixFileAttributes(permissions=0o600))
         url = self._call(secrets, self._files.InitiateFileTransferToGuest, guestFilePath=path, fileAttributes=attrs,
                          fileSize=len(data), overwrite=True)
-        try:
-            resp = self._http.put(self._transfer_url(url), data=data, timeout=(30, 300))
-            resp.raise_for_status()
-        except requests.RequestException as exc:
-            raise translate(exc, vm=self._vm_id, secrets=secrets) from None
+        self._transfer("PUT", url, secrets, data)
 
     def _get(self, path: str, secrets: list[str]) -> bytes:
         info = self._call(secrets, self._files.InitiateFileTransferFromGuest, guestFilePath=path)
-        try:
-            resp = self._http.get(self._transfer_url(info.url), timeout=(30, 300))
-            resp.raise_for_status()
-        except requests.RequestException as exc:
-            raise translate(exc, vm=self._vm_id, secrets=secrets) from None
-        return resp.content
+        return self._transfer("GET", info.url, secrets)
 
     def _get_optional(self, path: str, secrets: list[str]) -> bytes:
         try:
@@ -222,18 +308,24 @@ class VmToolsChannel:
 
     def close(self) -> None:
         self._http.close()
+        for session in self._pinned.values():
+            session.close()
 
 
 class VmToolsChannelFactory:
     """Opens VMware Tools channels over the source's vCenter session.
 
-    ``si_provider`` returns the connected ``vim.ServiceInstance`` (the composition root passes the
-    source adapter's, e.g. ``lambda: source.service_instance``); ``transfer_verify`` is how the HTTPS
-    file transfers to the ESXi hosts are checked (True: trusted CAs; a path: a CA bundle).
+    ``si_provider`` returns the connected ``vim.ServiceInstance``, read at each ``open`` since a
+    reconnect replaces it (the composition root passes ``xtract_gui.wiring.service_instance_provider(
+    source)``, which reads ``source.session.si``).  ``transfer_verify`` is how the HTTPS file transfers
+    to the ESXi hosts are checked: None (default) pins each host's certificate as vCenter lists it;
+    True checks against trusted CAs; a path, against that CA bundle.  Never unverified.
     """
 
-    def __init__(self, si_provider: Callable[[], Any], *, transfer_verify: bool | str = True,
+    def __init__(self, si_provider: Callable[[], Any], *, transfer_verify: bool | str | None = PIN_HOST,
                  poll_interval: float = 1.0) -> None:
+        if transfer_verify is False:
+            raise ValueError("guest file transfers are never made unverified: pin (None), True or a CA bundle")
         self._si_provider = si_provider
         self.transfer_verify = transfer_verify
         self.poll_interval = poll_interval

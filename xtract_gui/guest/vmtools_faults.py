@@ -7,6 +7,7 @@ from pyVmomi import vim, vmodl
 
 from ..domain.errors import (
     AuthenticationError,
+    CertificateMismatchError,
     ConnectionFailedError,
     GuestError,
     NotFoundError,
@@ -19,6 +20,28 @@ from ..domain.redact import scrub
 
 TOOLS_HINT = ("Power the VM on and make sure VMware Tools is running in the guest (the VM's Summary shows "
               "\"VMware Tools: Running\"), then try again; or use WinRM for a Windows guest.")
+
+
+NO_CERT_HINT = ("In vCenter, refresh or renew the ESXi host's certificate (Configure > System > Certificate) so "
+                "that vCenter knows it, or use the WinRM channel for a Windows guest.")
+
+
+def no_host_certificate(vm: str, host: str) -> ConnectionFailedError:
+    """vCenter knows no certificate for the host: the transfer cannot be checked, so it is not made."""
+    return ConnectionFailedError(
+        f"vCenter has no certificate for ESXi host {host}, which runs {vm}, so the guest file transfer "
+        "cannot be verified and was not made.", hint=NO_CERT_HINT)
+
+
+def host_certificate_mismatch(vm: str, host: str, expected: str, actual: str, detail: str) -> CertificateMismatchError:
+    error = CertificateMismatchError(
+        f"ESXi host {host} (running {vm}) presented a certificate ({actual or 'unreadable'}) that is not the one "
+        f"vCenter lists for it ({expected}); the guest file transfer was refused.",
+        expected=expected, actual=actual,
+        hint="If the host's certificate was just renewed, refresh it in vCenter and try again; otherwise something "
+             "between this computer and the host intercepts TLS: ask the network team.")
+    error.detail = detail
+    return error
 
 
 def _fault_text(exc: BaseException, secrets: list[str]) -> str:

@@ -20,14 +20,13 @@ import time
 from typing import Any, Literal
 
 import winrm
-from requests.adapters import HTTPAdapter
 from winrm.exceptions import WinRMOperationTimeoutError
 
 from ..domain.errors import CancelledError, ConfigurationError, GuestError, UnsupportedError, XtractError
 from ..domain.guest_tasks import GuestTask
 from ..domain.inventory import OsFamily
 from ..engine.ports import Cancellation, GuestTarget, ScriptResult
-from ..tlspin import normalize_fingerprint
+from ..tlspin import PinnedAdapter, normalize_fingerprint
 from . import winrm_commands as cmds
 from .scripts import check_cancel, decode_output, finish, params_bytes, run_id, script_basename, secret_values
 from .scripts import scrubbed as scrub
@@ -44,18 +43,6 @@ def is_loopback(host: str) -> bool:
     except ValueError:
         return host.lower() == "localhost"
 UTF8_BOM = b"\xef\xbb\xbf"
-
-
-class _PinnedAdapter(HTTPAdapter):
-    """Accepts exactly one server certificate, by its SHA-256 fingerprint (urllib3 checks it in the handshake)."""
-
-    def __init__(self, fingerprint: str) -> None:
-        self._fingerprint = fingerprint.replace(":", "").lower()
-        super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["assert_fingerprint"] = self._fingerprint
-        super().init_poolmanager(*args, **kwargs)
 
 
 class WinRmChannel:
@@ -122,7 +109,7 @@ class WinRmChannel:
         session = transport.build_session()
         if self._pin:
             session.verify = False  # the pinned adapter checks the certificate itself
-            session.mount("https://", _PinnedAdapter(self._pin))
+            session.mount("https://", PinnedAdapter(self._pin))
 
     def _shell(self) -> str:
         if self._shell_id is None:
