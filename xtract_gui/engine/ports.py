@@ -213,7 +213,9 @@ class DiskWriter(Protocol):
     Optional members the copy engine looks for: ``skip_zeros: bool`` (all-zero chunks may be left
     unwritten, default False); on sequential writers ``block_size`` (the engine copies whole blocks),
     ``prepare(offset, data)`` (called from worker threads before the in-order ``write``, e.g. to
-    compress in parallel) and ``content_digest()`` (compared with the digest of the source reads).
+    compress in parallel; ``prepare_digested(offset, data, blocks)`` instead, when the writer can reuse
+    the engine's content-digest block hashes of that buffer) and ``content_digest()`` (compared with the
+    digest of the source reads).
     ``flush()`` and ``read_back()`` may be called from a checkpoint thread while ``write()`` runs on
     worker threads.
     """
@@ -327,3 +329,14 @@ class DiskWriterFactory(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class StagingCleanup(Protocol):
+    """Optional on a ``DiskWriterFactory``: remove everything it staged for one VM at once (the per-VM
+    folder of the NFS writer).  The engine calls ``discard`` for every disk first, so a factory without
+    it still leaves no staged disk behind, only an empty folder at most."""
+
+    def discard_vm(self, vm_name: str) -> None:
+        """Remove the VM's staging folder and what is left in it; an absent folder is not an error."""
+        ...

@@ -69,7 +69,8 @@ def copy_disk(reader: DiskReader, writer: DiskWriter, extents: Iterable[Extent],
     threads is used; ``throttle`` overrides the scheduler's bucket.
     ``writer.skip_zeros`` (default False) lets all-zero chunks go unwritten;
     a sequential writer's optional ``prepare(offset, data)`` is called from
-    the worker threads before the in-order ``write`` (parallel compression).
+    the worker threads before the in-order ``write`` (parallel compression), or,
+    when verifying, ``prepare_digested(offset, data, blocks)`` with the chunk's content-digest block hashes.
     ``finish``: call ``writer.finish()`` at the end and return its reference.
     ``merge_gap``/``merge_budget``: extents closer than ``merge_gap`` are read
     as one, adding at most ``merge_budget`` × the bytes (random-access writers; see ``plan.coalesce``).
@@ -136,9 +137,11 @@ class _DiskCopy:
         self.total = self.resumed + total_bytes(self.todo)
         self.meter = ProgressMeter(self.total, done=self.resumed)
         self.content = ContentDigest(capacity) if self.sequential and verify else None
-        # The source side of the content digest hashes its blocks on the workers, in parallel; the writer
-        # hashes what it emits on its own (that independent hash is what catches an encoding error).
+        # The content digest's blocks are hashed once, on the workers, in parallel.  A writer with
+        # ``prepare_digested`` gets those hashes for its own digest: it trusts them only for the very buffer
+        # they were made from and hashes anything else it is handed, so an encoding error still shows.
         self.hash_blocks = self.content is not None and self.block % BLOCK == 0
+        self.prepare_digested = getattr(writer, "prepare_digested", None) if self.hash_blocks else None
 
         self.unsaved: list[_Chunk] = []  # finished since the last checkpoint (random-access writers)
         self.unsaved_bytes = 0
@@ -287,7 +290,9 @@ class _DiskCopy:
             blocks = block_digests(data) if self.hash_blocks else None
             zero = self.skip_zeros and (not blocks if blocks is not None else is_zero(data))
             prepare = getattr(self.writer, "prepare", None)
-            if prepare is not None and not zero:
+            if self.prepare_digested is not None and blocks is not None and not zero:
+                self.prepare_digested(ext.offset, data, blocks)
+            elif prepare is not None and not zero:
                 prepare(ext.offset, data)  # e.g. compression, in parallel here rather than in offset order
             return _Chunk(ext, None, zero, data, blocks)
         zero = self.skip_zeros and is_zero(data)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..domain.errors import CancelledError, IntegrityError, XtractError
+from .digest import BlockDigests
 
 UploadFn = Callable[[Iterable[bytes]], str]
 
@@ -123,6 +124,14 @@ class ImageStreamWriter:
         prepare = getattr(self.encoder, "prepare", None)
         if prepare is not None:
             prepare(offset, data)
+
+    def prepare_digested(self, offset: int, data: bytes, blocks: BlockDigests) -> None:
+        """``prepare`` with the content digest's block hashes that the copy engine made from ``data``."""
+        given = getattr(self.encoder, "prepare_digested", None)
+        if given is not None:
+            given(offset, data, blocks)
+        else:
+            self.prepare(offset, data)
 
     def write(self, offset: int, data: bytes) -> None:
         self._put_all(self.encoder.write(offset, data))

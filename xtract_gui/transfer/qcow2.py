@@ -227,7 +227,12 @@ class Qcow2Encoder:
     def prepare(self, offset: int, data: bytes) -> None:
         """Hash the blocks of ``data`` ahead of ``write``, on the copy's worker threads, in parallel."""
         if offset % BLOCK == 0 and (len(data) % BLOCK == 0 or offset + len(data) == self.capacity):
-            blocks = block_digests(data)
+            self.prepare_digested(offset, data, block_digests(data))
+
+    def prepare_digested(self, offset: int, data: bytes, blocks: BlockDigests) -> None:
+        """Take the block hashes of ``data`` made by the copy engine (``digest.block_digests``), so the
+        blocks are hashed once; ``write`` uses them only if it gets this very buffer."""
+        if offset % BLOCK == 0 and (len(data) % BLOCK == 0 or offset + len(data) == self.capacity):
             with self._prepared_lock:
                 self._prepared[offset] = (data, blocks)
 
