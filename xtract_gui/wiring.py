@@ -240,6 +240,10 @@ class NfsWriters:
         if nfs.exists(path):
             nfs.remove(path)
 
+    def discard_vm(self, vm_name: str) -> None:
+        """The VM's whole staging folder (``xtract/<vm>``), once its AHV VM has its own cloned disks."""
+        self._mount().remove_tree(f"{self.folder}/{_SAFE.sub('_', vm_name)}")
+
     def close(self) -> None:
         with self._lock:
             if self._nfs is not None:

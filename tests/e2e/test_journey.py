@@ -73,7 +73,9 @@ def test_cutover_reads_the_first_boot_result_and_is_byte_exact(lab: Lab, tmp_pat
 
     _run(go())
     assert lab.endpoints is not None
+    # Byte-exact against each AHV VM's own cloned disks; the staging files went once the VMs had booted.
     assert verify_disks(lab, lab.endpoints.plan) == {v.vm_id: [] for v in lab.endpoints.plan.vms}
+    assert [p for p in (lab.endpoints.containers_dir / "default-container" / "xtract").rglob("*") if p.is_file()] == []
     vms = _prism_vms(lab)
     assert set(vms) == {"lab-win-01", "lab-lin-02"} and all(v["power_state"] == "ON" for v in vms.values())
     guest = lab.guests["vm-1001"]
@@ -91,6 +93,8 @@ def test_a_failed_cutover_step_rolls_back(lab: Lab, tmp_path: Path, method: str,
         (snap,) = await m.wait(ids[1:], _done)
         assert snap.state is JobState.ROLLED_BACK, snap.error
         assert _prism_vms(lab) == {}
+        assert lab.endpoints is not None  # a rolled-back cutover keeps the staging files for the next attempt
+        assert list((lab.endpoints.containers_dir / "default-container" / "xtract" / "lab-lin-02").glob("*.raw"))
         assert lab.source is not None and lab.source.get_vm(ids[1]).power_state.value == "on"
         await m.cancel(ids)
         await m.close()
@@ -195,3 +199,5 @@ def test_cold_mode_streams_images_that_qemu_img_finds_equal(lab: Lab, tmp_path: 
                                  capture_output=True, text=True, timeout=60)
             assert out.returncode == 0, out.stdout + out.stderr
             assert image.stat().st_size < live.stat().st_size // 4  # sparse on the wire, not the whole disk
+    # Each AHV VM disk is its own raw clone of the streamed VMDK image, byte-exact with the source.
+    assert verify_disks(lab, plan) == {v.vm_id: [] for v in plan.vms}

@@ -16,7 +16,7 @@ from xtract_gui.engine.context import Adapters, Tuning
 from xtract_gui.engine.manager import JobManager
 from xtract_gui.engine.ports import DiskWriterFactory
 from xtract_gui.engine.store import Store
-from xtract_gui.lab.runner import CONTAINER, Lab, same_bytes
+from xtract_gui.lab.runner import CONTAINER, Lab, same_bytes, verify_disks
 from xtract_gui.wiring import NfsWriters, SourceAwareGuests, connect_source, connect_target_endpoint, writer_factory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.nfs, pytest.mark.prism]
@@ -57,7 +57,14 @@ def test_warm_migration_over_nfs(tmp_path: Path, ganesha_factory: Any) -> None:
         with lab.prism.state.lock:
             assert lab.prism.state.data["nfs_whitelist"] == []
         vm = plan.vms[0]
-        for disk in lab.source.get_vm(vm.vm_id).disks:
-            written = lab.endpoints.containers_dir / CONTAINER / "xtract" / vm.name / f"disk-{disk.key}.raw"
-            assert same_bytes(lab.source.live_disk_path(vm.vm_id, disk.key), written)
+        # The AHV VM runs on its own cloned vmdisks, byte-exact; the staging folder went over NFS at cutover.
+        (uuid,) = lab.prism.vm_uuids(vm.name)
+        vmdisks = lab.prism.vm_disk_files(uuid)
+        disks = lab.source.get_vm(vm.vm_id).disks
+        assert len(vmdisks) == len(disks)
+        for disk, vmdisk in zip(disks, vmdisks, strict=True):
+            assert same_bytes(lab.source.live_disk_path(vm.vm_id, disk.key), vmdisk)
+        assert not (lab.endpoints.containers_dir / CONTAINER / "xtract" / vm.name).exists()
+        assert [e.outcome for e in manager.store.journal(vm.vm_id) if e.action == "remove_staging"] == ["ok"]
+        assert verify_disks(lab, plan) == {vm.vm_id: []}
         assert seen_whitelists == [[]]

@@ -102,7 +102,10 @@ def test_warm_journey_vcsim_prism_nfs_with_data_in_the_deltas(tmp_path: Path, ga
             assert lab.prism.state.data["nfs_whitelist"] == []
             names = sorted(v["name"] for v in lab.prism.state.data["vms"].values())
         assert names == sorted(v.name for v in plan.vms)
-        assert verify_disks(lab, plan) == {vm_id: [] for vm_id in ids}  # byte-exact, sources off, no snapshots
+        # Byte-exact against the AHV VMs' own cloned disks, sources off, no snapshots, staging files gone;
+        # the NFS writer removed each VM's whole staging folder over NFS.
+        assert verify_disks(lab, plan) == {vm_id: [] for vm_id in ids}
+        assert [p.name for p in (lab.endpoints.containers_dir / CONTAINER / "xtract").iterdir()] == []
 
     env = {**os.environ, "XTRACT_GUI_HOME": str(home), "PYTHONPATH": str(ROOT)}
     status = subprocess.run([sys.executable, "-m", "xtract_gui", "status", "--json"], cwd=ROOT, env=env,

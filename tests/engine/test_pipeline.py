@@ -33,10 +33,14 @@ def _stopped(s: JobSnapshot) -> bool:
 
 
 def _byte_exact(rig: Rig) -> None:
+    """Every AHV VM's own (cloned) disks equal its source; the staging files are gone after the cutover."""
     writers = Writers(rig.target.containers_dir, "default")
     for vm in rig.lab.inventory().vms:
-        for d in vm.disks:
-            assert same_bytes(rig.lab.live_disk_path(vm.vm_id, d.key), writers.path(vm.name, d.key)), (vm.name, d.key)
+        (made,) = [v for v in rig.target.vms_.values() if v["spec"].name == vm.name]
+        assert len(made["disks"]) == len(vm.disks)
+        for d, vmdisk in zip(vm.disks, made["disks"], strict=True):
+            assert same_bytes(rig.lab.live_disk_path(vm.vm_id, d.key), vmdisk), (vm.name, d.key)
+            assert not writers.path(vm.name, d.key).exists(), (vm.name, d.key)
 
 
 @pytest.fixture

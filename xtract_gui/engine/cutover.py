@@ -20,6 +20,7 @@ from .context import JobContext
 from .events import StepState
 from .prep import guest_target, open_channel, run_phase, script_for
 from .replicate import replicate, summarize
+from .staging import remove_staging
 
 FIRSTBOOT_READ = ".read_firstboot_result"
 _STAGES = ("shutdown", "final_sync", "create_vm", "power_on", "after_boot", "post")
@@ -243,6 +244,9 @@ async def cutover(ctx: JobContext) -> bool:
         ctx.update(downtime_seconds=time.time() - started)
         await _check_ips(ctx)
         await ctx.run_step("cutover.source", "Disconnecting the source NICs", lambda: _finish_source(ctx))
+    # The VM runs on its own cloned vmdisks now; remove the staging files while the NFS whitelist still
+    # lets us reach the container (it goes at the end).
+    await remove_staging(ctx)
     if ctx.plan.options.post_cleanup:
         ctx.set_state(JobState.POST)
         uuid = ctx.data["target_vm_uuid"]

@@ -269,11 +269,12 @@ def _digest(path: Path, capacity: int) -> str:
 
 
 def verify_disks(lab: Lab, plan: Plan, image_digests: dict[str, dict[str, str]] | None = None) -> dict[str, list[str]]:
-    """Per VM, the problems found: each source disk (off, as of the final sync) against its target file,
-    or, for a streamed image (cold mode), against the content digest of what the image was made from."""
+    """Per VM, the problems found: each source disk (off, as of the final sync) against the AHV VM's own
+    disk (the vmdisk the Prism simulator cloned at create), the staging file gone from the container,
+    and, for a streamed image (cold mode), the content digest of what the image was made from."""
     from .source.container import LocalContainerWriters
 
-    assert lab.endpoints is not None
+    assert lab.endpoints is not None and lab.prism is not None
     writers = LocalContainerWriters(lab.endpoints.containers_dir, CONTAINER)
     platform = lab.source if lab.source is not None else lab.vsphere
     problems: dict[str, list[str]] = {}
@@ -284,16 +285,22 @@ def verify_disks(lab: Lab, plan: Plan, image_digests: dict[str, dict[str, str]] 
             issues.append("the source is still powered on")
         if vm.snapshot_count:
             issues.append(f"{vm.snapshot_count} snapshot(s) left on the source")
-        for disk in vm.disks:
-            target = writers.path(vm_plan.effective_target_name, disk.key)
+        name = vm_plan.effective_target_name
+        uuids = lab.prism.vm_uuids(name)
+        if len(uuids) != 1:
+            issues.append(f"{len(uuids)} AHV VMs named {name!r}, expected one")
+        vmdisks = lab.prism.vm_disk_files(uuids[0]) if len(uuids) == 1 else []
+        for i, disk in enumerate(vm.disks):
+            source = lab.source_disk_file(vm.vm_id, disk.key)
+            if writers.path(name, disk.key).exists():
+                issues.append(f"disk {disk.key}: its staging file is still on the container")
             digest = (image_digests or {}).get(vm.vm_id, {}).get(str(disk.key))
-            if digest is not None:
-                if _digest(lab.source_disk_file(vm.vm_id, disk.key), disk.capacity_bytes) != digest:
-                    issues.append(f"disk {disk.key} differs from its image")
-            elif not target.exists():
-                issues.append(f"disk {disk.key} has no target file")
-            elif not same_bytes(lab.source_disk_file(vm.vm_id, disk.key), target):
-                issues.append(f"disk {disk.key} differs from its target file")
+            if digest is not None and _digest(source, disk.capacity_bytes) != digest:
+                issues.append(f"disk {disk.key} differs from its image")
+            if i >= len(vmdisks) or not vmdisks[i].exists():
+                issues.append(f"disk {disk.key} has no disk on the AHV VM")
+            elif not same_bytes(source, vmdisks[i]):
+                issues.append(f"disk {disk.key} differs from the AHV VM's disk")
     return problems
 
 

@@ -28,7 +28,13 @@ Known deviations from real Prism:
   state, not shown by the API) where AOS converts to raw; ``size_bytes`` is the virtual size read from
   the qcow2/VMDK sparse header, else the file size.  Images live in ``<container>/.acropolis/image/``.
   ``source_uri`` / ``image_import_spec.url`` accept only ``nfs://<any host>/<container>/<path>`` and
-  copy that file (holes kept).  VM disks cloned from an image or a file reference it, no copy.
+  copy that file (holes kept).
+- VM disks are cloned as on AHV: every disk of a new VM (from ``ndfs_filepath``, from an image, or empty)
+  gets its own raw file ``<container>/.acropolis/vmdisk/<disk uuid>`` (the vmdisk uuid both surfaces
+  show), copied with holes kept; the source file or image can then be removed.  A stream-optimized VMDK
+  image is converted to raw on clone (the format the cold mode uploads); other non-raw images (qcow2,
+  VHDX, monolithic sparse VMDK) are cloned byte for byte in their own format.  Deleting a VM deletes its
+  vmdisks.  ``PrismSimulator.vm_disk_files`` names them for the lab's byte-exact check.
 - Uploads: v3 ``PUT /images/{uuid}/file`` answers 200 when the bytes are stored; a SHA_256 checksum
   header is verified (422 on mismatch).  v0.8 upload accepts chunked bodies too (real AOS wants a
   Content-Length).  A dropped upload leaves the image without data (PENDING/INACTIVE).

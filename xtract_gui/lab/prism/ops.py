@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import struct
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 from .http import DropConnection
 from .state import IMAGE_DIR, PrismState, new_uuid, now_usecs
 from .tasks import TaskEngine, TaskFailure
+from .vdisk import VMDISK_DIR, clone_to, detect_format, new_empty, sparse_copy
 
 _ZERO = bytes(1 << 20)
 _ZERO_VIEW = memoryview(_ZERO)  # compared without copying
@@ -33,45 +33,6 @@ class Missing(Exception):
         super().__init__(f"{kind} {uuid} does not exist")
         self.kind = kind
         self.uuid = uuid
-
-
-def detect_format(path: Path) -> tuple[str, int]:
-    """(disk_format, virtual size) from the file's header: what AOS would convert to raw."""
-    size = path.stat().st_size
-    with path.open("rb") as f:
-        head = f.read(512)
-    if head[:4] == b"QFI\xfb" and len(head) >= 32:
-        return "qcow2", struct.unpack(">Q", head[24:32])[0]
-    if head[:4] == b"KDMV" and len(head) >= 20:
-        return "vmdk", struct.unpack("<Q", head[12:20])[0] * 512
-    if head.startswith(b"# Disk DescriptorFile"):
-        return "vmdk", size
-    if head[:8] == b"vhdxfile":
-        return "vhdx", size
-    return "raw", size
-
-
-def sparse_copy(src: Path, dst: Path) -> None:
-    """Copy only the data regions (SEEK_DATA/SEEK_HOLE), so a sparse vdisk stays sparse."""
-    size = src.stat().st_size
-    with src.open("rb") as fin, dst.open("wb") as fout:
-        fd = fin.fileno()
-        offset = 0
-        while offset < size:
-            try:
-                start = os.lseek(fd, offset, os.SEEK_DATA)
-            except OSError:
-                break  # only a hole remains
-            end = os.lseek(fd, start, os.SEEK_HOLE)
-            fin.seek(start)
-            fout.seek(start)
-            remaining = end - start
-            while remaining:
-                piece = fin.read(min(remaining, 1 << 20))
-                fout.write(piece)
-                remaining -= len(piece)
-            offset = end
-        fout.truncate(size)
 
 
 class Cluster:
@@ -230,10 +191,14 @@ class Cluster:
 
         def work() -> None:
             with self.state.lock:
-                for disk in vm["disks"]:
-                    self._resolve_disk(disk)
+                sources = [self._resolve_disk(disk) for disk in vm["disks"]]
+            # Clone outside the lock (a few hundred MiB take a moment) and before the VM exists, so a
+            # failed clone leaves neither a VM nor a vdisk behind.
+            self._clone_disks(vm["disks"], sources)
+            with self.state.lock:
                 for i, nic in enumerate(vm["nics"]):
                     if nic["subnet_uuid"] not in self.state.data["subnets"]:
+                        self._remove_vdisks(vm)
                         raise TaskFailure("ENTITY_NOT_FOUND", f"Subnet {nic['subnet_uuid']} does not exist")
                     nic.setdefault("uuid", new_uuid())
                     nic["mac_address"] = nic["mac_address"] or (
@@ -247,8 +212,10 @@ class Cluster:
                 self.apply_power(vm["uuid"], "ON")
         return work
 
-    def _resolve_disk(self, disk: dict[str, Any]) -> None:
+    def _resolve_disk(self, disk: dict[str, Any]) -> Path | None:
+        """Check the disk's source and fill in size and container; returns the file to clone (None: empty)."""
         disk.setdefault("uuid", new_uuid())
+        src: Path | None = None
         kind, source = disk.get("source_kind", ""), disk.get("source", "")
         if kind == "image":
             image = self.state.data["images"].get(source) or next(
@@ -257,17 +224,51 @@ class Cluster:
                 raise TaskFailure("ENTITY_NOT_FOUND", f"Image {source} does not exist or has no data")
             disk["size_bytes"] = max(disk.get("size_bytes") or 0, image["size_bytes"])
             disk["source"] = image["uuid"]
+            src = self.state.image_file(image)
             disk.setdefault("container_uuid", image["container_uuid"])
         elif kind == "ndfs":
             path = self.state.resolve_ndfs(source)
             if path is None:
                 raise TaskFailure("ENTITY_NOT_FOUND", f"File {source} does not exist on the cluster")
             disk["size_bytes"] = max(disk.get("size_bytes") or 0, path.stat().st_size)
+            src = path
             ctr = self.state.container_by_name(source.strip("/").split("/")[0])
             disk["container_uuid"] = disk.get("container_uuid") or (ctr or {}).get("uuid", "")
         elif not disk.get("size_bytes"):
             raise TaskFailure("INVALID_ARGUMENT", "A new empty disk needs a size")
         disk["container_uuid"] = disk.get("container_uuid") or self.state.default_container()["uuid"]
+        ctr = self.state.data["containers"].get(disk["container_uuid"])
+        if ctr is None:
+            raise TaskFailure("ENTITY_NOT_FOUND", f"Storage container {disk['container_uuid']} does not exist")
+        disk["vmdisk_path"] = f"containers/{ctr['name']}/{VMDISK_DIR}/{disk['uuid']}"
+        return src
+
+    def _clone_disks(self, disks: list[dict[str, Any]], sources: list[Path | None]) -> None:
+        """Each disk gets its own vdisk file, as AHV clones a file or an image into a new vmdisk."""
+        done: list[Path] = []
+        try:
+            for disk, src in zip(disks, sources, strict=True):
+                dst = self.state.state_dir / disk["vmdisk_path"]
+                if src is None:
+                    new_empty(dst, disk["size_bytes"])
+                else:
+                    clone_to(src, dst, disk["size_bytes"])
+                done.append(dst)
+        except BaseException as exc:
+            for path in done:
+                path.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise TaskFailure("INTERNAL_ERROR", f"Could not clone a disk: {exc}") from exc
+            raise
+
+    def _remove_vdisks(self, vm: dict[str, Any]) -> None:
+        for disk in vm["disks"]:
+            if disk.get("vmdisk_path"):
+                (self.state.state_dir / disk["vmdisk_path"]).unlink(missing_ok=True)
+
+    def vdisk_file(self, disk: dict[str, Any]) -> Path:
+        """The file holding a VM disk's bytes (its own vmdisk, cloned at create)."""
+        return self.state.state_dir / disk["vmdisk_path"]
 
     def apply_power(self, vm_uuid: str, power: str) -> None:
         with self.state.lock:
@@ -290,8 +291,10 @@ class Cluster:
 
         def work() -> None:
             with self.state.lock:
-                self.state.data["vms"].pop(vm_uuid, None)
+                vm = self.state.data["vms"].pop(vm_uuid, None)
                 self.state.save()
+            if vm is not None:
+                self._remove_vdisks(vm)  # AHV deletes a VM's vmdisks with it
         return work
 
     def snapshot_vm(self, vm_uuid: str, name: str) -> tuple[str, Callable[[], None]]:

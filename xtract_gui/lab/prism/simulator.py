@@ -150,6 +150,18 @@ class PrismSimulator:
         with self.state.lock:
             return dict(self.state.data["images"][image_uuid])
 
+    def vm_uuids(self, name: str) -> list[str]:
+        """The uuids of the VMs with that name (the lab check finds a migrated VM by its target name)."""
+        with self.state.lock:
+            return [v["uuid"] for v in self.state.data["vms"].values() if v["name"] == name]
+
+    def vm_disk_files(self, vm_uuid: str) -> list[Path]:
+        """The VM's own vdisk files (cloned at create), in device order, CD-ROMs left out."""
+        with self.state.lock:
+            disks = [d for d in self.ops.vm(vm_uuid)["disks"] if d.get("device_type", "DISK") == "DISK"]
+            disks.sort(key=lambda d: (d["adapter_type"], d["device_index"]))
+            return [self.ops.vdisk_file(d) for d in disks]
+
     def _power_changed(self, vm: dict[str, Any]) -> None:
         if self.on_power_change is not None:
             self.on_power_change(vm)
