@@ -1181,6 +1181,10 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
       <translation>テスト VM を作成</translation>
     </message>
     <message>
+      <source>Removing staging files</source>
+      <translation>ステージングファイルを削除</translation>
+    </message>
+    <message>
       <source>Disconnecting the source NICs</source>
       <translation>移行元の NIC を切断</translation>
     </message>

@@ -9,6 +9,7 @@ the one Prism resolves to that file.  A real migration writes over NFSv3 (``targ
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from ...transfer.local import LocalFileWriter
@@ -50,6 +51,10 @@ class LocalContainerWriters:
 
     def discard(self, vm_name: str, disk_key: int) -> None:
         self.path(vm_name, disk_key).unlink(missing_ok=True)
+
+    def discard_vm(self, vm_name: str) -> None:
+        """The VM's whole staging folder, once its AHV VM has its own cloned disks."""
+        shutil.rmtree(self.root / self.folder / _SAFE.sub("_", vm_name), ignore_errors=True)
 
     def close(self) -> None:
         """Nothing to release."""
