@@ -6,6 +6,7 @@ import pytest
 
 from xtract_gui.domain.inventory import SourceInventory
 from xtract_gui.domain.plan import GuestChannelKind, Plan
+from xtract_gui.domain.units import human_bytes
 from xtract_gui.gui import preview
 from xtract_gui.gui.flow import (
     PAGES,
@@ -15,7 +16,7 @@ from xtract_gui.gui.flow import (
     WizardFlow,
     msg,
 )
-from xtract_gui.gui.texts import describe_plan, human_bytes, human_seconds
+from xtract_gui.gui.texts import describe_plan, human_seconds
 
 
 def connected_flow() -> WizardFlow:

@@ -6,6 +6,7 @@ import html
 import time
 from typing import Any
 
+from ..domain.units import human_bytes
 from .store import Store
 
 _CSS = """
@@ -19,14 +20,6 @@ text-align:left;font-size:.9em}th{background:#f3f3f3}.failed,.blocker{color:#b00
 
 def _t(at: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at)) if at else ""
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"
 
 
 def _table(headers: list[str], rows: list[list[Any]], classes: list[str] | None = None) -> str:
@@ -58,7 +51,7 @@ def render_report(store: Store, plan_id: str | None = None) -> str:
             d = job.data
             copied = sum(r["bytes"] for r in store.syncs(job.vm_id))
             downtime = d.get("downtime_seconds")
-            summary.append([job.name, job.state.value, _size(copied), len(store.syncs(job.vm_id)),
+            summary.append([job.name, job.state.value, human_bytes(copied), len(store.syncs(job.vm_id)),
                             f"{downtime:.0f} s" if downtime is not None else "", job.error])
         parts.append(_table(["VM", "State", "Bytes copied", "Syncs", "Downtime", "Error"], summary,
                             [j.state.value for j in jobs]))
@@ -82,7 +75,7 @@ def _vm_section(store: Store, vm_id: str, name: str, data: dict[str, Any]) -> st
     syncs = store.syncs(vm_id)
     out.append("<h4>Sync history</h4>")
     out.append(_table(["Sync", "At", "Bytes", "Seconds", "Projected downtime"],
-                      [["Seed" if r["n"] == 0 else r["n"], _t(r["at"]), _size(r["bytes"]), f"{r['seconds']:.1f}",
+                      [["Seed" if r["n"] == 0 else r["n"], _t(r["at"]), human_bytes(r["bytes"]), f"{r['seconds']:.1f}",
                         f"{r['projected']:.0f} s"] for r in syncs]))
     cut = store.cutovers(vm_id)
     out.append("<h4>Cutover</h4>")

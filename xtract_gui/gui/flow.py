@@ -25,7 +25,7 @@ from ..domain.plan import (
     TransferMode,
     VmPlan,
 )
-from .texts import human_bytes
+from ..domain.units import human_bytes
 
 SECRET_SERVICE = "xtract-gui"
 # Answers that go into the plan as they are (same name on both sides), so that a new plan field round-trips

@@ -17,10 +17,11 @@ from PySide6.QtGui import QIcon
 
 from ..domain.inventory import SourceVM
 from ..domain.states import JobState
+from ..domain.units import human_bytes
 from ..engine.events import JobStateChanged, Progress, StepChanged, StepState, SyncSummary
 from .flow import Finding
 from .icons import severity_icon, step_icon
-from .texts import human_bytes, human_seconds
+from .texts import human_seconds
 
 _Index = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1

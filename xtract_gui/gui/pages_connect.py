@@ -24,10 +24,10 @@ from qasync import asyncSlot
 
 from ..domain.inventory import TargetKind
 from ..domain.plan import TransferMode
+from ..domain.units import human_bytes
 from .backend import UntrustedElementCertificate, describe_error
 from .flow import EndpointAnswers, PageId
 from .pages_base import Page, PageContext, load_ui
-from .texts import human_bytes
 
 
 class EndpointPage(Page):

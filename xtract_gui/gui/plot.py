@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..domain.units import human_bytes
 from .models import FRACTION_ROLE
-from .texts import human_bytes
 
 
 class ThroughputPlot(QWidget):

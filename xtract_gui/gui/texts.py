@@ -58,14 +58,6 @@ def describe_plan(plan: Plan, subnet_names: dict[str, str] | None = None) -> lis
     return lines
 
 
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"
-
-
 SECONDS_TEMPLATES = ("{s} s", "{m} min {s:02d} s", "{h} h {m:02d} min")  # translatable (context "units")
 
 
