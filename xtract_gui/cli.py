@@ -87,11 +87,10 @@ def _refs(plan: Plan) -> list[SecretRef]:
 
 def _manager(args: argparse.Namespace, plans: Sequence[Plan] = ()) -> JobManager:
     from .engine.store import Store
-    from .paths import data_dir
     from .wiring import build_manager
 
     if not plans:  # commands on existing jobs: the plans they belong to decide the secret store
-        store = Store(data_dir() / "xtract.sqlite3")
+        store = Store.open_default()
         plans = [store.plan(j.plan_id) for j in store.jobs()]
         store.close()
     tuning = Tuning(sync_interval_seconds=args.sync_seconds) if args.sync_seconds else None
@@ -214,9 +213,8 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     from .engine.store import Store
-    from .paths import data_dir
 
-    store = Store(data_dir() / "xtract.sqlite3")
+    store = Store.open_default()
     try:
         manager = JobManager(store=store, adapters=_no_adapters())
         jobs = manager.jobs()
@@ -241,9 +239,8 @@ def _no_adapters() -> Any:
 def _report(args: argparse.Namespace) -> int:
     from .engine.report import render_report
     from .engine.store import Store
-    from .paths import data_dir
 
-    store = Store(data_dir() / "xtract.sqlite3")
+    store = Store.open_default()
     try:
         html = render_report(store)
     finally:

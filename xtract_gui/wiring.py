@@ -27,10 +27,25 @@ from .engine.ports import (
     SourcePlatform,
     TargetPlatform,
 )
-from .engine.store import Store
+from .engine.store import DB_FILE, Store
 
 KEYRING_SERVICE = "xtract-gui"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_safe(vm_name: str) -> str:
+    """A VM name as a file name: staging folders and image names."""
+    return _SAFE.sub("_", vm_name)
+
+
+def staging_folder(vm_name: str, folder: str = "xtract") -> str:
+    """A VM's staging folder in the container; NFS and the lab's local writers share it, since Prism
+    resolves one ndfs path to the same file either way."""
+    return f"{folder}/{file_safe(vm_name)}"
+
+
+def staging_file(vm_name: str, disk_key: int, folder: str = "xtract") -> str:
+    return f"{staging_folder(vm_name, folder)}/disk-{disk_key}.raw"
 
 
 # -- certificates and connections ------------------------------------------------------------------
@@ -225,7 +240,7 @@ class NfsWriters:
             return self._nfs
 
     def relative(self, vm_name: str, disk_key: int) -> str:
-        return f"{self.folder}/{_SAFE.sub('_', vm_name)}/disk-{disk_key}.raw"
+        return staging_file(vm_name, disk_key, self.folder)
 
     def open(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> DiskWriter:
         nfs = self._mount()
@@ -242,7 +257,7 @@ class NfsWriters:
 
     def discard_vm(self, vm_name: str) -> None:
         """The VM's whole staging folder (``xtract/<vm>``), once its AHV VM has its own cloned disks."""
-        self._mount().remove_tree(f"{self.folder}/{_SAFE.sub('_', vm_name)}")
+        self._mount().remove_tree(staging_folder(vm_name, self.folder))
 
     def close(self) -> None:
         with self._lock:
@@ -263,7 +278,7 @@ class ImageWriters:
     def open(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> DiskWriter:
         from .transfer import ImageStreamWriter, VmdkStreamEncoder
 
-        safe = _SAFE.sub("_", vm_name)
+        safe = file_safe(vm_name)
         encoder = VmdkStreamEncoder(capacity, file_name=f"{safe}-disk-{disk_key}.vmdk")
         name = f"xtract-{safe}-disk-{disk_key}"
 
@@ -313,9 +328,9 @@ def build_manager(*, secrets: SecretStore, state_dir: Path | None = None, tuning
 
     Each guest's WinRM authentication comes from its plan (``GuestAccess.winrm_auth``).
     """
-    from .paths import data_dir, log_dir
+    from .paths import log_dir
 
-    db = (state_dir / "data" / "xtract.sqlite3") if state_dir else data_dir() / "xtract.sqlite3"
+    store = Store(state_dir / "data" / DB_FILE) if state_dir else Store.open_default()
     logs = (state_dir / "logs") if state_dir else log_dir()
     guests = SourceAwareGuests()
 
@@ -326,4 +341,4 @@ def build_manager(*, secrets: SecretStore, state_dir: Path | None = None, tuning
 
     adapters = Adapters(secrets=secrets, source=source, target=connect_target_endpoint, writers=writer_factory,
                         guests=guests, log_dir=logs)
-    return JobManager(store=Store(db), adapters=adapters, tuning=tuning)
+    return JobManager(store=store, adapters=adapters, tuning=tuning)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,8 @@ from xtract_gui.domain.errors import CertificateMismatchError
 from xtract_gui.domain.plan import SecretRef, TargetEndpoint
 from xtract_gui.lab.prism import PrismSimulator
 from xtract_gui.lab.source import LabSource
-from xtract_gui.wiring import connect_target_endpoint, service_instance_provider
+from xtract_gui.lab.source.container import LocalContainerWriters
+from xtract_gui.wiring import NfsWriters, connect_target_endpoint, service_instance_provider
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prism]
 
@@ -50,3 +52,15 @@ def test_only_a_vcenter_source_offers_guest_operations() -> None:
     Session.si = "after-a-reconnect"  # read at each use, not captured once
     assert provider() == "after-a-reconnect"
     assert service_instance_provider(LabSource.__new__(LabSource)) is None
+
+
+def test_nfs_and_the_labs_local_writers_stage_a_disk_at_the_same_path(tmp_path: Path) -> None:
+    """Prism resolves the ndfs path the engine records to one file, whichever writer put it there."""
+    nfs = NfsWriters("127.0.0.1", "ctr")
+    local = LocalContainerWriters(tmp_path, "ctr")
+    assert nfs.relative("SQL Server #1", 2000) == local.relative("SQL Server #1", 2000) \
+        == "xtract/SQL_Server_1/disk-2000.raw"
+    writer = local.open("SQL Server #1", 2000, 4096, fresh=True)
+    assert writer.finish() == "/ctr/xtract/SQL_Server_1/disk-2000.raw"
+    local.discard_vm("SQL Server #1")
+    assert not (tmp_path / "ctr" / "xtract" / "SQL_Server_1").exists()

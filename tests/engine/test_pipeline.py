@@ -78,6 +78,10 @@ def test_warm_migration_end_to_end(rig: Rig) -> None:
         assert titles.index("Seed") < titles.index("Sync 1") < titles.index("Final sync")
         html = m.report_html()
         assert "alice" in html and "lab-win-01" in html and "Final sync" in html
+        for vm_id in ids:  # who pressed cutover, and what came of it
+            (request,) = m.store.cutovers(vm_id)
+            assert request["requested_by"] == "alice" and request["outcome"] == "done"
+            assert request["downtime"] is not None and request["downtime"] >= 0
         await m.close()
 
     run(go)

@@ -94,3 +94,23 @@ def test_pc_element_with_other_credentials_says_what_to_do(prism_factory: Callab
         central.containers(CLUSTER_UUID)
     assert f"127.0.0.1:{pe.port}" in str(info.value)
     assert "connect to that Prism Element directly" in str(info.value)
+
+
+def test_pc_reads_containers_per_cluster_without_listing_clusters_again(
+        prism_factory: Callable[..., PrismSimulator], prism_connect: Callable[..., Any]) -> None:
+    pc = prism_factory("pc", seed=SEED)
+    pe = prism_factory("pe", seed=SEED)
+    central = prism_connect(pc, element_port=pe.port)
+
+    def cluster_lists() -> int:
+        return sum(1 for m, p, s in pc.request_log if p.endswith("/clusters/list"))
+
+    before = cluster_lists()
+    [cluster] = central.clusters()
+    names = {c.name for c in central.containers(cluster.uuid)}
+    again = {c.name for c in central.containers(cluster.uuid)}
+    assert names == again == {"default-container", "SelfServiceContainer"}
+    assert cluster_lists() == before + 1
+    with pytest.raises(NotFoundError, match="no AHV cluster"):
+        central.containers("00000000-0000-0000-0000-000000000000")
+    assert cluster_lists() == before + 2  # an unknown cluster is looked up afresh, not refused from memory

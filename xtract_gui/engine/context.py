@@ -9,11 +9,11 @@ import contextlib
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from ..domain.errors import CancelledError, SecretMissingError
 from ..domain.guest_tasks import GuestTask
@@ -63,6 +63,9 @@ class Tuning:
     orphan_wait_seconds: float = 60.0  # how long after a crashed create Prism may still finish it
 
 
+READINESS_REUSE_SECONDS = 10.0
+
+
 class Session:
     """The connected adapters of one plan, opened lazily and shared by its VMs."""
 
@@ -79,6 +82,8 @@ class Session:
         self.target_slots = asyncio.Semaphore(tuning.streams_per_target)
         self.vm_slots = asyncio.Semaphore(max(1, plan.options.max_parallel_vms))
         self.whitelist_lock = asyncio.Lock()  # VMs of a plan share one whitelist entry: add/remove it once
+        self._readiness_lock = asyncio.Lock()
+        self._readiness: tuple[float, Any] | None = None
 
     def secret(self, ref: SecretRef) -> str:
         value = self.adapters.secrets.get(ref.service, ref.username)
@@ -87,6 +92,18 @@ class Session:
                                      hint=f"Store it with: xtract-gui secret set {ref.service} {ref.username}")
         self.emitter.add_secrets([value])
         return value
+
+    async def readiness(self, compute: Callable[[], Awaitable[T]]) -> T:
+        """The plan's readiness, computed once for the VMs that start together.
+
+        Every VM's job needs the same listings of vCenter and Prism; a plan of N VMs starting at once
+        would otherwise list both sides N times in parallel. The result is reused for a few seconds
+        only, so a retry after the user fixed a blocker sees the fix.
+        """
+        async with self._readiness_lock:
+            if self._readiness is None or time.monotonic() - self._readiness[0] > READINESS_REUSE_SECONDS:
+                self._readiness = (time.monotonic(), await compute())
+            return cast(T, self._readiness[1])
 
     def source(self) -> SourcePlatform:
         with self._lock:

@@ -150,11 +150,13 @@ async def _wait_for_guest(ctx: JobContext, vm: SourceVM) -> None:
     async def run() -> None:
         deadline = time.monotonic() + ctx.session.tuning.guest_wait_seconds
         last = "no answer yet"
+        script: str | None = None  # read once (on the loop thread), not at every poll
         while time.monotonic() < deadline:
             try:
                 channel = await open_channel(ctx, target)
                 try:
-                    script = script_for(ctx, task)
+                    if script is None:
+                        script = script_for(ctx, task)
                     res = await ctx.call(channel.run_task, task, script, {}, timeout=task.timeout_seconds,
                                          cancel=ctx.cancel)
                 finally:
@@ -259,7 +261,9 @@ async def cutover(ctx: JobContext) -> bool:
         await ctx.run_step("post.snapshot", "Taking an AHV snapshot", target_snapshot)
         await run_phase(ctx, vm, GuestPhase.POST, skip=(FIRSTBOOT_READ,))
     await remove_whitelist(ctx)
-    ctx.set_state(JobState.DONE, f"cut over in {float(ctx.data.get('downtime_seconds', 0)):.0f} s of downtime")
+    downtime = float(ctx.data.get("downtime_seconds", 0))
+    ctx.store.finish_cutover_request(ctx.vm_id, "done", downtime)
+    ctx.set_state(JobState.DONE, f"cut over in {downtime:.0f} s of downtime")
     return True
 
 
@@ -285,6 +289,7 @@ async def rollback(ctx: JobContext, reason: str) -> None:
     ctx.cancel.clear()  # a user cancel must not stop the clean-up itself
     await ctx.run_step("cutover.rollback", "Rolling back", run)
     ctx.update(cutover_stage=None, target_vm_uuid=None, source_powered_off_by_us=None, downtime_started=None)
+    ctx.store.finish_cutover_request(ctx.vm_id, f"rolled back: {reason}", None)
     ctx.set_state(JobState.ROLLED_BACK, reason, error=f"Rolled back: {reason}")
 
 

@@ -207,8 +207,7 @@ class JobManager:
         out = []
         for row in self.store.jobs():
             prog = self._contexts[row.vm_id].progress if row.vm_id in self._contexts else {}
-            steps = self.store.steps(row.vm_id)
-            title = prog.get("step_title") or (steps[-1]["title"] if steps else "")
+            title = prog.get("step_title") or self._last_step_title(row.vm_id)
             d = row.data
             out.append(JobSnapshot(
                 vm_id=row.vm_id, name=row.name, state=row.state, step_title=title,
@@ -221,6 +220,11 @@ class JobManager:
                 sync_count=int(d["sync_count"]) if d.get("sync_count") is not None else -1,
                 target_vm_uuid=d.get("target_vm_uuid", ""), downtime_seconds=d.get("downtime_seconds")))
         return out
+
+    def _last_step_title(self, vm_id: str) -> str:
+        """For a job no context has run since the start (the GUI polls ``jobs``: only read when needed)."""
+        steps = self.store.steps(vm_id)
+        return str(steps[-1]["title"]) if steps else ""
 
     def steps(self, vm_id: str) -> list[StepChanged]:
         return [StepChanged(vm_id, r["step_id"], r["title"], StepState(r["state"]), r["message"],

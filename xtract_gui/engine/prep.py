@@ -55,7 +55,8 @@ def readiness_findings(plan: Plan, source: SourcePlatform, target: TargetPlatfor
 
 async def check_readiness(ctx: JobContext) -> None:
     async def run() -> None:
-        found = await ctx.call(readiness_findings, ctx.plan, ctx.session.source(), ctx.session.target())
+        found = await ctx.session.readiness(
+            lambda: ctx.call(readiness_findings, ctx.plan, ctx.session.source(), ctx.session.target()))
         mine = found.get(ctx.vm_id, []) + [f for f in found.get(PLAN_WIDE, []) if f.severity is Severity.BLOCKER]
         ctx.update(findings=[{**asdict(f), "severity": f.severity.value} for f in mine])
         for f in mine:

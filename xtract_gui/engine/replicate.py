@@ -80,7 +80,9 @@ async def _snapshot_for(ctx: JobContext, number: int) -> SnapshotRef:
 async def replicate(ctx: JobContext, number: int, step_id: str) -> SyncResult:
     """Sync ``number`` (0 is the seed) of every disk; returns what it copied."""
     src = ctx.session.source()
-    ctx.session.writers()  # connect the target side before taking a snapshot that would then wait
+    # Connect the target side before taking a snapshot that would then wait; on the executor, since a
+    # first connect is a login (``JobContext.connect`` usually did it already, then this returns at once).
+    await ctx.call(ctx.session.writers)
     started = time.monotonic()
     vm = await ctx.call(src.get_vm, ctx.vm_id)
     await ensure_cbt(ctx, vm)

@@ -49,9 +49,9 @@ def render_report(store: Store, plan_id: str | None = None) -> str:
         summary = []
         for job in jobs:
             d = job.data
-            copied = sum(r["bytes"] for r in store.syncs(job.vm_id))
+            syncs = store.syncs(job.vm_id)
             downtime = d.get("downtime_seconds")
-            summary.append([job.name, job.state.value, human_bytes(copied), len(store.syncs(job.vm_id)),
+            summary.append([job.name, job.state.value, human_bytes(sum(r["bytes"] for r in syncs)), len(syncs),
                             f"{downtime:.0f} s" if downtime is not None else "", job.error])
         parts.append(_table(["VM", "State", "Bytes copied", "Syncs", "Downtime", "Error"], summary,
                             [j.state.value for j in jobs]))
@@ -79,7 +79,9 @@ def _vm_section(store: Store, vm_id: str, name: str, data: dict[str, Any]) -> st
                         f"{r['projected']:.0f} s"] for r in syncs]))
     cut = store.cutovers(vm_id)
     out.append("<h4>Cutover</h4>")
-    out.append(_table(["Requested by", "At"], [[c["requested_by"], _t(c["requested_at"])] for c in cut]))
+    out.append(_table(["Requested by", "At", "Outcome", "Downtime"],
+                      [[c["requested_by"], _t(c["requested_at"]), c["outcome"] or "in progress",
+                        "" if c["downtime"] is None else f"{c['downtime']:.0f} s"] for c in cut]))
     if data.get("target_vm_uuid"):
         out.append(f"<p>AHV VM: {html.escape(str(data['target_vm_uuid']))}; downtime "
                    f"{float(data.get('downtime_seconds', 0)):.0f} s.</p>")

@@ -24,6 +24,7 @@ from ..domain.redact import scrub
 from ..domain.states import JobState
 
 SCHEMA_VERSION = 2
+DB_FILE = "xtract.sqlite3"  # under the data directory (or a state directory's ``data/``)
 
 _V1 = """
 CREATE TABLE plans(id TEXT PRIMARY KEY, name TEXT NOT NULL, json TEXT NOT NULL, created REAL NOT NULL);
@@ -101,9 +102,10 @@ class Store:
 
     @classmethod
     def open_default(cls) -> Store:
+        """The user's database (``paths.data_dir()``), the one the GUI and every CLI command share."""
         from ..paths import data_dir
 
-        return cls(data_dir() / "xtract.sqlite3")
+        return cls(data_dir() / DB_FILE)
 
     def _migrate(self) -> None:
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
@@ -289,8 +291,10 @@ class Store:
                          (vm_id, scrub(requested_by), self._clock()))
         return int(cur.lastrowid or 0)
 
-    def finish_cutover_request(self, entry_id: int, outcome: str, downtime: float | None) -> None:
-        self._exec("UPDATE cutovers SET outcome=?, downtime=? WHERE id=?", (outcome, downtime, entry_id))
+    def finish_cutover_request(self, vm_id: str, outcome: str, downtime: float | None) -> None:
+        """Close the VM's open cutover request (pressed by a person or automatic) with what came of it."""
+        self._exec("UPDATE cutovers SET outcome=?, downtime=? WHERE id=(SELECT MAX(id) FROM cutovers "
+                   "WHERE vm_id=? AND outcome='')", (scrub(outcome), downtime, vm_id))
 
     def cutovers(self, vm_id: str) -> list[sqlite3.Row]:
         return list(self._exec("SELECT * FROM cutovers WHERE vm_id=? ORDER BY id", (vm_id,)))

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..domain.errors import CancelledError
 from ..domain.guest_tasks import GuestTask
-from ..domain.redact import MASK, scrub
+from ..domain.redact import MASK
 
 log = logging.getLogger("xtract_gui.guest")
 
@@ -89,11 +89,6 @@ def clean_clixml(text: str) -> str:
 def check_cancel(cancel: Any, what: str) -> None:
     if cancel is not None and cancel.is_set():
         raise CancelledError(f"Cancelled while {what}.", hint="Nothing else was started in the guest.")
-
-
-def scrubbed(text: str, secrets: Iterable[str]) -> str:
-    """For log lines: known values and anything shaped like a credential."""
-    return scrub(text, secrets)
 
 
 def mask_values(text: str, secrets: Iterable[str]) -> str:

@@ -28,9 +28,10 @@ from pyVmomi import vim, vmodl
 
 from ..domain.errors import CancelledError, ConnectionFailedError, GuestError, PermissionDeniedError, XtractError
 from ..domain.guest_tasks import GuestTask
+from ..domain.redact import scrub
 from ..engine.ports import Cancellation, GuestTarget, ScriptResult
 from ..tlspin import PinnedAdapter, format_fingerprint, read_peer_fingerprint
-from .scripts import finish, params_bytes, run_id, script_basename, scrubbed
+from .scripts import finish, params_bytes, run_id, script_basename, secret_values
 from .vmtools_faults import TOOLS_HINT, host_certificate_mismatch, no_host_certificate, translate
 
 log = logging.getLogger("xtract_gui.guest.vmtools")
@@ -177,7 +178,7 @@ class VmToolsChannel:
                 raise translate(exc, vm=self._vm_id, secrets=secrets) from None
             self._host_pins.clear()  # a retry after the certificate was refreshed in vCenter reads it anew
             raise host_certificate_mismatch(self._vm_id, pin[0], pin[1], actual,
-                                            scrubbed(f"SSLError: {exc}", secrets)) from None
+                                            scrub(f"SSLError: {exc}", secrets)) from None
         except requests.RequestException as exc:
             raise translate(exc, vm=self._vm_id, secrets=secrets) from None
         return resp.content
@@ -261,7 +262,7 @@ class VmToolsChannel:
 
     def run_task(self, task: GuestTask, script: str, params: dict[str, Any], *, timeout: float,
                  cancel: Cancellation | None = None) -> ScriptResult:
-        secrets = self._secrets([str(params[n]) for n in task.secret_params if params.get(n)])
+        secrets = secret_values(task, params, [self.target.password])
         folder = (f"C:\\Windows\\Temp\\xtract\\{run_id()}" if self._windows else f"/tmp/xtract/{run_id()}")
         script_path = self._join(folder, script_basename(task))
         params_path = self._join(folder, "params.json")
@@ -277,7 +278,7 @@ class VmToolsChannel:
                 self._put(body, script_path, secrets)
                 self._put(params_bytes(task, params), params_path, secrets)
                 program, arguments = self._command(script_path, params_path, out_path, err_path)
-                log.debug("vmtools %s: %s %s", self._vm_id, program, scrubbed(arguments, secrets))
+                log.debug("vmtools %s: %s %s", self._vm_id, program, scrub(arguments, secrets))
                 spec = vim.vm.guest.ProcessManager.ProgramSpec(programPath=program, arguments=arguments,
                                                                workingDirectory=folder)
                 pid = int(self._call(secrets, self._procs.StartProgramInGuest, spec=spec))

@@ -25,11 +25,11 @@ from winrm.exceptions import WinRMOperationTimeoutError
 from ..domain.errors import CancelledError, ConfigurationError, GuestError, UnsupportedError, XtractError
 from ..domain.guest_tasks import GuestTask
 from ..domain.inventory import OsFamily
+from ..domain.redact import scrub
 from ..engine.ports import Cancellation, GuestTarget, ScriptResult
 from ..tlspin import PinnedAdapter, normalize_fingerprint
 from . import winrm_commands as cmds
 from .scripts import check_cancel, decode_output, finish, params_bytes, run_id, script_basename, secret_values
-from .scripts import scrubbed as scrub
 from .winrm_faults import translate
 
 log = logging.getLogger("xtract_gui.guest.winrm")

@@ -18,10 +18,26 @@ from typing import Any
 
 from .. import paths, resources
 from ..domain import readiness
-from ..domain.errors import CertificateMismatchError, ConnectionFailedError, GuestError, XtractError
+from ..domain.errors import (
+    AuthenticationError,
+    CertificateMismatchError,
+    GuestError,
+    PermissionDeniedError,
+    XtractError,
+)
 from ..domain.guest_tasks import GuestPhase, tasks_for
 from ..domain.inventory import SourceInventory, SourceVM, TargetCluster, TargetInventory, TargetKind
-from ..domain.plan import GuestAccess, GuestChannelKind, Plan, SecretRef, SourceEndpoint, TransferMode, VmPlan
+from ..domain.plan import (
+    GuestAccess,
+    GuestChannelKind,
+    Plan,
+    SecretRef,
+    SourceEndpoint,
+    TargetEndpoint,
+    TransferMode,
+    VmPlan,
+)
+from ..engine.ports import GuestTarget
 from .flow import EndpointAnswers, Finding, GuestAnswers, TargetAnswers, WizardState
 
 # Codes decided on later pages (network mapping); the VM page does not hold them against a VM.
@@ -252,8 +268,6 @@ class Backend:
             vm_plans.append(VmPlan(vm.vm_id, vm.name, guest=GuestAccess(
                 channel=g.channel, user=g.user or "?", password=SecretRef("xtract-gui", "?"))))
         placeholder = SecretRef("xtract-gui", "?")
-        from ..domain.plan import TargetEndpoint
-
         return Plan(
             name=state.plan_name,
             source=SourceEndpoint(state.source.host or "?", state.source.user or "?", placeholder),
@@ -295,8 +309,6 @@ class Backend:
             si_provider=self.wiring.service_instance_provider(self.source_platform))
         if factory is None:
             raise GuestError("Guest channels are not available in this build.", hint="Reinstall xtract-gui.")
-        from ..engine.ports import GuestTarget
-
         if g.channel is GuestChannelKind.WINRM:
             host = g.winrm_host or (vm.guest_ips[0] if vm.guest_ips else "")
             if not host:
@@ -345,23 +357,14 @@ class Backend:
 
 
 def _target_inventory_of(t: TargetAnswers) -> TargetInventory:
-    from ..domain.inventory import TargetKind
-
     return TargetInventory(kind=t.kind or TargetKind.PRISM_ELEMENT, version=t.version, clusters=t.clusters,
                            containers=t.containers, subnets=t.subnets)
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
     """(field, message) for an exception raised while connecting: which input it concerns, in plain words."""
-    from ..domain.errors import AuthenticationError, CertificateMismatchError, PermissionDeniedError
-
     text = str(exc) if isinstance(exc, XtractError) else f"Unexpected error: {type(exc).__name__}: {exc}"
-    if isinstance(exc, AuthenticationError | PermissionDeniedError):
-        return "password", text
-    if isinstance(exc, CertificateMismatchError):
-        return "host", text
-    if isinstance(exc, ConnectionFailedError):
-        return "host", text
-    return "host", text
+    # A refused account points at the password field; everything else (address, certificate) at the host.
+    return ("password" if isinstance(exc, AuthenticationError | PermissionDeniedError) else "host"), text
 
 

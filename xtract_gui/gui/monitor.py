@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from ..domain.states import JobState
 from ..engine.events import JobStateChanged, LogLine, Progress, StepChanged, SyncSummary
-from .models import VM_ID_ROLE, JobsModel
+from .models import JobsModel
 from .plot import ProgressDelegate, ThroughputPlot
 from .steps_model import StepsModel
 
@@ -281,7 +281,3 @@ class JobMonitor(QWidget):
 
     def running_count(self) -> int:
         return sum(1 for r in self.jobs.rows() if r.state.active or r.state is JobState.PENDING)
-
-
-def vm_ids_of(view: QTableView) -> list[str]:
-    return [i.data(VM_ID_ROLE) for i in view.selectionModel().selectedRows()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -284,8 +285,8 @@ class SummaryPage(Page):
             self.start_button.setEnabled(False)
             return
         names = {sn.uuid: sn.name for sn in self.ctx.state.target.subnets}
-        self.text.setHtml("<ul>" + "".join(f"<li>{_html(tr_flow(m))}</li>" for m in describe_plan(self.plan, names))
-                          + "</ul>")
+        items = (html.escape(tr_flow(m), quote=False) for m in describe_plan(self.plan, names))
+        self.text.setHtml("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
         found = self.ctx.backend.check_plan(self.plan)
         blockers = [f for fs in found.values() for f in fs if f.severity == "BLOCKER"]
         warnings = [f for fs in found.values() for f in fs if f.severity == "WARNING"]
@@ -374,7 +375,3 @@ class SummaryPage(Page):
             if value:
                 s.guest(vm.vm_id).password = value
         self.planLoaded.emit()
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

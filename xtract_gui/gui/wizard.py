@@ -123,8 +123,3 @@ class WizardWidget(QWidget):
     @Slot()
     def plan_loaded(self) -> None:
         self.show_page(PageId.SOURCE)
-
-    def retranslate(self) -> None:
-        self.back_button.setText(self.tr("Back"))
-        self.next_button.setText(self.tr("Next"))
-        self.show_page(self.flow.current)

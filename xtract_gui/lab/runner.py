@@ -312,8 +312,10 @@ def clear_previous_demo(state_dir: Path) -> bool:
     """
     import shutil
 
+    from ..engine.store import DB_FILE
+
     lab, engine = state_dir / "lab", state_dir / "engine"
-    ours = [d for d, marker in ((lab, lab / "prism"), (engine, engine / "data" / "xtract.sqlite3"))
+    ours = [d for d, marker in ((lab, lab / "prism"), (engine, engine / "data" / DB_FILE))
             if marker.exists()]
     for d in ours:
         shutil.rmtree(d)

@@ -147,6 +147,11 @@ def datastore_of(file_name: str) -> str:
     return ""
 
 
+def disk_capacity(disk: Any) -> int:
+    """Bytes of a ``VirtualDisk``: ``capacityInBytes`` where vCenter fills it (6.0+), else the KB field."""
+    return int(getattr(disk, "capacityInBytes", 0) or 0) or int(disk.capacityInKB or 0) * 1024
+
+
 def snapshot_count(snapshot_info: Any) -> int:
     def count(trees: Any) -> int:
         return sum(1 + count(t.childSnapshotList) for t in trees or [])
@@ -167,11 +172,10 @@ def map_disks(devices: list[Any]) -> tuple[SourceDisk, ...]:
         file_name = getattr(backing, "fileName", "") or ""
         mode = getattr(backing, "diskMode", "") or "persistent"
         sharing = getattr(backing, "sharing", "") or DiskSharing.NONE.value
-        capacity = int(getattr(d, "capacityInBytes", 0) or 0) or int(d.capacityInKB or 0) * 1024
         disks.append(SourceDisk(
             key=d.key,
             label=getattr(d.deviceInfo, "label", "") or f"disk {d.key}",
-            capacity_bytes=capacity,
+            capacity_bytes=disk_capacity(d),
             controller=kind,
             bus_number=int(getattr(ctrl, "busNumber", 0) or 0),
             unit_number=int(d.unitNumber or 0),

@@ -20,7 +20,7 @@ from ..domain.extents import Extent, normalize
 from ..domain.inventory import PowerState, SnapshotRef, SourceInventory, SourceVM
 from ..engine.ports import Cancellation, ProgressFn, no_progress
 from .inventory import read_inventory, read_topology, vm_props
-from .mapping import VM_PROPERTIES, Topology, map_vm, props_of
+from .mapping import VM_PROPERTIES, Topology, disk_capacity, map_vm, props_of
 from .reader import Access, DatastoreFiles, VSphereDiskReader, open_reader
 from .session import TaskCancelled, VSphereSession
 
@@ -167,7 +167,7 @@ class VSphereSource:
 
     def query_changed_areas(self, vm_id: str, snapshot_id: str, disk_key: int, change_id: str) -> list[Extent]:
         disk = self._disk(vm_id, snapshot_id, disk_key)
-        capacity = int(getattr(disk, "capacityInBytes", 0) or 0) or int(disk.capacityInKB) * 1024
+        capacity = disk_capacity(disk)
         vm, snap = self._vm(vm_id), self._snapshot(snapshot_id)
         action = f"query changed areas of disk {disk_key} of {vm_id}"
         areas: list[Extent] = []
@@ -211,7 +211,7 @@ class VSphereSource:
             raise UnsupportedError(
                 f"{vm_id} had other snapshots when {snapshot_id} was taken; disk {disk_key} cannot be read "
                 "from its base file.", hint="Delete or consolidate the VM's other snapshots, then retry.")
-        capacity = int(getattr(disk, "capacityInBytes", 0) or 0) or int(disk.capacityInKB) * 1024
+        capacity = disk_capacity(disk)
         file_name: str = backing.fileName
         datastore, _, path = file_name.partition("] ")
         datastore = datastore.lstrip("[")

@@ -41,6 +41,7 @@ class PrismCentral:
         self._fingerprint = fingerprint
         self._element_factory = element_factory
         self._elements: dict[str, Any] = {}
+        self._listed: dict[str, TargetCluster] = {}  # the last clusters() answer, by uuid
 
     @property
     def kind(self) -> TargetKind:
@@ -89,18 +90,21 @@ class PrismCentral:
 
     # -- inventory ----------------------------------------------------------------------------
 
-    def _cluster_entities(self) -> list[dict[str, Any]]:
-        return [e for e in self._list("cluster", "list clusters") if parse.is_ahv_cluster(e)]
-
     def clusters(self) -> list[TargetCluster]:
-        return [parse.cluster(e) for e in self._cluster_entities()]
+        found = [parse.cluster(e) for e in self._list("cluster", "list clusters") if parse.is_ahv_cluster(e)]
+        self._listed = {c.uuid: c for c in found}
+        return found
 
     def _cluster(self, cluster_uuid: str) -> TargetCluster:
-        for c in self.clusters():
-            if c.uuid == cluster_uuid:
-                return c
-        raise NotFoundError(f"Prism Central manages no AHV cluster with uuid {cluster_uuid}.",
-                            hint="Refresh the list of clusters and pick one again.")
+        # Reading containers cluster by cluster right after clusters() must not list them all again each
+        # time; a cluster not in the last listing (new, or never listed) costs one fresh listing.
+        cluster = self._listed.get(cluster_uuid)
+        if cluster is None:
+            cluster = next((c for c in self.clusters() if c.uuid == cluster_uuid), None)
+        if cluster is None:
+            raise NotFoundError(f"Prism Central manages no AHV cluster with uuid {cluster_uuid}.",
+                                hint="Refresh the list of clusters and pick one again.")
+        return cluster
 
     def _element(self, cluster: TargetCluster) -> Any:
         if self._element_factory is None:

@@ -130,7 +130,7 @@ class _DiskCopy:
         self.requested = total_bytes(wanted)
         resumed = normalize(self.cursor.load()) if self.cursor is not None else []
         self.todo = subtract(wanted, resumed)
-        self.done_extents: list[Extent] = [e for e in normalize(resumed) if e.end <= capacity]
+        self.done_extents: list[Extent] = [e for e in resumed if e.end <= capacity]
         self.resumed = self.requested - total_bytes(self.todo)
         if not self.sequential:  # an image's layout is fixed by its extents: nothing may be added there
             self.todo = coalesce(self.todo, max_gap=merge_gap, budget=merge_budget)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import ipaddress
 import ssl
 import tempfile
@@ -16,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from ...tlspin import format_fingerprint
 from .ntlm import cert_hash_of, register
 from .state import WindowsGuest
 from .wsman import Endpoint, _Handler
@@ -45,8 +45,7 @@ def self_signed(common_name: str, workdir: Path) -> tuple[Path, Path, str]:
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
-    digest = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
-    return cert_path, key_path, ":".join(digest[i:i + 2] for i in range(0, 64, 2))
+    return cert_path, key_path, format_fingerprint(cert.public_bytes(serialization.Encoding.DER))
 
 
 class WinRmLab:

@@ -71,22 +71,20 @@ class Request:
                     while rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                         pass  # trailers
                     return
-                remaining = size
-                while remaining:
-                    piece = rfile.read(min(block, remaining))
-                    if not piece:
-                        raise DropConnection()
-                    remaining -= len(piece)
-                    yield piece
+                yield from self._exactly(size, block)
                 rfile.readline(3)
         else:
-            remaining = self.content_length or 0
-            while remaining:
-                piece = rfile.read(min(block, remaining))
-                if not piece:
-                    raise DropConnection()
-                remaining -= len(piece)
-                yield piece
+            yield from self._exactly(self.content_length or 0, block)
+
+    def _exactly(self, size: int, block: int) -> Iterator[bytes]:
+        """``size`` body bytes in pieces of at most ``block``; a peer that stops early drops the connection."""
+        rfile = self.handler.rfile
+        while size:
+            piece = rfile.read(min(block, size))
+            if not piece:
+                raise DropConnection()
+            size -= len(piece)
+            yield piece
 
     def drain(self) -> None:
         for _ in self.stream():

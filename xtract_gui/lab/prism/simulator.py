@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import ssl
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ...tlspin import format_fingerprint
 from .http import Faults, Sessions
 from .ops import Cluster
 from .server import PrismServer
@@ -65,9 +65,7 @@ class PrismSimulator:
                 self._cert, self._key = make_self_signed(self.state_dir / "tls")
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(self._cert, self._key)
-            der = ssl.PEM_cert_to_DER_cert(Path(self._cert).read_text())
-            digest = hashlib.sha256(der).hexdigest().upper()
-            self.fingerprint = ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+            self.fingerprint = format_fingerprint(ssl.PEM_cert_to_DER_cert(Path(self._cert).read_text()))
         upload_drop = self.faults.take_drop
         routes = V3Api(self.ops, pc=self.mode == "pc", upload_drop=upload_drop).routes()
         if self.mode == "pe":

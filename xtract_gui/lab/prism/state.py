@@ -154,6 +154,3 @@ class PrismState:
                 except OSError:
                     continue
         return max(0, ctr["capacity_bytes"] - ctr["reserved_used"] - used)
-
-    def used_bytes(self, ctr: dict[str, Any]) -> int:
-        return ctr["capacity_bytes"] - self.free_bytes(ctr)

@@ -8,13 +8,11 @@ the one Prism resolves to that file.  A real migration writes over NFSv3 (``targ
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 from ...transfer.local import LocalFileWriter
-
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+from ...wiring import staging_file, staging_folder
 
 
 class _NdfsFileWriter(LocalFileWriter):
@@ -36,7 +34,7 @@ class LocalContainerWriters:
         self.folder = folder
 
     def relative(self, vm_name: str, disk_key: int) -> str:
-        return f"{self.folder}/{_SAFE.sub('_', vm_name)}/disk-{disk_key}.raw"
+        return staging_file(vm_name, disk_key, self.folder)
 
     def path(self, vm_name: str, disk_key: int) -> Path:
         return self.root / self.relative(vm_name, disk_key)
@@ -54,7 +52,7 @@ class LocalContainerWriters:
 
     def discard_vm(self, vm_name: str) -> None:
         """The VM's whole staging folder, once its AHV VM has its own cloned disks."""
-        shutil.rmtree(self.root / self.folder / _SAFE.sub("_", vm_name), ignore_errors=True)
+        shutil.rmtree(self.root / staging_folder(vm_name, self.folder), ignore_errors=True)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -13,6 +13,7 @@ import random
 from pathlib import Path
 
 from ...domain.extents import Extent, normalize
+from ...transfer.digest import is_zero
 
 CBT_BLOCK = 64 * 1024
 _DIGEST = 16
@@ -64,7 +65,7 @@ def freeze(live: Path, frozen: Path, capacity: int) -> bytes:
             dst.truncate(capacity)
             for b in _data_blocks(src, capacity):
                 data = os.pread(src, CBT_BLOCK, b * CBT_BLOCK)
-                if not data.strip(b"\0"):
+                if is_zero(data):
                     continue
                 dst.seek(b * CBT_BLOCK)
                 dst.write(data)
@@ -73,22 +74,6 @@ def freeze(live: Path, frozen: Path, capacity: int) -> bytes:
                 hashes[b * _DIGEST:(b + 1) * _DIGEST] = hashlib.blake2b(data, digest_size=_DIGEST).digest()
     finally:
         os.close(src)
-    return bytes(hashes)
-
-
-def hash_file(path: Path, capacity: int) -> bytes:
-    """Per-block hashes of a disk file (used when CBT is turned on, so the first changeId has a base)."""
-    nblocks = -(-capacity // CBT_BLOCK)
-    hashes = bytearray(ZERO_HASH * nblocks)
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        for b in _data_blocks(fd, capacity):
-            data = os.pread(fd, CBT_BLOCK, b * CBT_BLOCK)
-            if len(data) < CBT_BLOCK:
-                data = data + bytes(CBT_BLOCK - len(data))
-            hashes[b * _DIGEST:(b + 1) * _DIGEST] = hashlib.blake2b(data, digest_size=_DIGEST).digest()
-    finally:
-        os.close(fd)
     return bytes(hashes)
 
 
@@ -102,21 +87,3 @@ def changed_blocks(now: bytes, since: bytes | None, capacity: int) -> list[Exten
         if h != old:
             out.append(Extent(b * CBT_BLOCK, CBT_BLOCK))
     return normalize(out, capacity=capacity)
-
-
-class FrozenDiskReader:
-    """``DiskReader`` over a frozen snapshot copy; ``os.pread`` keeps it safe across threads."""
-
-    def __init__(self, path: Path, capacity: int) -> None:
-        self.capacity = capacity
-        self._fd = os.open(path, os.O_RDONLY)
-
-    def read(self, offset: int, length: int) -> bytes:
-        length = max(0, min(length, self.capacity - offset))
-        out = os.pread(self._fd, length, offset)
-        return out + bytes(length - len(out))
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1

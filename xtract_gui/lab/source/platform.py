@@ -38,15 +38,13 @@ from ...domain.inventory import (
     SourceVM,
     ToolsStatus,
 )
+from ...engine.ports import no_progress
+from ...transfer.local import FileDiskReader
 from . import disks
 from .state import StateFile, file_lock
 
 SHUTDOWN_DELAY = 0.4  # seconds a lab guest takes to shut down
 MiB = 1024 * 1024
-
-
-def _no_progress(fraction: float, message: str = "") -> None:
-    """Default progress callback."""
 
 
 class LabSource:
@@ -120,7 +118,7 @@ class LabSource:
 
     # -- port: snapshots and CBT ------------------------------------------------------------
     def create_snapshot(self, vm_id: str, name: str, *, description: str = "", quiesce: bool = False,
-                        progress: Any = _no_progress, cancel: Any = None) -> SnapshotRef:
+                        progress: Any = no_progress, cancel: Any = None) -> SnapshotRef:
         if cancel is not None and cancel.is_set():
             raise CancelledError("Snapshot creation was cancelled before it started.")
         with self._disk_lock(vm_id):
@@ -143,7 +141,7 @@ class LabSource:
             self._raw(st, vm_id)["snapshots"].append(snap)
         return self._to_snap(vm_id, snap)
 
-    def remove_snapshot(self, vm_id: str, snapshot_id: str, *, progress: Any = _no_progress,
+    def remove_snapshot(self, vm_id: str, snapshot_id: str, *, progress: Any = no_progress,
                         cancel: Any = None) -> None:
         with self.state.edit() as st:
             raw = self._raw(st, vm_id)
@@ -151,7 +149,7 @@ class LabSource:
         shutil.rmtree(self.dir / "snapshots" / snapshot_id, ignore_errors=True)
         progress(1.0, "Snapshot removed")
 
-    def revert_snapshot(self, vm_id: str, snapshot_id: str, *, progress: Any = _no_progress) -> None:
+    def revert_snapshot(self, vm_id: str, snapshot_id: str, *, progress: Any = no_progress) -> None:
         raw = self._raw(self._read(), vm_id)
         if not any(s["id"] == snapshot_id for s in raw["snapshots"]):
             raise NotFoundError(f"Snapshot {snapshot_id} of {raw['name']} does not exist.",
@@ -188,14 +186,14 @@ class LabSource:
                                    "(change tracking was reset).", hint="A full copy of the disk is needed.")
         return disks.changed_blocks(now, base.read_bytes(), disk["capacity"])
 
-    def open_disk_reader(self, vm_id: str, snapshot_id: str, disk_key: int) -> disks.FrozenDiskReader:
+    def open_disk_reader(self, vm_id: str, snapshot_id: str, disk_key: int) -> FileDiskReader:
         raw = self._raw(self._read(), vm_id)
         disk = next((d for d in raw["disks"] if d["key"] == disk_key), None)
         path = self.dir / "snapshots" / snapshot_id / f"{disk_key}.raw"
         if disk is None or not path.exists():
             raise NotFoundError(f"Snapshot {snapshot_id} of {raw['name']} has no disk {disk_key}.",
                                 hint="The snapshot was removed; the migration takes a new one.")
-        return disks.FrozenDiskReader(path, disk["capacity"])
+        return FileDiskReader(path, disk["capacity"])
 
     # -- port: power, NICs, annotation ------------------------------------------------------
     def shutdown_guest(self, vm_id: str) -> None:
