@@ -43,7 +43,6 @@ takes CPU from the same two cores.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -52,225 +51,27 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from xtract_gui.domain.extents import Extent, normalize, split, total_bytes  # noqa: E402
+from transfer_peers import (
+    Body,
+    GiB,
+    MiB,
+    Sink,
+    Source,
+    curl_fetch,
+    make_delta,
+    make_source,
+    open_product_reader,
+    request_overhead,
+)
 
-MiB = 1024 * 1024
-GiB = 1024 * MiB
-REGION = 64 * MiB
-ALIGN = 64 * 1024  # CBT's block in the lab, and the qcow2 cluster
-
-
-# -- source disk --------------------------------------------------------------------------------
-
-
-def make_source(path: Path, capacity: int, fraction: float, rng: random.Random, pool: bytes) -> list[Extent]:
-    """A sparse file with ~``fraction`` of it random data: per 64 MiB, one large run and a few small ones."""
-    extents = []
-    for base in range(0, capacity, REGION):
-        span = min(REGION, capacity - base)
-        big = int(span * fraction * 0.8) // ALIGN * ALIGN
-        start = rng.randrange(0, max(1, (span - big) // ALIGN)) * ALIGN
-        extents.append(Extent(base + start, big))
-        for _ in range(4):
-            n = rng.randrange(1, 5) * ALIGN
-            off = rng.randrange(0, (span - n) // ALIGN) * ALIGN
-            extents.append(Extent(base + off, n))
-    extents = normalize(extents, capacity=capacity)
-    _fill(path, capacity, extents, rng, pool, create=True)
-    return extents
-
-
-def make_delta(path: Path, capacity: int, fraction: float, rng: random.Random, pool: bytes) -> list[Extent]:
-    changed = []
-    for base in range(0, capacity, REGION):
-        budget = int(min(REGION, capacity - base) * fraction)
-        while budget > 0:
-            n = min(rng.randrange(1, 9) * ALIGN, budget + ALIGN - 1) // ALIGN * ALIGN
-            off = rng.randrange(0, (min(REGION, capacity - base) - n) // ALIGN) * ALIGN
-            changed.append(Extent(base + off, n))
-            budget -= n
-    changed = normalize(changed, capacity=capacity)
-    _fill(path, capacity, changed, rng, pool, create=False)
-    return changed
-
-
-def _fill(path: Path, capacity: int, extents: list[Extent], rng: random.Random, pool: bytes, *, create: bool) -> None:
-    with path.open("wb" if create else "r+b") as f:
-        if create:
-            f.truncate(capacity)
-        for e in extents:
-            pos = e.offset
-            while pos < e.end:
-                n = min(e.end - pos, 8 * MiB)
-                start = rng.randrange(0, len(pool) - n)
-                f.seek(pos)
-                f.write(pool[start:start + n])
-                pos += n
-
-
-# -- HTTP source: vcsim's /folder, or our own Range server ----------------------------------------
-
-
-class _RangeHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    root: Path
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        path = self.root / self.path.split("?")[0].lstrip("/").removeprefix("folder/")
-        size = path.stat().st_size
-        spec = self.headers.get("Range", "").removeprefix("bytes=")
-        start, _, end = spec.partition("-")
-        a, b = int(start or 0), int(end) if end else size - 1
-        self.send_response(206)
-        self.send_header("Content-Range", f"bytes {a}-{b}/{size}")
-        self.send_header("Content-Length", str(b - a + 1))
-        self.end_headers()
-        with path.open("rb") as f:
-            os.sendfile(self.wfile.fileno(), f.fileno(), a, b - a + 1)
-
-
-def start_source(workdir: Path, use_vcsim: bool) -> tuple[str, Path, dict[str, str], Any]:
-    """(url of the disk file, directory to put it in, cookies, stopper)."""
-    if use_vcsim:
-        try:
-            from tests.support.vcsim import start_vcsim
-
-            sim = start_vcsim(vms=1, hosts=1, standalone_hosts=0, tls=False, log_dir=workdir)
-            folder = sim.datastore_dir / "bench"
-            folder.mkdir(exist_ok=True)
-            url = f"{sim.base_url}/folder/bench/disk-flat.vmdk?dcPath={sim.datacenter}&dsName={sim.datastore}"
-            # The simulator wants a session cookie on /folder but does not check its value.
-            return url, folder, {"vmware_soap_session": "benchmark"}, sim.stop
-        except Exception as err:  # any failure to build/start means: use the fallback
-            print(f"(vcsim unavailable: {err}; using a local Range server)", file=sys.stderr)
-    folder = workdir / "source"
-    folder.mkdir(exist_ok=True)
-    handler = type("H", (_RangeHandler,), {"root": folder})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}/disk-flat.vmdk", folder, {}, server.shutdown
-
-
-# -- HTTP sink: the lab Prism's v0.8 image upload, or a counting sink ------------------------------
-
-
-class _SinkHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_PUT(self) -> None:
-        left = int(self.headers["Content-Length"])
-        while left:
-            left -= len(self.rfile.read(min(left, 4 * MiB)))
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-
-class Sink:
-    """A counting HTTP sink that discards, and the lab Prism (v0.8 upload) when it can be started."""
-
-    def __init__(self, workdir: Path, use_prism: bool) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _SinkHandler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.prism: Any = None
-        if use_prism:
-            try:
-                from xtract_gui.lab.prism.simulator import PrismSimulator
-
-                self.prism = PrismSimulator(workdir / "prism", mode="pe").start()
-            except Exception as err:  # the local sink alone still measures the stream
-                print(f"(Prism simulator unavailable: {err})", file=sys.stderr)
-
-    def new_upload(self, name: str, *, prism: bool) -> dict[str, Any]:
-        """What the child needs to PUT one image: url, headers, auth."""
-        if not prism:
-            return {"url": f"http://127.0.0.1:{self.server.server_address[1]}/upload", "headers": {}, "auth": None}
-        import requests
-
-        base, auth = self.prism.url, ("admin", "Nutanix/4u")
-        v2 = f"{base}/PrismGateway/services/rest/v2.0"
-        r = requests.post(f"{v2}/images", auth=auth, timeout=30, json={"name": name, "image_type": "DISK_IMAGE"})
-        r.raise_for_status()
-        for _ in range(300):
-            t = requests.get(f"{v2}/tasks/{r.json()['task_uuid']}", auth=auth, timeout=30).json()
-            if t.get("entity_list"):
-                break
-            time.sleep(0.1)
-        image = t["entity_list"][0]["entity_id"]
-        ctr = self.prism.state.default_container()["uuid"]
-        return {"url": f"{base}/api/nutanix/v0.8/images/{image}/upload",
-                "headers": {"X-Nutanix-Destination-Container": ctr}, "auth": list(auth), "image": image}
-
-    def image_path(self, image: str) -> Path:
-        return Path(self.prism.state.image_file(self.prism.ops.image(image)))
-
-    def stop(self) -> None:
-        if self.prism is not None:
-            self.prism.stop()
-        self.server.shutdown()
-
-
-# -- the child: one copy, measured -----------------------------------------------------------------
-
-
-def open_product_reader(url: str, capacity: int, cookies: dict[str, str]) -> Any:
-    """The product's datastore reader (source/reader.py) over the benchmark's endpoint."""
-    from xtract_gui.source.reader import Access, DatastoreFiles, FlatExtent, VSphereDiskReader
-
-    parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
-    folder, _, file = parts.path.removeprefix("/folder/").rpartition("/")
-    files = DatastoreFiles(f"{parts.scheme}://{parts.netloc}", query.get("dcPath", ""), query.get("dsName", ""),
-                           folder, lambda _url: Access(cookies))
-    return VSphereDiskReader(files, [FlatExtent(file, 0, capacity)], capacity, name=file)
-
-
-def request_overhead(url: str, cookies: dict[str, str]) -> int:
-    """Bytes of one Range request and its response headers, as the product's reader sends them."""
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
-    headers = {"Range": "bytes=0-4194303"}
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    conn.request("GET", f"{parts.path}?{parts.query}", headers=headers)
-    resp = conn.getresponse()
-    resp.read()
-    conn.close()
-    sent = len(f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
-               "Accept-Encoding: identity\r\n\r\n") + sum(len(k) + len(v) + 4 for k, v in headers.items())
-    received = len("HTTP/1.1 206 Partial Content\r\n\r\n") + sum(len(k) + len(v) + 4 for k, v in resp.getheaders())
-    return sent + received
-
-
-class _Body:
-    """An upload body with a length, so requests sends Content-Length instead of chunked encoding."""
-
-    def __init__(self, stream: Iterable[bytes], size: int) -> None:
-        self.stream, self.size = stream, size
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.stream)
-
-    def __len__(self) -> int:
-        return self.size
+from xtract_gui.domain.extents import Extent, total_bytes
 
 
 def _cpu() -> float:
@@ -290,9 +91,10 @@ def child(job: dict[str, Any]) -> dict[str, Any]:
     from xtract_gui.transfer import LocalFileWriter, copy_disk
     from xtract_gui.transfer.image_stream import ImageStreamWriter
     from xtract_gui.transfer.qcow2 import Qcow2Encoder
+    from xtract_gui.transfer.throttle import TokenBucket
 
     extents = [Extent(o, n) for o, n in job["extents"]]
-    reader = open_product_reader(job["url"], job["capacity"], job["cookies"])
+    reader = open_product_reader(job["url"], job["capacity"], job["cookies"], job["fingerprint"])
     if job["target"] == "file":
         writer: Any = LocalFileWriter(job["path"], job["capacity"], fresh=job["fresh"])
     else:
@@ -302,24 +104,24 @@ def child(job: dict[str, Any]) -> dict[str, Any]:
         up = job["upload"]
 
         def upload(stream: Iterable[bytes]) -> str:
-            r = requests.put(up["url"], data=_Body(stream, enc.length or 0), timeout=600,
+            r = requests.put(up["url"], data=Body(stream, enc.length or 0), timeout=600,
                              headers={"Content-Type": "application/octet-stream", **up["headers"]},
                              auth=tuple(up["auth"]) if up["auth"] else None)
             r.raise_for_status()
             return str(up.get("image", "sink"))
 
         writer = ImageStreamWriter(enc, upload)
+    throttle = TokenBucket(job["rate"]) if job.get("rate") else None
     cpu0 = _cpu()
     t0 = time.monotonic()
     res = copy_disk(reader, writer, extents, chunk_size=job["chunk"], streams=job["streams"],
-                    max_in_flight=job["streams"] * 2, verify=job["verify"])
+                    max_in_flight=job["streams"] * 2, verify=job["verify"], throttle=throttle)
     seconds = time.monotonic() - t0
     wire = writer.bytes_sent if job["target"] == "qcow2" else \
         res.copied_bytes + reader.requests * request_overhead(job["url"], job["cookies"])
     reader.close()
     return {"seconds": seconds, "bytes": res.total_bytes, "wire": wire, "rss_mb": _peak_rss_mb(),
-            "cpu": _cpu() - cpu0, "verified": res.verified_bytes,
-            "digest": res.content_digest}
+            "cpu": _cpu() - cpu0, "verified": res.verified_bytes, "digest": res.content_digest}
 
 
 def best_of(job: dict[str, Any], repeat: int) -> dict[str, Any]:
@@ -338,23 +140,26 @@ def run_child(job: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def run_curl(url: str, cookies: dict[str, str], extents: list[Extent], chunk: int, streams: int,
-             workdir: Path) -> float:
-    cfg = workdir / "curl.cfg"
-    cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    groups = []
-    for c in split(extents, chunk):
-        # "next" resets per-transfer options, so every group repeats them.
-        g = f'url = "{url}"\nrange = "{c.offset}-{c.end - 1}"\noutput = "/dev/null"\nsilent\nfail\n'
-        groups.append(g + (f'cookie = "{cookie}"\n' if cookie else ""))
-    cfg.write_text("next\n".join(groups))
-    best = float("inf")
-    for _ in range(3):  # best of three: a busy machine only ever slows the ceiling down
-        t0 = time.monotonic()
-        subprocess.run(["curl", "-s", "--no-progress-meter", "--parallel", "--parallel-max", str(streams),
-                        "-K", str(cfg)], check=True)
-        best = min(best, time.monotonic() - t0)
-    return best
+class Table:
+    """Rows of (disk, case, data bytes, result, fetch ceiling s, store ceiling s or None)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, int, dict[str, Any], float, float | None]] = []
+
+    def add(self, disk: str, case: str, data: int, r: dict[str, Any], fetch: float, store: float | None = None) -> None:
+        self.rows.append((disk, case, data, r, fetch, store))
+
+    def print(self) -> None:
+        head = (f"{'disk':<7} {'case':<34} {'data MiB':>9} {'s':>6} {'MB/s':>6} {'vs curl':>7} {'vs store':>8} "
+                f"{'wire/data':>9} {'RSS MB':>6} {'CPU s/GiB':>9}")
+        print(head)
+        print("-" * len(head))
+        for disk, case, data, r, fetch, store in self.rows:
+            rss = f"{r['rss_mb']:.0f}" if "rss_mb" in r else "-"
+            cpu = f"{r['cpu'] / (data / GiB):.2f}" if "cpu" in r else "-"
+            vs_store = f"{store / r['seconds']:.2f}" if store else "-"
+            print(f"{disk:<7} {case:<34} {data / MiB:>9.0f} {r['seconds']:>6.1f} {data / r['seconds'] / 1e6:>6.0f} "
+                  f"{fetch / r['seconds']:>7.2f} {vs_store:>8} {r['wire'] / data:>9.4f} {rss:>6} {cpu:>9}")
 
 
 # -- main -----------------------------------------------------------------------------------------
@@ -368,6 +173,9 @@ def main() -> None:
     ap.add_argument("--streams", type=int, default=4)
     ap.add_argument("--chunk-mib", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=1, help="best of N runs per case (curl: always best of 3)")
+    ap.add_argument("--throttle-seconds", type=float, default=10,
+                    help="the throttled case's limit is the seed's size over this many seconds (0: no such case)")
+    ap.add_argument("--https", action="store_true", help="the simulator serves HTTPS (as vCenter does)")
     ap.add_argument("--no-vcsim", action="store_true", help="serve the source with the local Range server")
     ap.add_argument("--no-prism", action="store_true", help="upload to the local sink, not the lab Prism")
     ap.add_argument("--workdir", type=Path, default=None, help="source disks (default: a new dir in /var/tmp)")
@@ -384,31 +192,37 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="xtract-bench-", dir="/var/tmp"))
     workdir.mkdir(parents=True, exist_ok=True)
     targets = Path(tempfile.mkdtemp(prefix="xtract-bench-", dir=args.target_dir))
-    url, folder, cookies, stop_source = start_source(workdir, not args.no_vcsim)
+    source = Source(workdir, use_vcsim=not args.no_vcsim, https=args.https)
     sink = Sink(targets, not args.no_prism)
     rng = random.Random(42)
     pool = os.urandom(256 * MiB)
     chunk = args.chunk_mib * MiB
-    rows = []
+    table = Table()
+    throttle_lines = []
     try:
         for gib in (int(s) for s in args.sizes.split(",")):
-            capacity = gib * GiB
-            src = folder / "disk-flat.vmdk"
+            disk, capacity = f"{gib} GiB", gib * GiB
+            src = source.folder / "disk-flat.vmdk"
             extents = make_source(src, capacity, args.allocated, rng, pool)
             alloc = total_bytes(extents)
-            base = {"url": url, "cookies": cookies, "capacity": capacity, "chunk": chunk, "streams": args.streams,
-                    "verify": True}
-            curl_s = run_curl(url, cookies, extents, chunk, args.streams, workdir)
-            rows.append((f"{gib} GiB", "curl → /dev/null (ceiling)", alloc, {"seconds": curl_s, "wire": alloc},
-                         curl_s))
+            base = {"url": source.url, "cookies": source.cookies, "fingerprint": source.fingerprint,
+                    "capacity": capacity, "chunk": chunk, "streams": args.streams, "verify": True}
+
+            def curl(ext: list[Extent], store: bool) -> float:
+                return curl_fetch(source.url, source.cookies, ext, chunk, args.streams, workdir,
+                                  targets / "curl" if store else None)
+
+            fetch_s, store_s = curl(extents, False), curl(extents, True)
+            table.add(disk, "curl → /dev/null (fetch ceiling)", alloc, {"seconds": fetch_s, "wire": alloc}, fetch_s)
+            table.add(disk, "curl → files (store ceiling)", alloc, {"seconds": store_s, "wire": alloc}, fetch_s,
+                      store_s)
             ext_json = [(e.offset, e.length) for e in extents]
             # Images first, each removed at once, so the targets never hold two copies of the data.
             for prism in ([True] if sink.prism else []) + [False]:
                 up = sink.new_upload(f"bench-{gib}", prism=prism)
                 job = {**base, "target": "qcow2", "upload": up, "extents": ext_json}
                 r = run_child(job) if prism else best_of(job, args.repeat)  # one image per Prism upload
-                rows.append((f"{gib} GiB", f"seed → qcow2 → {'lab Prism' if prism else 'null sink'}", alloc, r,
-                             curl_s))
+                table.add(disk, f"seed → qcow2 → {'lab Prism' if prism else 'null sink'} (verify)", alloc, r, fetch_s)
                 if prism:
                     image = sink.image_path(up["image"])
                     if gib <= 8:
@@ -417,43 +231,48 @@ def main() -> None:
                         print(f"qemu-img compare source vs uploaded image ({gib} GiB): {cmp.stdout.strip()}")
                     image.unlink(missing_ok=True)
             target = targets / "target.raw"
+            seed = {**base, "target": "file", "path": str(target), "fresh": True, "extents": ext_json}
             for verify in (False, True):
-                r = best_of({**base, "verify": verify, "target": "file", "path": str(target), "fresh": True,
-                             "extents": ext_json}, args.repeat)
-                rows.append((f"{gib} GiB", f"seed → file{' (verify)' if verify else ''}", alloc, r, curl_s))
+                r = best_of({**seed, "verify": verify}, args.repeat)
+                table.add(disk, f"seed → file{' (verify)' if verify else ''}", alloc, r, fetch_s, store_s)
+            if args.throttle_seconds:
+                # Long enough that the bucket's burst (one second's worth) is a small part of the run.
+                limit = alloc / args.throttle_seconds
+                r = run_child({**seed, "verify": False, "rate": limit})
+                table.add(disk, f"seed → file, limit {limit / 1e6:.0f} MB/s", alloc, r, fetch_s, store_s)
+                got = alloc / r["seconds"]
+                # The bucket starts full (one second's worth), so the exact expectation is (bytes - burst) / rate.
+                expected = alloc / max(0.001, (alloc - limit) / limit)
+                throttle_lines.append(f"{disk}: limit {limit / 1e6:.1f} MB/s, measured {got / 1e6:.1f} MB/s over "
+                                      f"{r['seconds']:.1f} s = {got / limit:.3f} of the limit "
+                                      f"({got / expected:.3f} of the {expected / 1e6:.1f} MB/s a full bucket allows)")
             changed = make_delta(src, capacity, args.changed, rng, pool)
             changed_bytes = total_bytes(changed)
-            curl_d = run_curl(url, cookies, changed, chunk, args.streams, workdir)
-            rows.append((f"{gib} GiB", "curl delta (ceiling)", changed_bytes,
-                         {"seconds": curl_d, "wire": changed_bytes}, curl_d))
+            fetch_d, store_d = curl(changed, False), curl(changed, True)
+            table.add(disk, "curl delta → /dev/null", changed_bytes, {"seconds": fetch_d, "wire": changed_bytes},
+                      fetch_d)
+            table.add(disk, "curl delta → files", changed_bytes, {"seconds": store_d, "wire": changed_bytes},
+                      fetch_d, store_d)
             for verify in (False, True):
                 r = best_of({**base, "verify": verify, "target": "file", "path": str(target), "fresh": False,
                              "extents": [(e.offset, e.length) for e in changed]}, args.repeat)
-                rows.append((f"{gib} GiB", f"delta → file{' (verify)' if verify else ''}", changed_bytes, r, curl_d))
+                table.add(disk, f"delta → file{' (verify)' if verify else ''}", changed_bytes, r, fetch_d, store_d)
             target.unlink(missing_ok=True)
             if not args.keep:
                 src.unlink(missing_ok=True)
     finally:
         sink.stop()
-        stop_source()
+        source.stop()
         shutil.rmtree(targets, ignore_errors=True)
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"\nsource: {'vcsim /folder' if cookies else 'local Range server'} over HTTP on loopback; "
-          f"{args.streams} streams, {args.chunk_mib} MiB chunks; targets in {args.target_dir or 'the work dir'}; "
-          f"best of {args.repeat}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f} (1 min) at the end\n")
-    head = f"{'disk':<7} {'case':<30} {'data MiB':>9} {'s':>7} {'MB/s':>7} {'vs curl':>7} {'wire/data':>9} " \
-           f"{'RSS MB':>7} {'CPU s/GiB':>9}"
-    print(head)
-    print("-" * len(head))
-    for disk, case, data, r, ceiling in rows:
-        mbs = data / r["seconds"] / 1e6
-        ratio = ceiling / r["seconds"]
-        rss = f"{r['rss_mb']:.0f}" if "rss_mb" in r else "-"
-        cpu = f"{r['cpu'] / (data / GiB):.2f}" if "cpu" in r else "-"
-        print(f"{disk:<7} {case:<30} {data / MiB:>9.0f} {r['seconds']:>7.1f} {mbs:>7.0f} {ratio:>7.2f} "
-              f"{r['wire'] / data:>9.4f} {rss:>7} {cpu:>9}")
+    print(f"\nsource: {source.kind} on loopback; {args.streams} streams, {args.chunk_mib} MiB chunks; targets in "
+          f"{args.target_dir or 'the work dir'}; best of {args.repeat}; {os.cpu_count()} CPUs, load "
+          f"{os.getloadavg()[0]:.1f} (1 min) at the end\n")
+    table.print()
+    if throttle_lines:
+        print("\nthrottle (one TokenBucket, as a plan's limit):\n  " + "\n  ".join(throttle_lines))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,13 @@ def test_reads_are_byte_exact(source: VSphereSource, vcsim: VcsimProcess) -> Non
             assert reader.read(cap - 10, 100) == expected[cap - 10:]  # short only at the end of the disk
             assert reader.read(cap, 10) == b""
             assert reader.read(0, cap) == expected
+            # read_into fills exactly the caller's slice of a bigger buffer (the copy engine's reused buffers).
+            buf = bytearray(b"\xff" * (70003 + 20))
+            reader.read_into(cap // 2 - 1001, memoryview(buf)[10:10 + 70003])  # type: ignore[attr-defined]
+            assert buf[10:10 + 70003] == expected[cap // 2 - 1001:cap // 2 - 1001 + 70003]
+            assert buf[:10] == buf[-10:] == b"\xff" * 10
+            with pytest.raises(ValueError):
+                reader.read_into(cap - 10, memoryview(bytearray(100)))  # type: ignore[attr-defined]
         finally:
             reader.close()
 

@@ -132,17 +132,15 @@ class CountingWriter(LocalFileWriter):
 
 
 class LyingWriter(LocalFileWriter):
-    """Reads back one byte wrong at ``bad_offset``: a disk that corrupts silently."""
+    """Stores one byte wrong at ``bad_offset``: a disk that corrupts silently (every read back sees it)."""
 
     def __init__(self, path: Path, capacity: int, bad_offset: int) -> None:
         super().__init__(path, capacity)
         self.bad_offset = bad_offset
 
-    def read_back(self, offset: int, length: int) -> bytes | None:
-        data = super().read_back(offset, length)
-        assert data is not None
-        if offset <= self.bad_offset < offset + length:
-            buf = bytearray(data)
-            buf[self.bad_offset - offset] ^= 0x01
-            return bytes(buf)
-        return data
+    def write(self, offset: int, data: bytes) -> None:
+        if offset <= self.bad_offset < offset + len(data):
+            damaged = bytearray(data)
+            damaged[self.bad_offset - offset] ^= 0x01
+            data = bytes(damaged)
+        super().write(offset, data)

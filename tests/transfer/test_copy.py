@@ -271,3 +271,38 @@ def test_target_folder_missing_is_an_actionable_error(tmp_path: Path) -> None:
     with pytest.raises(XtractError, match="Cannot create") as info:
         LocalFileWriter(tmp_path / "nope" / "d.raw", MiB)
     assert info.value.hint
+
+
+class _BufferWatchingReader(FileDiskReader):
+    """Notes every distinct buffer the engine hands to ``read_into`` and what was in it before."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.buffers: set[int] = set()
+        self.reads = 0
+        self._lock = threading.Lock()
+
+    def read_into(self, offset: int, into: memoryview) -> None:
+        with self._lock:
+            self.buffers.add(id(into.obj))
+            self.reads += 1
+        into[:] = b"\xa5" * into.nbytes  # stale bytes from this read must never survive into the copy
+        super().read_into(offset, into)
+
+
+def test_chunks_are_read_into_a_bounded_set_of_reused_buffers(tmp_path: Path) -> None:
+    cap = 40 * MiB + 333
+    src, dst = tmp_path / "src.raw", tmp_path / "dst.raw"
+    extents = make_disk(src, cap, [Extent(0, 12 * MiB), Extent(20 * MiB + 1, 9 * MiB), Extent(cap - 5000, 5000)])
+    with open(src, "r+b") as f:  # an all-zero chunk between data: skipped, and must not pick up a neighbour's bytes
+        f.seek(4 * MiB)
+        f.write(bytes(1 * MiB))
+    reader = _BufferWatchingReader(src)
+    res = copy_disk(reader, LocalFileWriter(dst, cap), extents, chunk_size=1 * MiB, streams=3,
+                    checkpoint_bytes=4 * MiB)
+    assert sha_file(dst) == sha_file(src)
+    assert reader.reads == res.chunks > 20
+    assert res.skipped_zero_bytes >= 1 * MiB
+    # Workers and the read-back of checkpoints borrow at most one buffer each at a time.
+    assert 1 <= len(reader.buffers) <= 2 * 3
+    assert res.verified_bytes == res.total_bytes  # skipped zero chunks too: the hole must read back as zeros

@@ -58,6 +58,9 @@ class DiskReader(Protocol):
         The result may be any bytes-like object (``bytes``, ``bytearray``, ``memoryview``): a reader fills
         a buffer straight from the socket rather than copying it into ``bytes``.  It is a fresh object per
         call that the caller owns; every consumer accepts any bytes-like object.
+
+        Optional: ``read_into(offset, into: memoryview) -> None`` fills the caller's buffer exactly (same
+        faults as ``read``); the copy engine then reuses a few buffers instead of one fresh one per chunk.
         """
         ...
 
@@ -218,6 +221,9 @@ class DiskWriter(Protocol):
     digest of the source reads).
     ``flush()`` and ``read_back()`` may be called from a checkpoint thread while ``write()`` runs on
     worker threads.
+    A writer whose ``write`` is done with ``data`` when it returns says so with ``retains_writes = False``
+    (default True); with a reader's ``read_into`` the engine then reads every chunk into one of a few
+    reused buffers, and reads back through ``read_back_into(offset, into) -> int`` (bytes read) if present.
     """
 
     sequential: bool

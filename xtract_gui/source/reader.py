@@ -22,7 +22,6 @@ from urllib.parse import quote, urlencode, urlsplit
 from ..domain.errors import (
     AuthenticationError,
     CertificateMismatchError,
-    IntegrityError,
     NotFoundError,
     TransientError,
     UnsupportedError,
@@ -173,6 +172,24 @@ class DatastoreFiles:
 
         The result is a fresh ``bytearray`` that nobody else holds (callers may keep it).
         """
+        if length is None:
+            return self._fetch(file, 0, None)
+        buf = bytearray(length)
+        self._fetch(file, offset, memoryview(buf))
+        return buf
+
+    def get_into(self, file: str, offset: int, into: memoryview) -> None:
+        """Fill ``into`` with the bytes of ``file`` from ``offset`` (exactly ``len(into)``).
+
+        The body goes from the socket straight into the caller's buffer, so a caller that reuses its
+        buffers pays neither an allocation nor the zeroing and page faults of a fresh one per chunk.
+        """
+        self._fetch(file, offset, into)
+
+    def _fetch(self, file: str, offset: int, into: memoryview | None) -> bytearray:
+        """The whole (small) file when ``into`` is None; else fills ``into`` and returns an empty bytearray."""
+        length = None if into is None else into.nbytes
+        view = into if into is not None else memoryview(bytearray())
         url = self.url(file)
         target = self._target(file)
         renewed = False
@@ -186,7 +203,7 @@ class DatastoreFiles:
             try:
                 conn.request("GET", target, headers=headers)
                 resp = conn.getresponse()
-                body: bytearray | None = None
+                filled = False
                 if resp.status in (401, 403):
                     self._discard(resp, access.fingerprint)
                     if not renewed and self._renew is not None:
@@ -212,15 +229,15 @@ class DatastoreFiles:
                     self._discard(resp, access.fingerprint)
                     return bytearray(raw)
                 elif resp.status == 206 and resp.length == length:
-                    body = self._read_exact(resp, length)
+                    filled = self._read_exact(resp, view)
                 elif resp.status == 200 and offset == 0 and (resp.length is None or resp.length >= length):
-                    body = self._read_exact(resp, length)  # a server that ignores Range sends the whole file
+                    filled = self._read_exact(resp, view)  # a server that ignores Range sends the whole file
                     self._discard(resp, access.fingerprint)
                 else:
                     last = f"HTTP {resp.status} with {resp.length} of {length} bytes"
                     self._discard(resp, access.fingerprint)
-                if body is not None:
-                    return body
+                if filled:
+                    return bytearray()
                 if resp.status in (200, 206):
                     last = f"HTTP {resp.status} with a short body"
                     self._drop(access.fingerprint)  # the rest of that body would poison the next request
@@ -239,16 +256,15 @@ class DatastoreFiles:
         raise TransientError(f"Reading {file} from datastore {self.datastore} kept failing ({last}).",
                              hint="Retry; check the network path to vCenter/ESXi and the datastore's health.")
 
-    def _read_exact(self, resp: http.client.HTTPResponse, length: int) -> bytearray | None:
-        """The body into one buffer, socket to buffer in C; None when the server sent less."""
-        buf = bytearray(length)
-        view, got = memoryview(buf), 0
+    def _read_exact(self, resp: http.client.HTTPResponse, into: memoryview) -> bool:
+        """The body into the caller's buffer, socket to buffer in C; False when the server sent less."""
+        got, length = 0, into.nbytes
         while got < length:
-            n = resp.readinto(view[got:])
+            n = resp.readinto(into[got:])
             if not n:
-                return None
+                return False
             got += n
-        return buf
+        return True
 
     def _discard(self, resp: http.client.HTTPResponse, fingerprint: str) -> None:
         """Finish a response so the connection can carry the next request; a big unwanted body closes it."""
@@ -263,8 +279,8 @@ class DatastoreFiles:
 class VSphereDiskReader:
     """DiskReader over the flat extents of a base disk frozen by a snapshot.
 
-    ``read`` returns a fresh ``bytearray`` (bytes-like, as ``DiskReader`` allows): the body lands in it
-    straight from the socket, with no copy into ``bytes``.
+    ``read`` returns a fresh ``bytearray`` (bytes-like, as ``DiskReader`` allows) and ``read_into`` fills the
+    caller's buffer: either way the body lands straight from the socket, with no copy into ``bytes``.
     """
 
     def __init__(self, files: DatastoreFiles, extents: list[FlatExtent], capacity: int, *, name: str = "") -> None:
@@ -281,23 +297,25 @@ class VSphereDiskReader:
     def read(self, offset: int, length: int) -> bytearray:
         if offset < 0 or length < 0:
             raise ValueError("offset and length must not be negative")
-        end = min(offset + length, self.capacity)
-        pieces: list[bytearray] = []
+        buf = bytearray(max(0, min(offset + length, self.capacity) - offset))
+        self.read_into(offset, memoryview(buf))
+        return buf
+
+    def read_into(self, offset: int, into: memoryview) -> None:
+        """Fill ``into`` with the disk's bytes from ``offset``; ``offset + len(into)`` must not pass the end."""
+        end = offset + into.nbytes
+        if offset < 0 or end > self.capacity:
+            raise ValueError(f"read of {into.nbytes} bytes at {offset} is outside {self.name} ({self.capacity})")
         pos = offset
-        while pos < end:
+        while pos < end:  # one request per read is the rule: flat extents are GiBs long
             ext = next((e for e in self._extents if e.start <= pos < e.start + e.size), None)
             if ext is None:  # descriptor shorter than the disk: vSphere reads zeros there
-                pieces.append(bytearray(end - pos))
-                break
+                into[pos - offset:] = bytes(end - pos)
+                return
             n = min(end, ext.start + ext.size) - pos
             self.requests += 1
-            pieces.append(self._files.get(ext.file, ext.file_offset + pos - ext.start, n))
+            self._files.get_into(ext.file, ext.file_offset + pos - ext.start, into[pos - offset:pos - offset + n])
             pos += n
-        # One request per read is the rule (extents are GiBs long): join only across an extent boundary.
-        out = pieces[0] if len(pieces) == 1 else bytearray().join(pieces)
-        if len(out) != max(0, end - offset):
-            raise IntegrityError(f"Read {len(out)} bytes of {self.name} instead of {end - offset}.")
-        return out
 
     def close(self) -> None:
         self._files.close()

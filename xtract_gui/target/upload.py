@@ -38,7 +38,7 @@ class StreamBody:
                 raise IntegrityError(f"The image stream gave more than the announced {self.size} bytes.",
                                      hint="This is a bug in the disk source; report it with the log.")
             self._report()
-            yield bytes(piece)
+            yield piece  # any bytes-like object; urllib3 sends it with sendall, so no copy into bytes
         if self.size is not None and self.sent != self.size:
             raise IntegrityError(f"The image stream ended after {self.sent} of {self.size} bytes.",
                                  hint="The source disk could not be read completely; retry the copy.")

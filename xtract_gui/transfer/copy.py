@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from ..domain.errors import CancelledError, IntegrityError, TransientError, XtractError
 from ..domain.extents import Extent, align_out, normalize, split, subtract, total_bytes
 from ..engine.ports import Cancellation, DiskReader, DiskWriter
+from .buffers import BufferPool
 from .cursor import CursorStore
 from .digest import BLOCK, BlockDigests, ContentDigest, block_digests, chunk_sha256, is_zero
 from .plan import coalesce
@@ -39,6 +40,7 @@ from .result import CopyResult, annotate
 from .retry import RetryPolicy
 from .scheduler import CopyScheduler
 from .throttle import TokenBucket
+from .verify import ReadBack, check_content
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -143,6 +145,13 @@ class _DiskCopy:
         self.hash_blocks = self.content is not None and self.block % BLOCK == 0
         self.prepare_digested = getattr(writer, "prepare_digested", None) if self.hash_blocks else None
 
+        # Chunks read into reused buffers when the reader can fill one and the writer is done with it on
+        # return (a local file; NFS keeps uncommitted writes, streamed images queue theirs).
+        reusable = not self.sequential and getattr(writer, "retains_writes", True) is False
+        self.buffers = BufferPool(chunk_size) if reusable and callable(getattr(reader, "read_into", None)) else None
+        self.read_back = ReadBack(writer, self.name, retry=retry, scheduler=self.scheduler, streams=streams,
+                                  buffers=self.buffers, on_retry=self._on_retry)
+
         self.unsaved: list[_Chunk] = []  # finished since the last checkpoint (random-access writers)
         self.unsaved_bytes = 0
         self.copied = self.written = self.verified = self.chunks = 0
@@ -159,7 +168,7 @@ class _DiskCopy:
         try:
             self._pump()
             if self.sequential:
-                self._check_content()
+                check_content(self.writer, self.content if self.verify else None, self.name)
             else:
                 self._checkpoint()
             target = self.writer.finish() if finish else ""
@@ -278,6 +287,13 @@ class _DiskCopy:
         if self._cancelled():
             raise CancelledError(f"The copy of {self.name} was cancelled.")
         self.throttle.acquire(ext.length, self.cancel)
+        if self.buffers is not None:
+            with self.buffers.borrow(ext.length) as buf:
+                self.retry.call(lambda: self.reader.read_into(ext.offset, buf),  # type: ignore[attr-defined]
+                                cancel=self.cancel, on_retry=self._on_retry)
+                with self._stats:
+                    self.copied += ext.length
+                return self._store(ext, buf)
         data = self.retry.call(lambda: self.reader.read(ext.offset, ext.length), cancel=self.cancel,
                                on_retry=self._on_retry)
         if len(data) != ext.length:
@@ -295,6 +311,10 @@ class _DiskCopy:
             elif prepare is not None and not zero:
                 prepare(ext.offset, data)  # e.g. compression, in parallel here rather than in offset order
             return _Chunk(ext, None, zero, data, blocks)
+        return self._store(ext, data)
+
+    def _store(self, ext: Extent, data: bytes | bytearray | memoryview) -> _Chunk:
+        """Hash and write one chunk (random-access writers)."""
         zero = self.skip_zeros and is_zero(data)
         # Hashed once here, on the worker (hashlib releases the GIL); the read-back is compared with it.
         digest = chunk_sha256(data) if self.verify else None
@@ -346,48 +366,12 @@ class _DiskCopy:
             return
         self.retry.call(self.writer.flush, cancel=None, on_retry=self._on_retry)
         if self.verify:
-            self._verify(batch)
+            verified = self.read_back.check([(c.extent, c.digest) for c in batch])
+            with self._stats:
+                self.verified += verified
         if self.cursor is not None:
             self.done_extents = normalize([*self.done_extents, *(c.extent for c in batch)])
             self.cursor.save(self.done_extents)
-
-    def _verify(self, batch: list[_Chunk]) -> None:
-        futures: deque[Future[None]] = deque()
-        try:
-            for chunk in batch:
-                while len(futures) >= self.streams:
-                    futures.popleft().result()
-                futures.append(self.scheduler.submit(self._verify_chunk, chunk))
-            while futures:
-                futures.popleft().result()
-        finally:
-            for fut in futures:
-                fut.cancel()
-
-    def _verify_chunk(self, chunk: _Chunk) -> None:
-        ext = chunk.extent
-        back = self.retry.call(lambda: self.writer.read_back(ext.offset, ext.length), on_retry=self._on_retry)
-        if back is None:
-            return
-        if len(back) != ext.length or chunk_sha256(back) != chunk.digest:
-            raise IntegrityError(
-                f"The copy of {self.name} is damaged at offset {ext.offset} ({ext.length} bytes): "
-                "the target returned different data than was written.",
-                hint="Check the health of the target storage, then restart the copy of this disk; "
-                     "the damaged area will be copied again.")
-        with self._stats:
-            self.verified += ext.length
-
-    def _check_content(self) -> None:
-        own = getattr(self.writer, "content_digest", None)
-        if not self.verify or self.content is None or not callable(own):
-            return
-        expected, actual = self.content.hexdigest(), own()
-        if expected != actual:
-            raise IntegrityError(
-                f"The image of {self.name} does not hold the data read from the source "
-                f"(content digest {actual[:16]}… instead of {expected[:16]}…).",
-                hint="The image was discarded; run the copy again. If it happens again, report it with the log.")
 
     def _abort_quietly(self) -> None:
         with contextlib.suppress(XtractError):

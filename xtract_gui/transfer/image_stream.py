@@ -95,7 +95,9 @@ class ImageStreamWriter:
             if isinstance(item, _Abort):
                 raise CancelledError("The image upload was stopped because the disk copy failed or was cancelled.")
             assert isinstance(item, bytes | bytearray | memoryview)
-            yield bytes(item) if not isinstance(item, bytes) else item
+            # Handed on as is (a bytearray straight from the source reader): the socket takes any bytes-like
+            # object, and a bytes() here would copy every byte of the image once more.
+            yield item  # type: ignore[misc]
 
     def _put(self, item: bytes | object) -> None:
         while True:

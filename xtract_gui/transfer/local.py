@@ -42,6 +42,14 @@ class FileDiskReader:
             data += bytes(length - len(data))
         return data
 
+    def read_into(self, offset: int, into: memoryview) -> None:
+        try:
+            got = os.preadv(self._fd, [into], offset)
+        except OSError as err:
+            raise _os_error("read", self.path, err) from err
+        if got < into.nbytes:  # past the file's end: zeros, as in ``read``
+            into[got:] = bytes(into.nbytes - got)
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)
@@ -61,6 +69,7 @@ class LocalFileWriter:
     """
 
     sequential = False
+    retains_writes = False  # ``write`` is done with the buffer when it returns: the engine may reuse it
 
     def __init__(self, path: str | os.PathLike[str], capacity: int, *, fresh: bool = True,
                  skip_zeros: bool | None = None) -> None:
@@ -94,6 +103,12 @@ class LocalFileWriter:
     def read_back(self, offset: int, length: int) -> bytes | None:
         try:
             return os.pread(self._fd, length, offset)
+        except OSError as err:
+            raise _os_error("read back", self.path, err) from err
+
+    def read_back_into(self, offset: int, into: memoryview) -> int:
+        try:
+            return os.preadv(self._fd, [into], offset)
         except OSError as err:
             raise _os_error("read back", self.path, err) from err
 
