@@ -65,6 +65,7 @@ from transfer_peers import (
     Sink,
     Source,
     curl_fetch,
+    curl_relay,
     make_delta,
     make_source,
     open_product_reader,
@@ -150,7 +151,7 @@ class Table:
         self.rows.append((disk, case, data, r, fetch, store))
 
     def print(self) -> None:
-        head = (f"{'disk':<7} {'case':<34} {'data MiB':>9} {'s':>6} {'MB/s':>6} {'vs curl':>7} {'vs store':>8} "
+        head = (f"{'disk':<7} {'case':<36} {'data MiB':>9} {'s':>6} {'MB/s':>6} {'vs curl':>7} {'vs store':>8} "
                 f"{'wire/data':>9} {'RSS MB':>6} {'CPU s/GiB':>9}")
         print(head)
         print("-" * len(head))
@@ -158,7 +159,7 @@ class Table:
             rss = f"{r['rss_mb']:.0f}" if "rss_mb" in r else "-"
             cpu = f"{r['cpu'] / (data / GiB):.2f}" if "cpu" in r else "-"
             vs_store = f"{store / r['seconds']:.2f}" if store else "-"
-            print(f"{disk:<7} {case:<34} {data / MiB:>9.0f} {r['seconds']:>6.1f} {data / r['seconds'] / 1e6:>6.0f} "
+            print(f"{disk:<7} {case:<36} {data / MiB:>9.0f} {r['seconds']:>6.1f} {data / r['seconds'] / 1e6:>6.0f} "
                   f"{fetch / r['seconds']:>7.2f} {vs_store:>8} {r['wire'] / data:>9.4f} {rss:>6} {cpu:>9}")
 
 
@@ -216,13 +217,17 @@ def main() -> None:
             table.add(disk, "curl → /dev/null (fetch ceiling)", alloc, {"seconds": fetch_s, "wire": alloc}, fetch_s)
             table.add(disk, "curl → files (store ceiling)", alloc, {"seconds": store_s, "wire": alloc}, fetch_s,
                       store_s)
+            relay_s = curl_relay(source.url, source.cookies, extents, chunk, args.streams, workdir, sink.url)
+            table.add(disk, "curl | curl → null sink (relay ceil.)", alloc, {"seconds": relay_s, "wire": alloc},
+                      fetch_s, relay_s)
             ext_json = [(e.offset, e.length) for e in extents]
             # Images first, each removed at once, so the targets never hold two copies of the data.
-            for prism in ([True] if sink.prism else []) + [False]:
+            for prism, verify in ([(True, True)] if sink.prism else []) + [(False, False), (False, True)]:
                 up = sink.new_upload(f"bench-{gib}", prism=prism)
-                job = {**base, "target": "qcow2", "upload": up, "extents": ext_json}
+                job = {**base, "target": "qcow2", "upload": up, "extents": ext_json, "verify": verify}
                 r = run_child(job) if prism else best_of(job, args.repeat)  # one image per Prism upload
-                table.add(disk, f"seed → qcow2 → {'lab Prism' if prism else 'null sink'} (verify)", alloc, r, fetch_s)
+                table.add(disk, f"seed → qcow2 → {'lab Prism' if prism else 'null sink'}"
+                                f"{' (verify)' if verify else ''}", alloc, r, fetch_s, None if prism else relay_s)
                 if prism:
                     image = sink.image_path(up["image"])
                     if gib <= 8:

@@ -306,3 +306,16 @@ def test_chunks_are_read_into_a_bounded_set_of_reused_buffers(tmp_path: Path) ->
     # Workers and the read-back of checkpoints borrow at most one buffer each at a time.
     assert 1 <= len(reader.buffers) <= 2 * 3
     assert res.verified_bytes == res.total_bytes  # skipped zero chunks too: the hole must read back as zeros
+
+
+def test_a_skipped_zero_chunk_must_read_back_as_zeros(tmp_path: Path) -> None:
+    cap = 6 * MiB
+    src, dst = tmp_path / "src.raw", tmp_path / "dst.raw"
+    extents = make_disk(src, cap, [Extent(0, cap)])
+    with open(src, "r+b") as f:
+        f.seek(2 * MiB)
+        f.write(bytes(1 * MiB))
+    dst.write_bytes(b"\x5a" * cap)  # old data where the source now has zeros, and a writer that skips zeros
+    writer = LocalFileWriter(dst, cap, fresh=False, skip_zeros=True)
+    with pytest.raises(IntegrityError, match=f"offset {2 * MiB}"):
+        copy_disk(FileDiskReader(src), writer, extents, chunk_size=1 * MiB, streams=2)

@@ -40,7 +40,7 @@ from .result import CopyResult, annotate
 from .retry import RetryPolicy
 from .scheduler import CopyScheduler
 from .throttle import TokenBucket
-from .verify import ReadBack, check_content
+from .verify import ZERO_CHUNK, ReadBack, check_content
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -315,9 +315,11 @@ class _DiskCopy:
 
     def _store(self, ext: Extent, data: bytes | bytearray | memoryview) -> _Chunk:
         """Hash and write one chunk (random-access writers)."""
-        zero = self.skip_zeros and is_zero(data)
-        # Hashed once here, on the worker (hashlib releases the GIL); the read-back is compared with it.
-        digest = chunk_sha256(data) if self.verify else None
+        all_zero = (self.skip_zeros or self.verify) and is_zero(data)  # a memcmp that stops at the first data
+        zero = self.skip_zeros and all_zero
+        # Hashed once here, on the worker (hashlib releases the GIL); the read-back is compared with it.  An
+        # all-zero chunk (common on thick disks) needs no hash: it must read back as zeros (``ZERO_CHUNK``).
+        digest = (ZERO_CHUNK if all_zero else chunk_sha256(data)) if self.verify else None
         if not zero:
             self.retry.call(lambda: self.writer.write(ext.offset, data), cancel=self.cancel,
                             on_retry=self._on_retry)

@@ -11,9 +11,18 @@ from ..domain.errors import IntegrityError, TransientError
 from ..domain.extents import Extent
 from ..engine.ports import DiskWriter
 from .buffers import BufferPool
-from .digest import ContentDigest, chunk_sha256
+from .digest import ContentDigest, chunk_sha256, is_zero
 from .retry import RetryPolicy
 from .scheduler import CopyScheduler
+
+#: The digest that stands for "all zeros": such a chunk is checked with a compare, not a hash.
+ZERO_CHUNK = b"zero"
+
+
+def _matches(data: bytes | bytearray | memoryview, length: int, digest: bytes | None) -> bool:
+    if len(data) != length:
+        return False
+    return is_zero(data) if digest == ZERO_CHUNK else chunk_sha256(data) == digest
 
 
 class ReadBack:
@@ -54,12 +63,12 @@ class ReadBack:
             read_into = self.read_back_into
             with self.buffers.borrow(ext.length) as buf:
                 got = self.retry.call(lambda: read_into(ext.offset, buf), on_retry=self.on_retry)
-                intact = got == ext.length and chunk_sha256(buf) == digest
+                intact = got == ext.length and _matches(buf, ext.length, digest)
         else:
             back = self.retry.call(lambda: self.writer.read_back(ext.offset, ext.length), on_retry=self.on_retry)
             if back is None:
                 return 0
-            intact = len(back) == ext.length and chunk_sha256(back) == digest
+            intact = _matches(back, ext.length, digest)
         if not intact:
             raise IntegrityError(
                 f"The copy of {self.name} is damaged at offset {ext.offset} ({ext.length} bytes): "
