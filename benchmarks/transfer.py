@@ -163,6 +163,41 @@ class Table:
                   f"{fetch / r['seconds']:>7.2f} {vs_store:>8} {r['wire'] / data:>9.4f} {rss:>6} {cpu:>9}")
 
 
+def print_targets(table: Table, throttle: list[tuple[str, float]]) -> None:
+    """The issue's targets, each with the figure it was judged on."""
+    rows: list[tuple[str, str, bool]] = []
+    rss: dict[str, float] = {}
+    for disk, case, data, r, fetch, store in table.rows:
+        if "rss_mb" in r:
+            rss[disk] = max(rss.get(disk, 0.0), r["rss_mb"])
+        wire = r["wire"] / data
+        if case in ("seed → file", "seed → file (verify)"):
+            rows.append((f"{disk} {case} ≥ 0.9 of curl → /dev/null", f"{fetch / r['seconds']:.2f}",
+                         fetch / r["seconds"] >= 0.9))
+            if store:
+                rows.append((f"{disk} {case} ≥ 0.9 of curl → files", f"{store / r['seconds']:.2f}",
+                             store / r["seconds"] >= 0.9))
+        if case.startswith("seed → qcow2 → null sink") and store:
+            rows.append((f"{disk} {case} ≥ 0.9 of curl | curl", f"{store / r['seconds']:.2f}",
+                         store / r["seconds"] >= 0.9))
+        if case.startswith("seed → file") and "verify" not in case and "limit" not in case:
+            rows.append((f"{disk} seed wire/allocated ≤ 1.02", f"{wire:.4f}", wire <= 1.02))
+        if case == "delta → file":
+            rows.append((f"{disk} delta wire/changed ≤ 1.05", f"{wire:.4f}", wire <= 1.05))
+    if rss:
+        worst, best = max(rss.values()), min(rss.values())
+        rows.append(("peak RSS < 250 MB", f"{worst:.0f} MB", worst < 250))
+        rows.append(("peak RSS the same for every size (within 25 %)",
+                     " / ".join(f"{d}: {v:.0f}" for d, v in rss.items()), worst <= best * 1.25))
+    for disk, share in throttle:
+        rows.append((f"{disk} throttle: rate within 5 % of the limit (full bucket counted)", f"{share:.3f}",
+                     abs(share - 1) <= 0.05))
+    width = max(len(r[0]) for r in rows)
+    print("\ntargets:")
+    for name, figure, met in rows:
+        print(f"  {name:<{width}}  {figure:>16}  {'met' if met else 'NOT met'}")
+
+
 # -- main -----------------------------------------------------------------------------------------
 
 
@@ -200,6 +235,7 @@ def main() -> None:
     chunk = args.chunk_mib * MiB
     table = Table()
     throttle_lines = []
+    throttle_shares: list[tuple[str, float]] = []
     try:
         for gib in (int(s) for s in args.sizes.split(",")):
             disk, capacity = f"{gib} GiB", gib * GiB
@@ -251,6 +287,7 @@ def main() -> None:
                 throttle_lines.append(f"{disk}: limit {limit / 1e6:.1f} MB/s, measured {got / 1e6:.1f} MB/s over "
                                       f"{r['seconds']:.1f} s = {got / limit:.3f} of the limit "
                                       f"({got / expected:.3f} of the {expected / 1e6:.1f} MB/s a full bucket allows)")
+                throttle_shares.append((disk, got / expected))
             changed = make_delta(src, capacity, args.changed, rng, pool)
             changed_bytes = total_bytes(changed)
             fetch_d, store_d = curl(changed, False), curl(changed, True)
@@ -278,6 +315,7 @@ def main() -> None:
     table.print()
     if throttle_lines:
         print("\nthrottle (one TokenBucket, as a plan's limit):\n  " + "\n  ".join(throttle_lines))
+    print_targets(table, throttle_shares)
 
 
 if __name__ == "__main__":
