@@ -38,7 +38,8 @@ def test_flow_imports_without_qt() -> None:
     import sys
 
     code = ("import sys; sys.modules['PySide6'] = None; sys.modules['qasync'] = None; "
-            "import xtract_gui.gui.flow, xtract_gui.gui.backend; "
+            "import xtract_gui.gui.flow, xtract_gui.gui.flow_answers, xtract_gui.gui.flow_rules; "
+            "import xtract_gui.gui.backend; "
             "assert not any(m.startswith('PySide6.') for m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 

@@ -241,6 +241,24 @@ class JobManager:
 
         return render_report(self.store)
 
+    # -- the same views, read off the loop's thread ------------------------------------------
+    # Under the GUI the loop's thread is the GUI thread, and these are SQLite (and log file) reads that a large
+    # plan or a slow disk makes long.  The loop's default executor, not the job executor: a view must not
+    # queue behind adapter calls.  The answer may be older than events delivered meanwhile; the caller
+    # orders the two (see gui/monitor_feed.py).
+
+    async def jobs_async(self) -> list[JobSnapshot]:
+        return await asyncio.get_running_loop().run_in_executor(None, self.jobs)
+
+    async def steps_async(self, vm_id: str) -> list[StepChanged]:
+        return await asyncio.get_running_loop().run_in_executor(None, self.steps, vm_id)
+
+    async def log_lines_async(self, vm_id: str, limit: int = 500) -> list[LogLine]:
+        return await asyncio.get_running_loop().run_in_executor(None, self.log_lines, vm_id, limit)
+
+    async def report_html_async(self) -> str:
+        return await asyncio.get_running_loop().run_in_executor(None, self.report_html)
+
     async def close(self) -> None:
         """Stop every running job where it stands (states stay as they are; a restart continues them)."""
         for vm_id in list(self._tasks):

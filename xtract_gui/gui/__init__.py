@@ -1,11 +1,13 @@
 """The PySide6 desktop wizard and job monitor (the only package that imports Qt or qasync).
 
-Layout: ``flow`` (wizard navigation and validation, no Qt) and ``texts`` (units, the
+Layout: ``flow`` (wizard navigation and the plan, no Qt; its answers in
+``flow_answers`` and per-page validation in ``flow_rules``) and ``texts`` (units, the
 plan in words) · ``backend`` (slow calls as plain Python: connect, inventory,
 readiness, guest test, keyring) · ``bridge`` (the one engine-events → Qt-signals
 object, and the executor ``Service``) · ``controller`` (every call on the
 JobManager) · ``models``/``steps_model`` (QAbstractTableModels) · ``pages_*`` and
-``wizard`` (the six pages) · ``monitor``/``plot`` (job monitor) · ``window`` (main
+``wizard`` (the six pages) · ``monitor``/``plot`` (job monitor; ``monitor_feed`` reads the engine's views off the GUI
+thread and orders them with the events) · ``window`` (main
 window; ``_connect_signals`` is the one place signals are wired) · ``app``
 (composition root: ``run_gui``, translations, crash handler) · ``preview``
 (scripted stand-in engine for screenshots and GUI-only tests) · ``screenshots``

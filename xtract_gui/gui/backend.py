@@ -109,6 +109,15 @@ class FingerprintPins:
     def get(self, host: str, port: int) -> str:
         return self._load().get(f"{host}:{port}", "")
 
+    def on_port(self, port: int) -> dict[str, str]:
+        """Every host trusted on ``port``, host -> fingerprint (one file read, whatever the number of hosts)."""
+        out = {}
+        for key, fingerprint in self._load().items():
+            host, _, key_port = key.rpartition(":")  # rpartition: an IPv6 host has colons of its own
+            if host and key_port == str(port):
+                out[host] = fingerprint
+        return out
+
     def pin(self, host: str, port: int, fingerprint: str) -> None:
         data = self._load()
         data[f"{host}:{port}"] = fingerprint
@@ -190,16 +199,16 @@ class Backend:
     def connect_target(self, ep: TargetAnswers) -> TargetFacts:
         """Connect and read the inventory.  Through Prism Central, a cluster's Prism Element whose certificate
         this computer trusted before (the pin store) is pinned again without asking; one never seen raises
-        ``UntrustedElementCertificate`` for the page to offer, like the first certificate."""
+        ``UntrustedElementCertificate`` for the page to offer, like the first certificate.
+
+        One login to Prism Central whatever the number of clusters: the adapter looks an element's pin up by
+        address only when it reaches that element, so every pin this computer holds for the element port is
+        handed over up front (pins of other hosts are never used, and only this Prism Central's elements go
+        into the plan).  The page's own answers win over the store's."""
         pins = dict(ep.element_fingerprints)
-        while True:
-            try:
-                return self._connect_target(ep, pins)
-            except UntrustedElementCertificate as exc:
-                known = self.pins.get(exc.address, exc.port)
-                if exc.expected or not known or pins.get(exc.address) == known:
-                    raise
-                pins[exc.address] = known  # each retry pins one more address, so this ends
+        if ep.protocol == "https":
+            pins = {**self.pins.on_port(ep.element_port or ep.port), **pins}
+        return self._connect_target(ep, pins)
 
     def _connect_target(self, ep: TargetAnswers, element_pins: dict[str, str]) -> TargetFacts:
         element_port = ep.element_port or ep.port

@@ -7,7 +7,8 @@ widget.  Progress events are coalesced per VM and flushed a few times a
 second, which keeps the job monitor cheap however fast the copy reports.
 
 ``Service`` runs ``Backend`` methods with ``asyncio.to_thread`` (qasync's
-executor) and publishes busy/error state that pages show.
+executor) and publishes busy/error state that pages show; ``read_view`` reads
+the engine's views (SQLite) the same way.
 """
 
 from __future__ import annotations
@@ -89,6 +90,16 @@ class EngineBridge(QObject):
         pending, self._pending_progress = self._pending_progress, {}
         for event in pending.values():
             self.progressChanged.emit(event)
+
+
+async def read_view(manager: Any, name: str, *args: Any) -> Any:
+    """One of the engine's views (``jobs``, ``steps``, ``log_lines``, ``report_html``) without blocking the
+    GUI thread: ``manager.<name>_async(*args)``, or the plain view in the loop's default executor for a
+    manager that has no async form."""
+    reader = getattr(manager, f"{name}_async", None)
+    if reader is not None:
+        return await reader(*args)
+    return await asyncio.get_running_loop().run_in_executor(None, getattr(manager, name), *args)
 
 
 class Service(QObject):

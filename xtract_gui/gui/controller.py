@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 from ..domain.errors import XtractError
 from ..domain.plan import Plan
 from ..domain.redact import scrub
-from .bridge import EngineBridge
+from .bridge import EngineBridge, read_view
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Controller(QObject):
             await self.manager.resume_all()
         except XtractError as exc:
             self.problem.emit(self._scrub(str(exc)))
-        return len(self.manager.jobs())
+        return len(await read_view(self.manager, "jobs"))
 
     async def start(self, plan: Plan) -> str | None:
         if self.manager is None:
@@ -82,19 +82,19 @@ class Controller(QObject):
             self.problem.emit(self._scrub(str(exc)))
 
     async def pause_all(self) -> None:
-        ids = [j.vm_id for j in self.manager.jobs() if j.state.active] if self.manager else []
+        ids = [j.vm_id for j in await read_view(self.manager, "jobs") if j.state.active] if self.manager else []
         if ids:
             await self.act("pause", ids)
 
     async def cancel_all(self) -> None:
-        ids = [j.vm_id for j in self.manager.jobs() if not j.state.terminal] if self.manager else []
+        ids = [j.vm_id for j in await read_view(self.manager, "jobs") if not j.state.terminal] if self.manager else []
         if ids:
             await self.act("cancel", ids)
 
     async def export_report(self, path: Path) -> bool:
         if self.manager is None:
             return False
-        html = self.manager.report_html()
+        html = await read_view(self.manager, "report_html")
         try:
             await asyncio.to_thread(path.write_text, html, encoding="utf-8")
         except OSError as exc:

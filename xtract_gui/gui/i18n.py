@@ -35,9 +35,9 @@ def _gui_sources() -> list[Path]:
 
 
 def flow_templates() -> list[str]:
-    """Every literal template passed to ``msg()`` in the flow and texts modules."""
+    """Every literal template passed to ``msg()`` in the flow modules and texts."""
     out = []
-    nodes = [n for name in ("flow.py", "texts.py")
+    nodes = [n for name in ("flow.py", "flow_answers.py", "flow_rules.py", "texts.py")
              for n in ast.walk(ast.parse((Path(__file__).parent / name).read_text(encoding="utf-8")))]
     for node in nodes:
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "msg" and node.args \

@@ -175,6 +175,10 @@ def _worst(found: list[Finding] | None) -> str | None:
 # -- jobs ------------------------------------------------------------------------------------------
 
 
+def _history() -> deque[tuple[float, float]]:
+    return deque(maxlen=240)  # (time, bytes/s): the last minutes of the throughput plot
+
+
 @dataclass
 class JobRow:
     vm_id: str
@@ -192,7 +196,7 @@ class JobRow:
     ready_for_cutover: bool = False
     error: str = ""
     test_vm_uuid: str = ""  # a test migration's VM on AHV, until it is removed
-    history: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=240))
+    history: deque[tuple[float, float]] = field(default_factory=_history)
 
     @property
     def fraction(self) -> float:
@@ -219,9 +223,11 @@ class JobsModel(ColumnsModel):
 
     # -- feeding ---------------------------------------------------------------------------------
     def load(self, snapshots: list[Any]) -> None:
-        """Replace every row from ``JobManager.jobs()`` (after start or resume)."""
+        """Replace every row from ``JobManager.jobs()`` (after start or resume); a VM keeps its rate history."""
+        history = {r.vm_id: r.history for r in self._rows}
         self.beginResetModel()
-        self._rows = [self._from_snapshot(JobRow(s.vm_id, s.name), s) for s in snapshots]
+        self._rows = [self._from_snapshot(JobRow(s.vm_id, s.name, history=history.get(s.vm_id) or _history()), s)
+                      for s in snapshots]
         self._index = {r.vm_id: i for i, r in enumerate(self._rows)}
         self.endResetModel()
 
@@ -247,7 +253,8 @@ class JobsModel(ColumnsModel):
                 setattr(r, attr, getattr(s, attr))
         return r
 
-    def apply(self, event: Any) -> None:
+    def apply(self, event: Any, *, history: bool = True) -> None:
+        """One engine event onto its row; ``history=False`` when it is applied again over a newer snapshot."""
         row = self._index.get(getattr(event, "vm_id", ""))
         if row is None:
             return
@@ -260,7 +267,8 @@ class JobsModel(ColumnsModel):
         elif isinstance(event, Progress):
             r.done_bytes, r.total_bytes = event.done_bytes, event.total_bytes
             r.rate_bytes_per_s, r.eta_seconds = event.rate_bytes_per_s, event.eta_seconds
-            r.history.append((event.at, event.rate_bytes_per_s))
+            if history:
+                r.history.append((event.at, event.rate_bytes_per_s))
         elif isinstance(event, SyncSummary):
             r.last_sync_at, r.last_delta_bytes = event.at, event.bytes_copied
             r.projected_downtime_seconds = event.projected_downtime_seconds
@@ -268,6 +276,8 @@ class JobsModel(ColumnsModel):
             r.rate_bytes_per_s, r.eta_seconds = 0.0, None
         elif isinstance(event, StepChanged) and event.state is StepState.RUNNING:
             r.step_title = event.title
+        else:
+            return  # log lines and finished steps change nothing in the row: no repaint
         self._changed(row)
 
     def _changed(self, row: int) -> None:
@@ -280,6 +290,9 @@ class JobsModel(ColumnsModel):
 
     def row_at(self, i: int) -> JobRow:
         return self._rows[i]
+
+    def position(self, vm_id: str) -> int | None:
+        return self._index.get(vm_id)
 
     def rows(self) -> list[JobRow]:
         return list(self._rows)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from ..domain.states import JobState
 from ..engine.events import JobStateChanged, LogLine, Progress, StepChanged, SyncSummary
 from .models import JobsModel
+from .monitor_feed import DetailFeed, JobsFeed
 from .plot import ProgressDelegate, ThroughputPlot
 from .steps_model import StepsModel
 
@@ -140,50 +141,57 @@ class JobMonitor(QWidget):
         self._refresh.setInterval(300)
         self._refresh.timeout.connect(self._refresh_stale)
         self.confirm_buttons: dict[str, QPushButton] = {}
+        # Nothing the engine stores is read on this (the GUI) thread: snapshots come from the executor.
+        self.feed = JobsFeed(self.jobs, self._jobs_loaded)
+        self.detail = DetailFeed(self.steps, self._append_lines, self.log.clear)
 
     # -- feeding (connected by app._connect_signals) ------------------------------------------------
     def attach(self, manager: Any) -> None:
         self.manager = manager
-        self.reload()
+        self.detail.manager = manager
+        self.feed.attach(manager)
+        self.detail.reload()
 
     def reload(self) -> None:
-        self.jobs.load(self.manager.jobs() if self.manager is not None else [])
+        """Rebuild the table from the engine's rows (read off the GUI thread; applied when they arrive)."""
+        self.feed.manager = self.manager
+        self.feed.request(full=True)
+
+    def _jobs_loaded(self) -> None:
         if self.jobs.rowCount() and not self.selected_ids():
-            self.table.selectRow(0)
+            # A rebuilt table lost its selection: keep the VM the detail pane shows, else the first one.
+            self.table.selectRow(self.jobs.position(self.detail.vm_id) or 0)
         self._update_buttons()
 
     @Slot(object)
     def on_event(self, event: Any) -> None:
-        self.jobs.apply(event)
+        self.feed.on_event(event)
         if isinstance(event, StepChanged):
             at_end = self.step_view.verticalScrollBar().value() >= self.step_view.verticalScrollBar().maximum()
-            self.steps.apply(event)
-            if at_end and event.vm_id == self.steps.vm_id:
+            if self.detail.on_event(event) and at_end:
                 self.step_view.scrollToBottom()  # follow the newest task unless the user scrolled up
-        elif isinstance(event, LogLine) and event.vm_id == self.steps.vm_id:
-            self._append_log(event)
+        elif isinstance(event, LogLine):
+            self.detail.on_event(event)
         if isinstance(event, JobStateChanged | SyncSummary) and self.manager is not None:
             # The engine's own view of the row (ready_for_cutover, errors) is authoritative, but reading it
             # costs a database query: do it once for a burst of state changes.
             self._stale.add(event.vm_id)
             if not self._refresh.isActive():
                 self._refresh.start()
-        if isinstance(event, Progress) and event.vm_id == self.steps.vm_id:
+        if isinstance(event, Progress) and event.vm_id == self.detail.vm_id:
             row = self.jobs.row(event.vm_id)
             self.plot.set_points(list(row.history) if row else [])
 
     @Slot()
     def _refresh_stale(self) -> None:
         stale, self._stale = self._stale, set()
-        if self.manager is None:
-            return
-        for snap in self.manager.jobs():
-            if snap.vm_id in stale:
-                self.jobs.update_snapshot(snap)
+        self.feed.request(vm_ids=stale)
 
-    def _append_log(self, line: LogLine) -> None:
-        stamp = time.strftime("%H:%M:%S", time.localtime(line.at))
-        self.log.appendPlainText(f"{stamp} {line.level:<7} {line.message}")
+    def _append_lines(self, lines: list[LogLine]) -> None:
+        if lines:  # one append for a whole snapshot: a block per line would relayout 500 times
+            self.log.appendPlainText("\n".join(
+                f"{time.strftime('%H:%M:%S', time.localtime(line.at))} {line.level:<7} {line.message}"
+                for line in lines))
 
     # -- selection and actions ---------------------------------------------------------------------
     def selected_ids(self) -> list[str]:
@@ -195,16 +203,11 @@ class JobMonitor(QWidget):
         ids = self.selected_ids()
         self._update_buttons()
         vm_id = ids[0] if ids else ""
-        if vm_id == self.steps.vm_id:
+        if vm_id == self.detail.vm_id:
             return
         row = self.jobs.row(vm_id) if vm_id else None
         self.detail_title.setText(row.name if row else self.tr("Select a VM to see its tasks and log."))
-        steps = self.manager.steps(vm_id) if self.manager is not None and vm_id else []
-        self.steps.show_vm(vm_id, steps)
-        self.log.clear()
-        if self.manager is not None and vm_id:
-            for line in self.manager.log_lines(vm_id, limit=500):
-                self._append_log(line)
+        self.detail.show(vm_id)
         self.plot.set_points(list(row.history) if row else [])
 
     @Slot()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..domain.errors import AuthenticationError, ConnectionFailedError
@@ -308,6 +308,26 @@ class PreviewManager:
 
     def log_lines(self, vm_id: str, limit: int = 500) -> list[LogLine]:
         return self._jobs[vm_id].log[-limit:] if vm_id in self._jobs else []
+
+    # Like the engine's: the answer is taken now and handed over a loop turn later, so that events emitted in
+    # between reach the monitor before it (the order the monitor has to cope with).
+    async def jobs_async(self) -> list[_Job]:
+        snaps = [replace(j, steps=dict(j.steps), log=list(j.log)) for j in self.jobs()]
+        await asyncio.sleep(0)
+        return snaps
+
+    async def steps_async(self, vm_id: str) -> list[StepChanged]:
+        steps = self.steps(vm_id)
+        await asyncio.sleep(0)
+        return steps
+
+    async def log_lines_async(self, vm_id: str, limit: int = 500) -> list[LogLine]:
+        lines = self.log_lines(vm_id, limit)
+        await asyncio.sleep(0)
+        return lines
+
+    async def report_html_async(self) -> str:
+        return self.report_html()
 
     def report_html(self) -> str:
         rows = "".join(f"<tr><td>{j.name}</td><td>{j.state.value}</td></tr>" for j in self._jobs.values())
