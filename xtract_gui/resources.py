@@ -5,11 +5,18 @@ result line, logging helpers) is kept once per OS family and named by the manife
 ``preludes`` map. ``load_script`` returns prelude + body, the text that runs by itself in a guest.
 The engine, the GUI, the lab and the tests all read resources through here, so what they run is
 what a guest runs.
+
+Files are read once and kept, keyed by (path, mtime_ns, size): the engine asks for a script on the
+event loop thread for every task of every VM, and the shipped files do not change while it runs; a
+file rewritten in place (tests with their own ``root``) has a new key and is read again.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
+import os
 import posixpath
 from pathlib import Path
 from typing import Any
@@ -22,11 +29,27 @@ MANIFEST = "manifest.json"
 _HINT = "Reinstall the application; the resources folder is incomplete."
 
 
-def manifest_data(root: Path | None = None) -> dict[str, Any]:
-    """The manifest as JSON; ``ConfigurationError`` when it is missing or broken."""
+def _version(path: Path) -> tuple[str, int, int]:
+    """The cache key of a file as it is now; ``OSError`` when it cannot be read."""
+    st = os.stat(path)
+    return str(path), st.st_mtime_ns, st.st_size
+
+
+@functools.lru_cache(maxsize=256)
+def _text(key: tuple[str, int, int]) -> str:
+    return Path(key[0]).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=16)
+def _json(key: tuple[str, int, int]) -> Any:
+    return json.loads(_text(key))
+
+
+def _manifest(root: Path | None) -> dict[str, Any]:
+    """The cached manifest: shared, so callers here only read it."""
     path = (root or resources_dir()) / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _json(_version(path))
     except (OSError, ValueError) as exc:
         raise ConfigurationError(f"Cannot read the guest task list {path}: {exc}.", hint=_HINT) from None
     if not isinstance(data, dict):
@@ -34,23 +57,30 @@ def manifest_data(root: Path | None = None) -> dict[str, Any]:
     return data
 
 
+def manifest_data(root: Path | None = None) -> dict[str, Any]:
+    """The manifest as JSON (a copy the caller may change); ``ConfigurationError`` when it is missing or broken."""
+    return copy.deepcopy(_manifest(root))
+
+
 def load_manifest(root: Path | None = None) -> list[GuestTask]:
     """Every guest task the manifest declares (``parse_manifest`` checks the shape)."""
-    return parse_manifest(manifest_data(root))
+    return parse_manifest(_manifest(root))
 
 
 def read_resource(relative: str, root: Path | None = None) -> str:
     """A resource file's text as stored (UTF-8); ``ConfigurationError`` when it is missing."""
     path = (root or resources_dir()) / relative
     try:
-        return path.read_text(encoding="utf-8")
+        return _text(_version(path))
     except OSError as exc:
         raise ConfigurationError(f"The guest resource {relative} is missing ({exc.strerror}).", hint=_HINT) from None
+    except ValueError as exc:  # not UTF-8
+        raise ConfigurationError(f"The guest resource {relative} cannot be read ({exc}).", hint=_HINT) from None
 
 
 def prelude_for(relative: str, root: Path | None = None) -> str | None:
     """The prelude (relative path) that goes before ``relative``; None for a file that takes none."""
-    preludes = manifest_data(root).get("preludes") or {}
+    preludes = _manifest(root).get("preludes") or {}
     folder = posixpath.dirname(relative.replace("\\", "/"))
     prelude = preludes.get(folder) if isinstance(preludes, dict) else None
     if not prelude or posixpath.normpath(relative) == posixpath.normpath(str(prelude)):

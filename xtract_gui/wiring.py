@@ -126,19 +126,25 @@ def guest_channel_factory(*, si_provider: Callable[[], Any] | None = None) -> Gu
 
 
 class SourceAwareGuests:
-    """Guest channels whose VMware Tools side uses the plan's source connection (opened by the engine)."""
+    """The guest channels of one plan: the VMware Tools side goes through that plan's own source connection.
 
-    def __init__(self) -> None:
-        self.source: Any = None
+    ``source`` is the plan session's getter of its connected source (``Adapters.session_guests`` passes
+    it), read at each ``open``, so a reconnect is followed.  Never share one between plans: two plans may
+    read from two vCenters.  Without ``source`` only WinRM channels are offered.
+    """
+
+    def __init__(self, source: Callable[[], Any] | None = None) -> None:
+        self._source = source
         self._factory: GuestChannelFactory | None = None
         self._for: Any = None
         self._lock = threading.Lock()
 
     def open(self, target: GuestTarget) -> GuestChannel:
+        source = self._source() if self._source is not None else None
         with self._lock:
-            if self._factory is None or self._for is not self.source:
-                self._factory = guest_channel_factory(si_provider=service_instance_provider(self.source))
-                self._for = self.source
+            if self._factory is None or self._for is not source:
+                self._factory = guest_channel_factory(si_provider=service_instance_provider(source))
+                self._for = source
             factory = self._factory
         if factory is None:
             raise ConfigurationError("Guest channels are not available in this build.",
@@ -332,13 +338,6 @@ def build_manager(*, secrets: SecretStore, state_dir: Path | None = None, tuning
 
     store = Store(state_dir / "data" / DB_FILE) if state_dir else Store.open_default()
     logs = (state_dir / "logs") if state_dir else log_dir()
-    guests = SourceAwareGuests()
-
-    def source(endpoint: SourceEndpoint, password: str) -> SourcePlatform:
-        platform = connect_source(endpoint, password)
-        guests.source = platform
-        return platform
-
-    adapters = Adapters(secrets=secrets, source=source, target=connect_target_endpoint, writers=writer_factory,
-                        guests=guests, log_dir=logs)
+    adapters = Adapters(secrets=secrets, source=connect_source, target=connect_target_endpoint,
+                        writers=writer_factory, session_guests=SourceAwareGuests, log_dir=logs)
     return JobManager(store=store, adapters=adapters, tuning=tuning)

@@ -167,37 +167,61 @@ def test_cancel_in_cold_mode_deletes_the_images_already_uploaded(lab: Lab, tmp_p
     assert _prism_vms(lab) == {}
 
 
-def test_cold_mode_streams_images_that_qemu_img_finds_equal(lab: Lab, tmp_path: Path) -> None:
+def test_cold_mode_streams_sparse_images_and_the_ahv_disks_equal_the_source(lab: Lab, tmp_path: Path) -> None:
     import dataclasses
     import shutil
     import subprocess
 
     from xtract_gui.domain.plan import TransferMode
+    from xtract_gui.engine.events import Event, StepChanged, StepState
 
     assert lab.endpoints is not None and lab.prism is not None and lab.source is not None
+    prism = lab.prism
     plan = dataclasses.replace(lab.endpoints.plan, transfer_mode=TransferMode.COLD)
+    uploaded: dict[str, dict[str, Any]] = {}  # image uuid -> its record, while it exists
+
+    def on_event(event: Event) -> None:
+        # Delivered on the loop thread before the job goes on: the images exist between the copy and
+        # the clean-up after the cutover.
+        if isinstance(event, StepChanged) and event.step_id == "seed" and event.state is StepState.SUCCEEDED:
+            with prism.state.lock:
+                for u, r in prism.state.data["images"].items():
+                    uploaded[u] = {**r, "stored_bytes": (prism.state_dir / r["path"]).stat().st_size}
 
     async def go() -> dict[str, dict[int, str]]:
         m = _manager(lab, tmp_path)
+        m.subscribe(on_event)
         await m.start(plan)
         snaps = await m.wait([v.vm_id for v in plan.vms], _done)
         assert [s.state for s in snaps] == [JobState.DONE] * 2, [s.error for s in snaps]
         refs = {v.vm_id: {k: str(r["target_ref"]) for k, r in m.store.disks(v.vm_id).items()} for v in plan.vms}
+        for v in plan.vms:  # one journaled delete per image, each settled
+            deletes = [(e.object, e.outcome) for e in m.store.journal(v.vm_id) if e.action == "delete_image"]
+            assert sorted(deletes) == sorted((u, "ok") for u in refs[v.vm_id].values())
         await m.close()
         return refs
 
     refs = _run(go())
-    qemu_img = shutil.which("qemu-img")
-    assert qemu_img, "qemu-utils is missing (tests/run.sh installs it)"
+    images = {u for disks in refs.values() for u in disks.values()}
+    assert set(uploaded) == images and all(r["disk_format"] == "vmdk" for r in uploaded.values())
     for vm_id, disks in refs.items():
         for key, image_uuid in disks.items():
-            record = lab.prism.image_record(image_uuid)
-            assert record["disk_format"] == "vmdk"
-            image = lab.state_dir / "prism" / record["path"]
             live = lab.source.live_disk_path(vm_id, key)
-            out = subprocess.run([qemu_img, "compare", "-f", "vmdk", "-F", "raw", str(image), str(live)],
+            assert uploaded[image_uuid]["stored_bytes"] < live.stat().st_size // 4  # sparse, not the whole disk
+    # The streamed images are gone from the image service (and their files from the container); the AHV VMs
+    # keep their own cloned vmdisks.
+    with prism.state.lock:
+        assert prism.state.data["images"] == {}
+    assert not any((prism.state_dir / r["path"]).exists() for r in uploaded.values())
+    qemu_img = shutil.which("qemu-img")
+    assert qemu_img, "qemu-utils is missing (tests/run.sh installs it)"
+    for vm_plan in plan.vms:
+        (uuid,) = prism.vm_uuids(vm_plan.name)
+        vmdisks = prism.vm_disk_files(uuid)
+        assert len(vmdisks) == len(refs[vm_plan.vm_id])
+        for vmdisk, key in zip(vmdisks, sorted(refs[vm_plan.vm_id]), strict=True):
+            live = lab.source.live_disk_path(vm_plan.vm_id, key)
+            out = subprocess.run([qemu_img, "compare", "-f", "raw", "-F", "raw", str(vmdisk), str(live)],
                                  capture_output=True, text=True, timeout=60)
             assert out.returncode == 0, out.stdout + out.stderr
-            assert image.stat().st_size < live.stat().st_size // 4  # sparse on the wire, not the whole disk
-    # Each AHV VM disk is its own raw clone of the streamed VMDK image, byte-exact with the source.
     assert verify_disks(lab, plan) == {v.vm_id: [] for v in plan.vms}

@@ -77,3 +77,52 @@ def test_the_real_manifest_composes_every_task_script() -> None:
         text = load_script(task.script)
         prelude = read_resource(f"{task.os_family.value}/_prelude.{'ps1' if task.script.endswith('ps1') else 'sh'}")
         assert text.startswith(prelude.rstrip("\n")) and text.endswith((RESOURCES / task.script).read_text()), task.id
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the files read through ``Path.read_text`` from now on (the real reads still happen)."""
+    reads: list[str] = []
+    real = Path.read_text
+
+    def counting(self: Path, *args: object, **kwargs: object) -> str:
+        reads.append(self.name)
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", counting)
+    return reads
+
+
+def test_the_manifest_and_scripts_are_read_once_while_they_stay_the_same(root: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    reads = _count_reads(monkeypatch)
+    first = load_script("windows/a.ps1", root)
+    for _ in range(20):  # every task of every VM asks again, on the engine's loop thread
+        assert load_script("windows/a.ps1", root) == first
+        assert prelude_for("linux/a.sh", root) == "linux/_prelude.sh"
+        assert [t.id for t in load_manifest(root)] == ["win.a", "win.b1", "win.b2"]
+    assert sorted(reads) == ["_prelude.ps1", "a.ps1", "manifest.json"]
+
+
+def test_a_changed_manifest_or_another_root_is_read_afresh(root: Path,
+                                                           tmp_path_factory: pytest.TempPathFactory) -> None:
+    assert load_script("windows/a.ps1", root).startswith("param(")
+    data = json.loads((root / "manifest.json").read_text())
+    data["preludes"] = {"linux": "linux/_prelude.sh"}  # windows scripts now come without a prelude
+    (root / "manifest.json").write_text(json.dumps(data))
+    assert load_script("windows/a.ps1", root) == "$TaskId = 'win.a'\nP\n"
+    (root / "windows/a.ps1").write_text("$TaskId = 'win.a2'\n")
+    assert load_script("windows/a.ps1", root) == "$TaskId = 'win.a2'\n"
+
+    other = tmp_path_factory.mktemp("other-resources")
+    (other / "windows").mkdir()
+    (other / "windows/a.ps1").write_text("other\n")
+    (other / "manifest.json").write_text(json.dumps({"version": 1, "tasks": []}))
+    assert load_script("windows/a.ps1", other) == "other\n" and load_manifest(other) == []
+    assert len(load_manifest(root)) == 3
+
+
+def test_a_caller_changing_the_manifest_data_does_not_change_what_others_read(root: Path) -> None:
+    from xtract_gui.resources import manifest_data
+
+    manifest_data(root)["preludes"].clear()
+    assert prelude_for("windows/a.ps1", root) == "windows/_prelude.ps1"

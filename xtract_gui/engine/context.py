@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import threading
 import time
@@ -44,6 +45,10 @@ class Adapters:
     target: Callable[[TargetEndpoint, str], TargetPlatform]
     writers: Callable[[Plan, TargetPlatform], DiskWriterFactory]
     guests: GuestChannelFactory | None = None
+    # Guest channels bound to one plan's source connection (VMware Tools guest operations go through the
+    # vCenter that plan reads from): called once per plan session with that session's ``source`` getter;
+    # when set, the session uses what it returns instead of ``guests``.
+    session_guests: Callable[[Callable[[], SourcePlatform]], GuestChannelFactory | None] | None = None
     manifest: Callable[[], list[GuestTask]] = load_manifest
     script_text: Callable[[str], str] = load_script  # prelude + body: what a guest runs
     log_dir: Path | None = None  # default: xtract_gui.paths.log_dir()
@@ -70,7 +75,10 @@ class Session:
     """The connected adapters of one plan, opened lazily and shared by its VMs."""
 
     def __init__(self, plan_id: str, plan: Plan, adapters: Adapters, emitter: Emitter, tuning: Tuning) -> None:
-        self.plan_id, self.plan, self.adapters, self.tuning = plan_id, plan, adapters, tuning
+        self.plan_id, self.plan, self.tuning = plan_id, plan, tuning
+        # Every plan may read from another vCenter: its guest channels are its own, never shared.
+        self.adapters = adapters if adapters.session_guests is None else dataclasses.replace(
+            adapters, guests=adapters.session_guests(self.source), session_guests=None)
         self.emitter = emitter
         self._lock = threading.Lock()
         self._source: SourcePlatform | None = None
@@ -134,6 +142,8 @@ class Session:
                     obj.close()
         self._writers = self._source = self._target = None
         self.scheduler.close()
+        for vm in self.plan.vms:
+            self.emitter.close_log(vm.vm_id)
 
 
 @dataclass
@@ -201,6 +211,8 @@ class JobContext:
                              resume_state=resume)
         self.emitter.emit(JobStateChanged(self.vm_id, old, new, reason))
         self.log(f"State {old.value} -> {new.value}" + (f": {reason}" if reason else ""))
+        if not new.active and new is not JobState.PENDING:
+            self.emitter.close_log(self.vm_id)  # the job stops running here: no need to hold its file open
 
     def step(self, step_id: str, title: str, state: StepState, message: str = "") -> None:
         self.store.record_step(self.vm_id, step_id, title, state.value, message)

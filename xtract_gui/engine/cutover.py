@@ -246,8 +246,8 @@ async def cutover(ctx: JobContext) -> bool:
         ctx.update(downtime_seconds=time.time() - started)
         await _check_ips(ctx)
         await ctx.run_step("cutover.source", "Disconnecting the source NICs", lambda: _finish_source(ctx))
-    # The VM runs on its own cloned vmdisks now; remove the staging files while the NFS whitelist still
-    # lets us reach the container (it goes at the end).
+    # The VM runs on its own cloned vmdisks now; remove the staging files (warm) or images (cold) while
+    # the NFS whitelist still lets us reach the container (it goes at the end).
     await remove_staging(ctx)
     if ctx.plan.options.post_cleanup:
         ctx.set_state(JobState.POST)

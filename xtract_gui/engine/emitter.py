@@ -2,6 +2,12 @@
 
 Every event is delivered on the engine's loop thread; worker threads hand theirs over with
 ``call_soon_threadsafe``.  Log text is scrubbed here, once, so no sink or file ever sees a secret.
+
+Each VM's log file stays open while its job runs (an open/append/close per line on the loop thread
+is what made long copies stutter); the handle is line-buffered, so every line is in the file once
+``log`` returns and a crash loses nothing.  Handles are closed when the job stops running
+(``close_log``), when its plan's session closes, when the emitter closes, and past ``MAX_OPEN_LOGS``
+the least recently written one goes, so a long session never runs out of file descriptors.
 """
 
 from __future__ import annotations
@@ -11,9 +17,11 @@ import logging
 import re
 import threading
 import time
-from collections import deque
+import weakref
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TextIO
 
 from ..domain.redact import scrub
 from .events import Event, LogLine
@@ -21,6 +29,7 @@ from .events import Event, LogLine
 _log = logging.getLogger("xtract_gui.engine")
 _log.addHandler(logging.NullHandler())  # the app decides where engine logs go; never Python's last resort
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_OPEN_LOGS = 64
 
 
 class Emitter:
@@ -34,6 +43,11 @@ class Emitter:
         self._names: dict[str, str] = {}
         self._secrets: set[str] = set()
         self._file_lock = threading.Lock()
+        self._tail_lock = threading.Lock()
+        self._files: OrderedDict[str, tuple[Path, TextIO]] = OrderedDict()  # vm_id -> open log, oldest first
+        # An emitter dropped without close() (a manager nobody closed) still closes its files, explicitly
+        # rather than through the file objects' finalizers, which warn.
+        weakref.finalize(self, _close_all, self._files, self._file_lock)
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -71,13 +85,15 @@ class Emitter:
 
     def log(self, vm_id: str, level: str, message: str) -> None:
         line = LogLine(vm_id=vm_id, level=level, message=scrub(message, self._secrets))
-        self._tails.setdefault(vm_id, deque(maxlen=self._tail)).append(line)
+        with self._tail_lock:
+            self._tails.setdefault(vm_id, deque(maxlen=self._tail)).append(line)
         self._write_file(line)
         _log.log(getattr(logging, level, logging.INFO), "%s %s", self._names.get(vm_id, vm_id), line.message)
         self.emit(line)
 
     def tail(self, vm_id: str, limit: int) -> list[LogLine]:
-        lines = list(self._tails.get(vm_id, ()))
+        with self._tail_lock:  # views read the tail off the loop's thread while lines arrive
+            lines = list(self._tails.get(vm_id, ()))
         if not lines:
             lines = self._read_file(vm_id)
         return lines[-limit:]
@@ -86,15 +102,49 @@ class Emitter:
         name = _SAFE.sub("_", self._names.get(vm_id, vm_id)) or "plan"
         return self._log_dir / f"xtract-{name}.log"
 
+    def close_log(self, vm_id: str) -> None:
+        """Close the VM's log file (its job stopped running); a later line opens it again."""
+        with self._file_lock:
+            entry = self._files.pop(vm_id, None)
+        if entry is not None:
+            _close(entry[1])
+
+    def close(self) -> None:
+        """Close every open log file (the engine is shutting down)."""
+        _close_all(self._files, self._file_lock)
+
+    def open_logs(self) -> list[Path]:
+        """The log files held open right now."""
+        with self._file_lock:
+            return [path for path, _ in self._files.values()]
+
+    def _handle(self, vm_id: str) -> TextIO:
+        """The VM's open log (caller holds ``_file_lock``); reopened when the VM got its name since."""
+        path = self.log_path(vm_id)
+        entry = self._files.get(vm_id)
+        if entry is not None and entry[0] == path:
+            self._files.move_to_end(vm_id)
+            return entry[1]
+        if entry is not None:
+            del self._files[vm_id]
+            _close(entry[1])
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 - kept open across lines
+        self._files[vm_id] = (path, handle)
+        while len(self._files) > MAX_OPEN_LOGS:
+            _close(self._files.popitem(last=False)[1][1])
+        return handle
+
     def _write_file(self, line: LogLine) -> None:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(line.at))
         text = f"{stamp} {line.level:<7} {line.message}\n"
         with self._file_lock:
             try:
-                self._log_dir.mkdir(parents=True, exist_ok=True)
-                with open(self.log_path(line.vm_id), "a", encoding="utf-8") as f:
-                    f.write(text)
+                self._handle(line.vm_id).write(text)  # line-buffered: on disk when this returns
             except OSError:
+                entry = self._files.pop(line.vm_id, None)
+                if entry is not None:  # a broken handle (disk gone, file system full): try afresh next line
+                    _close(entry[1])
                 _log.warning("cannot write the VM log %s", self.log_path(line.vm_id))
 
     def _read_file(self, vm_id: str) -> list[LogLine]:
@@ -111,3 +161,18 @@ class Emitter:
                     at = 0.0
                 out.append(LogLine(vm_id=vm_id, level=parts[1], message=parts[2], at=at))
         return out
+
+
+def _close(handle: TextIO) -> None:
+    try:
+        handle.close()
+    except OSError:  # the last flush failed: the line is lost either way; the handle must go
+        _log.warning("cannot close the VM log %s", getattr(handle, "name", "?"))
+
+
+def _close_all(files: OrderedDict[str, tuple[Path, TextIO]], lock: threading.Lock) -> None:
+    with lock:
+        entries = list(files.values())
+        files.clear()
+    for _, handle in entries:
+        _close(handle)

@@ -266,6 +266,7 @@ class JobManager:
         for session in self._sessions.values():
             await asyncio.to_thread(session.close)
         self._sessions.clear()
+        self.emitter.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     # -- internals --------------------------------------------------------------------------
@@ -306,6 +307,7 @@ class JobManager:
             ctx.set_state(JobState.FAILED, str(exc), error=str(exc))
         finally:
             self._tasks.pop(ctx.vm_id, None)
+            self.emitter.close_log(ctx.vm_id)
 
     async def _stop(self, vm_id: str) -> None:
         task = self._tasks.get(vm_id)

@@ -1,17 +1,18 @@
-"""Removing a migrated VM's staging files once its cutover is verified.
+"""Removing a migrated VM's staging copies once its cutover is verified.
 
-Warm mode writes every disk into a raw file in the storage container (``/<container>/xtract/<vm>/``).
-At cutover AHV clones the VM's disks from those files into vmdisks of its own, so once the VM has
-booted on AHV the files only take space (as much as the VM's disks) and are removed.  Before that
-point they stay: a rollback or a later cutover needs them.
+Warm mode writes every disk into a raw file in the storage container (``/<container>/xtract/<vm>/``);
+cold mode streams every disk into an image of the Prism image service.  At cutover AHV clones the
+VM's disks from those files or images into vmdisks of its own, so once the VM has booted on AHV the
+staging copies only take space (as much as the VM's disks) and are removed.  Before that point they
+stay: a rollback or a later cutover needs them.
 
-Images (cold mode, or Prism Central's staging images) are not touched here: the PC adapter deletes
-its ``nfs://`` staging images itself as soon as the VM exists.
+Prism Central's own ``nfs://`` staging images (warm mode through PC) are not touched here: the PC
+adapter deletes them itself as soon as the VM exists.
 """
 
 from __future__ import annotations
 
-from ..domain.errors import CancelledError
+from ..domain.errors import CancelledError, XtractError
 from .context import JobContext
 from .ports import StagingCleanup
 
@@ -24,35 +25,81 @@ def staged_files(ctx: JobContext) -> dict[int, str]:
     return {int(key): str(row["target_ref"]) for key, row in rows.items() if str(row["target_ref"]).startswith("/")}
 
 
+def staged_images(ctx: JobContext) -> dict[int, str]:
+    """Disk key → image uuid of every disk this VM streamed into the image service (cold mode)."""
+    rows = ctx.store.disks(ctx.vm_id)
+    return {int(key): str(row["target_ref"]) for key, row in rows.items()
+            if row["target_ref"] and not str(row["target_ref"]).startswith("/")}
+
+
 async def remove_staging(ctx: JobContext) -> None:
-    """Remove the VM's staging files (journaled), once; a failure is a warning with the files to remove
-    by hand, since the VM already runs on AHV.  A crash in between leaves ``staging_removed`` unset, so
-    the resumed cutover after a restart runs this again (removing absent files is not an error)."""
+    """Remove the VM's staging files and images (journaled), once; a failure is a warning naming what to
+    remove by hand, since the VM already runs on AHV.  A crash in between leaves ``staging_removed``
+    unset, so the resumed cutover after a restart runs this again: removing absent files is not an
+    error, and an image already deleted (``images_removed``) is not asked for again."""
     if ctx.data.get("staging_removed"):
         return
     files = staged_files(ctx)
-    if not files:
+    images = staged_images(ctx)
+    if not files and not images:
         ctx.update(staging_removed=True)
         return
     name = ctx.vm_plan.effective_target_name
 
     async def run() -> None:
-        writers = ctx.session.writers()
-        jid = ctx.store.intent(ctx.vm_id, "target", "remove_staging", name, files=sorted(files.values()))
+        if files:
+            await _remove_files(ctx, name, files)
+        if images:
+            await _remove_images(ctx, images)
+        ctx.update(staging_removed=True)
+
+    await ctx.run_step(STEP_ID, "Removing staging files" if files else "Removing staging images", run,
+                       warn_only=True)
+
+
+async def _remove_files(ctx: JobContext, name: str, files: dict[int, str]) -> None:
+    writers = ctx.session.writers()
+    jid = ctx.store.intent(ctx.vm_id, "target", "remove_staging", name, files=sorted(files.values()))
+    try:
+        for key in sorted(files):
+            await ctx.call(writers.discard, name, key)
+        if isinstance(writers, StagingCleanup):
+            await ctx.call(writers.discard_vm, name)
+    except CancelledError:
+        raise  # the app is stopping: the intent stays open and the resumed cutover finishes the removal
+    except Exception as exc:
+        ctx.store.outcome(jid, "failed", str(exc))
+        ctx.log(f"Staging files left on the container: {', '.join(sorted(files.values()))}; the AHV VM "
+                "does not use them: remove them by hand", "WARNING")
+        raise
+    ctx.store.outcome(jid, "ok")
+    ctx.log(f"Removed {len(files)} staging file(s): the AHV VM has its own copies of the disks")
+
+
+async def _remove_images(ctx: JobContext, images: dict[int, str]) -> None:
+    """One journaled delete per image; the ones deleted are remembered as they go, so a resume after a
+    crash asks only for the rest (deleting an image already gone is not an error either)."""
+    target = ctx.session.target()
+    removed = set(ctx.data.get("images_removed") or ())
+    left: list[tuple[str, str]] = []
+    for key, image_uuid in sorted(images.items()):
+        if image_uuid in removed:
+            continue
+        jid = ctx.store.intent(ctx.vm_id, "target", "delete_image", image_uuid, disk=key)
         try:
-            for key in sorted(files):
-                await ctx.call(writers.discard, name, key)
-            if isinstance(writers, StagingCleanup):
-                await ctx.call(writers.discard_vm, name)
+            await ctx.call(target.delete_image, image_uuid)
         except CancelledError:
-            raise  # the app is stopping: the intent stays open and the resumed cutover finishes the removal
+            raise  # the app is stopping: the intent stays open and the resumed cutover deletes the rest
         except Exception as exc:
             ctx.store.outcome(jid, "failed", str(exc))
-            ctx.log(f"Staging files left on the container: {', '.join(sorted(files.values()))}; the AHV VM "
-                    "does not use them: remove them by hand", "WARNING")
-            raise
+            left.append((image_uuid, str(exc)))
+            continue
         ctx.store.outcome(jid, "ok")
-        ctx.update(staging_removed=True)
-        ctx.log(f"Removed {len(files)} staging file(s): the AHV VM has its own copies of the disks")
-
-    await ctx.run_step(STEP_ID, "Removing staging files", run, warn_only=True)
+        removed.add(image_uuid)
+        ctx.update(images_removed=sorted(removed))
+    if left:
+        ctx.log(f"Disk images left in the Prism image service: {', '.join(u for u, _ in left)}; the AHV VM does "
+                "not use them: delete them in Prism (Images) by hand", "WARNING")
+        raise XtractError(f"{len(left)} staging image(s) could not be deleted: {left[0][1]}",
+                          hint="Delete them in Prism (Images); the migrated VM does not need them.")
+    ctx.log(f"Deleted {len(images)} staging image(s): the AHV VM has its own copies of the disks")

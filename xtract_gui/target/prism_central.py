@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -42,6 +43,8 @@ class PrismCentral:
         self._element_factory = element_factory
         self._elements: dict[str, Any] = {}
         self._listed: dict[str, TargetCluster] = {}  # the last clusters() answer, by uuid
+        self._subnets: dict[str, list[Subnet]] | None = None  # one subnets listing, by cluster uuid
+        self._subnets_lock = threading.Lock()
 
     @property
     def kind(self) -> TargetKind:
@@ -93,6 +96,7 @@ class PrismCentral:
     def clusters(self) -> list[TargetCluster]:
         found = [parse.cluster(e) for e in self._list("cluster", "list clusters") if parse.is_ahv_cluster(e)]
         self._listed = {c.uuid: c for c in found}
+        self._subnets = None  # a new look at the inventory (the wizard's refresh, readiness) sees new subnets
         return found
 
     def _cluster(self, cluster_uuid: str) -> TargetCluster:
@@ -120,8 +124,18 @@ class PrismCentral:
         return list(self._element(self._cluster(cluster_uuid)).containers(cluster_uuid))
 
     def subnets(self, cluster_uuid: str) -> list[Subnet]:
-        return [parse.subnet(e) for e in self._list("subnet", "list subnets") if parse.subnet_cluster(e) ==
-                cluster_uuid]
+        """The cluster's subnets, from one listing of all subnets per ``clusters()`` call.
+
+        v3 documents no filter by cluster for ``subnets/list``, so every call would page through all of
+        them; callers ask cluster by cluster right after ``clusters()``, which starts a fresh listing.
+        """
+        with self._subnets_lock:
+            if self._subnets is None:
+                by_cluster: dict[str, list[Subnet]] = {}
+                for e in self._list("subnet", "list subnets"):
+                    by_cluster.setdefault(parse.subnet_cluster(e), []).append(parse.subnet(e))
+                self._subnets = by_cluster
+            return list(self._subnets.get(cluster_uuid, ()))
 
     def vms(self) -> list[TargetVM]:
         return [parse.vm(e) for e in self._list("vm", "list VMs")]
