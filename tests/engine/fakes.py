@@ -55,6 +55,7 @@ class FakeTarget:
         self.vms_: dict[str, dict[str, Any]] = {}
         self.fail: dict[str, int] = {}
         self.whitelist: list[str] = []
+        self.whitelist_clusters: list[str] = []  # the cluster each whitelist call named
         self.lock = threading.Lock()
         self.calls: list[str] = []
 
@@ -121,13 +122,16 @@ class FakeTarget:
         self.calls.append("snapshot_vm")
         return str(uuid.uuid4())
 
-    def nfs_whitelist(self) -> list[str]:
+    def nfs_whitelist(self, cluster_uuid: str = "") -> list[str]:
+        self.whitelist_clusters.append(cluster_uuid)
         return list(self.whitelist)
 
-    def add_nfs_whitelist(self, entry: str) -> None:
+    def add_nfs_whitelist(self, entry: str, cluster_uuid: str = "") -> None:
+        self.whitelist_clusters.append(cluster_uuid)
         self.whitelist.append(entry)
 
-    def remove_nfs_whitelist(self, entry: str) -> None:
+    def remove_nfs_whitelist(self, entry: str, cluster_uuid: str = "") -> None:
+        self.whitelist_clusters.append(cluster_uuid)
         self.whitelist.remove(entry)
 
     def upload_image(self, *a: Any, **k: Any) -> str:

@@ -15,7 +15,7 @@ from xtract_gui.engine.events import Event, JobStateChanged, Progress, StepState
 from xtract_gui.engine.manager import JobManager, JobSnapshot
 from xtract_gui.lab.runner import same_bytes
 
-from .fakes import Rig, Writers, make_plan, make_rig
+from .fakes import CLUSTER, Rig, Writers, make_plan, make_rig
 
 T = TypeVar("T")
 STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
@@ -66,6 +66,7 @@ def test_warm_migration_end_to_end(rig: Rig) -> None:
         m.subscribe(events.append)
         ids = await _to_ready(m, rig, syncs=2)
         assert rig.target.whitelist == [Writers.whitelist_entry]
+        assert set(rig.target.whitelist_clusters) == {CLUSTER}  # the plan's cluster, as Prism Central needs
         await m.cutover(ids, requested_by="alice")
         snaps = await m.wait(ids, _stopped)
         rig.lab.stop_workload()

@@ -198,6 +198,14 @@ def test_nfs_whitelist(surface: Surface) -> None:
     t.remove_nfs_whitelist(entry)
     t.remove_nfs_whitelist(entry)
     assert t.nfs_whitelist() == []
+    # Named by its cluster, as the engine does (through Prism Central: that cluster's Prism Element).
+    t.add_nfs_whitelist(entry, CLUSTER_UUID)
+    assert t.nfs_whitelist(CLUSTER_UUID) == [entry] == surface.element.state.data["nfs_whitelist"]
+    t.remove_nfs_whitelist(entry, CLUSTER_UUID)
+    assert t.nfs_whitelist(CLUSTER_UUID) == []
+    if surface.mode == "pc":
+        with pytest.raises(NotFoundError):
+            t.add_nfs_whitelist(entry, "00000000-0000-0000-0000-000000000000")
 
 
 def test_power_hook_and_reported_ips(surface: Surface) -> None:

@@ -348,13 +348,15 @@ async def test_migration(ctx: JobContext, *, undo: bool) -> None:
 async def add_whitelist(ctx: JobContext) -> None:
     entry = ctx.session.writers().whitelist_entry
     target = ctx.session.target()
-    if not entry or target.kind.value != "PE" or ctx.data.get("whitelist"):
+    if not entry or ctx.data.get("whitelist"):
         return
+    # Through Prism Central this reaches the plan's cluster's Prism Element (PC's v3 has no whitelist).
+    cluster = ctx.plan.target.cluster_uuid
     async with ctx.session.whitelist_lock:
         ctx.update(whitelist=entry)  # before the call, so a crash right after it still cleans up
         jid = ctx.store.intent(ctx.vm_id, "target", "add_nfs_whitelist", entry)
-        if entry not in await ctx.call(target.nfs_whitelist):
-            await ctx.call(target.add_nfs_whitelist, entry)
+        if entry not in await ctx.call(target.nfs_whitelist, cluster):
+            await ctx.call(target.add_nfs_whitelist, entry, cluster)
         ctx.store.outcome(jid, "ok")
 
 
@@ -368,7 +370,8 @@ async def remove_whitelist(ctx: JobContext) -> None:
         if not others:
             jid = ctx.store.intent(ctx.vm_id, "target", "remove_nfs_whitelist", entry)
             target = ctx.session.target()
-            if entry in await asyncio.to_thread(target.nfs_whitelist):
-                await asyncio.to_thread(target.remove_nfs_whitelist, entry)
+            cluster = ctx.plan.target.cluster_uuid
+            if entry in await asyncio.to_thread(target.nfs_whitelist, cluster):
+                await asyncio.to_thread(target.remove_nfs_whitelist, entry, cluster)
             ctx.store.outcome(jid, "ok")
         ctx.update(whitelist=None)

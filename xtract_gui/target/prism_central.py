@@ -344,11 +344,14 @@ class PrismCentral:
                                    hint="Connect to the Prism Element of the target cluster for the NFS transfer.")
         return self._element(clusters[0])
 
-    def nfs_whitelist(self) -> list[str]:
-        return list(self._only_element().nfs_whitelist())
+    def _whitelist_element(self, cluster_uuid: str) -> Any:
+        return self._element(self._cluster(cluster_uuid)) if cluster_uuid else self._only_element()
 
-    def add_nfs_whitelist(self, entry: str) -> None:
-        self._only_element().add_nfs_whitelist(entry)
+    def nfs_whitelist(self, cluster_uuid: str = "") -> list[str]:
+        return list(self._whitelist_element(cluster_uuid).nfs_whitelist())
 
-    def remove_nfs_whitelist(self, entry: str) -> None:
-        self._only_element().remove_nfs_whitelist(entry)
+    def add_nfs_whitelist(self, entry: str, cluster_uuid: str = "") -> None:
+        self._whitelist_element(cluster_uuid).add_nfs_whitelist(entry)
+
+    def remove_nfs_whitelist(self, entry: str, cluster_uuid: str = "") -> None:
+        self._whitelist_element(cluster_uuid).remove_nfs_whitelist(entry)

@@ -269,16 +269,18 @@ class PrismElement:
 
     # -- NFS whitelist ------------------------------------------------------------------------
 
-    def nfs_whitelist(self) -> list[str]:
+    # A Prism Element manages one cluster: ``cluster_uuid`` names it (or is ""), so it chooses nothing here.
+
+    def nfs_whitelist(self, cluster_uuid: str = "") -> list[str]:
         return list(self._refresh_cluster().get("global_nfs_white_list") or [])
 
-    def add_nfs_whitelist(self, entry: str) -> None:
+    def add_nfs_whitelist(self, entry: str, cluster_uuid: str = "") -> None:
         if entry in self.nfs_whitelist():
             return
         self.t.json("POST", f"{V2}/cluster/nfs_whitelist", action=f"add {entry} to the NFS whitelist",
                     json={"value": entry})
 
-    def remove_nfs_whitelist(self, entry: str) -> None:
+    def remove_nfs_whitelist(self, entry: str, cluster_uuid: str = "") -> None:
         if entry not in self.nfs_whitelist():
             return
         self.t.json("DELETE", f"{V2}/cluster/nfs_whitelist/{quote(entry, safe='')}",
