@@ -75,6 +75,33 @@ def test_stale_handle_after_the_file_is_removed_behind_the_writer(ganesha: Ganes
         c.open_disk(f"{folder}/d.raw", MiB).finish()
 
 
+def test_folder_made_again_behind_the_container_is_walked_again_not_taken_for_absent(
+        ganesha: GaneshaProcess, folder: str) -> None:
+    """A cached folder handle gone stale is no answer: exists, remove and remove_tree look the path up again."""
+    seed = f"{folder}/sub/seed.raw"
+    with connect(ganesha) as c, connect(ganesha) as other:
+
+        def made_again_behind_c() -> None:
+            c.mkdir(f"{folder}/sub")  # c caches the handles of both folders
+            other.remove_tree(folder)
+            w = other.open_disk(seed, MiB)
+            w.write(0, b"s" * 4096)
+            w.finish()
+
+        made_again_behind_c()
+        assert c.exists(seed)
+        made_again_behind_c()
+        c.remove(seed)
+        assert not other.exists(seed)
+        made_again_behind_c()
+        c.remove_tree(f"{folder}/sub")
+        assert not other.exists(f"{folder}/sub") and other.exists(folder)
+        made_again_behind_c()
+        w = c.open_disk(seed, MiB, fresh=False)
+        assert w.read_back(0, 4096) == b"s" * 4096
+        w.finish()
+
+
 def test_server_unreachable(ganesha: GaneshaProcess) -> None:
     with pytest.raises(NfsUnreachableError) as err:
         NfsContainer(ganesha.host, ganesha.export, portmap_port=free_port())

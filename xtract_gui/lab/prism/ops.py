@@ -1,11 +1,13 @@
 """What the lab cluster does (images, VMs, power, snapshots, NFS whitelist), independent of the API surface.
 
-Synchronous checks raise ``Invalid``/``Missing`` (each surface renders them its own way); work that a
-real cluster does in a task runs in a ``TaskEngine`` task and raises ``TaskFailure``.
+Synchronous checks raise ``Invalid``/``Missing`` (each surface renders them its own way, through
+``answering``); work that a real cluster does in a task runs in a ``TaskEngine`` task and raises
+``TaskFailure``.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Iterable
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .http import DropConnection
+from .http import ApiError, DropConnection, Request, Response
 from .state import IMAGE_DIR, PrismState, new_uuid, now_usecs
 from .tasks import TaskEngine, TaskFailure
 from .vdisk import VMDISK_DIR, clone_to, detect_format, new_empty, sparse_copy
@@ -22,17 +24,39 @@ _ZERO = bytes(1 << 20)
 _ZERO_VIEW = memoryview(_ZERO)  # compared without copying
 
 
-class Invalid(Exception):
+class Refused(Exception):
+    """A request the cluster turns down before it starts any task; each API surface words it its own way."""
+
+
+class Invalid(Refused):
     """A request Prism refuses before starting any task (422 INVALID_REQUEST / v2 error)."""
 
 
-class Missing(Exception):
+class Missing(Refused):
     """The named entity does not exist (404 ENTITY_NOT_FOUND / v2 error_code 1202)."""
 
     def __init__(self, kind: str, uuid: str) -> None:
         super().__init__(f"{kind} {uuid} does not exist")
         self.kind = kind
         self.uuid = uuid
+
+
+Handler = Callable[..., Response]
+
+
+def answering(handler: Handler, refusal: Callable[[Request, Refused], ApiError]) -> Handler:
+    """``handler`` with the cluster's refusals answered in its surface's shape (``refusal``): the one place a
+    surface translates them.  The rest of the body is read first (an upload refused before its bytes), so
+    the connection stays usable, and a client that stops sending midway is dropped, as mid-upload."""
+
+    @functools.wraps(handler)
+    def answer(req: Request, **params: str) -> Response:
+        try:
+            return handler(req, **params)
+        except Refused as exc:
+            req.drain()
+            raise refusal(req, exc) from None
+    return answer
 
 
 class Cluster:

@@ -15,6 +15,7 @@ from typing import Any
 from . import v2_render, v3_render
 from .http import ApiError, DropConnection, Faults, Request, Response, Sessions
 from .v3 import BASE as V3_BASE
+from .v3 import path_kind
 
 log = logging.getLogger(__name__)
 _UNAUTHORIZED_HTML = ("<!doctype html><html><head><title>401 Unauthorized</title></head>"
@@ -149,8 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
             return f"<html><body><h1>{status} Service Unavailable</h1></body></html>"
         reason, message = reasons.get(status, ("INTERNAL_ERROR", "Internal error"))
         if path.startswith(V3_BASE):
-            kind = path[len(V3_BASE) + 1:].split("/")[0].rstrip("s") or "entity"
-            return v3_render.error_body(status, kind, message, reason)
+            return v3_render.error_body(status, path_kind(path), message, reason)
         return v2_render.error_body(message, v2_render.ERR_NOT_FOUND if status == 404 else status)
 
     def _send(self, req: Request, response: Response, token: str | None) -> None:

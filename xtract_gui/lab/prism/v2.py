@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from . import v2_render as render
 from .http import ApiError, Request, Response
-from .ops import Cluster, Invalid, Missing
+from .ops import Cluster, Invalid, Missing, Refused, answering
 
 V2_BASES = ("/PrismGateway/services/rest/v2.0", "/api/nutanix/v2.0")
 V08_BASE = "/api/nutanix/v0.8"
@@ -18,13 +18,11 @@ Route = tuple[str, re.Pattern[str], Callable[..., Response]]
 _UUID = r"(?P<uuid>[0-9a-fA-F-]{36})"
 
 
-def _invalid(message: str) -> ApiError:
-    return ApiError(500, render.error_body(message, render.ERR_INVALID))
-
-
-def _not_found(exc: Missing) -> ApiError:
-    return ApiError(404, render.error_body(f"Entity {exc.kind} {exc.uuid} does not exist", render.ERR_NOT_FOUND,
-                                           f"kNotFound: {exc}"))
+def _refusal(req: Request, exc: Refused) -> ApiError:
+    if isinstance(exc, Missing):
+        return ApiError(404, render.error_body(f"Entity {exc.kind} {exc.uuid} does not exist",
+                                               render.ERR_NOT_FOUND, f"kNotFound: {exc}"))
+    return ApiError(500, render.error_body(str(exc), render.ERR_INVALID))
 
 
 def _truthy(value: str | None) -> bool:
@@ -58,11 +56,10 @@ class V2Api:
             ("DELETE", f"/images/{_UUID}", self.delete_image),
             ("GET", f"/tasks/{_UUID}", self.get_task),
         ]
-        routes: list[Route] = []
-        for base in V2_BASES:
-            routes += [(m, re.compile(f"^{re.escape(base)}{p}/?$"), fn) for m, p, fn in table]
+        routes: list[Route] = [(m, re.compile(f"^{re.escape(base)}{p}/?$"), fn)
+                               for base in V2_BASES for m, p, fn in table]
         routes.append(("PUT", re.compile(f"^{V08_BASE}/images/{_UUID}/upload$"), self.upload_image))
-        return routes
+        return [(m, pattern, answering(fn, _refusal)) for m, pattern, fn in routes]
 
     def _submit(self, operation: str, entities: list[dict[str, str]], work: Callable[[], None]) -> Response:
         return Response(201, {"task_uuid": self.ops.tasks.submit(operation, entities, work)})
@@ -80,17 +77,11 @@ class V2Api:
     def add_whitelist(self, req: Request) -> Response:
         body = req.json()
         entry = body.get("value", "") if isinstance(body, dict) else ""
-        try:
-            self.ops.whitelist_add(entry)
-        except Invalid as exc:
-            raise _invalid(str(exc)) from None
+        self.ops.whitelist_add(entry)
         return Response(200, {"value": True})
 
     def remove_whitelist(self, req: Request, entry: str) -> Response:
-        try:
-            self.ops.whitelist_remove(unquote(entry))
-        except Missing as exc:
-            raise _not_found(exc) from None
+        self.ops.whitelist_remove(unquote(entry))
         return Response(200, {"value": True})
 
     def list_containers(self, req: Request) -> Response:
@@ -100,10 +91,7 @@ class V2Api:
 
     def get_container(self, req: Request, uuid: str) -> Response:
         with self.state.lock:
-            try:
-                return Response(200, render.container(self.state, self.ops.container(uuid)))
-            except Missing as exc:
-                raise _not_found(exc) from None
+            return Response(200, render.container(self.state, self.ops.container(uuid)))
 
     def list_networks(self, req: Request) -> Response:
         with self.state.lock:
@@ -123,16 +111,13 @@ class V2Api:
 
     def get_vm(self, req: Request, uuid: str) -> Response:
         with self.state.lock:
-            try:
-                vm = self.ops.vm(uuid)
-            except Missing as exc:
-                raise _not_found(exc) from None
+            vm = self.ops.vm(uuid)
             return Response(200, render.vm(self.state, vm, disks=_truthy(req.query.get("include_vm_disk_config")),
                                            nics=_truthy(req.query.get("include_vm_nic_config"))))
 
     def _neutral_vm(self, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict) or not body.get("name"):
-            raise _invalid("name is required")
+            raise Invalid("name is required")
         boot = body.get("boot") or {}
         boot_type = "SECURE_BOOT" if boot.get("secure_boot") else "UEFI" if boot.get("uefi_boot") else "LEGACY"
         disks = []
@@ -161,17 +146,11 @@ class V2Api:
 
     def create_vm(self, req: Request) -> Response:
         vm = self._neutral_vm(req.json())
-        try:
-            work = self.ops.create_vm(vm)
-        except Invalid as exc:
-            raise _invalid(str(exc)) from None
+        work = self.ops.create_vm(vm)
         return self._submit("kVmCreate", [{"kind": "vm", "uuid": vm["uuid"], "name": vm["name"]}], work)
 
     def delete_vm(self, req: Request, uuid: str) -> Response:
-        try:
-            work = self.ops.delete_vm(uuid)
-        except Missing as exc:
-            raise _not_found(exc) from None
+        work = self.ops.delete_vm(uuid)
         return self._submit("kVmDelete", [{"kind": "vm", "uuid": uuid}], work)
 
     def set_power_state(self, req: Request, uuid: str) -> Response:
@@ -179,11 +158,8 @@ class V2Api:
         transition = str(body.get("transition", "") if isinstance(body, dict) else "").upper()
         target = {"ON": "ON", "OFF": "OFF", "ACPI_SHUTDOWN": "OFF", "POWERCYCLE": "ON", "RESET": "ON"}.get(transition)
         if target is None:
-            raise _invalid(f"Invalid transition {transition!r}")
-        try:
-            self.ops.vm(uuid)
-        except Missing as exc:
-            raise _not_found(exc) from None
+            raise Invalid(f"Invalid transition {transition!r}")
+        self.ops.vm(uuid)
         return self._submit("kVmSetPowerState", [{"kind": "vm", "uuid": uuid}],
                             lambda: self.ops.apply_power(uuid, target))
 
@@ -191,12 +167,9 @@ class V2Api:
         body = req.json()
         specs = body.get("snapshot_specs") if isinstance(body, dict) else None
         if not specs:
-            raise _invalid("snapshot_specs is required")
+            raise Invalid("snapshot_specs is required")
         spec = specs[0]
-        try:
-            snap_uuid, work = self.ops.snapshot_vm(spec.get("vm_uuid", ""), spec.get("snapshot_name", ""))
-        except Missing as exc:
-            raise _not_found(exc) from None
+        snap_uuid, work = self.ops.snapshot_vm(spec.get("vm_uuid", ""), spec.get("snapshot_name", ""))
         return self._submit("kSnapshotCreate", [{"kind": "snapshot", "uuid": snap_uuid},
                                                 {"kind": "vm", "uuid": spec["vm_uuid"]}], work)
 
@@ -209,55 +182,37 @@ class V2Api:
 
     def get_image(self, req: Request, uuid: str) -> Response:
         with self.state.lock:
-            try:
-                return Response(200, render.image(self.ops.image(uuid)))
-            except Missing as exc:
-                raise _not_found(exc) from None
+            return Response(200, render.image(self.ops.image(uuid)))
 
     def create_image(self, req: Request) -> Response:
         body = req.json()
         if not isinstance(body, dict):
-            raise _invalid("Request body must be a JSON object")
+            raise Invalid("Request body must be a JSON object")
         spec = body.get("image_import_spec") or {}
         ctr_uuid = spec.get("storage_container_uuid", "")
         if not ctr_uuid and spec.get("storage_container_name"):
             ctr_uuid = (self.state.container_by_name(spec["storage_container_name"]) or {}).get("uuid", "")
-        try:
-            image = self.ops.new_image(body.get("name", ""), description=body.get("annotation", ""),
-                                       container_uuid=ctr_uuid, image_type=body.get("image_type") or "DISK_IMAGE",
-                                       source_uri=spec.get("url", ""))
-        except Invalid as exc:
-            raise _invalid(str(exc)) from None
-        except Missing as exc:
-            raise _not_found(exc) from None
+        image = self.ops.new_image(body.get("name", ""), description=body.get("annotation", ""),
+                                   container_uuid=ctr_uuid, image_type=body.get("image_type") or "DISK_IMAGE",
+                                   source_uri=spec.get("url", ""))
         # Without a URL the image stays INACTIVE until its bytes arrive through v0.8.
         work = self.ops.register_image(image, spec.get("url", ""), await_bytes=not spec.get("url"))
         return self._submit("kImageCreate", [{"kind": "image", "uuid": image["uuid"], "name": image["name"]}], work)
 
     def delete_image(self, req: Request, uuid: str) -> Response:
-        try:
-            work = self.ops.delete_image(uuid)
-        except Missing as exc:
-            raise _not_found(exc) from None
+        work = self.ops.delete_image(uuid)
         return self._submit("kImageDelete", [{"kind": "image", "uuid": uuid}], work)
 
     def upload_image(self, req: Request, uuid: str) -> Response:
-        try:
-            image = self.ops.image(uuid)
-            ctr_uuid = req.headers.get("X-Nutanix-Destination-Container", "")
-            ctr = self.ops.container(ctr_uuid) if ctr_uuid else self.state.default_container()
-        except Missing as exc:
-            req.drain()
-            raise _not_found(exc) from None
+        image = self.ops.image(uuid)
+        ctr_uuid = req.headers.get("X-Nutanix-Destination-Container", "")
+        ctr = self.ops.container(ctr_uuid) if ctr_uuid else self.state.default_container()
         if req.content_length is None and not req.chunked:
             raise ApiError(411, render.error_body("Content-Length is required", render.ERR_INVALID))
         with self.state.lock:
             image.update(container_uuid=ctr["uuid"], path=f"containers/{ctr['name']}/.acropolis/image/{uuid}")
         drop_after = max(1, (req.content_length or 2 << 20) // 2) if self.upload_drop() else None
-        try:
-            self.ops.receive_image_bytes(image, req.stream(), drop_after=drop_after)
-        except Invalid as exc:
-            raise _invalid(str(exc)) from None
+        self.ops.receive_image_bytes(image, req.stream(), drop_after=drop_after)
         return self._submit("kImageUpload", [{"kind": "image", "uuid": uuid, "name": image["name"]}], lambda: None)
 
     # -- tasks --------------------------------------------------------------------------------

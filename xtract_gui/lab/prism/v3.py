@@ -8,8 +8,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from . import v3_render as render
-from .http import ApiError, DropConnection, Request, Response
-from .ops import Cluster, Invalid, Missing
+from .http import ApiError, Request, Response
+from .ops import Cluster, Invalid, Missing, Refused, answering
 from .state import now_usecs
 
 BASE = "/api/nutanix/v3"
@@ -23,8 +23,15 @@ def _error(status: int, kind: str, message: str, reason: str) -> ApiError:
     return ApiError(status, render.error_body(status, kind, message, reason))
 
 
-def _not_found(exc: Missing) -> ApiError:
-    return _error(404, exc.kind, f"{exc.kind.upper()} {exc.uuid} not found", "ENTITY_NOT_FOUND")
+def path_kind(path: str) -> str:
+    """The entity kind a v3 path is about (``/api/nutanix/v3/vms/…`` → ``vm``), as error bodies name it."""
+    return path[len(BASE) + 1:].split("/")[0].rstrip("s") or "entity"
+
+
+def _refusal(req: Request, exc: Refused) -> ApiError:
+    if isinstance(exc, Missing):
+        return _error(404, exc.kind, f"{exc.kind.upper()} {exc.uuid} not found", "ENTITY_NOT_FOUND")
+    return _error(422, path_kind(req.raw_path), str(exc), "INVALID_REQUEST")
 
 
 def _filter_matches(expr: str, name: str) -> bool:
@@ -69,7 +76,7 @@ class V3Api:
         else:
             # Prism Element answers /versions but not intentful CRUD: it cannot read v3 entities.
             table.append(("*", "/.+", self.element_refuses))
-        return [(m, re.compile(f"^{BASE}{p}$"), fn) for m, p, fn in table]
+        return [(m, re.compile(f"^{BASE}{p}$"), answering(fn, _refusal)) for m, p, fn in table]
 
     # -- misc ---------------------------------------------------------------------------------
 
@@ -78,8 +85,7 @@ class V3Api:
 
     def element_refuses(self, req: Request) -> Response:
         req.drain()
-        kind = req.raw_path[len(BASE) + 1:].split("/")[0].rstrip("s") or "entity"
-        raise _error(500, kind, "Failed to read entity: intentful APIs are served by Prism Central",
+        raise _error(500, path_kind(req.raw_path), "Failed to read entity: intentful APIs are served by Prism Central",
                      "ENTITY_READ_ERROR")
 
     def prism_central(self, req: Request) -> Response:
@@ -91,14 +97,16 @@ class V3Api:
     def _list(self, req: Request, kind: str, entities: list[tuple[str, dict[str, Any]]]) -> Response:
         body = req.json()
         if not isinstance(body, dict):
-            raise _error(422, kind, "Request body must be a JSON object", "INVALID_REQUEST")
+            raise Invalid("Request body must be a JSON object")
         length = body.get("length", 20)
         offset = body.get("offset", 0)
         if not isinstance(length, int) or length < 1 or not isinstance(offset, int) or offset < 0:
-            raise _error(422, kind, "length must be >= 1 and offset >= 0", "INVALID_REQUEST")
+            raise Invalid("length must be >= 1 and offset >= 0")
         length = min(length, _MAX_LENGTH)
         expr = body.get("filter") or ""
         matched = [e for name, e in entities if _filter_matches(expr, name)]
+        for e in matched:
+            e.pop("api_version", None)  # the list states it once, its entities do not repeat it
         metadata: dict[str, Any] = {"kind": kind, "total_matches": len(matched), "length": length, "offset": offset}
         if expr:
             metadata["filter"] = expr
@@ -118,51 +126,41 @@ class V3Api:
             return Response(200, {"api_version": render.API_VERSION, **render.cluster(self.state)})
         if uuid == self.state.data["pc"]["uuid"]:
             return Response(200, {"api_version": render.API_VERSION, **render.prism_central_entity(self.state)})
-        raise _not_found(Missing("cluster", uuid))
+        raise Missing("cluster", uuid)
 
     def list_subnets(self, req: Request) -> Response:
         with self.state.lock:
             ents = [(s["name"], render.subnet(self.state, s)) for s in self.state.data["subnets"].values()]
-        for _, e in ents:
-            e.pop("api_version", None)
         return self._list(req, "subnet", ents)
 
     def get_subnet(self, req: Request, uuid: str) -> Response:
-        try:
-            return Response(200, render.subnet(self.state, self.ops.subnet(uuid)))
-        except Missing as exc:
-            raise _not_found(exc) from None
+        return Response(200, render.subnet(self.state, self.ops.subnet(uuid)))
 
     # -- VMs ----------------------------------------------------------------------------------
 
     def list_vms(self, req: Request) -> Response:
         with self.state.lock:
             ents = [(v["name"], render.vm(self.state, v)) for v in self.state.data["vms"].values()]
-        for _, e in ents:
-            e.pop("api_version", None)
         return self._list(req, "vm", ents)
 
     def get_vm(self, req: Request, uuid: str) -> Response:
         with self.state.lock:
-            try:
-                return Response(200, render.vm(self.state, self.ops.vm(uuid)))
-            except Missing as exc:
-                raise _not_found(exc) from None
+            return Response(200, render.vm(self.state, self.ops.vm(uuid)))
 
     @staticmethod
     def _intent(req: Request, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:
         body = req.json()
         if not isinstance(body, dict) or not isinstance(body.get("spec"), dict) or not isinstance(
                 body.get("metadata"), dict):
-            raise _error(422, kind, "Request must have 'metadata' and 'spec'", "INVALID_REQUEST")
+            raise Invalid("Request must have 'metadata' and 'spec'")
         if body["metadata"].get("kind") != kind:
-            raise _error(422, kind, f"metadata.kind must be {kind!r}", "INVALID_REQUEST")
+            raise Invalid(f"metadata.kind must be {kind!r}")
         return body["metadata"], body["spec"]
 
     def _neutral_vm(self, spec: dict[str, Any]) -> dict[str, Any]:
         res = spec.get("resources")
         if not isinstance(res, dict) or not spec.get("name"):
-            raise _error(422, "vm", "spec.name and spec.resources are required", "INVALID_REQUEST")
+            raise Invalid("spec.name and spec.resources are required")
         disks = []
         for i, d in enumerate(res.get("disk_list") or []):
             props = d.get("device_properties") or {}
@@ -188,10 +186,7 @@ class V3Api:
     def create_vm(self, req: Request) -> Response:
         _meta, spec = self._intent(req, "vm")
         vm = self._neutral_vm(spec)
-        try:
-            work = self.ops.create_vm(vm)
-        except Invalid as exc:
-            raise _error(422, "vm", str(exc), "INVALID_REQUEST") from None
+        work = self.ops.create_vm(vm)
         task = self.ops.tasks.submit("VmCreate", [{"kind": "vm", "uuid": vm["uuid"], "name": vm["name"]}], work)
         vm["task_uuid"] = task
         return Response(202, render.pending("vm", vm["uuid"], spec, task))
@@ -199,20 +194,14 @@ class V3Api:
     def update_vm(self, req: Request, uuid: str) -> Response:
         meta, spec = self._intent(req, "vm")
         with self.state.lock:
-            try:
-                vm = self.ops.vm(uuid)
-            except Missing as exc:
-                raise _not_found(exc) from None
+            vm = self.ops.vm(uuid)
             sent = meta.get("spec_version")
             if not isinstance(sent, int) or sent < vm["spec_version"]:
                 raise _error(409, "vm", f"Edit conflict: spec_version {sent} is older than {vm['spec_version']}; "
                              "read the VM again and re-apply the change", "CONCURRENT_REQUESTS_NOT_ALLOWED")
             new = self._neutral_vm(spec)
-            try:
-                self.ops.check_vm({**vm, **{k: new[k] for k in ("name", "num_sockets", "num_vcpus_per_socket",
-                                                              "memory_mib", "boot_type", "machine_type")}})
-            except Invalid as exc:
-                raise _error(422, "vm", str(exc), "INVALID_REQUEST") from None
+            self.ops.check_vm({**vm, **{k: new[k] for k in ("name", "num_sockets", "num_vcpus_per_socket",
+                                                          "memory_mib", "boot_type", "machine_type")}})
             previous = vm["spec_version"]
             vm["spec_version"] = previous + 1
             self.state.save()
@@ -231,10 +220,7 @@ class V3Api:
         return Response(202, render.pending("vm", uuid, spec, task, previous))
 
     def delete_vm(self, req: Request, uuid: str) -> Response:
-        try:
-            work = self.ops.delete_vm(uuid)
-        except Missing as exc:
-            raise _not_found(exc) from None
+        work = self.ops.delete_vm(uuid)
         task = self.ops.tasks.submit("VmDelete", [{"kind": "vm", "uuid": uuid}], work)
         return Response(202, {"api_version": render.API_VERSION, "metadata": {"kind": "vm", "uuid": uuid},
                               "status": {"state": "DELETE_PENDING", "execution_context": {"task_uuid": task}}})
@@ -242,10 +228,7 @@ class V3Api:
     def snapshot_vm(self, req: Request, uuid: str) -> Response:
         body = req.json()
         name = body.get("name") if isinstance(body, dict) else None
-        try:
-            snap_uuid, work = self.ops.snapshot_vm(uuid, name or f"snapshot-{uuid[:8]}")
-        except Missing as exc:
-            raise _not_found(exc) from None
+        snap_uuid, work = self.ops.snapshot_vm(uuid, name or f"snapshot-{uuid[:8]}")
         task = self.ops.tasks.submit("VmSnapshotCreate", [{"kind": "vm", "uuid": uuid},
                                                          {"kind": "vm_snapshot", "uuid": snap_uuid}], work)
         return Response(202, {"task_uuid": task})
@@ -255,57 +238,37 @@ class V3Api:
     def list_images(self, req: Request) -> Response:
         with self.state.lock:
             ents = [(i["name"], render.image(self.state, i)) for i in self.state.data["images"].values()]
-        for _, e in ents:
-            e.pop("api_version", None)
         return self._list(req, "image", ents)
 
     def get_image(self, req: Request, uuid: str) -> Response:
         with self.state.lock:
-            try:
-                return Response(200, render.image(self.state, self.ops.image(uuid)))
-            except Missing as exc:
-                raise _not_found(exc) from None
+            return Response(200, render.image(self.state, self.ops.image(uuid)))
 
     def create_image(self, req: Request) -> Response:
         _meta, spec = self._intent(req, "image")
         res = spec.get("resources") or {}
         source = res.get("source_uri", "")
-        try:
-            image = self.ops.new_image(spec.get("name", ""), description=spec.get("description", ""),
-                                       image_type=res.get("image_type", "DISK_IMAGE"), source_uri=source)
-        except Invalid as exc:
-            raise _error(422, "image", str(exc), "INVALID_REQUEST") from None
+        image = self.ops.new_image(spec.get("name", ""), description=spec.get("description", ""),
+                                   image_type=res.get("image_type", "DISK_IMAGE"), source_uri=source)
         work = self.ops.register_image(image, source, await_bytes=not source)
         task = self.ops.tasks.submit("ImageCreate", [{"kind": "image", "uuid": image["uuid"],
                                                       "name": image["name"]}], work)
         return Response(202, render.pending("image", image["uuid"], spec, task))
 
     def delete_image(self, req: Request, uuid: str) -> Response:
-        try:
-            work = self.ops.delete_image(uuid)
-        except Missing as exc:
-            raise _not_found(exc) from None
+        work = self.ops.delete_image(uuid)
         task = self.ops.tasks.submit("ImageDelete", [{"kind": "image", "uuid": uuid}], work)
         return Response(202, {"api_version": render.API_VERSION, "metadata": {"kind": "image", "uuid": uuid},
                               "status": {"state": "DELETE_PENDING", "execution_context": {"task_uuid": task}}})
 
     def upload_image(self, req: Request, uuid: str) -> Response:
-        try:
-            image = self.ops.image(uuid)
-        except Missing as exc:
-            req.drain()
-            raise _not_found(exc) from None
+        image = self.ops.image(uuid)
         drop_after = None
         if self.upload_drop():
             drop_after = max(1, (req.content_length or 2 << 20) // 2)
-        try:
-            self.ops.receive_image_bytes(image, req.stream(), checksum_type=req.headers.get(
-                "X-Nutanix-Checksum-Type", ""), checksum_hex=req.headers.get("X-Nutanix-Checksum-Bytes", ""),
-                drop_after=drop_after)
-        except Invalid as exc:
-            raise _error(422, "image", str(exc), "INVALID_REQUEST") from None
-        except DropConnection:
-            raise
+        self.ops.receive_image_bytes(image, req.stream(), checksum_type=req.headers.get(
+            "X-Nutanix-Checksum-Type", ""), checksum_hex=req.headers.get("X-Nutanix-Checksum-Bytes", ""),
+            drop_after=drop_after)
         return Response(200, None)
 
     # -- tasks --------------------------------------------------------------------------------
@@ -313,5 +276,5 @@ class V3Api:
     def get_task(self, req: Request, uuid: str) -> Response:
         task = self.ops.tasks.get(uuid)
         if task is None:
-            raise _error(404, "task", f"TASK {uuid} not found", "ENTITY_NOT_FOUND")
+            raise Missing("task", uuid)
         return Response(200, render.task(task))

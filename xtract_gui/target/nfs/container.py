@@ -54,6 +54,18 @@ def _parts(path: str) -> list[str]:
     return parts
 
 
+class _AbsentOk(contextlib.AbstractContextManager[None]):
+    """Swallows "no such file" (the caller then answers for a missing file), but lets a stale handle through:
+    that is a cached folder handle gone bad, for ``_retrying_stale`` to look up again, not an absent file."""
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool:
+        return isinstance(exc, NfsNotFoundError) and not isinstance(exc, NfsStaleHandleError)
+
+
+_absent_ok = _AbsentOk()
+
+
 class NfsContainer:
     """A storage container's NFS export, with the few file operations a migration needs; thread-safe."""
 
@@ -139,14 +151,10 @@ class NfsContainer:
             return True
 
         def look() -> bool:
-            try:
-                parent = self._dir(parts[:-1], create=False)
-                self.nfs.lookup(parent, parts[-1], self.ndfs_path(path))
-            except NfsNotFoundError as exc:
-                if isinstance(exc, NfsStaleHandleError):
-                    raise
-                return False
-            return True
+            with _absent_ok:
+                self.nfs.lookup(self._dir(parts[:-1], create=False), parts[-1], self.ndfs_path(path))
+                return True
+            return False
 
         return self._retrying_stale("exists", path, look)
 
@@ -157,11 +165,8 @@ class NfsContainer:
             raise ConfigurationError("Refusing to remove the container's root.")
 
         def rm() -> None:
-            try:
+            with _absent_ok:
                 self.nfs.remove(self._dir(parts[:-1], create=False), parts[-1], self.ndfs_path(path))
-            except NfsNotFoundError as exc:
-                if isinstance(exc, NfsStaleHandleError):
-                    raise
 
         self._retrying_stale("remove", path, rm)
 
@@ -175,13 +180,10 @@ class NfsContainer:
             raise ConfigurationError("Refusing to remove the whole container; name the migration's folder.")
 
         def find() -> tuple[bytes, bytes, Fattr | None] | None:
-            try:
+            with _absent_ok:
                 parent = self._dir(parts[:-1], create=False)
                 return (parent, *self.nfs.lookup(parent, parts[-1], self.ndfs_path(folder)))
-            except NfsNotFoundError as exc:
-                if isinstance(exc, NfsStaleHandleError):
-                    raise
-                return None
+            return None
 
         found = self._retrying_stale("remove", folder, find)
         if found is None:
@@ -244,13 +246,10 @@ class NfsContainer:
                     with contextlib.suppress(NfsNotFoundError):
                         self.nfs.remove(parent, parts[-1], target)
                     return self.nfs.create(parent, parts[-1], target, truncate=True)
-            try:
+            with _absent_ok:
                 fh, _ = self.nfs.lookup(parent, parts[-1], target)
-            except NfsNotFoundError as exc:
-                if isinstance(exc, NfsStaleHandleError):
-                    raise
-                fh = self.nfs.create(parent, parts[-1], target)
-            return fh
+                return fh
+            return self.nfs.create(parent, parts[-1], target)
 
         handle: bytes = self._retrying_stale("open", relative_path, open_file)
         self.nfs.set_size(handle, capacity, target)
