@@ -27,7 +27,7 @@ fetch ceiling, "store" = to the store or relay ceiling, CPU = CPU seconds per Gi
     64 GiB, 5.6 GiB allocated      HTTP: MB/s curl store CPU/GiB   HTTPS: MB/s curl store CPU/GiB
     curl → /dev/null (fetch ceiling)        1831 1.00     -       -           975 1.00     -       -
     curl → files (store ceiling)            1043 0.57  1.00       -           681 0.70  1.00       -
-    curl | curl → null sink (relay ceiling)       816 0.45  1.00       -           474 0.49  1.00       -
+    curl | curl → null sink (relay)          816 0.45  1.00       -           474 0.49  1.00       -
     seed → file                              893 0.49  0.86    1.34           404 0.41  0.59    2.74
     seed → file (verify)                     532 0.29  0.51    2.90           309 0.32  0.45    4.43
     seed → qcow2 → null sink                 669 0.37  0.82    1.65           461 0.47  0.97    2.40
