@@ -43,6 +43,7 @@ from xtract_gui.lab.source.container import LocalContainerWriters
 from xtract_gui.wiring import DictSecrets
 
 CLUSTER, CONTAINER, SUBNET_A, SUBNET_B, SUBNET_TEST = "c-1", "k-1", "s-a", "s-b", "s-test"
+OTHER_CLUSTER = "c-2"
 
 
 class FakeTarget:
@@ -54,8 +55,9 @@ class FakeTarget:
         (self.containers_dir / "default").mkdir(parents=True, exist_ok=True)
         self.vms_: dict[str, dict[str, Any]] = {}
         self.fail: dict[str, int] = {}
-        self.whitelist: list[str] = []
+        self.whitelists: dict[str, list[str]] = {}  # per cluster, as each cluster's Prism Element keeps one
         self.whitelist_clusters: list[str] = []  # the cluster each whitelist call named
+        self.whitelist_adds: list[tuple[str, str]] = []  # (cluster, entry) of each add
         self.lock = threading.Lock()
         self.calls: list[str] = []
 
@@ -70,14 +72,16 @@ class FakeTarget:
             raise RemoteTaskError(f"Injected failure of {op}.", hint="Retry.")
 
     def clusters(self) -> list[TargetCluster]:
-        return [TargetCluster(CLUSTER, "lab-ahv")]
+        # Two clusters, as behind a Prism Central; plans use the first unless a test says otherwise.
+        return [TargetCluster(CLUSTER, "lab-ahv"), TargetCluster(OTHER_CLUSTER, "lab-ahv-2")]
 
     def containers(self, cluster_uuid: str) -> list[StorageContainer]:
-        return [StorageContainer(CONTAINER, "default", CLUSTER, 10 * 2**40, 5 * 2**40)]
+        return [StorageContainer(CONTAINER, "default", cluster_uuid or CLUSTER, 10 * 2**40, 5 * 2**40)]
 
     def subnets(self, cluster_uuid: str) -> list[Subnet]:
-        return [Subnet(SUBNET_A, "vlan0", CLUSTER, 0), Subnet(SUBNET_B, "vlan10", CLUSTER, 10),
-                Subnet(SUBNET_TEST, "isolated", CLUSTER, 99)]
+        c = cluster_uuid or CLUSTER
+        return [Subnet(SUBNET_A, "vlan0", c, 0), Subnet(SUBNET_B, "vlan10", c, 10),
+                Subnet(SUBNET_TEST, "isolated", c, 99)]
 
     def vms(self) -> list[TargetVM]:
         return [self._vm(u) for u in self.vms_]
@@ -122,17 +126,23 @@ class FakeTarget:
         self.calls.append("snapshot_vm")
         return str(uuid.uuid4())
 
+    @property
+    def whitelist(self) -> list[str]:
+        """The plan's cluster's whitelist (what most tests look at)."""
+        return self.whitelists.setdefault(CLUSTER, [])
+
     def nfs_whitelist(self, cluster_uuid: str = "") -> list[str]:
         self.whitelist_clusters.append(cluster_uuid)
-        return list(self.whitelist)
+        return list(self.whitelists.get(cluster_uuid or CLUSTER, []))
 
     def add_nfs_whitelist(self, entry: str, cluster_uuid: str = "") -> None:
         self.whitelist_clusters.append(cluster_uuid)
-        self.whitelist.append(entry)
+        self.whitelist_adds.append((cluster_uuid or CLUSTER, entry))
+        self.whitelists.setdefault(cluster_uuid or CLUSTER, []).append(entry)
 
     def remove_nfs_whitelist(self, entry: str, cluster_uuid: str = "") -> None:
         self.whitelist_clusters.append(cluster_uuid)
-        self.whitelist.remove(entry)
+        self.whitelists.setdefault(cluster_uuid or CLUSTER, []).remove(entry)
 
     def upload_image(self, *a: Any, **k: Any) -> str:
         raise NotImplementedError

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from typing import Any
 
 from ..domain.errors import CancelledError, ConfigurationError, NotFoundError, XtractError
 from ..domain.guest_tasks import GuestPhase, tasks_for
@@ -84,6 +85,7 @@ async def shutdown_source(ctx: JobContext) -> None:
 
 
 async def _final_sync(ctx: JobContext) -> None:
+    await add_whitelist(ctx)
     number = int(ctx.data.get("sync_count", 0)) + 1
     result = await replicate(ctx, number, "cutover.final_sync")
     summarize(ctx, result, 0.0)
@@ -345,33 +347,52 @@ async def test_migration(ctx: JobContext, *, undo: bool) -> None:
     await ctx.run_step("test.create", "Creating the test VM", create)
 
 
+# The laptop's whitelist entry is one per (target, cluster) and shared by every job writing there, of
+# every plan: a job records which one it holds, keeps it only while it writes (a paused or failed job
+# takes it again before its next write), and the last writer removes it.  The lock is the manager's,
+# per (target, cluster), so two plans on one cluster never add and remove across each other.
+_WRITING = (JobState.SEEDING, JobState.SYNCING, JobState.CUTTING_OVER)
+
+
+def _held(ctx: JobContext, data: dict[str, Any]) -> dict[str, str] | None:
+    held = data.get("whitelist")
+    if isinstance(held, str):  # written before entries named their cluster: this plan's
+        return {"entry": held, "host": ctx.plan.target.host, "cluster": ctx.plan.target.cluster_uuid}
+    return held if isinstance(held, dict) else None
+
+
 async def add_whitelist(ctx: JobContext) -> None:
+    """Make sure the entry is there before NFS writes (seed, every sync, the final sync): another plan's
+    last job on this cluster may have removed it while this one was paused."""
     entry = ctx.session.writers().whitelist_entry
-    target = ctx.session.target()
-    if not entry or ctx.data.get("whitelist"):
+    if not entry:
         return
+    target = ctx.session.target()
     # Through Prism Central this reaches the plan's cluster's Prism Element (PC's v3 has no whitelist).
     cluster = ctx.plan.target.cluster_uuid
+    held = {"entry": entry, "host": ctx.plan.target.host, "cluster": cluster}
     async with ctx.session.whitelist_lock:
-        ctx.update(whitelist=entry)  # before the call, so a crash right after it still cleans up
-        jid = ctx.store.intent(ctx.vm_id, "target", "add_nfs_whitelist", entry)
-        if entry not in await ctx.call(target.nfs_whitelist, cluster):
-            await ctx.call(target.add_nfs_whitelist, entry, cluster)
+        ctx.update(whitelist=held)  # before the call, so a crash right after it still cleans up
+        if entry in await ctx.call(target.nfs_whitelist, cluster):
+            return
+        jid = ctx.store.intent(ctx.vm_id, "target", "add_nfs_whitelist", entry, cluster=cluster,
+                               host=held["host"])
+        await ctx.call(target.add_nfs_whitelist, entry, cluster)
         ctx.store.outcome(jid, "ok")
 
 
 async def remove_whitelist(ctx: JobContext) -> None:
-    entry = ctx.data.get("whitelist")
-    if not entry:
+    held = _held(ctx, ctx.data)
+    if not held:
         return
     async with ctx.session.whitelist_lock:
-        others = [j for j in ctx.store.jobs() if j.vm_id != ctx.vm_id and j.data.get("whitelist") == entry
-                  and not j.state.terminal]
+        others = [j for j in ctx.store.jobs() if j.vm_id != ctx.vm_id and j.state in _WRITING
+                  and _held(ctx, j.data) == held]
         if not others:
-            jid = ctx.store.intent(ctx.vm_id, "target", "remove_nfs_whitelist", entry)
+            jid = ctx.store.intent(ctx.vm_id, "target", "remove_nfs_whitelist", held["entry"],
+                                   cluster=held["cluster"], host=held["host"])
             target = ctx.session.target()
-            cluster = ctx.plan.target.cluster_uuid
-            if entry in await asyncio.to_thread(target.nfs_whitelist, cluster):
-                await asyncio.to_thread(target.remove_nfs_whitelist, entry, cluster)
+            if held["entry"] in await asyncio.to_thread(target.nfs_whitelist, held["cluster"]):
+                await asyncio.to_thread(target.remove_nfs_whitelist, held["entry"], held["cluster"])
             ctx.store.outcome(jid, "ok")
         ctx.update(whitelist=None)

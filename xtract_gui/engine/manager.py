@@ -64,6 +64,7 @@ class JobManager:
         self.emitter = Emitter(adapters.log_dir or Path(log_dir()))
         self._executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="xtract-engine")
         self._sessions: dict[str, Session] = {}
+        self._whitelist_locks: dict[tuple[str, str], asyncio.Lock] = {}  # per (target, cluster), all plans
         self._contexts: dict[str, JobContext] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
@@ -279,7 +280,7 @@ class JobManager:
     def _session(self, plan_id: str) -> Session:
         if plan_id not in self._sessions:
             self._sessions[plan_id] = Session(plan_id, self.store.plan(plan_id), self.adapters, self.emitter,
-                                              self.tuning)
+                                              self.tuning, whitelist_locks=self._whitelist_locks)
         return self._sessions[plan_id]
 
     def _context(self, vm_id: str) -> JobContext:

@@ -81,6 +81,7 @@ async def _sync_loop(ctx: JobContext) -> None:
         if ctx.cutover_requested.is_set():
             break
         number = int(ctx.data.get("sync_count", 0)) + 1
+        await add_whitelist(ctx)
         async with ctx.sync_lock:
             result = await ctx.run_step(f"sync.{number}", f"Sync {number}",
                                         lambda n=number: replicate(ctx, n, f"sync.{n}"))

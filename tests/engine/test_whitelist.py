@@ -1,0 +1,85 @@
+"""The laptop's NFS whitelist entry, shared by every job writing to one cluster, across plans."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from xtract_gui.domain.plan import GuestChannelKind
+from xtract_gui.domain.states import JobState
+from xtract_gui.engine.manager import JobManager, JobSnapshot
+
+from .fakes import CLUSTER, OTHER_CLUSTER, Rig, Writers, make_plan, make_rig
+
+ENTRY = Writers.whitelist_entry
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    return make_rig(tmp_path, vms=2)
+
+
+def _ready(s: JobSnapshot) -> bool:
+    return s.ready_for_cutover or s.state in (JobState.DONE, JobState.FAILED, JobState.PAUSED)
+
+
+def _done(s: JobSnapshot) -> bool:
+    return s.state in (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED)
+
+
+async def _two_plans(m: JobManager, rig: Rig, *, second_cluster: str) -> tuple[str, str]:
+    """One VM per plan; the second plan targets ``second_cluster``."""
+    base = make_plan(rig.lab, channel=GuestChannelKind.NONE)
+    first = dataclasses.replace(base, name="plan-1", vms=base.vms[:1])
+    second = dataclasses.replace(base, name="plan-2", vms=base.vms[1:],
+                                 target=dataclasses.replace(base.target, cluster_uuid=second_cluster))
+    await m.start(first)
+    await m.start(second)
+    a, b = first.vms[0].vm_id, second.vms[0].vm_id
+    await m.wait([a, b], _ready)
+    return a, b
+
+
+def test_plans_on_two_clusters_each_remove_their_own_entry(rig: Rig) -> None:
+    async def go() -> None:
+        m = rig.manager()
+        a, b = await _two_plans(m, rig, second_cluster=OTHER_CLUSTER)
+        assert rig.target.whitelists == {CLUSTER: [ENTRY], OTHER_CLUSTER: [ENTRY]}
+        await m.cutover([a], requested_by="ivan")
+        (snap,) = await m.wait([a], _done)
+        assert snap.state is JobState.DONE, snap.error
+        # The job on the other cluster still writes, but it holds another cluster's entry.
+        assert rig.target.whitelists == {CLUSTER: [], OTHER_CLUSTER: [ENTRY]}
+        await m.cutover([b], requested_by="ivan")
+        (snap,) = await m.wait([b], _done)
+        assert snap.state is JobState.DONE, snap.error
+        assert rig.target.whitelists == {CLUSTER: [], OTHER_CLUSTER: []}
+        await m.close()
+
+    asyncio.run(asyncio.wait_for(go(), 90))
+
+
+def test_a_paused_job_does_not_keep_the_entry_and_takes_it_again_to_write(rig: Rig) -> None:
+    async def go() -> None:
+        m = rig.manager()
+        a, b = await _two_plans(m, rig, second_cluster=CLUSTER)  # two plans, one cluster: one entry
+        await m.pause([b])
+        await m.wait([b], lambda s: s.state is JobState.PAUSED)
+        await m.cutover([a], requested_by="judy")
+        (snap,) = await m.wait([a], _done)
+        assert snap.state is JobState.DONE, snap.error
+        assert rig.target.whitelist == []  # the paused job does not write: nothing holds the entry
+        adds = len(rig.target.whitelist_adds)
+        await m.resume([b])
+        await m.cutover([b], requested_by="judy")
+        (snap,) = await m.wait([b], _done)
+        assert snap.state is JobState.DONE, snap.error
+        # Before writing again (a sync or the final sync) it put the entry back, and took it away at the end.
+        assert rig.target.whitelist_adds[adds:] == [(CLUSTER, ENTRY)]
+        assert rig.target.whitelist == []
+        await m.close()
+
+    asyncio.run(asyncio.wait_for(go(), 90))
