@@ -5,6 +5,7 @@ every time, not by luck of scheduling."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -233,3 +234,20 @@ def test_jobs_reads_one_at_a_time_and_replay_newer_state_changes(monitor: JobMon
     # applied after the first (it alone knows vm-3).
     assert applied == [(1, JobState.VALIDATING, 3), (2, JobState.VALIDATING, 4)]
     assert [r.vm_id for r in monitor.jobs.rows()] == [*VMS, "vm-3"]
+
+
+def test_a_failed_first_read_is_tried_again(qtbot, aloop, manager: JobManager) -> None:  # type: ignore[no-untyped-def]
+    real, failures = manager.jobs, [sqlite3.OperationalError("database is locked")]  # another process writes
+
+    def busy_once() -> Any:
+        if failures:
+            raise failures.pop()
+        return real()
+
+    manager.jobs = busy_once  # type: ignore[method-assign]
+    mon = JobMonitor()
+    qtbot.addWidget(mon)
+    mon.feed.retry_seconds = 0.05
+    mon.attach(manager)
+    run(aloop, wait_until(lambda: mon.jobs.rowCount() == 3 and mon.detail.vm_id == "vm-0", 10, "the load tried again"))
+    assert not failures

@@ -63,6 +63,7 @@ class JobManager:
         self.tuning = tuning or Tuning()
         self.emitter = Emitter(adapters.log_dir or Path(log_dir()))
         self._executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="xtract-engine")
+        self._views = ThreadPoolExecutor(max_workers=2, thread_name_prefix="xtract-views")  # see jobs_async
         self._sessions: dict[str, Session] = {}
         self._whitelist_locks: dict[tuple[str, str], asyncio.Lock] = {}  # per (target, cluster), all plans
         self._contexts: dict[str, JobContext] = {}
@@ -244,21 +245,21 @@ class JobManager:
 
     # -- the same views, read off the loop's thread ------------------------------------------
     # Under the GUI the loop's thread is the GUI thread, and these are SQLite (and log file) reads that a large
-    # plan or a slow disk makes long.  The loop's default executor, not the job executor: a view must not
-    # queue behind adapter calls.  The answer may be older than events delivered meanwhile; the caller
-    # orders the two (see gui/monitor_feed.py).
+    # plan or a slow disk makes long.  Their own two threads: neither the job executor nor the loop's default
+    # one (asyncio.to_thread), where adapter calls such as a cancel's VM deletions can wait for minutes.  The
+    # answer may be older than events delivered meanwhile; the caller orders the two (gui/monitor_feed.py).
 
     async def jobs_async(self) -> list[JobSnapshot]:
-        return await asyncio.get_running_loop().run_in_executor(None, self.jobs)
+        return await asyncio.get_running_loop().run_in_executor(self._views, self.jobs)
 
     async def steps_async(self, vm_id: str) -> list[StepChanged]:
-        return await asyncio.get_running_loop().run_in_executor(None, self.steps, vm_id)
+        return await asyncio.get_running_loop().run_in_executor(self._views, self.steps, vm_id)
 
     async def log_lines_async(self, vm_id: str, limit: int = 500) -> list[LogLine]:
-        return await asyncio.get_running_loop().run_in_executor(None, self.log_lines, vm_id, limit)
+        return await asyncio.get_running_loop().run_in_executor(self._views, self.log_lines, vm_id, limit)
 
     async def report_html_async(self) -> str:
-        return await asyncio.get_running_loop().run_in_executor(None, self.report_html)
+        return await asyncio.get_running_loop().run_in_executor(self._views, self.report_html)
 
     async def close(self) -> None:
         """Stop every running job where it stands (states stay as they are; a restart continues them)."""
@@ -267,8 +268,9 @@ class JobManager:
         for session in self._sessions.values():
             await asyncio.to_thread(session.close)
         self._sessions.clear()
-        self.emitter.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._views.shutdown(wait=False, cancel_futures=True)
+        self.emitter.close()  # last: what still logs above reopens a file the finalizer would have to close
 
     # -- internals --------------------------------------------------------------------------
     def _row(self, vm_id: str) -> JobRow:

@@ -51,10 +51,15 @@ class JobsFeed:
         self._stale: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._since_read: list[Event] | None = None  # events delivered while a read is in flight
+        self.retry_seconds = 2.0  # after a failed read
 
     @property
     def busy(self) -> bool:
         return self._task is not None
+
+    def _retry(self, manager: Any) -> None:
+        if manager is self.manager and self._task is None and (self._full or self._stale):
+            self._task = _spawn(self._run())
 
     def attach(self, manager: Any) -> None:
         self.manager = manager
@@ -87,8 +92,13 @@ class JobsFeed:
                 try:
                     snaps = await read_view(manager, "jobs")
                 except Exception:
-                    # The store went away (shutdown) or broke: keep what the table shows; the next event asks again.
-                    log.exception("reading the jobs failed")
+                    # The store is busy (another process writes) or broke: keep what the table shows and ask
+                    # again later, with what this read was for, so a failed first load is not left empty.
+                    log.exception("reading the jobs failed; retrying in %.0f s", self.retry_seconds)
+                    self._full |= full
+                    self._stale |= stale
+                    if manager is self.manager:
+                        asyncio.get_running_loop().call_later(self.retry_seconds, self._retry, manager)
                     return
                 self.reads += 1
                 if manager is not self.manager:
