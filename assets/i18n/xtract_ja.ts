@@ -1181,10 +1181,6 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
       <translation>テスト VM を作成</translation>
     </message>
     <message>
-      <source>Removing staging files</source>
-      <translation>ステージングファイルを削除</translation>
-    </message>
-    <message>
       <source>Disconnecting the source NICs</source>
       <translation>移行元の NIC を切断</translation>
     </message>
@@ -1231,6 +1227,14 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
     <message>
       <source>Removing non-present devices</source>
       <translation>存在しないデバイスを削除</translation>
+    </message>
+    <message>
+      <source>Removing staging files</source>
+      <translation>ステージングファイルを削除</translation>
+    </message>
+    <message>
+      <source>Removing staging images</source>
+      <translation>ステージングイメージを削除</translation>
     </message>
     <message>
       <source>Removing the safety snapshot</source>

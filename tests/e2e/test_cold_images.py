@@ -1,9 +1,10 @@
-"""Cold mode's streamed disk images go once the VM runs on AHV on its own cloned vmdisks: a delete Prism
-refuses is a warning (the migration is done), and a crash between two deletes neither leaks an image nor
-asks Prism to delete one twice.
+"""Cold mode's streamed disk images go once the VM runs on AHV on its own cloned vmdisks and its guest
+reported the first boot: a delete Prism refuses is a warning (the migration is done), a crash between
+two deletes neither leaks an image nor asks Prism to delete one twice, and without a first-boot report
+(no guest channel) the images stay for a person to check the VM first.
 
 The lab with the real adapters: the Prism simulator over HTTP through the Prism adapter, the lab source.
-The VM is the lab's two-disk Linux VM, so there are two images to delete.
+The VM is the lab's two-disk Windows VM, so there are two images to delete.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from xtract_gui.engine.ports import TargetPlatform
 from xtract_gui.engine.staging import STEP_ID
 from xtract_gui.engine.store import Store
 from xtract_gui.lab.runner import Lab, verify_disks
-from xtract_gui.wiring import connect_source, connect_target_endpoint, writer_factory
+from xtract_gui.wiring import SourceAwareGuests, connect_source, connect_target_endpoint, writer_factory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prism]
 STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
@@ -34,15 +35,18 @@ STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCEL
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
-    with Lab(tmp_path / "lab", vms=2, workload=False) as lab:
+    # Two Windows VMs, the second with two disks: its guest (the lab's WinRM guest) reports its first boot
+    # on AHV, which is what lets the images go.
+    with Lab(tmp_path / "lab", vms=2, workload=False, guest_os_mix=("windows",)) as lab:
         yield lab
 
 
-def _cold_plan(lab: Lab) -> Plan:
-    assert lab.endpoints is not None
+def _cold_plan(lab: Lab, *, channel: GuestChannelKind | None = None) -> Plan:
+    assert lab.endpoints is not None and lab.source is not None
     base = lab.endpoints.plan
-    (vm,) = [dataclasses.replace(v, guest=GuestAccess(channel=GuestChannelKind.NONE))
-             for v in base.vms if v.name == "lab-lin-02"]
+    (vm,) = [v for v in base.vms if len(lab.source.get_vm(v.vm_id).disks) == 2]
+    if channel is not None:
+        vm = dataclasses.replace(vm, guest=GuestAccess(channel=channel))
     return dataclasses.replace(base, vms=(vm,), transfer_mode=TransferMode.COLD)
 
 
@@ -50,8 +54,9 @@ def _manager(lab: Lab, db: Path, tmp_path: Path,
              target: Callable[..., TargetPlatform] = connect_target_endpoint) -> JobManager:
     assert lab.endpoints is not None
     adapters = Adapters(secrets=lab.endpoints.secrets, source=connect_source, target=target,
-                        writers=writer_factory, log_dir=tmp_path / "logs")
-    return JobManager(store=Store(db), adapters=adapters, tuning=Tuning(checkpoint_seconds=0.1))
+                        writers=writer_factory, session_guests=SourceAwareGuests, log_dir=tmp_path / "logs")
+    return JobManager(store=Store(db), adapters=adapters, tuning=Tuning(checkpoint_seconds=0.1,
+                                                                        guest_wait_seconds=30))
 
 
 def _images(lab: Lab) -> set[str]:
@@ -168,3 +173,24 @@ def test_a_crash_between_two_deletes_neither_leaks_nor_deletes_twice(lab: Lab, t
     assert second.store.open_intents(vm_id) == []
     second.store.close()
     assert verify_disks(lab, plan) == {vm_id: []}
+
+
+def test_without_a_first_boot_report_the_images_stay(lab: Lab, tmp_path: Path) -> None:
+    plan = _cold_plan(lab, channel=GuestChannelKind.NONE)  # nothing can tell whether the VM came up
+    vm_id = plan.vms[0].vm_id
+    m = _manager(lab, tmp_path / "x.sqlite3", tmp_path)
+
+    async def go() -> None:
+        try:
+            await m.start(plan)
+            (snap,) = await m.wait([vm_id], lambda s: s.state in STOPPED)
+            assert snap.state is JobState.DONE, snap.error
+        finally:
+            await m.close()
+
+    _run(go())
+    refs = {str(r["target_ref"]) for r in m.store.disks(vm_id).values()}
+    assert len(refs) == 2 and _images(lab) == refs and _image_deletes(lab) == []
+    warnings = [line.message for line in m.log_lines(vm_id) if line.level == "WARNING"]
+    assert any("Kept 2 disk image(s)" in w and all(u in w for u in refs) for w in warnings), warnings
+    m.store.close()

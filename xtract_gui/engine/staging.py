@@ -41,6 +41,13 @@ async def remove_staging(ctx: JobContext) -> None:
         return
     files = staged_files(ctx)
     images = staged_images(ctx)
+    if images and not ctx.data.get("first_boot"):
+        # No guest reported its first boot (VMware Tools or no guest channel, or it timed out): nobody has
+        # seen the VM come up, and its images are the quickest way to build it again (another disk bus,
+        # say).  They stay until a person has checked the VM.
+        ctx.log(f"Kept {len(images)} disk image(s) in the Prism image service ({_named(images)}): once the VM "
+                "is checked on AHV, delete them in Prism (Images)", "WARNING")
+        images = {}
     if not files and not images:
         ctx.update(staging_removed=True)
         return
@@ -53,8 +60,15 @@ async def remove_staging(ctx: JobContext) -> None:
             await _remove_images(ctx, images)
         ctx.update(staging_removed=True)
 
-    await ctx.run_step(STEP_ID, "Removing staging files" if files else "Removing staging images", run,
-                       warn_only=True)
+    if files:
+        await ctx.run_step(STEP_ID, "Removing staging files", run, warn_only=True)
+    else:
+        await ctx.run_step(STEP_ID, "Removing staging images", run, warn_only=True)
+
+
+def _named(images: dict[int, str]) -> str:
+    """How a person finds them in Prism's image list: the name (``xtract-<vm>-disk-<key>``) and the uuid."""
+    return ", ".join(f"xtract-…-disk-{key} {uuid}" for key, uuid in sorted(images.items()))
 
 
 async def _remove_files(ctx: JobContext, name: str, files: dict[int, str]) -> None:
@@ -98,8 +112,10 @@ async def _remove_images(ctx: JobContext, images: dict[int, str]) -> None:
         removed.add(image_uuid)
         ctx.update(images_removed=sorted(removed))
     if left:
-        ctx.log(f"Disk images left in the Prism image service: {', '.join(u for u, _ in left)}; the AHV VM does "
-                "not use them: delete them in Prism (Images) by hand", "WARNING")
+        failed = dict(left)
+        kept = _named({k: u for k, u in images.items() if u in failed})
+        ctx.log(f"Disk images left in the Prism image service: {kept}; the AHV VM does not use them: delete "
+                "them in Prism (Images) by hand", "WARNING")
         raise XtractError(f"{len(left)} staging image(s) could not be deleted: {left[0][1]}",
                           hint="Delete them in Prism (Images); the migrated VM does not need them.")
     ctx.log(f"Deleted {len(images)} staging image(s): the AHV VM has its own copies of the disks")

@@ -55,7 +55,8 @@ def step_titles() -> list[str]:
         titles |= {str(t["title"]) for t in tasks if "title" in t}
     engine = Path(__file__).resolve().parent.parent / "engine"
     for source in engine.glob("*.py"):
-        titles |= set(re.findall(r'step\(\s*"[^"]+",\s*"([^"{}]+)"', source.read_text(encoding="utf-8")))
+        # The step id is a literal or a constant (STEP_ID); the title must be a literal to be found.
+        titles |= set(re.findall(r'step\(\s*(?:"[^"]+"|[A-Z_]+),\s*"([^"{}]+)"', source.read_text(encoding="utf-8")))
     return sorted(titles)
 
 
