@@ -15,6 +15,12 @@ SEED = ClusterSeed(name="ganon", uuid=CLUSTER_UUID,
                    containers=(ContainerSeed("default-container", capacity_bytes=2**40, free_bytes=2**39),
                                ContainerSeed("SelfServiceContainer", capacity_bytes=2**40)),
                    subnets=(SubnetSeed("vlan0", 0), SubnetSeed("prod 本番", 173), SubnetSeed("dmz", 508)))
+# A second cluster for a Prism Central that manages two (``prism_clusters_pc(ZELDA, seed=SEED)``).
+ZELDA_UUID = "0005b0f1-8f43-a0f2-02b7-3cecef19ffff"
+ZELDA = ClusterSeed(name="zelda", uuid=ZELDA_UUID,
+                    containers=(ContainerSeed("zelda-ctr", capacity_bytes=2**41),
+                                ContainerSeed("SelfServiceContainer")),
+                    subnets=(SubnetSeed("vlan0", 0), SubnetSeed("zelda-prod", 200)))
 
 
 @dataclass

@@ -55,7 +55,8 @@ class Emitter:
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
         """Values to mask in every log line (resolved passwords; never stored anywhere)."""
-        self._secrets.update(s for s in secrets if s)
+        # Copy on write: sessions add secrets from worker threads while log() iterates the set on the loop.
+        self._secrets = self._secrets | {s for s in secrets if s}
 
     def name_vm(self, vm_id: str, name: str) -> None:
         self._names[vm_id] = name

@@ -45,6 +45,7 @@ class PrismCentral:
         self._listed: dict[str, TargetCluster] = {}  # the last clusters() answer, by uuid
         self._subnets: dict[str, list[Subnet]] | None = None  # one subnets listing, by cluster uuid
         self._subnets_lock = threading.Lock()
+        self._elements_lock = threading.Lock()
 
     @property
     def kind(self) -> TargetKind:
@@ -96,7 +97,8 @@ class PrismCentral:
     def clusters(self) -> list[TargetCluster]:
         found = [parse.cluster(e) for e in self._list("cluster", "list clusters") if parse.is_ahv_cluster(e)]
         self._listed = {c.uuid: c for c in found}
-        self._subnets = None  # a new look at the inventory (the wizard's refresh, readiness) sees new subnets
+        with self._subnets_lock:  # after a listing still running, not before it (it would put the old one back)
+            self._subnets = None  # a new look at the inventory (the wizard's refresh, readiness) sees new subnets
         return found
 
     def _cluster(self, cluster_uuid: str) -> TargetCluster:
@@ -115,9 +117,10 @@ class PrismCentral:
             raise UnsupportedError(
                 f"Prism Central has no API for storage containers or the NFS whitelist of '{cluster.name}'.",
                 hint=f"Connect to that cluster's Prism Element at {cluster.external_ip or 'its address'} instead.")
-        if cluster.uuid not in self._elements:
-            self._elements[cluster.uuid] = self._element_factory(cluster)
-        return self._elements[cluster.uuid]
+        with self._elements_lock:  # readiness and the whitelist may ask at once: one session per element
+            if cluster.uuid not in self._elements:
+                self._elements[cluster.uuid] = self._element_factory(cluster)
+            return self._elements[cluster.uuid]
 
     def containers(self, cluster_uuid: str) -> list[StorageContainer]:
         """Read through the cluster's Prism Element (v2 ``/storage_containers``), same account."""

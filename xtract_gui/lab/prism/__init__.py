@@ -11,6 +11,14 @@ Known deviations from real Prism:
 - One cluster, one node, no hosts: VMs do not run anything; a power change only flips the state and
   calls ``on_power_change`` (the demo lab "boots" its guest there).  NIC IPs appear only through
   ``set_nic_ips``.  acpi_shutdown always succeeds at once.
+- Prism Central manages one cluster of its own unless ``add_cluster(element)`` adds the cluster of a Prism
+  Element simulator (its own state: containers, subnets, NFS whitelist, VMs), which the lab binds to another
+  loopback address (127.0.0.2, …) on the first element's port, as real elements share port 9440.  PC reads
+  that element's state live (real PC syncs a few seconds later) and lists its cluster (with its
+  ``external_ip``) and its subnets (``cluster_reference`` the subnet's own cluster).  VMs, images and tasks
+  stay PC's own cluster's: a VM create whose ``cluster_reference`` names an added cluster is refused with
+  422 INVALID_REQUEST (real PC places it there), and that element's VMs are not in PC's ``vms/list``.  An
+  unknown ``cluster_reference`` is ignored (the VM lands on PC's own cluster).
 - Prism Central lists itself among the clusters like pc.2024.1 (service_list PRISM_CENTRAL, no nodes);
   ``product_headers=False`` drops ``X-Ntnx-Env``/``X-Ntnx-Product`` like older releases.
 - Prism Central serves only the v3 calls the product uses (versions, prism_central, clusters, subnets,

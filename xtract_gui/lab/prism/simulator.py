@@ -52,6 +52,8 @@ class PrismSimulator:
         self._server: PrismServer | None = None
         self._thread: threading.Thread | None = None
         self.fingerprint = ""
+        self.members: list[PrismSimulator] = []  # Prism Central's further clusters (see ``add_cluster``)
+        self._member_states: list[PrismState] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -62,12 +64,13 @@ class PrismSimulator:
             if self._cert is None or self._key is None:
                 from .certs import make_self_signed
 
-                self._cert, self._key = make_self_signed(self.state_dir / "tls")
+                self._cert, self._key = make_self_signed(self.state_dir / "tls", self._host)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(self._cert, self._key)
             self.fingerprint = format_fingerprint(ssl.PEM_cert_to_DER_cert(Path(self._cert).read_text()))
         upload_drop = self.faults.take_drop
-        routes = V3Api(self.ops, pc=self.mode == "pc", upload_drop=upload_drop).routes()
+        routes = V3Api(self.ops, pc=self.mode == "pc", upload_drop=upload_drop,
+                       members=self._member_states).routes()
         if self.mode == "pe":
             routes += V2Api(self.ops, upload_drop=upload_drop).routes()
         self._server = PrismServer((self._host, self._port), routes=routes, faults=self.faults,
@@ -114,6 +117,21 @@ class PrismSimulator:
             return []
         with self._server.log_lock:
             return list(self._server.request_log)
+
+    def add_cluster(self, element: PrismSimulator) -> None:
+        """Prism Central also manages ``element``'s cluster (a Prism Element simulator with its own state).
+
+        Its v3 ``clusters``/``subnets`` then show that cluster and its subnets, read live from the element's
+        state, with the element's ``external_ip`` (the address the adapter reaches it at); containers and the
+        NFS whitelist stay the element's own, as on real Prism.
+        """
+        if self.mode != "pc" or element.mode != "pe":
+            raise ValueError("a Prism Central simulator adds Prism Element simulators")
+        known = {self.state.cluster["uuid"], *(m.state.cluster["uuid"] for m in self.members)}
+        if element.state.cluster["uuid"] in known:
+            raise ValueError(f"cluster {element.state.cluster['uuid']} is already managed here")
+        self.members.append(element)
+        self._member_states.append(element.state)
 
     # -- fault injection ----------------------------------------------------------------------
 

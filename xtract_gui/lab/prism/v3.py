@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from . import v3_render as render
 from .http import ApiError, Request, Response
 from .ops import Cluster, Invalid, Missing, Refused, answering
-from .state import now_usecs
+from .state import PrismState, now_usecs
 
 BASE = "/api/nutanix/v3"
 Route = tuple[str, re.Pattern[str], Callable[..., Response]]
@@ -43,11 +43,18 @@ def _filter_matches(expr: str, name: str) -> bool:
 
 
 class V3Api:
-    def __init__(self, ops: Cluster, *, pc: bool, upload_drop: Callable[[], bool]) -> None:
+    def __init__(self, ops: Cluster, *, pc: bool, upload_drop: Callable[[], bool],
+                 members: list[PrismState] | None = None) -> None:
         self.ops = ops
         self.state = ops.state
         self.pc = pc
         self.upload_drop = upload_drop
+        # Prism Central's further clusters: each one's state is its Prism Element's own (read live, so a
+        # change made through that element shows here at once, as PC's sync would a moment later).
+        self.members = members if members is not None else []
+
+    def _member(self, cluster_uuid: str) -> PrismState | None:
+        return next((m for m in self.members if m.cluster["uuid"] == cluster_uuid), None)
 
     def routes(self) -> list[Route]:
         table: list[tuple[str, str, Callable[..., Response]]] = [
@@ -119,6 +126,9 @@ class V3Api:
         with self.state.lock:
             ents = [(self.state.data["pc"]["name"], render.prism_central_entity(self.state)),
                     (self.state.cluster["name"], render.cluster(self.state))]
+        for member in list(self.members):
+            with member.lock:
+                ents.append((member.cluster["name"], render.cluster(member)))
         return self._list(req, "cluster", ents)
 
     def get_cluster(self, req: Request, uuid: str) -> Response:
@@ -126,14 +136,24 @@ class V3Api:
             return Response(200, {"api_version": render.API_VERSION, **render.cluster(self.state)})
         if uuid == self.state.data["pc"]["uuid"]:
             return Response(200, {"api_version": render.API_VERSION, **render.prism_central_entity(self.state)})
+        member = self._member(uuid)
+        if member is not None:
+            with member.lock:
+                return Response(200, {"api_version": render.API_VERSION, **render.cluster(member)})
         raise Missing("cluster", uuid)
 
     def list_subnets(self, req: Request) -> Response:
-        with self.state.lock:
-            ents = [(s["name"], render.subnet(self.state, s)) for s in self.state.data["subnets"].values()]
+        ents: list[tuple[str, dict[str, Any]]] = []
+        for state in [self.state, *self.members]:
+            with state.lock:
+                ents += [(s["name"], render.subnet(state, s)) for s in state.data["subnets"].values()]
         return self._list(req, "subnet", ents)
 
     def get_subnet(self, req: Request, uuid: str) -> Response:
+        for member in list(self.members):
+            with member.lock:
+                if uuid in member.data["subnets"]:
+                    return Response(200, render.subnet(member, member.data["subnets"][uuid]))
         return Response(200, render.subnet(self.state, self.ops.subnet(uuid)))
 
     # -- VMs ----------------------------------------------------------------------------------
@@ -185,6 +205,13 @@ class V3Api:
 
     def create_vm(self, req: Request) -> Response:
         _meta, spec = self._intent(req, "vm")
+        target = (spec.get("cluster_reference") or {}).get("uuid", "")
+        member = self._member(target) if target else None
+        if member is not None:
+            # A deviation (see the package docstring): real PC would place the VM on that cluster.
+            raise Invalid(f"The lab Prism Central creates VMs only on its own cluster "
+                          f"'{self.state.cluster['name']}', not on '{member.cluster['name']}'; "
+                          "connect to that cluster's Prism Element to create VMs there")
         vm = self._neutral_vm(spec)
         work = self.ops.create_vm(vm)
         task = self.ops.tasks.submit("VmCreate", [{"kind": "vm", "uuid": vm["uuid"], "name": vm["name"]}], work)

@@ -82,6 +82,10 @@ def prism_central_entity(state: PrismState) -> dict[str, Any]:
 
 
 def subnet(state: PrismState, s: dict[str, Any]) -> dict[str, Any]:
+    """A subnet names the cluster it belongs to (its own ``cluster_uuid``), not the state that holds it."""
+    owner = s.get("cluster_uuid") or state.cluster["uuid"]
+    cluster = {"kind": "cluster", "uuid": owner, "name": state.cluster["name"] if owner == state.cluster["uuid"]
+               else ""}
     resources = {"subnet_type": s["subnet_type"], "vlan_id": s["vlan_id"], "vswitch_name": "br0",
                  "virtual_switch_uuid": "5dc597bd-e86f-4440-af9f-65d158ae0588"}
     return {"api_version": API_VERSION,
@@ -89,9 +93,9 @@ def subnet(state: PrismState, s: dict[str, Any]) -> dict[str, Any]:
                          "categories": {}, "categories_mapping": {}, "creation_time": "2024-01-01T00:00:00Z",
                          "last_update_time": "2024-01-01T00:00:00Z", "spec_hash": "0" * 50,
                          "owner_reference": _OWNER},
-            "spec": {"name": s["name"], "resources": dict(resources), "cluster_reference": cluster_ref(state)},
+            "spec": {"name": s["name"], "resources": dict(resources), "cluster_reference": dict(cluster)},
             "status": {"name": s["name"], "state": "COMPLETE", "resources": dict(resources),
-                       "cluster_reference": cluster_ref(state),
+                       "cluster_reference": dict(cluster),
                        "execution_context": {"task_uuid": [s.get("task_uuid") or _SEED_TASK]}}}
 
 
