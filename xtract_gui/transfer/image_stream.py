@@ -25,7 +25,11 @@ UploadFn = Callable[[Iterable[bytes]], str]
 
 
 class ImageEncoder(Protocol):
-    """What an image format supplies to ``ImageStreamWriter``."""
+    """What an image format supplies to ``ImageStreamWriter``.
+
+    The pieces it yields go to the upload thread as they are (no copy): neither the encoder nor the
+    engine may change a buffer after it was yielded (the engine hands every chunk a fresh one).
+    """
 
     disk_format: str  # as Prism names it: "qcow2" | "vmdk"
     capacity: int
