@@ -83,3 +83,18 @@ def test_a_paused_job_does_not_keep_the_entry_and_takes_it_again_to_write(rig: R
         await m.close()
 
     asyncio.run(asyncio.wait_for(go(), 90))
+
+
+def test_an_entry_that_was_there_before_stays(rig: Rig) -> None:
+    rig.target.whitelist.append(ENTRY)  # an administrator whitelisted this laptop for good
+
+    async def go() -> None:
+        m = rig.manager()
+        a, b = await _two_plans(m, rig, second_cluster=CLUSTER)
+        await m.cutover([a, b], requested_by="kim")
+        snaps = await m.wait([a, b], _done)
+        assert [s.state for s in snaps] == [JobState.DONE] * 2, [s.error for s in snaps]
+        await m.close()
+
+    asyncio.run(asyncio.wait_for(go(), 90))
+    assert rig.target.whitelist == [ENTRY] and rig.target.whitelist_adds == []

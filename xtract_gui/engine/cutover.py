@@ -349,16 +349,22 @@ async def test_migration(ctx: JobContext, *, undo: bool) -> None:
 
 # The laptop's whitelist entry is one per (target, cluster) and shared by every job writing there, of
 # every plan: a job records which one it holds, keeps it only while it writes (a paused or failed job
-# takes it again before its next write), and the last writer removes it.  The lock is the manager's,
-# per (target, cluster), so two plans on one cluster never add and remove across each other.
+# takes it again before its next write), and the last writer removes it — unless it was there before any
+# job of ours (an administrator's entry: never ours to remove).  The lock is the manager's, per (target,
+# cluster), so two plans on one cluster never add and remove across each other.
 _WRITING = (JobState.SEEDING, JobState.SYNCING, JobState.CUTTING_OVER)
+_KEY = ("entry", "host", "cluster")
 
 
-def _held(ctx: JobContext, data: dict[str, Any]) -> dict[str, str] | None:
+def _held(ctx: JobContext, data: dict[str, Any]) -> dict[str, Any] | None:
     held = data.get("whitelist")
     if isinstance(held, str):  # written before entries named their cluster: this plan's
         return {"entry": held, "host": ctx.plan.target.host, "cluster": ctx.plan.target.cluster_uuid}
     return held if isinstance(held, dict) else None
+
+
+def _same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
+    return a is not None and all(a.get(k) == b.get(k) for k in _KEY)
 
 
 async def add_whitelist(ctx: JobContext) -> None:
@@ -370,11 +376,16 @@ async def add_whitelist(ctx: JobContext) -> None:
     target = ctx.session.target()
     # Through Prism Central this reaches the plan's cluster's Prism Element (PC's v3 has no whitelist).
     cluster = ctx.plan.target.cluster_uuid
-    held = {"entry": entry, "host": ctx.plan.target.host, "cluster": cluster}
+    held: dict[str, Any] = {"entry": entry, "host": ctx.plan.target.host, "cluster": cluster}
     async with ctx.session.whitelist_lock:
-        ctx.update(whitelist=held)  # before the call, so a crash right after it still cleans up
         if entry in await ctx.call(target.nfs_whitelist, cluster):
+            # Ours (another job, or this one before a restart, holds it) or an administrator's.
+            holders = [h for h in (_held(ctx, j.data) for j in ctx.store.jobs()) if _same(h, held)]
+            held["preexisting"] = all(h.get("preexisting") for h in holders) if holders else True
+            ctx.update(whitelist=held)
             return
+        held["preexisting"] = False
+        ctx.update(whitelist=held)  # before the call, so a crash right after it still cleans up
         jid = ctx.store.intent(ctx.vm_id, "target", "add_nfs_whitelist", entry, cluster=cluster,
                                host=held["host"])
         await ctx.call(target.add_nfs_whitelist, entry, cluster)
@@ -387,8 +398,10 @@ async def remove_whitelist(ctx: JobContext) -> None:
         return
     async with ctx.session.whitelist_lock:
         others = [j for j in ctx.store.jobs() if j.vm_id != ctx.vm_id and j.state in _WRITING
-                  and _held(ctx, j.data) == held]
-        if not others:
+                  and _same(_held(ctx, j.data), held)]
+        if held.get("preexisting"):
+            ctx.log(f"Left {held['entry']} in the NFS whitelist: it was there before this migration")
+        elif not others:
             jid = ctx.store.intent(ctx.vm_id, "target", "remove_nfs_whitelist", held["entry"],
                                    cluster=held["cluster"], host=held["host"])
             target = ctx.session.target()
