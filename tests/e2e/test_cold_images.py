@@ -75,22 +75,28 @@ def _run(coro: Any) -> Any:
     return asyncio.run(asyncio.wait_for(coro, 180))
 
 
-def test_a_delete_prism_refuses_is_a_warning_and_the_migration_is_done(lab: Lab, tmp_path: Path) -> None:
-    assert lab.prism is not None
-    plan = _cold_plan(lab)
-    vm_id = plan.vms[0].vm_id
-    lab.prism.fail_next("DELETE", r"/images/", 403)  # the first image's delete only
+def _migrate(lab: Lab, plan: Plan, tmp_path: Path) -> JobManager:
+    """Run the plan's one VM to DONE; the closed manager's store is still readable."""
     m = _manager(lab, tmp_path / "x.sqlite3", tmp_path)
 
     async def go() -> None:
         try:
             await m.start(plan)
-            (snap,) = await m.wait([vm_id], lambda s: s.state in STOPPED)
+            (snap,) = await m.wait([plan.vms[0].vm_id], lambda s: s.state in STOPPED)
             assert snap.state is JobState.DONE, snap.error
         finally:
             await m.close()
 
     _run(go())
+    return m
+
+
+def test_a_delete_prism_refuses_is_a_warning_and_the_migration_is_done(lab: Lab, tmp_path: Path) -> None:
+    assert lab.prism is not None
+    plan = _cold_plan(lab)
+    vm_id = plan.vms[0].vm_id
+    lab.prism.fail_next("DELETE", r"/images/", 403)  # the first image's delete only
+    m = _migrate(lab, plan, tmp_path)
     refs = {k: str(r["target_ref"]) for k, r in m.store.disks(vm_id).items()}
     assert len(refs) == 2
     kept, gone = refs[min(refs)], refs[max(refs)]
@@ -178,17 +184,7 @@ def test_a_crash_between_two_deletes_neither_leaks_nor_deletes_twice(lab: Lab, t
 def test_without_a_first_boot_report_the_images_stay(lab: Lab, tmp_path: Path) -> None:
     plan = _cold_plan(lab, channel=GuestChannelKind.NONE)  # nothing can tell whether the VM came up
     vm_id = plan.vms[0].vm_id
-    m = _manager(lab, tmp_path / "x.sqlite3", tmp_path)
-
-    async def go() -> None:
-        try:
-            await m.start(plan)
-            (snap,) = await m.wait([vm_id], lambda s: s.state in STOPPED)
-            assert snap.state is JobState.DONE, snap.error
-        finally:
-            await m.close()
-
-    _run(go())
+    m = _migrate(lab, plan, tmp_path)
     refs = {str(r["target_ref"]) for r in m.store.disks(vm_id).values()}
     assert len(refs) == 2 and _images(lab) == refs and _image_deletes(lab) == []
     warnings = [line.message for line in m.log_lines(vm_id) if line.level == "WARNING"]
