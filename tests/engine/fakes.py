@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xtract_gui.domain.errors import NotFoundError, RemoteTaskError
+from xtract_gui.domain.errors import NotFoundError, RemoteTaskError, XtractError
 from xtract_gui.domain.guest_tasks import GuestTask
 from xtract_gui.domain.inventory import (
     PowerState,
@@ -190,6 +190,32 @@ class Writers(LocalContainerWriters):
     whitelist_entry = "127.0.0.1/255.255.255.255"
 
 
+class GuardedWriters(Writers):
+    """Refuses NFS access while the laptop's entry is not in the cluster's whitelist, as the cluster does."""
+
+    def __init__(self, root: Path, container: str, target: FakeTarget, cluster: str) -> None:
+        super().__init__(root, container)
+        self.target, self.cluster = target, cluster
+        self.refused = 0
+
+    def _check(self) -> None:
+        if self.whitelist_entry not in self.target.whitelists.get(self.cluster, []):
+            self.refused += 1
+            raise XtractError("The NFS server refused the mount (MNT3ERR_ACCES).", hint="Whitelist this computer.")
+
+    def open(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> Any:
+        self._check()
+        return super().open(vm_name, disk_key, capacity, fresh=fresh)
+
+    def discard(self, vm_name: str, disk_key: int) -> None:
+        self._check()
+        super().discard(vm_name, disk_key)
+
+    def discard_vm(self, vm_name: str) -> None:
+        self._check()
+        super().discard_vm(vm_name)
+
+
 def make_plan(lab: LabSource, *, channel: GuestChannelKind = GuestChannelKind.WINRM, **options: Any) -> Plan:
     inv = lab.inventory()
     ref = SecretRef("xtract-test", "guest")
@@ -216,9 +242,18 @@ class Rig:
     store_path: Path
     log_dir: Path
 
-    def manager(self, **tuning: Any) -> JobManager:
+    guarded: list[GuardedWriters] = field(default_factory=list)  # with enforce_whitelist: every factory made
+
+    def _writers(self, plan: Plan, enforce: bool) -> Writers:
+        if not enforce:
+            return Writers(self.target.containers_dir, "default")
+        self.guarded.append(GuardedWriters(self.target.containers_dir, "default", self.target,
+                                           plan.target.cluster_uuid))
+        return self.guarded[-1]
+
+    def manager(self, *, enforce_whitelist: bool = False, **tuning: Any) -> JobManager:
         adapters = Adapters(secrets=self.secrets, source=lambda ep, pw: self.lab, target=lambda ep, pw: self.target,
-                            writers=lambda plan, t: Writers(self.target.containers_dir, "default"),
+                            writers=lambda plan, t: self._writers(plan, enforce_whitelist),
                             guests=self.guests, log_dir=self.log_dir, script_text=lambda rel: f"# {rel}\n")
         opts = {"sync_interval_seconds": 0.3, "guest_wait_seconds": 5.0, "checkpoint_seconds": 0.05, **tuning}
         return JobManager(store=Store(self.store_path), adapters=adapters, tuning=Tuning(**opts))

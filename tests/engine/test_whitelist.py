@@ -98,3 +98,51 @@ def test_an_entry_that_was_there_before_stays(rig: Rig) -> None:
 
     asyncio.run(asyncio.wait_for(go(), 90))
     assert rig.target.whitelist == [ENTRY] and rig.target.whitelist_adds == []
+
+
+def test_a_paused_job_whose_entry_went_can_still_be_cancelled(rig: Rig) -> None:
+    async def go() -> None:
+        m = rig.manager(enforce_whitelist=True)  # NFS is refused without the entry, as on a cluster
+        a, b = await _two_plans(m, rig, second_cluster=CLUSTER)
+        await m.pause([b])
+        await m.wait([b], lambda s: s.state is JobState.PAUSED)
+        await m.cutover([a], requested_by="lee")
+        (snap,) = await m.wait([a], _done)
+        assert snap.state is JobState.DONE, snap.error
+        assert rig.target.whitelist == []  # the last writer gave it back
+        await m.cancel([b])  # removing b's staging files needs NFS: the entry is taken for that
+        (snap,) = await m.wait([b], _done)
+        assert snap.state is JobState.CANCELLED, snap.error
+        await m.close()
+
+    asyncio.run(asyncio.wait_for(go(), 90))
+    assert rig.target.whitelist == []
+    assert not any(rig.target.containers_dir.rglob("*.raw")), "the cancelled job's staging files are gone"
+    assert sum(w.refused for w in rig.guarded) == 0
+
+
+def test_an_entry_of_an_old_laptop_address_is_given_back(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    vm_id = rig.lab.inventory().vms[0].vm_id
+
+    async def until_ready() -> None:
+        m = rig.manager()
+        plan = make_plan(rig.lab, channel=GuestChannelKind.NONE)
+        await m.start(dataclasses.replace(plan, vms=plan.vms[:1]))
+        await m.wait([vm_id], _ready)
+        await m.close()
+
+    asyncio.run(asyncio.wait_for(until_ready(), 90))
+    assert rig.target.whitelist == [ENTRY]
+    monkeypatch.setattr(Writers, "whitelist_entry", "10.9.9.9/255.255.255.255")  # VPN on, another address
+
+    async def after_restart() -> None:
+        m = rig.manager()
+        await m.resume_all()
+        await m.cutover([vm_id], requested_by="mia")
+        (snap,) = await m.wait([vm_id], _done)
+        assert snap.state is JobState.DONE, snap.error
+        await m.close()
+
+    asyncio.run(asyncio.wait_for(after_restart(), 90))
+    assert rig.target.whitelist == []  # neither the old address's entry nor the new one is left
+    assert [e for _, e in rig.target.whitelist_adds] == [ENTRY, "10.9.9.9/255.255.255.255"]

@@ -75,7 +75,7 @@ class Session:
     """The connected adapters of one plan, opened lazily and shared by its VMs."""
 
     def __init__(self, plan_id: str, plan: Plan, adapters: Adapters, emitter: Emitter, tuning: Tuning, *,
-                 whitelist_locks: dict[tuple[str, str], asyncio.Lock] | None = None) -> None:
+                 whitelist_locks: dict[str, asyncio.Lock] | None = None) -> None:
         self.plan_id, self.plan, self.tuning = plan_id, plan, tuning
         # Every plan may read from another vCenter: its guest channels are its own, never shared.
         self.adapters = adapters if adapters.session_guests is None else dataclasses.replace(
@@ -90,9 +90,9 @@ class Session:
         self.host_slots: dict[str, asyncio.Semaphore] = {}
         self.target_slots = asyncio.Semaphore(tuning.streams_per_target)
         self.vm_slots = asyncio.Semaphore(max(1, plan.options.max_parallel_vms))
-        # One lock per (target, cluster), shared by every plan's session (see cutover.add_whitelist).
+        # One lock per cluster, shared by every plan's session (see whitelist.py).
         locks = whitelist_locks if whitelist_locks is not None else {}
-        self.whitelist_lock = locks.setdefault((plan.target.host, plan.target.cluster_uuid), asyncio.Lock())
+        self.whitelist_lock = locks.setdefault(plan.target.cluster_uuid, asyncio.Lock())
         self._readiness_lock = asyncio.Lock()
         self._readiness: tuple[float, Any] | None = None
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from typing import Any
 
 from ..domain.errors import CancelledError, ConfigurationError, NotFoundError, XtractError
 from ..domain.guest_tasks import GuestPhase, tasks_for
@@ -22,6 +21,7 @@ from .events import StepState
 from .prep import guest_target, open_channel, run_phase, script_for
 from .replicate import replicate, summarize
 from .staging import remove_staging
+from .whitelist import add_whitelist, remove_whitelist
 
 FIRSTBOOT_READ = ".read_firstboot_result"
 _STAGES = ("shutdown", "final_sync", "create_vm", "power_on", "after_boot", "post")
@@ -345,67 +345,3 @@ async def test_migration(ctx: JobContext, *, undo: bool) -> None:
         await ctx.call(target.set_power_state, uuid, "on")
 
     await ctx.run_step("test.create", "Creating the test VM", create)
-
-
-# The laptop's whitelist entry is one per (target, cluster) and shared by every job writing there, of
-# every plan: a job records which one it holds, keeps it only while it writes (a paused or failed job
-# takes it again before its next write), and the last writer removes it — unless it was there before any
-# job of ours (an administrator's entry: never ours to remove).  The lock is the manager's, per (target,
-# cluster), so two plans on one cluster never add and remove across each other.
-_WRITING = (JobState.SEEDING, JobState.SYNCING, JobState.CUTTING_OVER)
-_KEY = ("entry", "host", "cluster")
-
-
-def _held(ctx: JobContext, data: dict[str, Any]) -> dict[str, Any] | None:
-    held = data.get("whitelist")
-    if isinstance(held, str):  # written before entries named their cluster: this plan's
-        return {"entry": held, "host": ctx.plan.target.host, "cluster": ctx.plan.target.cluster_uuid}
-    return held if isinstance(held, dict) else None
-
-
-def _same(a: dict[str, Any] | None, b: dict[str, Any]) -> bool:
-    return a is not None and all(a.get(k) == b.get(k) for k in _KEY)
-
-
-async def add_whitelist(ctx: JobContext) -> None:
-    """Make sure the entry is there before NFS writes (seed, every sync, the final sync): another plan's
-    last job on this cluster may have removed it while this one was paused."""
-    entry = ctx.session.writers().whitelist_entry
-    if not entry:
-        return
-    target = ctx.session.target()
-    # Through Prism Central this reaches the plan's cluster's Prism Element (PC's v3 has no whitelist).
-    cluster = ctx.plan.target.cluster_uuid
-    held: dict[str, Any] = {"entry": entry, "host": ctx.plan.target.host, "cluster": cluster}
-    async with ctx.session.whitelist_lock:
-        if entry in await ctx.call(target.nfs_whitelist, cluster):
-            # Ours (another job, or this one before a restart, holds it) or an administrator's.
-            holders = [h for h in (_held(ctx, j.data) for j in ctx.store.jobs()) if _same(h, held)]
-            held["preexisting"] = all(h.get("preexisting") for h in holders) if holders else True
-            ctx.update(whitelist=held)
-            return
-        held["preexisting"] = False
-        ctx.update(whitelist=held)  # before the call, so a crash right after it still cleans up
-        jid = ctx.store.intent(ctx.vm_id, "target", "add_nfs_whitelist", entry, cluster=cluster,
-                               host=held["host"])
-        await ctx.call(target.add_nfs_whitelist, entry, cluster)
-        ctx.store.outcome(jid, "ok")
-
-
-async def remove_whitelist(ctx: JobContext) -> None:
-    held = _held(ctx, ctx.data)
-    if not held:
-        return
-    async with ctx.session.whitelist_lock:
-        others = [j for j in ctx.store.jobs() if j.vm_id != ctx.vm_id and j.state in _WRITING
-                  and _same(_held(ctx, j.data), held)]
-        if held.get("preexisting"):
-            ctx.log(f"Left {held['entry']} in the NFS whitelist: it was there before this migration")
-        elif not others:
-            jid = ctx.store.intent(ctx.vm_id, "target", "remove_nfs_whitelist", held["entry"],
-                                   cluster=held["cluster"], host=held["host"])
-            target = ctx.session.target()
-            if held["entry"] in await asyncio.to_thread(target.nfs_whitelist, held["cluster"]):
-                await asyncio.to_thread(target.remove_nfs_whitelist, held["entry"], held["cluster"])
-            ctx.store.outcome(jid, "ok")
-        ctx.update(whitelist=None)

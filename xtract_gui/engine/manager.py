@@ -65,7 +65,7 @@ class JobManager:
         self._executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="xtract-engine")
         self._views = ThreadPoolExecutor(max_workers=2, thread_name_prefix="xtract-views")  # see jobs_async
         self._sessions: dict[str, Session] = {}
-        self._whitelist_locks: dict[tuple[str, str], asyncio.Lock] = {}  # per (target, cluster), all plans
+        self._whitelist_locks: dict[str, asyncio.Lock] = {}  # per cluster, across plans (whitelist.py)
         self._contexts: dict[str, JobContext] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
 

@@ -9,6 +9,7 @@ pause, a retry after a failure and a restart after a crash.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import datetime
 
@@ -17,10 +18,11 @@ from ..domain.guest_tasks import GuestPhase
 from ..domain.plan import TransferMode
 from ..domain.states import JobState
 from .context import JobContext
-from .cutover import add_whitelist, cutover, delete_half_created, remove_whitelist, shutdown_source
+from .cutover import cutover, delete_half_created, shutdown_source
 from .events import StepState
 from .prep import check_readiness, guest_prep, run_phase
-from .replicate import remove_stray_snapshots, replicate, summarize
+from .replicate import SyncResult, remove_stray_snapshots, replicate, summarize
+from .whitelist import add_whitelist, remove_whitelist, whitelisted
 
 
 def sync_interval(ctx: JobContext) -> float:
@@ -81,10 +83,13 @@ async def _sync_loop(ctx: JobContext) -> None:
         if ctx.cutover_requested.is_set():
             break
         number = int(ctx.data.get("sync_count", 0)) + 1
-        await add_whitelist(ctx)
+
+        async def sync(n: int = number) -> SyncResult:
+            await add_whitelist(ctx)  # a paused job may have lost it to another plan's last writer
+            return await replicate(ctx, n, f"sync.{n}")
+
         async with ctx.sync_lock:
-            result = await ctx.run_step(f"sync.{number}", f"Sync {number}",
-                                        lambda n=number: replicate(ctx, n, f"sync.{n}"))
+            result = await ctx.run_step(f"sync.{number}", f"Sync {number}", sync)
         projected = summarize(ctx, result, interval)
         if opts.auto_cutover and projected <= opts.downtime_budget_seconds \
                 and in_window(datetime.now(), opts.cutover_window_start, opts.cutover_window_end):
@@ -144,14 +149,18 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
                 await asyncio.to_thread(src.power_on, ctx.vm_id)
             ctx.update(source_powered_off_by_us=None)
         name = ctx.vm_plan.effective_target_name
-        for key, row in ctx.store.disks(ctx.vm_id).items():
-            ref = str(row["target_ref"])
-            jid = ctx.store.intent(ctx.vm_id, "target", "discard_disk", f"{name}/{key}", ref=ref)
-            if ref and not ref.startswith("/"):  # an image uuid (cold mode)
-                await asyncio.to_thread(target.delete_image, ref)
-            else:
-                await asyncio.to_thread(writers.discard, name, key)
-            ctx.store.outcome(jid, "ok")
+        disks = ctx.store.disks(ctx.vm_id)
+        staged = any(not str(r["target_ref"]) or str(r["target_ref"]).startswith("/") for r in disks.values())
+        # Staging files are reached over NFS: the job may be paused or failed and no longer hold the entry.
+        async with whitelisted(ctx) if staged and disks else contextlib.nullcontext():
+            for key, row in disks.items():
+                ref = str(row["target_ref"])
+                jid = ctx.store.intent(ctx.vm_id, "target", "discard_disk", f"{name}/{key}", ref=ref)
+                if ref and not ref.startswith("/"):  # an image uuid (cold mode)
+                    await asyncio.to_thread(target.delete_image, ref)
+                else:
+                    await asyncio.to_thread(writers.discard, name, key)
+                ctx.store.outcome(jid, "ok")
         ctx.store.clear_cursors(ctx.vm_id)
         await remove_whitelist(ctx)
         for entry in ctx.store.open_intents(ctx.vm_id):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..domain.errors import CancelledError, XtractError
 from .context import JobContext
 from .ports import StagingCleanup
+from .whitelist import whitelisted
 
 STEP_ID = "cutover.staging"
 
@@ -55,7 +56,8 @@ async def remove_staging(ctx: JobContext) -> None:
 
     async def run() -> None:
         if files:
-            await _remove_files(ctx, name, files)
+            async with whitelisted(ctx):  # a retried cutover's job may no longer hold the entry
+                await _remove_files(ctx, name, files)
         if images:
             await _remove_images(ctx, images)
         ctx.update(staging_removed=True)
