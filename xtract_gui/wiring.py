@@ -281,12 +281,16 @@ class ImageWriters:
     def __init__(self, target: TargetPlatform, container_uuid: str) -> None:
         self.target, self.container_uuid = target, container_uuid
 
+    @staticmethod
+    def image_name(vm_name: str, disk_key: int) -> str:
+        """The name the disk's image has in Prism's image list (what a person searches for)."""
+        return f"xtract-{file_safe(vm_name)}-disk-{disk_key}"
+
     def open(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> DiskWriter:
         from .transfer import ImageStreamWriter, VmdkStreamEncoder
 
-        safe = file_safe(vm_name)
-        encoder = VmdkStreamEncoder(capacity, file_name=f"{safe}-disk-{disk_key}.vmdk")
-        name = f"xtract-{safe}-disk-{disk_key}"
+        encoder = VmdkStreamEncoder(capacity, file_name=f"{file_safe(vm_name)}-disk-{disk_key}.vmdk")
+        name = self.image_name(vm_name, disk_key)
 
         def upload(stream: Any) -> str:
             return self.target.upload_image(name, self.container_uuid, stream, size=encoder.length,

@@ -1197,6 +1197,10 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
       <translation>初回起動タスクをインストール</translation>
     </message>
     <message>
+      <source>Keeping staging images</source>
+      <translation>ステージングイメージを保持</translation>
+    </message>
+    <message>
       <source>Loading user profile</source>
       <translation>ユーザープロファイルを読み込み</translation>
     </message>

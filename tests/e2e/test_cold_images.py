@@ -189,4 +189,7 @@ def test_without_a_first_boot_report_the_images_stay(lab: Lab, tmp_path: Path) -
     assert len(refs) == 2 and _images(lab) == refs and _image_deletes(lab) == []
     warnings = [line.message for line in m.log_lines(vm_id) if line.level == "WARNING"]
     assert any("Kept 2 disk image(s)" in w and all(u in w for u in refs) for w in warnings), warnings
+    step = {s.step_id: s for s in m.steps(vm_id)}[STEP_ID]  # in the task list and the report, not only the log
+    assert step.state is StepState.WARNING and step.title == "Keeping staging images"
+    assert all(f"xtract-{plan.vms[0].name}-disk-{key}" in step.message for key in m.store.disks(vm_id))
     m.store.close()

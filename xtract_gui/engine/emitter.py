@@ -42,6 +42,7 @@ class Emitter:
         self._log_dir = log_dir
         self._names: dict[str, str] = {}
         self._secrets: set[str] = set()
+        self._secrets_lock = threading.Lock()
         self._file_lock = threading.Lock()
         self._tail_lock = threading.Lock()
         self._files: OrderedDict[str, tuple[Path, TextIO]] = OrderedDict()  # vm_id -> open log, oldest first
@@ -55,8 +56,10 @@ class Emitter:
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
         """Values to mask in every log line (resolved passwords; never stored anywhere)."""
-        # Copy on write: sessions add secrets from worker threads while log() iterates the set on the loop.
-        self._secrets = self._secrets | {s for s in secrets if s}
+        # Copy on write: sessions add secrets from worker threads while log() iterates the set on the loop;
+        # the lock keeps two sessions adding at once from losing one.
+        with self._secrets_lock:
+            self._secrets = self._secrets | {s for s in secrets if s}
 
     def name_vm(self, vm_id: str, name: str) -> None:
         self._names[vm_id] = name

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..domain.errors import CancelledError, XtractError
 from .context import JobContext
+from .events import StepState
 from .ports import StagingCleanup
 from .whitelist import whitelisted
 
@@ -42,17 +43,19 @@ async def remove_staging(ctx: JobContext) -> None:
         return
     files = staged_files(ctx)
     images = staged_images(ctx)
-    if images and not ctx.data.get("first_boot"):
+    name = ctx.vm_plan.effective_target_name
+    if images and ctx.data.get("first_boot") is None:
         # No guest reported its first boot (VMware Tools or no guest channel, or it timed out): nobody has
         # seen the VM come up, and its images are the quickest way to build it again (another disk bus,
-        # say).  They stay until a person has checked the VM.
-        ctx.log(f"Kept {len(images)} disk image(s) in the Prism image service ({_named(images)}): once the VM "
-                "is checked on AHV, delete them in Prism (Images)", "WARNING")
+        # say).  They stay until a person has checked the VM; the task list and the report say so.
+        kept = (f"Kept {len(images)} disk image(s) in the Prism image service ({_named(ctx, name, images)}): once "
+                "the VM is checked on AHV, delete them in Prism (Images)")
+        ctx.log(kept, "WARNING")
+        ctx.step(STEP_ID, "Keeping staging images", StepState.WARNING, kept)
         images = {}
     if not files and not images:
         ctx.update(staging_removed=True)
         return
-    name = ctx.vm_plan.effective_target_name
 
     async def run() -> None:
         if files:
@@ -68,9 +71,11 @@ async def remove_staging(ctx: JobContext) -> None:
         await ctx.run_step(STEP_ID, "Removing staging images", run, warn_only=True)
 
 
-def _named(images: dict[int, str]) -> str:
-    """How a person finds them in Prism's image list: the name (``xtract-<vm>-disk-<key>``) and the uuid."""
-    return ", ".join(f"xtract-…-disk-{key} {uuid}" for key, uuid in sorted(images.items()))
+def _named(ctx: JobContext, vm_name: str, images: dict[int, str]) -> str:
+    """How a person finds them in Prism's image list: the name the writer gave each image, and its uuid."""
+    namer = getattr(ctx.session.writers(), "image_name", None)
+    return ", ".join(f"{namer(vm_name, key)} ({uuid})" if callable(namer) else uuid
+                     for key, uuid in sorted(images.items()))
 
 
 async def _remove_files(ctx: JobContext, name: str, files: dict[int, str]) -> None:
@@ -115,7 +120,7 @@ async def _remove_images(ctx: JobContext, images: dict[int, str]) -> None:
         ctx.update(images_removed=sorted(removed))
     if left:
         failed = dict(left)
-        kept = _named({k: u for k, u in images.items() if u in failed})
+        kept = _named(ctx, ctx.vm_plan.effective_target_name, {k: u for k, u in images.items() if u in failed})
         ctx.log(f"Disk images left in the Prism image service: {kept}; the AHV VM does not use them: delete "
                 "them in Prism (Images) by hand", "WARNING")
         raise XtractError(f"{len(left)} staging image(s) could not be deleted: {left[0][1]}",

@@ -1,8 +1,8 @@
 """What keeps the job monitor in step with the engine without reading anything on the GUI thread.
 
 The engine's views (``jobs``, ``steps``, ``log_lines``) are SQLite and log-file reads; under qasync the
-loop's thread is the GUI thread, so they run in the loop's default executor (``*_async`` on the manager)
-and their answers are applied when they arrive.  Events keep arriving meanwhile, and an answer is a
+loop's thread is the GUI thread, so they run on the manager's own view threads (``*_async``) and their
+answers are applied when they arrive.  Events keep arriving meanwhile, and an answer is a
 snapshot of some moment during the read: it may already hold an event delivered later, or miss one
 delivered earlier.  Both feeds follow one rule: apply the snapshot, then the events that arrived while it
 was being read, in their order.  Each event carries a whole fact (a step's state, a job's new state), so
@@ -51,7 +51,8 @@ class JobsFeed:
         self._stale: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._since_read: list[Event] | None = None  # events delivered while a read is in flight
-        self.retry_seconds = 2.0  # after a failed read
+        self.retry_seconds = 2.0  # after a failed read; doubled after each further failure, up to 30 s
+        self._failures = 0
 
     @property
     def busy(self) -> bool:
@@ -94,12 +95,15 @@ class JobsFeed:
                 except Exception:
                     # The store is busy (another process writes) or broke: keep what the table shows and ask
                     # again later, with what this read was for, so a failed first load is not left empty.
-                    log.exception("reading the jobs failed; retrying in %.0f s", self.retry_seconds)
+                    delay = min(30.0, self.retry_seconds * 2 ** self._failures)
+                    self._failures += 1
+                    log.warning("reading the jobs failed; trying again in %.1f s", delay, exc_info=self._failures == 1)
                     self._full |= full
                     self._stale |= stale
                     if manager is self.manager:
-                        asyncio.get_running_loop().call_later(self.retry_seconds, self._retry, manager)
+                        asyncio.get_running_loop().call_later(delay, self._retry, manager)
                     return
+                self._failures = 0
                 self.reads += 1
                 if manager is not self.manager:
                     continue  # another engine was attached meanwhile: its own read is already requested

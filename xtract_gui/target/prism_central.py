@@ -46,6 +46,7 @@ class PrismCentral:
         self._subnets: dict[str, list[Subnet]] | None = None  # one subnets listing, by cluster uuid
         self._subnets_lock = threading.Lock()
         self._elements_lock = threading.Lock()
+        self._element_locks: dict[str, threading.Lock] = {}
 
     @property
     def kind(self) -> TargetKind:
@@ -117,7 +118,11 @@ class PrismCentral:
             raise UnsupportedError(
                 f"Prism Central has no API for storage containers or the NFS whitelist of '{cluster.name}'.",
                 hint=f"Connect to that cluster's Prism Element at {cluster.external_ip or 'its address'} instead.")
-        with self._elements_lock:  # readiness and the whitelist may ask at once: one session per element
+        # Readiness and the whitelist may ask at once: one session per element, and one lock per cluster so
+        # that an element that does not answer holds up only the calls for its own cluster.
+        with self._elements_lock:
+            lock = self._element_locks.setdefault(cluster.uuid, threading.Lock())
+        with lock:
             if cluster.uuid not in self._elements:
                 self._elements[cluster.uuid] = self._element_factory(cluster)
             return self._elements[cluster.uuid]
