@@ -1241,6 +1241,10 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
       <translation>ステージングイメージを削除</translation>
     </message>
     <message>
+      <source>Removing the NFS whitelist entry</source>
+      <translation>NFS ホワイトリストのエントリを削除</translation>
+    </message>
+    <message>
       <source>Removing the safety snapshot</source>
       <translation>安全用スナップショットを削除</translation>
     </message>

@@ -136,11 +136,13 @@ class FakeTarget:
         return list(self.whitelists.get(cluster_uuid or CLUSTER, []))
 
     def add_nfs_whitelist(self, entry: str, cluster_uuid: str = "") -> None:
+        self._maybe_fail("add_nfs_whitelist")
         self.whitelist_clusters.append(cluster_uuid)
         self.whitelist_adds.append((cluster_uuid or CLUSTER, entry))
         self.whitelists.setdefault(cluster_uuid or CLUSTER, []).append(entry)
 
     def remove_nfs_whitelist(self, entry: str, cluster_uuid: str = "") -> None:
+        self._maybe_fail("remove_nfs_whitelist")
         self.whitelist_clusters.append(cluster_uuid)
         self.whitelists.setdefault(cluster_uuid or CLUSTER, []).remove(entry)
 

@@ -10,7 +10,9 @@ import pytest
 
 from xtract_gui.domain.plan import GuestChannelKind
 from xtract_gui.domain.states import JobState
+from xtract_gui.engine.events import StepState
 from xtract_gui.engine.manager import JobManager, JobSnapshot
+from xtract_gui.engine.store import Store
 
 from .fakes import CLUSTER, OTHER_CLUSTER, Rig, Writers, make_plan, make_rig
 
@@ -146,3 +148,50 @@ def test_an_entry_of_an_old_laptop_address_is_given_back(rig: Rig, monkeypatch: 
     asyncio.run(asyncio.wait_for(after_restart(), 90))
     assert rig.target.whitelist == []  # neither the old address's entry nor the new one is left
     assert [e for _, e in rig.target.whitelist_adds] == [ENTRY, "10.9.9.9/255.255.255.255"]
+
+
+def test_prism_refusing_the_last_remove_leaves_a_done_vm_that_cannot_be_cancelled(rig: Rig) -> None:
+    rig.target.fail["remove_nfs_whitelist"] = 1  # Prism answers 503 once, at the very end of the cutover
+
+    async def go() -> None:
+        m = rig.manager()
+        a, _ = await _two_plans(m, rig, second_cluster=OTHER_CLUSTER)
+        await m.cutover([a], requested_by="noa")
+        (snap,) = await m.wait([a], _done)
+        assert snap.state is JobState.DONE, snap.error  # migrated; the entry is a warning, not a failure
+        step = {s.step_id: s for s in m.steps(a)}["whitelist.remove"]
+        assert step.state is StepState.WARNING and "Filesystem Whitelists" in step.message
+        await m.cancel([a])  # a done job is left alone: its AHV VM stays
+        assert [v["power"].value for v in rig.target.vms_.values()] == ["on"]
+        await m.close()
+
+    asyncio.run(asyncio.wait_for(go(), 90))
+    assert rig.target.whitelists[CLUSTER] == [ENTRY]  # what the warning tells the user to remove
+
+
+def test_a_cancel_that_stopped_half_way_is_finished_not_continued(rig: Rig) -> None:
+    vm_id = rig.lab.inventory().vms[0].vm_id
+
+    async def until_ready() -> None:
+        m = rig.manager()
+        plan = make_plan(rig.lab, channel=GuestChannelKind.NONE)
+        await m.start(dataclasses.replace(plan, vms=plan.vms[:1]))
+        await m.wait([vm_id], _ready)
+        await m.close()
+
+    asyncio.run(asyncio.wait_for(until_ready(), 90))
+    # What a process that died inside the cancel's clean-up leaves: the mark, the staging files already gone.
+    Store(rig.store_path).update_data(vm_id, cancelling=True)
+    for staged in rig.target.containers_dir.rglob("*.raw"):
+        staged.unlink()
+
+    async def after_restart() -> None:
+        m = rig.manager()
+        await m.resume_all()
+        await m.cutover([vm_id], requested_by="omar")  # even a cutover asked for now must not build a VM
+        (snap,) = await m.wait([vm_id], _done)
+        assert snap.state is JobState.CANCELLED, snap.error
+        await m.close()
+
+    asyncio.run(asyncio.wait_for(after_restart(), 90))
+    assert rig.target.vms_ == {} and rig.target.whitelist == []

@@ -21,7 +21,7 @@ from .events import StepState
 from .prep import guest_target, open_channel, run_phase, script_for
 from .replicate import replicate, summarize
 from .staging import remove_staging
-from .whitelist import add_whitelist, remove_whitelist
+from .whitelist import add_whitelist, give_back_whitelist
 
 FIRSTBOOT_READ = ".read_firstboot_result"
 _STAGES = ("shutdown", "final_sync", "create_vm", "power_on", "after_boot", "post")
@@ -262,7 +262,7 @@ async def cutover(ctx: JobContext) -> bool:
 
         await ctx.run_step("post.snapshot", "Taking an AHV snapshot", target_snapshot)
         await run_phase(ctx, vm, GuestPhase.POST, skip=(FIRSTBOOT_READ,))
-    await remove_whitelist(ctx)
+    await give_back_whitelist(ctx)
     downtime = float(ctx.data.get("downtime_seconds", 0))
     ctx.store.finish_cutover_request(ctx.vm_id, "done", downtime)
     ctx.set_state(JobState.DONE, f"cut over in {downtime:.0f} s of downtime")

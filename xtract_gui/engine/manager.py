@@ -177,9 +177,9 @@ class JobManager:
             row = self._row(vm_id)
             if row.state.terminal:
                 continue
-            if row.state in (JobState.CUTTING_OVER, JobState.POST) and \
-                    row.data.get("cutover_stage") in ("after_boot", "post"):
-                raise ConflictError(f"{row.name} already runs on AHV; it cannot be cancelled any more.")
+            if row.data.get("cutover_stage") in ("after_boot", "post"):  # also when a late step failed
+                raise ConflictError(f"{row.name} already runs on AHV; it cannot be cancelled any more.",
+                                    hint="Retry the job to finish its last steps, or remove the AHV VM in Prism.")
             await self._stop(vm_id)
             ctx = self._context(vm_id)
             await ctx.connect()

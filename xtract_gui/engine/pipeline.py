@@ -22,7 +22,7 @@ from .cutover import cutover, delete_half_created, shutdown_source
 from .events import StepState
 from .prep import check_readiness, guest_prep, run_phase
 from .replicate import SyncResult, remove_stray_snapshots, replicate, summarize
-from .whitelist import add_whitelist, remove_whitelist, whitelisted
+from .whitelist import add_whitelist, give_back_whitelist, whitelisted
 
 
 def sync_interval(ctx: JobContext) -> float:
@@ -51,6 +51,9 @@ async def _idle(ctx: JobContext, seconds: float) -> None:
 
 async def run_job(ctx: JobContext) -> None:
     data = ctx.data
+    if data.get("cancelling"):  # a cancel that did not finish (crash, error): finish it, never go on copying
+        await cleanup_cancel(ctx, undo_guest=False)
+        return
     if not data.get("validated"):
         ctx.set_state(JobState.VALIDATING)
         await check_readiness(ctx)
@@ -118,9 +121,8 @@ async def recover(ctx: JobContext) -> None:
     """After a restart or before a retry: settle what the journal says may be half done."""
     keep = (ctx.data.get("current_snapshot") or {}).get("id", "")
     await delete_half_created(ctx)
-    for entry in ctx.store.open_intents(ctx.vm_id):
-        if entry.action not in ("add_nfs_whitelist",):
-            ctx.store.outcome(entry.id, "interrupted")
+    for entry in ctx.store.open_intents(ctx.vm_id):  # the job's whitelist record, not the journal, drives its cleanup
+        ctx.store.outcome(entry.id, "interrupted")
     removed = await remove_stray_snapshots(ctx, keep=keep)
     if removed:
         ctx.log(f"Removed {removed} stray xtract- snapshot(s) left by an interrupted run", "WARNING")
@@ -132,12 +134,16 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
     ctx.cancel.clear()
 
     async def run() -> None:
+        # From here on the job is being cancelled, even if this process dies half way: run_job finishes the
+        # cancel instead of syncing onto staging files that may already be gone.
+        ctx.update(cancelling=True)
         target = ctx.session.target()
         writers = ctx.session.writers()
         await delete_half_created(ctx)
+        migrated = ctx.state() is JobState.DONE or ctx.data.get("cutover_stage") in ("after_boot", "post")
         for key in ("test_vm_uuid", "target_vm_uuid"):
             uuid = ctx.data.get(key)
-            if uuid and not (key == "target_vm_uuid" and ctx.state() is JobState.DONE):
+            if uuid and not (key == "target_vm_uuid" and migrated):
                 jid = ctx.store.intent(ctx.vm_id, "target", "delete_vm", uuid)
                 await asyncio.to_thread(target.delete_vm, uuid)
                 ctx.store.outcome(jid, "ok")
@@ -162,7 +168,7 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
                     await asyncio.to_thread(writers.discard, name, key)
                 ctx.store.outcome(jid, "ok")
         ctx.store.clear_cursors(ctx.vm_id)
-        await remove_whitelist(ctx)
+        await give_back_whitelist(ctx)
         for entry in ctx.store.open_intents(ctx.vm_id):
             ctx.store.outcome(entry.id, "cancelled")
 
@@ -172,5 +178,5 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
         await run_phase(ctx, vm, GuestPhase.UNDO)
     elif undo_guest:
         ctx.step("undo.guest", "Undoing guest preparation", StepState.SKIPPED, "the guest was not prepared")
-    ctx.update(current_snapshot=None, cutover_stage=None)
+    ctx.update(current_snapshot=None, cutover_stage=None, cancelling=None)
     ctx.set_state(JobState.CANCELLED, "cancelled by the user")

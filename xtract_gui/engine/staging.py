@@ -59,8 +59,15 @@ async def remove_staging(ctx: JobContext) -> None:
 
     async def run() -> None:
         if files:
-            async with whitelisted(ctx):  # a retried cutover's job may no longer hold the entry
-                await _remove_files(ctx, name, files)
+            reached = False
+            try:
+                async with whitelisted(ctx):  # a retried cutover's job may no longer hold the entry
+                    reached = True
+                    await _remove_files(ctx, name, files)
+            except XtractError as exc:
+                if not reached and not isinstance(exc, CancelledError):
+                    ctx.log(_left_message(files), "WARNING")  # the whitelist could not be taken: nothing removed
+                raise
         if images:
             await _remove_images(ctx, images)
         ctx.update(staging_removed=True)
@@ -90,8 +97,7 @@ async def _remove_files(ctx: JobContext, name: str, files: dict[int, str]) -> No
         raise  # the app is stopping: the intent stays open and the resumed cutover finishes the removal
     except Exception as exc:
         ctx.store.outcome(jid, "failed", str(exc))
-        ctx.log(f"Staging files left on the container: {', '.join(sorted(files.values()))}; the AHV VM "
-                "does not use them: remove them by hand", "WARNING")
+        ctx.log(_left_message(files), "WARNING")
         raise
     ctx.store.outcome(jid, "ok")
     ctx.log(f"Removed {len(files)} staging file(s): the AHV VM has its own copies of the disks")
@@ -126,3 +132,8 @@ async def _remove_images(ctx: JobContext, images: dict[int, str]) -> None:
         raise XtractError(f"{len(left)} staging image(s) could not be deleted: {left[0][1]}",
                           hint="Delete them in Prism (Images); the migrated VM does not need them.")
     ctx.log(f"Deleted {len(images)} staging image(s): the AHV VM has its own copies of the disks")
+
+
+def _left_message(files: dict[int, str]) -> str:
+    return (f"Staging files left on the container: {', '.join(sorted(files.values()))}; the AHV VM does not use "
+            "them: remove them by hand (Prism: Storage > the container, or over NFS)")

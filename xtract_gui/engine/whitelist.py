@@ -20,6 +20,7 @@ from typing import Any
 from ..domain.errors import CancelledError, XtractError
 from ..domain.states import JobState
 from .context import JobContext
+from .events import StepState
 
 _WRITING = (JobState.SEEDING, JobState.SYNCING, JobState.CUTTING_OVER)
 
@@ -68,7 +69,7 @@ async def _take(ctx: JobContext) -> None:
     jid = ctx.store.intent(ctx.vm_id, "target", "add_nfs_whitelist", entry, cluster=key["cluster"])
     try:
         await ctx.call(target.add_nfs_whitelist, entry, key["cluster"])
-    except BaseException as exc:
+    except Exception as exc:  # a task cancelled meanwhile leaves the intent open: the call may still land
         ctx.store.outcome(jid, "failed", str(exc))
         raise
     ctx.store.outcome(jid, "ok")
@@ -77,8 +78,9 @@ async def _take(ctx: JobContext) -> None:
 async def _give_back(ctx: JobContext, held: dict[str, Any]) -> None:
     """Remove ``held`` from its cluster unless it is not ours or another job still writes (caller holds the lock)."""
     if held.get("preexisting"):
-        ctx.log(f"Left {held['entry']} in the NFS whitelist: it was there before this migration (or cannot be "
-                "told apart from one that was); remove it in Prism if it is no longer needed")
+        ctx.log(f"Left {held['entry']} in the NFS whitelist of cluster {held['cluster']}: it was there before this "
+                "migration (or cannot be told apart from one that was); remove it in Prism (Settings > Filesystem "
+                "Whitelists) if it is no longer needed", "WARNING")
         return
     if _holders(ctx, held, writing=True):
         return
@@ -87,22 +89,22 @@ async def _give_back(ctx: JobContext, held: dict[str, Any]) -> None:
     try:
         if held["entry"] in await ctx.call(target.nfs_whitelist, held["cluster"]):
             await ctx.call(target.remove_nfs_whitelist, held["entry"], held["cluster"])
-    except BaseException as exc:
+    except Exception as exc:
         ctx.store.outcome(jid, "failed", str(exc))
         raise
     ctx.store.outcome(jid, "ok")
 
 
 async def add_whitelist(ctx: JobContext) -> None:
-    """Before NFS writes.  A job that already holds the entry goes on when Prism cannot be asked right now
-    (the NFS mount reports a real refusal itself); a first take must succeed."""
+    """Before NFS writes.  A job that already held the entry goes on when Prism cannot be asked right now (the
+    NFS mount reports a real refusal itself); a first take must succeed."""
+    entry = ctx.session.writers().whitelist_entry
+    held_before = _same(_record(ctx, ctx.data), {"entry": entry, "cluster": ctx.plan.target.cluster_uuid})
     try:
         async with ctx.session.whitelist_lock:
             await _take(ctx)
     except XtractError as exc:
-        entry = ctx.session.writers().whitelist_entry
-        if isinstance(exc, CancelledError) or not _same(_record(ctx, ctx.data),
-                                                        {"entry": entry, "cluster": ctx.plan.target.cluster_uuid}):
+        if isinstance(exc, CancelledError) or not held_before:
             raise
         ctx.log(f"Could not check the NFS whitelist ({exc}); going on with the entry taken before", "WARNING")
 
@@ -114,6 +116,20 @@ async def remove_whitelist(ctx: JobContext) -> None:
     async with ctx.session.whitelist_lock:
         await _give_back(ctx, held)
         ctx.update(whitelist=None)
+
+
+async def give_back_whitelist(ctx: JobContext) -> None:
+    """``remove_whitelist`` at the end of a cutover or a cancel: the VM's work is done either way, so a failure
+    is a warning step saying what to remove by hand; the record stays (it names the entry and the cluster)."""
+    try:
+        await remove_whitelist(ctx)
+    except XtractError as exc:
+        if isinstance(exc, CancelledError):
+            raise
+        held = _record(ctx, ctx.data) or {}
+        ctx.step("whitelist.remove", "Removing the NFS whitelist entry", StepState.WARNING,
+                 f"Could not remove {held.get('entry', 'this computer')} from the NFS whitelist of cluster "
+                 f"{held.get('cluster', '')} ({exc}). Remove it in Prism (Settings > Filesystem Whitelists).")
 
 
 @contextlib.asynccontextmanager
