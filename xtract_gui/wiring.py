@@ -7,7 +7,6 @@ library) fails with a clear message only when that adapter is actually needed.
 from __future__ import annotations
 
 import re
-import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -215,16 +214,6 @@ class DictSecrets:
 
 # -- disk writers ---------------------------------------------------------------------------------
 
-def _local_address_towards(host: str) -> str:
-    """The laptop's address on the route to ``host`` (what the NFS server sees), without sending anything."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.connect((host, 2049))
-            return str(s.getsockname()[0])
-        except OSError:
-            return "127.0.0.1"
-
-
 class NfsWriters:
     """Warm mode: raw files in the container over NFSv3 (mounted at the first disk, after the whitelist)."""
 
@@ -232,9 +221,21 @@ class NfsWriters:
                  folder: str = "xtract") -> None:
         self.host, self.container, self.nfs_port, self.folder = host, container, nfs_port, folder
         self.mount_port = mount_port
-        self.whitelist_entry = f"{_local_address_towards(host)}/255.255.255.255"
         self._nfs: Any = None
         self._lock = threading.Lock()
+
+    @property
+    def whitelist_entry(self) -> str:
+        """This laptop's entry, looked up at each use: a VPN or a new DHCP lease changes the address."""
+        from .target.nfs import whitelist_entry
+
+        try:
+            return str(whitelist_entry(self.host))
+        except OSError as exc:  # no route, or a name that does not resolve: whitelisting 127.0.0.1 helps nobody
+            raise ConfigurationError(
+                f"This computer has no route to the cluster's NFS address {self.host} ({exc.strerror or exc}).",
+                hint="Connect to the customer's network (or its VPN), or set the NFS address on the Target "
+                     "page, then retry.") from None
 
     def _mount(self) -> Any:
         with self._lock:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.prism.conftest import CLUSTER_UUID, SEED
 from tests.support.prism import PRISM_PASSWORD, PRISM_USER
-from xtract_gui.domain.errors import CertificateMismatchError
+from xtract_gui.domain.errors import CertificateMismatchError, ConfigurationError
 from xtract_gui.domain.plan import SecretRef, TargetEndpoint
 from xtract_gui.lab.prism import PrismSimulator
 from xtract_gui.lab.source import LabSource
@@ -64,3 +64,10 @@ def test_nfs_and_the_labs_local_writers_stage_a_disk_at_the_same_path(tmp_path: 
     assert writer.finish() == "/ctr/xtract/SQL_Server_1/disk-2000.raw"
     local.discard_vm("SQL Server #1")
     assert not (tmp_path / "ctr" / "xtract" / "SQL_Server_1").exists()
+
+
+def test_the_whitelist_entry_is_this_computers_address_towards_the_cluster() -> None:
+    assert NfsWriters("127.0.0.1", "default").whitelist_entry == "127.0.0.1/255.255.255.255"
+    # A name that resolves nowhere: a clear error, not an entry for 127.0.0.1 that helps nobody.
+    with pytest.raises(ConfigurationError, match="no route to the cluster's NFS address"):
+        _ = NfsWriters("nfs.cluster.invalid", "default").whitelist_entry
