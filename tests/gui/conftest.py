@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,14 @@ import pytest
 
 pytest.importorskip("PySide6")
 qasync = pytest.importorskip("qasync")
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread() -> Iterator[None]:
+    """Garbage a test leaves (windows in cycles with their slots) is freed here, on the GUI thread, before a
+    thread of a later test (an HTTP server, an executor) runs the collector over it; see gui/gc_guard.py."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__, paths
 from ..domain.redact import scrub
+from .gc_guard import GuiThreadCollector
 
 log = logging.getLogger("xtract_gui.gui")
 LANGUAGES = {"en": "English", "ja": "日本語"}
@@ -171,6 +172,7 @@ def run_gui(demo: bool = False, argv: list[str] | None = None) -> int:
     translations.install(chosen_language())
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    collector = GuiThreadCollector(app)  # Qt objects in garbage are freed on this thread, never a copy thread's
     closed = asyncio.Event()
     window = MainWindow(translations=translations, demo=demo)
     crash = CrashHandler(window.secrets)
@@ -184,6 +186,7 @@ def run_gui(demo: bool = False, argv: list[str] | None = None) -> int:
             loop.run_until_complete(window.shut_down())
     finally:
         crash.uninstall()
+        collector.stop()
     return 0
 
 
