@@ -165,12 +165,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine-sync-normal", action="store_true",
                         help="set the engine's SQLite to synchronous=NORMAL again (now the store's default; kept "
                              "so that older numbers can be compared)")
+    parser.add_argument("--no-gc-guard", action="store_true",
+                        help="leave Python's automatic garbage collection on (as before gui/gc_guard.py)")
     args = parser.parse_args(argv)
     import qasync
 
     from xtract_gui.gui.app import create_application
+    from xtract_gui.gui.gc_guard import GuiThreadCollector
 
     app = create_application()
+    collector = GuiThreadCollector(app) if not args.no_gc_guard else None  # as run_gui installs it
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         worst = max(worst, ordered[-1]) if phase != "wizard" else worst
         print(f"{phase:<24} {len(values):>6} {statistics.median(values):>8.1f} {p99:>8.1f} {ordered[-1]:>8.1f}")
     print(f"longest stall while VMs copy or cut over: {worst:.1f} ms -> {'OK' if worst < TARGET_MS else 'OVER TARGET'}")
+    if collector is not None:
+        print(f"garbage collections run on the GUI thread: {collector.collections}")
+        collector.stop()
     return 0
 
 
