@@ -32,6 +32,21 @@ def _done(s: JobSnapshot) -> bool:
     return s.state in (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED)
 
 
+def _first_vm_ready_then_closed(rig: Rig) -> str:
+    """The lab's first VM seeded and syncing, then the app goes away (its database stays); its id."""
+    vm_id = rig.lab.inventory().vms[0].vm_id
+
+    async def until_ready() -> None:
+        m = rig.manager()
+        plan = make_plan(rig.lab, channel=GuestChannelKind.NONE)
+        await m.start(dataclasses.replace(plan, vms=plan.vms[:1]))
+        await m.wait([vm_id], _ready)
+        await m.close()
+
+    asyncio.run(asyncio.wait_for(until_ready(), 90))
+    return vm_id
+
+
 async def _two_plans(m: JobManager, rig: Rig, *, second_cluster: str) -> tuple[str, str]:
     """One VM per plan; the second plan targets ``second_cluster``."""
     base = make_plan(rig.lab, channel=GuestChannelKind.NONE)
@@ -124,16 +139,7 @@ def test_a_paused_job_whose_entry_went_can_still_be_cancelled(rig: Rig) -> None:
 
 
 def test_an_entry_of_an_old_laptop_address_is_given_back(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    vm_id = rig.lab.inventory().vms[0].vm_id
-
-    async def until_ready() -> None:
-        m = rig.manager()
-        plan = make_plan(rig.lab, channel=GuestChannelKind.NONE)
-        await m.start(dataclasses.replace(plan, vms=plan.vms[:1]))
-        await m.wait([vm_id], _ready)
-        await m.close()
-
-    asyncio.run(asyncio.wait_for(until_ready(), 90))
+    vm_id = _first_vm_ready_then_closed(rig)
     assert rig.target.whitelist == [ENTRY]
     monkeypatch.setattr(Writers, "whitelist_entry", "10.9.9.9/255.255.255.255")  # VPN on, another address
 
@@ -170,16 +176,7 @@ def test_prism_refusing_the_last_remove_leaves_a_done_vm_that_cannot_be_cancelle
 
 
 def test_a_cancel_that_stopped_half_way_is_finished_not_continued(rig: Rig) -> None:
-    vm_id = rig.lab.inventory().vms[0].vm_id
-
-    async def until_ready() -> None:
-        m = rig.manager()
-        plan = make_plan(rig.lab, channel=GuestChannelKind.NONE)
-        await m.start(dataclasses.replace(plan, vms=plan.vms[:1]))
-        await m.wait([vm_id], _ready)
-        await m.close()
-
-    asyncio.run(asyncio.wait_for(until_ready(), 90))
+    vm_id = _first_vm_ready_then_closed(rig)
     # What a process that died inside the cancel's clean-up leaves: the mark, the staging files already gone.
     Store(rig.store_path).update_data(vm_id, cancelling=True)
     for staged in rig.target.containers_dir.rglob("*.raw"):
