@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from xtract_gui.domain.plan import GuestChannelKind
+from xtract_gui.domain.plan import GuestChannelKind, Plan
 from xtract_gui.domain.states import JobState
 from xtract_gui.engine.events import StepState
 from xtract_gui.engine.manager import JobSnapshot
@@ -78,10 +78,12 @@ def test_retained_ips_are_checked_where_reachable(rig: Rig) -> None:
     asyncio.run(go())
 
 
-def test_each_vm_log_names_the_script_of_every_task_and_its_result(rig: Rig) -> None:
+def _ready_then_cancelled(rig: Rig, plan: Plan) -> None:
+    """Guest preparation, seed and a sync for every VM of ``plan``, then a cancel (what the tests look at is the
+    work done on the way)."""
+
     async def go() -> None:
         m = rig.manager()
-        plan = make_plan(rig.lab)
         await m.start(plan)
         ids = [v.vm_id for v in plan.vms]
         await m.wait(ids, lambda s: s.ready_for_cutover or _stopped(s))
@@ -89,6 +91,10 @@ def test_each_vm_log_names_the_script_of_every_task_and_its_result(rig: Rig) -> 
         await m.close()
 
     asyncio.run(go())
+
+
+def test_each_vm_log_names_the_script_of_every_task_and_its_result(rig: Rig) -> None:
+    _ready_then_cancelled(rig, make_plan(rig.lab))
     vm = rig.lab.inventory().vms[0]
     (log,) = rig.log_dir.glob(f"*{vm.name}*.log")
     text = log.read_text()
@@ -104,15 +110,5 @@ def test_each_vm_log_names_the_script_of_every_task_and_its_result(rig: Rig) -> 
 def test_each_guest_gets_the_winrm_authentication_of_its_plan(rig: Rig, auth: str) -> None:
     base = make_plan(rig.lab)
     vms = tuple(dataclasses.replace(v, guest=dataclasses.replace(v.guest, winrm_auth=auth)) for v in base.vms)
-    plan = dataclasses.replace(base, vms=vms)
-
-    async def go() -> None:
-        m = rig.manager()
-        await m.start(plan)
-        ids = [v.vm_id for v in plan.vms]
-        await m.wait(ids, lambda s: s.ready_for_cutover or _stopped(s))
-        await m.cancel(ids)
-        await m.close()
-
-    asyncio.run(go())
+    _ready_then_cancelled(rig, dataclasses.replace(base, vms=vms))
     assert rig.guests.targets and {t.auth for t in rig.guests.targets} == {auth}

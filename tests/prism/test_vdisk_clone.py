@@ -48,12 +48,19 @@ def _rendered_vmdisk(surface: Surface, vm_uuid: str) -> str:
     return f"/{container}/.acropolis/vmdisk/{disk['uuid']}"
 
 
-def test_a_disk_cloned_from_a_staging_file_outlives_it(surface: Surface) -> None:
+def _vm_from_staging(surface: Surface, name: str, staged_size: int, disk_size: int) -> tuple[Path, bytes, str, Path]:
+    """A staging file of ``staged_size`` and a VM whose one disk of ``disk_size`` is cloned from it:
+    (staging file, its bytes, VM uuid, the VM's vmdisk file)."""
     staged = surface.sim.state_dir / "containers" / STAGED.lstrip("/")
-    data = _sparse_disk(staged, 64 * MIB)
-    vm_uuid = surface.target.create_vm(vm_spec(surface.target, "from-staging", disks=(
-        TargetDiskSpec(size_bytes=64 * MIB, ndfs_path=STAGED),)))
+    data = _sparse_disk(staged, staged_size)
+    vm_uuid = surface.target.create_vm(vm_spec(surface.target, name, disks=(
+        TargetDiskSpec(size_bytes=disk_size, ndfs_path=STAGED),)))
     (vmdisk,) = surface.sim.vm_disk_files(vm_uuid)
+    return staged, data, vm_uuid, vmdisk
+
+
+def test_a_disk_cloned_from_a_staging_file_outlives_it(surface: Surface) -> None:
+    staged, data, vm_uuid, vmdisk = _vm_from_staging(surface, "from-staging", 64 * MIB, 64 * MIB)
     assert vmdisk != staged
     assert "/" + str(vmdisk.relative_to(surface.sim.state_dir / "containers")) == _rendered_vmdisk(surface, vm_uuid)
     assert vmdisk.read_bytes() == data
@@ -65,11 +72,7 @@ def test_a_disk_cloned_from_a_staging_file_outlives_it(surface: Surface) -> None
 
 
 def test_a_disk_bigger_than_its_source_is_padded_with_zeros(surface: Surface) -> None:
-    staged = surface.sim.state_dir / "containers" / STAGED.lstrip("/")
-    data = _sparse_disk(staged, 8 * MIB)
-    vm_uuid = surface.target.create_vm(vm_spec(surface.target, "grown", disks=(
-        TargetDiskSpec(size_bytes=16 * MIB, ndfs_path=STAGED),)))
-    (vmdisk,) = surface.sim.vm_disk_files(vm_uuid)
+    _, data, _, vmdisk = _vm_from_staging(surface, "grown", 8 * MIB, 16 * MIB)
     assert vmdisk.read_bytes() == data + bytes(8 * MIB)
 
 
