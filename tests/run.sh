@@ -10,6 +10,12 @@ for pair in go:golang-go qemu-img:qemu-utils ganesha.nfsd:nfs-ganesha rpcbind:rp
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 [ -d /usr/share/gocode/src/github.com/vmware/govmomi ] || need_apt+=(golang-github-vmware-govmomi-dev)
+# The project's own virtual environment: a stock Debian 12 / Ubuntu 24.04 Python refuses pip outside one
+# (PEP 668), and each checkout keeps its own editable install. Debian splits venv/ensurepip out.
+VENV=${XTRACT_VENV:-.venv}
+if [ ! -x "$VENV/bin/python" ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  need_apt+=(python3-venv)
+fi
 dpkg -s nfs-ganesha-vfs >/dev/null 2>&1 || need_apt+=(nfs-ganesha-vfs)
 # Shared libraries Qt's offscreen platform plugin loads on a bare Debian.
 for lib in libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-noto-cjk; do
@@ -21,7 +27,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}"
 fi
 
-PY=${PYTHON:-python3}
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+PY="$VENV/bin/python"
 # (Re)install when the test extras are missing, pyproject.toml changed, or the installed package
 # is another checkout's (an editable install elsewhere would make lint-imports and the CLI tests
 # look at the wrong tree).
