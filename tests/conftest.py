@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.support.prism",
     "tests.support.ganesha",
     "tests.support.winrm",
+    "tests.support.faultproxy",
 ]
 
 

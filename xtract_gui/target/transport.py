@@ -4,13 +4,17 @@ one re-auth on 401, timeouts on every call, retries with backoff, and translatio
 from __future__ import annotations
 
 import base64
+import http.client
 import logging
 import random
+import socket
+import ssl
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import requests
+import urllib3
 from requests import exceptions as rex
 
 from ..domain.errors import (
@@ -81,15 +85,17 @@ class PrismTransport:
             try:
                 resp = self._send(method, path, json=json, params=params, data=data, headers=headers,
                                   timeout=timeout, basic=send_basic)
-            except (rex.ConnectionError, rex.Timeout) as exc:
-                if isinstance(exc, rex.SSLError):
-                    raise self._tls_error(exc) from None
-                safe = replayable and (method in _IDEMPOTENT or path.endswith("/list")
-                                       or isinstance(exc, rex.ConnectTimeout))
-                if safe and attempt <= self.retries:
+            except _TRANSPORT_FAULTS as exc:
+                error = self._transport_error(exc, action, replayable, sent=_maybe_sent(exc))
+                if error is None:  # not ours to judge (a bug in the call): let it show as it is
+                    raise
+                safe = replayable and (not _maybe_sent(exc) or method in _IDEMPOTENT or path.endswith("/list"))
+                if isinstance(error, TransientError | ConnectionFailedError) and not isinstance(
+                        error, CertificateMismatchError) and safe and attempt <= self.retries:
+                    log.info("Prism %s %s: %s; retrying", method, path, error.detail or error)
                     self._sleep(attempt, None)
                     continue
-                raise self._connection_error(exc, action, replayable) from None
+                raise error from None
             if resp.status_code == 401 and replayable and not send_basic and not reauthed:
                 # The session cookie expired: drop it and authenticate again, once.
                 log.info("Prism session expired; authenticating again")
@@ -139,12 +145,45 @@ class PrismTransport:
 
     # -- faults -------------------------------------------------------------------------------
 
-    def _tls_error(self, exc: Exception) -> XtractError:
+    def _transport_error(self, exc: BaseException, action: str, replayable: bool, *, sent: bool) -> XtractError | None:
+        """Our error for a fault below HTTP (connect, TLS, a connection reset, an answer broken off)."""
+        detail = scrub(f"{exc.__class__.__name__}: {exc}", self._secrets)
+        if isinstance(exc, rex.SSLError | ssl.SSLError) and not _broken_tls_stream(exc):
+            return self._tls_error(exc)
+        if isinstance(exc, rex.ConnectTimeout) or not sent:
+            return ConnectionFailedError(
+                f"Could not reach Prism at {self.host}:{self.port} to {action}.",
+                hint="Check the address, the port (9440), the VPN and any firewall between this computer "
+                     "and the cluster.", detail=detail)
+        if isinstance(exc, rex.Timeout):
+            return TransientError(f"Prism at {self.host}:{self.port} did not answer in time to {action}.",
+                                  hint="Retry; if it persists, check the cluster's load and the network.",
+                                  detail=detail)
+        if isinstance(exc, rex.RequestException) and not isinstance(
+                exc, rex.ConnectionError | rex.ChunkedEncodingError | rex.ContentDecodingError):
+            return None  # an invalid URL, too many redirects: a defect, not the network
+        if not replayable:
+            return TransientError(
+                f"The connection to Prism at {self.host}:{self.port} broke while trying to {action}.",
+                hint="Retry; the transfer starts again from the beginning.", detail=detail)
+        return TransientError(
+            f"The connection to Prism at {self.host}:{self.port} broke while trying to {action}; "
+            "Prism may have done it before the answer was lost.",
+            hint="Retry: xtract-gui looks for what was made before it makes anything again. If it keeps "
+                 "happening, check the network path to the cluster (VPN, proxy, firewall).", detail=detail)
+
+    def _tls_error(self, exc: BaseException) -> XtractError:
         text = str(exc)
         try:
             actual = probe_certificate(self.host, self.port, timeout=min(10.0, self.timeout))
         except ConnectionFailedError:
             actual = ""
+        if self.expected_fingerprint and actual in ("", self.expected_fingerprint):
+            # The pinned certificate is still there (or none could be read at all): the handshake or the stream
+            # broke (a reset), which says nothing about trust.
+            return TransientError(f"The TLS connection to Prism at {self.host}:{self.port} broke.",
+                                  hint="Retry; if it persists, check the network path to the cluster.",
+                                  detail=scrub(text, self._secrets))
         if self.expected_fingerprint:
             return CertificateMismatchError(
                 f"The certificate of {self.host}:{self.port} is not the one you accepted before "
@@ -160,19 +199,29 @@ class PrismTransport:
                                      hint="Check that this is Prism's HTTPS port (9440).",
                                      detail=scrub(text, self._secrets))
 
-    def _connection_error(self, exc: Exception, action: str, replayable: bool) -> XtractError:
-        detail = scrub(f"{exc.__class__.__name__}: {exc}", self._secrets)
-        if isinstance(exc, rex.ConnectTimeout) or "NewConnectionError" in detail or "Name or service" in detail:
-            return ConnectionFailedError(
-                f"Could not reach Prism at {self.host}:{self.port} to {action}.",
-                hint="Check the address, the port (9440), the VPN and any firewall between this computer "
-                     "and the cluster.", detail=detail)
-        if isinstance(exc, rex.Timeout):
-            return TransientError(f"Prism at {self.host}:{self.port} did not answer in time to {action}.",
-                                  hint="Retry; if it persists, check the cluster's load and the network.",
-                                  detail=detail)
-        return TransientError(
-            f"The connection to Prism at {self.host}:{self.port} broke while trying to {action}.",
-            hint="Retry" + ("." if replayable else "; the transfer starts again from the beginning."),
-            detail=detail)
 
+# Everything below HTTP that a request can raise: requests wraps most of it, but a body read can leak urllib3's
+# and http.client's own errors, and a TLS record error surfaces as ssl.SSLError (an OSError).
+_TRANSPORT_FAULTS = (rex.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
+
+
+def _maybe_sent(exc: BaseException) -> bool:
+    """False when the request surely never left (no connection was made); then any method may be sent again."""
+    if isinstance(exc, rex.ConnectTimeout):
+        return False
+    reason: Any = exc
+    for _ in range(4):  # requests -> urllib3 MaxRetryError -> NewConnectionError -> OSError
+        if isinstance(reason, urllib3.exceptions.NewConnectionError | ConnectionRefusedError | socket.gaierror):
+            return False
+        nxt = getattr(reason, "reason", None) or (reason.args[0] if getattr(reason, "args", None) else None)
+        if not isinstance(nxt, BaseException):
+            break
+        reason = nxt
+    return True
+
+
+def _broken_tls_stream(exc: BaseException) -> bool:
+    """A TLS error that is a broken connection (EOF, reset mid-record), not a certificate or protocol refusal."""
+    text = str(exc)
+    return any(word in text for word in ("EOF occurred", "UNEXPECTED_EOF", "bad record mac", "BAD_RECORD_MAC",
+                                         "DECRYPTION_FAILED", "Connection reset", "record layer failure"))
