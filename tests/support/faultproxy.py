@@ -10,6 +10,8 @@ fits HTTP with keep-alive, SOAP and ONC RPC alike, and lets it hurt the three mo
   connection reset (the client cannot know whether it happened: the "lost answer");
 - ``mid_answer``: part of the answer is delivered, then a reset (for HTTP the cut falls inside the body once
   the headers are through, so a client sees a body broken off: ``ChunkedEncodingError``, ``IncompleteRead``);
+- ``truncate``: like ``mid_answer``, but the connection then ends with a clean FIN (a server or proxy that
+  closed early): the client reads a short body without any error from its socket;
 - ``delay``: the answer is held back for a while, then delivered whole.
 
 Resets are real TCP resets (``SO_LINGER`` 0), as a middlebox or a crashed server gives.  Faults come from a
@@ -40,7 +42,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-FAULTS = ("accept", "after_request", "mid_answer", "delay")
+FAULTS = ("accept", "after_request", "mid_answer", "truncate", "delay")
 _CHUNK = 65536
 _MATCH_BYTES = 8192  # how much of a request a rule's pattern sees
 _HEADERS_END = b"\r\n\r\n"
@@ -53,11 +55,12 @@ class Storm:
     accept: float = 0.0
     after_request: float = 0.0
     mid_answer: float = 0.0
+    truncate: float = 0.0
     delay: float = 0.0
     delay_seconds: tuple[float, float] = (0.05, 0.5)
 
     def total(self) -> float:
-        return self.accept + self.after_request + self.mid_answer + self.delay
+        return self.accept + self.after_request + self.mid_answer + self.truncate + self.delay
 
 
 @dataclass
@@ -216,7 +219,7 @@ class FaultProxy:
             draw = self._rng.random()
             if at_accept:
                 return ("accept", 0.0) if draw < storm.accept else ("", 0.0)
-            for kind in ("after_request", "mid_answer", "delay"):
+            for kind in ("after_request", "mid_answer", "truncate", "delay"):
                 chance = float(getattr(storm, kind))
                 if draw < chance:
                     return kind, self._rng.uniform(*storm.delay_seconds)
@@ -276,13 +279,18 @@ class FaultProxy:
                         self._record(fault, request)
                         _reset(client_w)
                         return
-                    if fault == "mid_answer":
+                    if fault in ("mid_answer", "truncate"):
                         self._record(fault, request)
                         data = await self._head_of_answer(data, upstream_r)
                         client_w.write(data[:self._cut(data)])
                         with contextlib.suppress(ConnectionError):
                             await client_w.drain()
-                        _reset(client_w)
+                        if fault == "truncate":
+                            client_w.close()
+                            with contextlib.suppress(ConnectionError):
+                                await client_w.wait_closed()
+                        else:
+                            _reset(client_w)
                         return
                     if fault == "delay":
                         self._record(fault, request)

@@ -6,6 +6,7 @@ import http.client
 import socket
 import ssl
 from collections.abc import Iterable
+from xml.parsers.expat import ExpatError
 
 from pyVmomi import vim, vmodl
 
@@ -78,11 +79,19 @@ def translate(exc: BaseException, *, action: str, host: str = "", port: int = 44
     if isinstance(exc, ssl.SSLCertVerificationError):
         return ConnectionFailedError(f"The certificate of {host} could not be verified ({text}).",
                                      hint="Probe the server's certificate fingerprint and pin it.", detail=detail)
-    if isinstance(exc, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError
-                  | http.client.IncompleteRead):
+    if isinstance(exc, ConnectionRefusedError | socket.gaierror):
+        return connection_error(host, port, exc) if host else ConnectionFailedError(
+            f"Cannot reach vCenter to {action}.", hint="Check the network path to vCenter.", detail=detail)
+    if isinstance(exc, http.client.HTTPException | ConnectionError | ExpatError | ssl.SSLError):
+        # Reset, broken pipe, an answer that ended early (pyVmomi parses the SOAP body as it arrives, so a
+        # body cut short is an XML error), a TLS record cut in two: the request may have been carried out.
         return TransientError(f"The connection to vCenter dropped while trying to {action}.",
                               hint="Retry; if it persists, check the network path to vCenter.", detail=detail)
-    if isinstance(exc, OSError | socket.timeout):
+    if isinstance(exc, TimeoutError):
+        return TransientError(f"vCenter did not answer in time while trying to {action}.",
+                              hint="Retry; if it persists, check vCenter's load and the network path to it.",
+                              detail=detail)
+    if isinstance(exc, OSError):
         return connection_error(host, port, exc) if host else ConnectionFailedError(
             f"Cannot reach vCenter to {action}.", hint="Check the network path to vCenter.", detail=detail)
     return XtractError(f"Unexpected error while trying to {action}: {text}", detail=detail)
