@@ -22,7 +22,14 @@ from typing import Any, Literal
 import winrm
 from winrm.exceptions import WinRMOperationTimeoutError
 
-from ..domain.errors import CancelledError, ConfigurationError, GuestError, UnsupportedError, XtractError
+from ..domain.errors import (
+    CancelledError,
+    ConfigurationError,
+    GuestError,
+    TransientError,
+    UnsupportedError,
+    XtractError,
+)
 from ..domain.guest_tasks import GuestTask
 from ..domain.inventory import OsFamily
 from ..domain.redact import scrub
@@ -175,7 +182,12 @@ class WinRmChannel:
             raise
         except Exception as exc:
             self._shell_id = None
-            raise self._translate(exc, secrets) from None
+            error = self._translate(exc, secrets)
+            if isinstance(error, TransientError):
+                # pywinrm's NTLM context (message encryption) belongs to the connection that broke: the next
+                # request authenticates afresh on a new one, as a server answers 400 to the old context.
+                self._protocol.transport.close_session()
+            raise error from None
 
     def _upload(self, data: bytes, path: str, *, deadline: float, cancel: Cancellation | None,
                 secrets: list[str]) -> None:

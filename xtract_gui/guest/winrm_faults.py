@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import http.client
 import ssl
 
 import requests
+import urllib3
 from winrm.exceptions import InvalidCredentialsError, WinRMError, WinRMTransportError, WSManFaultError
 
 from ..domain.errors import (
@@ -17,6 +19,7 @@ from ..domain.errors import (
     XtractError,
 )
 from ..domain.redact import scrub
+from ..netfaults import broken_tls_stream, never_sent
 from ..tlspin import read_peer_fingerprint
 
 ACCESS_DENIED = 5  # WSManFault code (Win32 ERROR_ACCESS_DENIED) when the token is not an admin's
@@ -42,6 +45,13 @@ def server_fingerprint(host: str, port: int, timeout: float = 10.0) -> str:
         return ""
 
 
+def _broken(where: str, detail: str) -> TransientError:
+    return TransientError(f"The connection to {where} broke during the request.",
+                          hint="Retry; guest tasks are safe to run again. If it keeps happening, check the network "
+                               "path to the guest (VPN, firewall, a proxy that drops long connections).",
+                          detail=detail)
+
+
 def translate(exc: BaseException, *, host: str, port: int, https: bool, expected_fingerprint: str,
               secrets: list[str], timeout: float) -> XtractError:
     """One WinRM-side failure as an error a person can act on; remote words go to ``detail``, scrubbed."""
@@ -49,6 +59,8 @@ def translate(exc: BaseException, *, host: str, port: int, https: bool, expected
     detail = scrub(repr(exc), secrets)
     if isinstance(exc, XtractError):
         return exc
+    if isinstance(exc, requests.exceptions.SSLError) and broken_tls_stream(exc):
+        return _broken(where, detail)
     if isinstance(exc, requests.exceptions.SSLError):
         actual = server_fingerprint(host, port)
         if expected_fingerprint:
@@ -73,6 +85,11 @@ def translate(exc: BaseException, *, host: str, port: int, https: bool, expected
         return TransientError(f"{where} accepted the connection but did not reply within {timeout:.0f} s.",
                               hint="The guest may be overloaded; try again, or raise the WinRM timeout.",
                               detail=detail)
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError | \
+                  http.client.HTTPException | urllib3.exceptions.HTTPError | ConnectionResetError | BrokenPipeError):
+        return _broken(where, detail)
+    if isinstance(exc, requests.exceptions.ConnectionError) and not never_sent(exc):
+        return _broken(where, detail)  # the connection was made: WinRM is there, the network dropped it
     if isinstance(exc, requests.exceptions.ConnectionError):
         return ConnectionFailedError(f"Cannot connect to {where} (connection refused or reset).",
                                      hint=ENABLE_WINRM_HINT.format(port=port), detail=detail)

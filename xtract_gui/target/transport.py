@@ -7,7 +7,6 @@ import base64
 import http.client
 import logging
 import random
-import socket
 import ssl
 import time
 from collections.abc import Iterable, Mapping
@@ -25,6 +24,7 @@ from ..domain.errors import (
     XtractError,
 )
 from ..domain.redact import scrub
+from ..netfaults import broken_tls_stream, never_sent
 from .faults import RETRYABLE_STATUS, error_from_response
 from .tls import PinnedAdapter, normalize_fingerprint, probe_certificate
 
@@ -86,10 +86,10 @@ class PrismTransport:
                 resp = self._send(method, path, json=json, params=params, data=data, headers=headers,
                                   timeout=timeout, basic=send_basic)
             except _TRANSPORT_FAULTS as exc:
-                error = self._transport_error(exc, action, replayable, sent=_maybe_sent(exc))
+                error = self._transport_error(exc, action, replayable, sent=not never_sent(exc))
                 if error is None:  # not ours to judge (a bug in the call): let it show as it is
                     raise
-                safe = replayable and (not _maybe_sent(exc) or method in _IDEMPOTENT or path.endswith("/list"))
+                safe = replayable and (never_sent(exc) or method in _IDEMPOTENT or path.endswith("/list"))
                 if isinstance(error, TransientError | ConnectionFailedError) and not isinstance(
                         error, CertificateMismatchError) and safe and attempt <= self.retries:
                     log.info("Prism %s %s: %s; retrying", method, path, error.detail or error)
@@ -148,7 +148,7 @@ class PrismTransport:
     def _transport_error(self, exc: BaseException, action: str, replayable: bool, *, sent: bool) -> XtractError | None:
         """Our error for a fault below HTTP (connect, TLS, a connection reset, an answer broken off)."""
         detail = scrub(f"{exc.__class__.__name__}: {exc}", self._secrets)
-        if isinstance(exc, rex.SSLError | ssl.SSLError) and not _broken_tls_stream(exc):
+        if isinstance(exc, rex.SSLError | ssl.SSLError) and not broken_tls_stream(exc):
             return self._tls_error(exc)
         if isinstance(exc, rex.ConnectTimeout) or not sent:
             return ConnectionFailedError(
@@ -203,25 +203,3 @@ class PrismTransport:
 # Everything below HTTP that a request can raise: requests wraps most of it, but a body read can leak urllib3's
 # and http.client's own errors, and a TLS record error surfaces as ssl.SSLError (an OSError).
 _TRANSPORT_FAULTS = (rex.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException, OSError)
-
-
-def _maybe_sent(exc: BaseException) -> bool:
-    """False when the request surely never left (no connection was made); then any method may be sent again."""
-    if isinstance(exc, rex.ConnectTimeout):
-        return False
-    reason: Any = exc
-    for _ in range(4):  # requests -> urllib3 MaxRetryError -> NewConnectionError -> OSError
-        if isinstance(reason, urllib3.exceptions.NewConnectionError | ConnectionRefusedError | socket.gaierror):
-            return False
-        nxt = getattr(reason, "reason", None) or (reason.args[0] if getattr(reason, "args", None) else None)
-        if not isinstance(nxt, BaseException):
-            break
-        reason = nxt
-    return True
-
-
-def _broken_tls_stream(exc: BaseException) -> bool:
-    """A TLS error that is a broken connection (EOF, reset mid-record), not a certificate or protocol refusal."""
-    text = str(exc)
-    return any(word in text for word in ("EOF occurred", "UNEXPECTED_EOF", "bad record mac", "BAD_RECORD_MAC",
-                                         "DECRYPTION_FAILED", "Connection reset", "record layer failure"))
