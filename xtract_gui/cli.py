@@ -21,6 +21,7 @@ from typing import Any
 from . import __version__
 from .domain.errors import ConfigurationError, XtractError
 from .domain.plan import Plan, SecretRef, TransferMode
+from .domain.redact import scrub
 from .domain.states import JobState
 from .engine.console import Printer, status_table
 from .engine.context import Tuning
@@ -388,6 +389,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("xtract-gui: interrupted; run the same command again to continue.", file=sys.stderr)
         return 130
+    except Exception as exc:  # a defect, or a fault no adapter translated: one line here, the details in the log
+        print(f"xtract-gui: unexpected error ({_fail_line(scrub(f'{type(exc).__name__}: {exc}'))[:300]}); the "
+              f"details are in {_crash_log(exc)}. Run the same command again to continue.", file=sys.stderr)
+        return 1
+
+
+def _crash_log(exc: BaseException) -> str:
+    """Append the traceback to the CLI's log (scrubbed); returns where it went."""
+    import time
+    import traceback
+
+    from .paths import log_dir
+
+    text = scrub("".join(traceback.format_exception(exc)))
+    try:
+        path = log_dir() / "xtract-cli.log"
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} xtract-gui {__version__}: {text}\n")
+        return str(path)
+    except OSError:  # no log folder either: the person still gets the one line
+        return "no log (the log folder cannot be written)"
 
 
 if __name__ == "__main__":  # pragma: no cover
