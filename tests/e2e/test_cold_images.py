@@ -191,5 +191,7 @@ def test_without_a_first_boot_report_the_images_stay(lab: Lab, tmp_path: Path) -
     assert any("Kept 2 disk image(s)" in w and all(u in w for u in refs) for w in warnings), warnings
     step = {s.step_id: s for s in m.steps(vm_id)}[STEP_ID]  # in the task list and the report, not only the log
     assert step.state is StepState.WARNING and step.title == "Keeping staging images"
-    assert all(f"xtract-{plan.vms[0].name}-disk-{key}" in step.message for key in m.store.disks(vm_id))
+    staging = m.store.job(vm_id).data["staging_name"]  # type: ignore[union-attr]
+    assert staging.startswith(f"{plan.vms[0].name}-")
+    assert all(f"xtract-{staging}-disk-{key}" in step.message for key in m.store.disks(vm_id))
     m.store.close()

@@ -95,7 +95,8 @@ def test_a_failed_cutover_step_rolls_back(lab: Lab, tmp_path: Path, method: str,
         assert snap.state is JobState.ROLLED_BACK, snap.error
         assert _prism_vms(lab) == {}
         assert lab.endpoints is not None  # a rolled-back cutover keeps the staging files for the next attempt
-        assert list((lab.endpoints.containers_dir / "default-container" / "xtract" / "lab-lin-02").glob("*.raw"))
+        staging = m.store.job(ids[1]).data["staging_name"]  # type: ignore[union-attr]
+        assert list((lab.endpoints.containers_dir / "default-container" / "xtract" / staging).glob("*.raw"))
         assert lab.source is not None and lab.source.get_vm(ids[1]).power_state.value == "on"
         await m.cancel(ids)
         await m.close()

@@ -64,7 +64,9 @@ def test_warm_migration_over_nfs(tmp_path: Path, ganesha_factory: Any) -> None:
         assert len(vmdisks) == len(disks)
         for disk, vmdisk in zip(disks, vmdisks, strict=True):
             assert same_bytes(lab.source.live_disk_path(vm.vm_id, disk.key), vmdisk)
-        assert not (lab.endpoints.containers_dir / CONTAINER / "xtract" / vm.name).exists()
+        staging = manager.store.job(vm.vm_id).data["staging_name"]  # type: ignore[union-attr]
+        assert staging.startswith(vm.name)
+        assert not (lab.endpoints.containers_dir / CONTAINER / "xtract" / staging).exists()
         assert [e.outcome for e in manager.store.journal(vm.vm_id) if e.action == "remove_staging"] == ["ok"]
         assert verify_disks(lab, plan) == {vm.vm_id: []}
         assert seen_whitelists == [[]]

@@ -75,7 +75,6 @@ def test_a_crash_before_the_staging_files_are_removed_is_finished_on_the_next_st
     vm = plan.vms[0]
     ids = [vm.vm_id]
     db = tmp_path / "engine" / "xtract.sqlite3"
-    staging = lab.endpoints.containers_dir / CONTAINER / "xtract" / vm.name
     dying: list[DiesInDiscard] = []
 
     def writers(p: Any, target: TargetPlatform) -> DiskWriterFactory:
@@ -98,9 +97,11 @@ def test_a_crash_before_the_staging_files_are_removed_is_finished_on_the_next_st
         await first.close()  # what the dead process held (sockets, threads); its database rows stay
 
     asyncio.run(asyncio.wait_for(until_the_crash(), 180))
+    staging_name = first.store.job(vm.vm_id).data["staging_name"]  # type: ignore[union-attr]
     first.store.close()
 
     assert dying and dying[0].discarded, "the removal never started"
+    staging = lab.endpoints.containers_dir / CONTAINER / "xtract" / staging_name
     before = _prism_vms(lab)
     assert list(before.values()) == ["ON"]  # the VM was created and booted before the crash
     assert sorted(p.name for p in staging.iterdir()) == [f"disk-{d.key}.raw" for d in

@@ -88,7 +88,8 @@ class FakeTarget:
 
     def _vm(self, u: str) -> TargetVM:
         v = self.vms_[u]
-        return TargetVM(u, v["spec"].name, v["power"], CLUSTER, nic_macs=tuple(n.mac for n in v["spec"].nics))
+        return TargetVM(u, v["spec"].name, v["power"], CLUSTER, nic_macs=tuple(n.mac for n in v["spec"].nics),
+                        description=v["spec"].description)
 
     def get_vm(self, vm_uuid: str) -> TargetVM:
         if vm_uuid not in self.vms_:

@@ -16,6 +16,7 @@ from xtract_gui.domain.plan import GuestChannelKind
 from xtract_gui.domain.states import JobState
 from xtract_gui.engine import emitter as emitter_module
 from xtract_gui.engine.emitter import Emitter
+from xtract_gui.engine.naming import log_name
 
 from .fakes import Rig, make_plan, make_rig
 
@@ -38,7 +39,7 @@ def open_fds(folder: Path) -> list[Path]:
 def test_a_vm_log_is_opened_once_and_each_line_is_in_the_file_when_log_returns(tmp_path: Path) -> None:
     em = Emitter(tmp_path)
     em.name_vm("vm-1", "web 01")
-    path = tmp_path / "xtract-web_01.log"
+    path = tmp_path / log_name("web 01", "vm-1")
     for i in range(200):
         em.log("vm-1", "INFO", f"copied extent {i}")
         if i in (0, 199):
@@ -77,10 +78,26 @@ def test_a_vm_named_later_moves_to_its_named_file(tmp_path: Path) -> None:
     em.log("vm-7", "INFO", "before the name is known")
     em.name_vm("vm-7", "db")
     em.log("vm-7", "INFO", "after")
-    assert open_fds(tmp_path) == [tmp_path / "xtract-db.log"]  # the id-named file is not held any more
+    assert open_fds(tmp_path) == [tmp_path / log_name("db", "vm-7")]  # the id-named file is not held any more
     em.close()
     assert "before the name" in (tmp_path / "xtract-vm-7.log").read_text(encoding="utf-8")
-    assert "after" in (tmp_path / "xtract-db.log").read_text(encoding="utf-8")
+    assert "after" in (tmp_path / log_name("db", "vm-7")).read_text(encoding="utf-8")
+
+
+def test_two_vms_whose_names_fold_alike_have_two_logs_and_an_old_log_is_still_read(tmp_path: Path) -> None:
+    em = Emitter(tmp_path)
+    em.name_vm("vm-1", "会計サーバー01")
+    em.name_vm("vm-2", "営業サーバー01")
+    em.log("vm-1", "INFO", "accounting")
+    em.log("vm-2", "INFO", "sales")
+    em.close()
+    assert em.log_path("vm-1") != em.log_path("vm-2")
+    assert "accounting" in em.log_path("vm-1").read_text(encoding="utf-8")
+    assert "sales" in em.log_path("vm-2").read_text(encoding="utf-8")
+    (tmp_path / "xtract-db.log").write_text("2024-01-01T00:00:00 INFO    written before names were unique\n")
+    old = Emitter(tmp_path)
+    old.name_vm("vm-3", "db")
+    assert [line.message for line in old.tail("vm-3", 5)] == ["written before names were unique"]
 
 
 def test_open_logs_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -122,4 +139,4 @@ def test_a_job_that_stops_running_releases_its_log_and_close_releases_all(rig: R
         assert open_fds(rig.log_dir) == []
 
     asyncio.run(asyncio.wait_for(go(), 60))
-    assert "State syncing -> paused" in (rig.log_dir / "xtract-lab-win-01.log").read_text(encoding="utf-8")
+    assert "State syncing -> paused" in next(rig.log_dir.glob("xtract-lab-win-01-*.log")).read_text(encoding="utf-8")

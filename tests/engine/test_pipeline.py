@@ -210,18 +210,23 @@ def test_restart_recovers_strays_and_resumes_the_copy_at_its_cursor(rig: Rig) ->
     from xtract_gui.engine.store import Store
 
     store = Store(rig.store_path)
+    store.update_data(win, job_id="j0b")  # made before the create's intent, as the engine does
     store.intent(win, "target", "create_vm", "lab-win-01")  # ... and a create that never recorded its outcome
     store.close()
     from xtract_gui.domain.inventory import BootType, TargetVMSpec
 
-    rig.target.create_vm(TargetVMSpec("lab-win-01", "c-1", 1, 1, 512, BootType.LEGACY, (), ()))
+    rig.target.create_vm(TargetVMSpec("lab-win-01", "c-1", 1, 1, 512, BootType.LEGACY, (), (),
+                                      description="Migrated by xtract-gui [xtract-job j0b]"))
+    # Someone else's VM of that name is none of the job's business.
+    theirs = rig.target.create_vm(TargetVMSpec("lab-win-01", "c-1", 1, 1, 512, BootType.LEGACY, (), ()))
 
     async def second() -> None:
         m = rig.manager()
         await m.resume_all()
         ids = [v.vm_id for v in rig.lab.inventory().vms]
         await m.wait(ids, lambda s: s.ready_for_cutover or _stopped(s))
-        assert rig.target.vms_ == {}  # the half-created VM is gone
+        assert list(rig.target.vms_) == [theirs]  # the half-created VM is gone, the other one is kept
+        rig.target.delete_vm(theirs)
         writes = [e for e in m.store.journal(win) if e.action == "write_disk" and e.outcome == "ok"]
         assert sum(int(e.params.get("resumed", 0)) for e in writes) > 0
         await m.cutover(ids, requested_by="carol")

@@ -72,10 +72,12 @@ def test_the_staging_folder_goes_once_the_vm_runs_on_ahv(rig: Rig) -> None:
     vm = rig.lab.inventory().vms[0]
     staging = rig.target.containers_dir / "default" / "xtract"
     assert list(staging.iterdir()) == []
-    assert FolderWriters.folders == [vm.name]
+    name = m.store.job(vm_id).data["staging_name"]  # type: ignore[union-attr]
+    assert name.startswith(f"{vm.name}-")
+    assert FolderWriters.folders == [name]
     (entry,) = [e for e in m.store.journal(vm_id) if e.action == "remove_staging"]
-    assert (entry.object, entry.outcome) == (vm.name, "ok")
-    assert entry.params["files"] == [f"/default/xtract/{vm.name}/disk-{d.key}.raw" for d in vm.disks]
+    assert (entry.object, entry.outcome) == (name, "ok")
+    assert entry.params["files"] == [f"/default/xtract/{name}/disk-{d.key}.raw" for d in vm.disks]
     actions = [e.action for e in m.store.journal(vm_id)]
     # after the VM booted and the source was fenced off; before the whitelist goes
     assert actions.index("power_on") < actions.index("set_annotation") < actions.index("remove_staging") \
@@ -92,6 +94,7 @@ def test_a_failed_removal_is_a_warning_and_the_files_stay(rig: Rig) -> None:
     assert step.state is StepState.WARNING and "NFS3ERR_ACCES" in step.message
     (entry,) = [e for e in m.store.journal(vm_id) if e.action == "remove_staging"]
     assert entry.outcome == "failed"
-    assert all((rig.target.containers_dir / "default" / "xtract" / vm.name / f"disk-{d.key}.raw").exists()
+    name = m.store.job(vm_id).data["staging_name"]  # type: ignore[union-attr]
+    assert all((rig.target.containers_dir / "default" / "xtract" / name / f"disk-{d.key}.raw").exists()
                for d in vm.disks)
     m.store.close()

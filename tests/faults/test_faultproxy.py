@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import threading
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     seen: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.seen.append(f"GET {self.path}")
         body = b"x" * 20000
         self.send_response(200)
@@ -24,7 +25,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         self.rfile.read(length)
         self.seen.append(f"POST {self.path}")
@@ -88,10 +89,8 @@ def test_delay_delivers_the_whole_answer_late(server: int) -> None:
 def _storm_faults(port: int, seed: int) -> list[str]:
     with FaultProxy(("127.0.0.1", port), seed=seed, storm=Storm(after_request=0.2, mid_answer=0.2)) as proxy:
         for i in range(30):
-            try:
-                requests.get(f"http://127.0.0.1:{proxy.port}/{i}", timeout=5).content
-            except requests.exceptions.RequestException:
-                pass
+            with contextlib.suppress(requests.exceptions.RequestException):
+                requests.get(f"http://127.0.0.1:{proxy.port}/{i}", timeout=5).raise_for_status()
         return [f"{kind} {line}" for kind, line in proxy.log]
 
 

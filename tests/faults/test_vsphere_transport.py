@@ -40,7 +40,8 @@ def test_a_soap_answer_lost_or_broken_off_is_a_transient_error_then_it_works_aga
 def test_a_soap_storm_gives_only_our_errors(soap: tuple[Any, FaultProxy]) -> None:
     source, proxy = soap
     vm_id = source.inventory().vms[0].vm_id
-    proxy.storm = Storm(accept=0.1, after_request=0.1, mid_answer=0.1, truncate=0.1, delay=0.1, delay_seconds=(0.01, 0.05))
+    proxy.storm = Storm(accept=0.1, after_request=0.1, mid_answer=0.1, truncate=0.1, delay=0.1,
+                        delay_seconds=(0.01, 0.05))
     ok = 0
     for _ in range(25):
         try:

@@ -318,11 +318,11 @@ class FaultProxy:
         buf = bytearray(data)
         while True:
             end = buf.find(_HEADERS_END)
-            if end >= 0 and len(buf) > end + len(_HEADERS_END) or len(buf) >= _CHUNK or not buf[:4].isalpha():
+            if (end >= 0 and len(buf) > end + len(_HEADERS_END)) or len(buf) >= _CHUNK or not buf[:4].isalpha():
                 return bytes(buf)
             try:
                 more = await asyncio.wait_for(reader.read(_CHUNK), 0.3)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return bytes(buf)
             if not more:
                 return bytes(buf)

@@ -236,6 +236,7 @@ class TargetVM:
     disk_sizes: tuple[int, ...] = ()
     nic_macs: tuple[str, ...] = ()
     ip_addresses: tuple[str, ...] = ()
+    description: str = ""  # ours carry the job's marker (a create whose answer was lost is found by it)
 
 
 @dataclass(frozen=True)

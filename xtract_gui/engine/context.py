@@ -31,6 +31,7 @@ from .ports import (
     SourcePlatform,
     TargetPlatform,
 )
+from .resilient import RetryPolicy, call_retrying, resilient
 from .store import Store
 
 T = TypeVar("T")
@@ -66,6 +67,7 @@ class Tuning:
     chunk_size: int = 4 * 1024 * 1024
     checkpoint_seconds: float = 2.0
     orphan_wait_seconds: float = 60.0  # how long after a crashed create Prism may still finish it
+    retry: RetryPolicy = field(default_factory=RetryPolicy)  # idempotent adapter calls after a transient fault
 
 
 READINESS_REUSE_SECONDS = 10.0
@@ -78,8 +80,11 @@ class Session:
                  whitelist_locks: dict[str, asyncio.Lock] | None = None) -> None:
         self.plan_id, self.plan, self.tuning = plan_id, plan, tuning
         # Every plan may read from another vCenter: its guest channels are its own, never shared.
-        self.adapters = adapters if adapters.session_guests is None else dataclasses.replace(
+        adapters = adapters if adapters.session_guests is None else dataclasses.replace(
             adapters, guests=adapters.session_guests(self.source), session_guests=None)
+        # A guest task broken off by the network is run again (the scripts are idempotent), on a new channel.
+        self.adapters = dataclasses.replace(adapters, guests=resilient(adapters.guests, tuning.retry,
+                                                                       wrap=frozenset({"open"})))
         self.emitter = emitter
         self._lock = threading.Lock()
         self._source: SourcePlatform | None = None
@@ -116,23 +121,34 @@ class Session:
                 self._readiness = (time.monotonic(), await compute())
             return cast(T, self._readiness[1])
 
+    # The adapters are opened lazily (a connect is tried again after a transient fault, like any idempotent
+    # call) and used through ``resilient`` proxies (see resilient.py).
+
     def source(self) -> SourcePlatform:
         with self._lock:
             if self._source is None:
-                self._source = self.adapters.source(self.plan.source, self.secret(self.plan.source.password))
+                password = self.secret(self.plan.source.password)
+                self._source = resilient(call_retrying(self.adapters.source, self.plan.source, password,
+                                                       policy=self.tuning.retry, what="connect to the source"),
+                                         self.tuning.retry)
             return self._source
 
     def target(self) -> TargetPlatform:
         with self._lock:
             if self._target is None:
-                self._target = self.adapters.target(self.plan.target, self.secret(self.plan.target.password))
+                password = self.secret(self.plan.target.password)
+                self._target = resilient(call_retrying(self.adapters.target, self.plan.target, password,
+                                                       policy=self.tuning.retry, what="connect to the target"),
+                                         self.tuning.retry)
             return self._target
 
     def writers(self) -> DiskWriterFactory:
         target = self.target()
         with self._lock:
             if self._writers is None:
-                self._writers = self.adapters.writers(self.plan, target)
+                self._writers = resilient(call_retrying(self.adapters.writers, self.plan, target,
+                                                        policy=self.tuning.retry, what="open the disk writers"),
+                                          self.tuning.retry)
             return self._writers
 
     def host_slot(self, host: str) -> asyncio.Semaphore:

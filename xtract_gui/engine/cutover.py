@@ -17,13 +17,16 @@ from ..domain.inventory import BootType, Firmware, PowerState, SourceVM, TargetD
 from ..domain.plan import GuestChannelKind, ShutdownPolicy
 from ..domain.states import JobState
 from .context import JobContext
+from .creates import create_vm, our_vms, remove_our_vms
 from .events import StepState
+from .power import power_source, power_target_on, shutdown_source_guest
 from .prep import guest_target, open_channel, run_phase, script_for
-from .replicate import replicate, summarize
+from .replicate import remove_stray_snapshots, replicate, summarize
 from .staging import remove_staging
 from .whitelist import add_whitelist, give_back_whitelist
 
 FIRSTBOOT_READ = ".read_firstboot_result"
+TEST_SUFFIX = "-xtract-test"  # a test migration's VM is the target name with this
 _STAGES = ("shutdown", "final_sync", "create_vm", "power_on", "after_boot", "post")
 
 
@@ -46,7 +49,7 @@ def vm_spec(ctx: JobContext, vm: SourceVM, *, test: bool = False) -> TargetVMSpe
     boot = BootType.LEGACY
     if vm.firmware is Firmware.EFI:
         boot = BootType.SECURE_BOOT if vm.secure_boot else BootType.UEFI
-    name = ctx.vm_plan.effective_target_name + ("-xtract-test" if test else "")
+    name = ctx.vm_plan.effective_target_name + (TEST_SUFFIX if test else "")
     return TargetVMSpec(name=name, cluster_uuid=plan.target.cluster_uuid, num_sockets=vm.sockets,
                         cores_per_socket=vm.cores_per_socket, memory_mib=vm.memory_mib, boot_type=boot,
                         disks=tuple(disks), nics=tuple(nics),
@@ -66,13 +69,13 @@ async def shutdown_source(ctx: JobContext) -> None:
         opts = ctx.plan.options
         jid = ctx.store.intent(ctx.vm_id, "source", "shutdown_guest")
         ctx.update(source_powered_off_by_us=True, downtime_started=time.time())
-        await ctx.call(src.shutdown_guest, ctx.vm_id)
+        await shutdown_source_guest(ctx)
         off = await ctx.call(src.wait_for_power_state, ctx.vm_id, "off", timeout=opts.shutdown_timeout_seconds,
                              cancel=ctx.cancel)
         if not off and opts.shutdown_policy is ShutdownPolicy.POWER_OFF_AFTER_TIMEOUT:
             ctx.log("The guest did not shut down in time; powering it off as the plan allows", "WARNING")
             off_jid = ctx.store.intent(ctx.vm_id, "source", "power_off")
-            await ctx.call(src.power_off, ctx.vm_id)
+            await power_source(ctx, "off")
             ctx.store.outcome(off_jid, "ok")
         elif not off:
             ctx.store.outcome(jid, "timeout")
@@ -105,36 +108,16 @@ async def _create(ctx: JobContext) -> None:
             ctx.update(target_vm_uuid=None)
     vm = await ctx.call(ctx.session.source().get_vm, ctx.vm_id)
     spec = vm_spec(ctx, vm)
-    uuid = await create_journaled(ctx, spec)
-    ctx.update(target_vm_uuid=uuid, cutover_stage="power_on")
+    # A VM an earlier attempt made (its answer lost, or made while this process died) is adopted, never doubled.
+    uuid = await create_vm(ctx, spec)
+    ctx.update(target_vm_uuid=uuid, cutover_stage="power_on", sweep_orphans=None)
     ctx.log(f"AHV VM {spec.name} created ({uuid})")
-    if ctx.data.get("sweep_orphans"):
-        # A create from before a crash may have finished after recovery looked: keep only ours.
-        for other in await ctx.call(target.find_vms, spec.name):
-            if other.uuid != uuid:
-                await ctx.call(target.delete_vm, other.uuid)
-                ctx.log(f"Deleted the AHV VM {other.uuid} left by an interrupted create", "WARNING")
-        ctx.update(sweep_orphans=None)
-
-
-async def create_journaled(ctx: JobContext, spec: TargetVMSpec, **params: object) -> str:
-    """Create with intent/outcome; a create that fails is recorded as such (the adapter left nothing)."""
-    jid = ctx.store.intent(ctx.vm_id, "target", "create_vm", spec.name, **params)
-    try:
-        uuid = await ctx.call(ctx.session.target().create_vm, spec, cancel=ctx.cancel)
-    except asyncio.CancelledError:
-        raise  # the process is stopping: the intent stays open for the next start to settle
-    except Exception as exc:
-        ctx.store.outcome(jid, "failed", str(exc))
-        raise
-    ctx.store.outcome(jid, "ok", uuid=uuid)
-    return uuid
 
 
 async def _power_on(ctx: JobContext) -> None:
     uuid = ctx.data["target_vm_uuid"]
     jid = ctx.store.intent(ctx.vm_id, "target", "power_on", uuid)
-    await ctx.call(ctx.session.target().set_power_state, uuid, "on", cancel=ctx.cancel)
+    await power_target_on(ctx, uuid)
     ctx.store.outcome(jid, "ok")
     ctx.update(cutover_stage="after_boot", powered_on_at=time.time())
 
@@ -280,12 +263,20 @@ async def rollback(ctx: JobContext, reason: str) -> None:
             await asyncio.to_thread(target.delete_vm, uuid)
             ctx.store.outcome(jid, "ok")
         await delete_half_created(ctx)
+        # A create whose answer was lost is journaled as failed, yet Prism may have made the VM: it carries our
+        # marker.
+        await remove_our_vms(ctx, ctx.vm_plan.effective_target_name)
+        # The source as before the cutover: no migration snapshot (the final sync's, if it stopped half way;
+        # its sync starts afresh next time) and powered on again.
+        await remove_stray_snapshots(ctx)
+        ctx.store.clear_cursors(ctx.vm_id)
+        ctx.update(current_snapshot=None)
         if ctx.data.get("source_powered_off_by_us"):
             src = ctx.session.source()
             vm = await asyncio.to_thread(src.get_vm, ctx.vm_id)
             if vm.power_state is not PowerState.ON:  # a guest that never stopped needs no power-on
                 jid = ctx.store.intent(ctx.vm_id, "source", "power_on")
-                await asyncio.to_thread(src.power_on, ctx.vm_id)
+                await power_source(ctx, "on")
                 ctx.store.outcome(jid, "ok")
 
     ctx.cancel.clear()  # a user cancel must not stop the clean-up itself
@@ -306,7 +297,7 @@ async def delete_half_created(ctx: JobContext) -> int:
             continue
         deadline = entry.intent_at + ctx.session.tuning.orphan_wait_seconds
         while True:
-            found = await asyncio.to_thread(target.find_vms, entry.object)
+            found = await our_vms(ctx, entry.object)  # only ours: a VM of that name may be someone else's
             for vm in found:
                 await asyncio.to_thread(target.delete_vm, vm.uuid)
                 ctx.log(f"Deleted the half-created AHV VM {vm.name} ({vm.uuid})", "WARNING")
@@ -315,7 +306,6 @@ async def delete_half_created(ctx: JobContext) -> int:
                 break
             await asyncio.sleep(0.5)
         ctx.store.outcome(entry.id, "cleaned")
-        ctx.update(sweep_orphans=True)
     return removed
 
 
@@ -340,8 +330,8 @@ async def test_migration(ctx: JobContext, *, undo: bool) -> None:
         async with ctx.sync_lock:  # the test VM clones the target files: no sync may write meanwhile
             vm = await ctx.call(ctx.session.source().get_vm, ctx.vm_id)
             spec = vm_spec(ctx, vm, test=True)
-            uuid = await create_journaled(ctx, spec, test=True)
+            uuid = await create_vm(ctx, spec, test=True)
             ctx.update(test_vm_uuid=uuid)
-        await ctx.call(target.set_power_state, uuid, "on")
+        await power_target_on(ctx, uuid)
 
     await ctx.run_step("test.create", "Creating the test VM", create)

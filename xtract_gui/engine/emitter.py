@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import threading
 import time
 import weakref
@@ -25,10 +24,10 @@ from typing import TextIO
 
 from ..domain.redact import scrub
 from .events import Event, LogLine
+from .naming import legacy_log_name, log_name
 
 _log = logging.getLogger("xtract_gui.engine")
 _log.addHandler(logging.NullHandler())  # the app decides where engine logs go; never Python's last resort
-_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_OPEN_LOGS = 64
 
 
@@ -103,8 +102,8 @@ class Emitter:
         return lines[-limit:]
 
     def log_path(self, vm_id: str) -> Path:
-        name = _SAFE.sub("_", self._names.get(vm_id, vm_id)) or "plan"
-        return self._log_dir / f"xtract-{name}.log"
+        """Unique per VM (two VMs whose names fold to the same ASCII never share a log)."""
+        return self._log_dir / log_name(self._names.get(vm_id, ""), vm_id)
 
     def close_log(self, vm_id: str) -> None:
         """Close the VM's log file (its job stopped running); a later line opens it again."""
@@ -153,6 +152,8 @@ class Emitter:
 
     def _read_file(self, vm_id: str) -> list[LogLine]:
         path = self.log_path(vm_id)
+        if not path.exists():
+            path = self._log_dir / legacy_log_name(self._names.get(vm_id, ""), vm_id)
         if not path.exists():
             return []
         out = []

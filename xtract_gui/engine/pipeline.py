@@ -18,8 +18,11 @@ from ..domain.guest_tasks import GuestPhase
 from ..domain.plan import TransferMode
 from ..domain.states import JobState
 from .context import JobContext
-from .cutover import cutover, delete_half_created, shutdown_source
+from .creates import remove_our_vms, remove_stray_images
+from .cutover import TEST_SUFFIX, cutover, delete_half_created, shutdown_source
 from .events import StepState
+from .naming import staging_name
+from .power import power_source
 from .prep import check_readiness, guest_prep, run_phase
 from .replicate import SyncResult, remove_stray_snapshots, replicate, summarize
 from .whitelist import add_whitelist, give_back_whitelist, whitelisted
@@ -123,6 +126,9 @@ async def recover(ctx: JobContext) -> None:
     await delete_half_created(ctx)
     for entry in ctx.store.open_intents(ctx.vm_id):  # the job's whitelist record, not the journal, drives its cleanup
         ctx.store.outcome(entry.id, "interrupted")
+    disks = ctx.store.disks(ctx.vm_id)
+    kept = {str(r["target_ref"]) for r in disks.values() if str(r["target_ref"])}
+    await remove_stray_images(ctx, keep=kept)
     removed = await remove_stray_snapshots(ctx, keep=keep)
     if removed:
         ctx.log(f"Removed {removed} stray xtract- snapshot(s) left by an interrupted run", "WARNING")
@@ -148,13 +154,14 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
                 await asyncio.to_thread(target.delete_vm, uuid)
                 ctx.store.outcome(jid, "ok")
                 ctx.update(**{key: None})
+        if not migrated:  # creates whose answer was lost: the VMs carry our marker
+            await remove_our_vms(ctx, ctx.vm_plan.effective_target_name)
+        await remove_our_vms(ctx, ctx.vm_plan.effective_target_name + TEST_SUFFIX)
         await remove_stray_snapshots(ctx)
         if ctx.data.get("source_powered_off_by_us"):
-            src = ctx.session.source()
-            if (await asyncio.to_thread(src.get_vm, ctx.vm_id)).power_state.value != "on":
-                await asyncio.to_thread(src.power_on, ctx.vm_id)
+            await power_source(ctx, "on")
             ctx.update(source_powered_off_by_us=None)
-        name = ctx.vm_plan.effective_target_name
+        name = staging_name(ctx)
         disks = ctx.store.disks(ctx.vm_id)
         staged = any(not str(r["target_ref"]) or str(r["target_ref"]).startswith("/") for r in disks.values())
         # Staging files are reached over NFS: the job may be paused or failed and no longer hold the entry.
@@ -168,6 +175,7 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
                     await asyncio.to_thread(writers.discard, name, key)
                 ctx.store.outcome(jid, "ok")
         ctx.store.clear_cursors(ctx.vm_id)
+        await remove_stray_images(ctx)
         await give_back_whitelist(ctx)
         for entry in ctx.store.open_intents(ctx.vm_id):
             ctx.store.outcome(entry.id, "cancelled")

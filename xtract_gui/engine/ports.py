@@ -189,6 +189,10 @@ class TargetPlatform(Protocol):
 
     def delete_image(self, image_uuid: str) -> None: ...
 
+    def find_images(self, name: str) -> list[str]:
+        """Uuids of the images named exactly ``name``: an upload whose answer was lost is found by its name."""
+        ...
+
     def nfs_whitelist(self, cluster_uuid: str = "") -> list[str]:
         """The cluster-wide NFS whitelist ("10.0.0.5/255.255.255.255") of ``cluster_uuid``: a Prism Element's
         own (it has one cluster), or through Prism Central that cluster's Prism Element ("" = its only one)."""

@@ -7,6 +7,7 @@ only after every disk of the sync is on the target, then the snapshot is removed
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +18,14 @@ from ..domain.inventory import SnapshotRef, SourceVM
 from ..transfer.copy import copy_disk
 from ..transfer.progress import CopyProgress
 from .context import JobContext
+from .creates import SNAPSHOT_PREFIX, remove_stray_images, take_snapshot
 from .events import Progress, SyncSummary
+from .naming import staging_name
+from .resilient import retryable
 
-SNAPSHOT_PREFIX = "xtract-"
+__all__ = ["SNAPSHOT_PREFIX", "SyncResult", "remove_snapshot", "remove_stray_snapshots", "replicate", "summarize",
+           "take_snapshot"]
+
 # Time a cutover spends outside the final copy: guest shutdown, VM create, power on (seconds).
 CUTOVER_OVERHEAD = 90.0
 
@@ -30,17 +36,6 @@ class SyncResult:
     bytes_copied: int
     bytes_planned: int
     seconds: float
-
-
-async def take_snapshot(ctx: JobContext, purpose: str) -> SnapshotRef:
-    src = ctx.session.source()
-    name = f"{SNAPSHOT_PREFIX}{purpose}-{int(time.time())}"
-    jid = ctx.store.intent(ctx.vm_id, "source", "create_snapshot", name)
-    snap = await ctx.call(src.create_snapshot, ctx.vm_id, name, description="Taken by xtract-gui; removed by it.",
-                          cancel=ctx.cancel)
-    ctx.store.outcome(jid, "ok", snapshot_id=snap.snapshot_id)
-    ctx.log(f"Snapshot {snap.name} ({snap.snapshot_id}) taken")
-    return snap
 
 
 async def remove_snapshot(ctx: JobContext, snapshot_id: str) -> None:
@@ -102,6 +97,7 @@ async def replicate(ctx: JobContext, number: int, step_id: str) -> SyncResult:
         cursor = ctx.store.cursor(ctx.vm_id, disk.key, f"sync{number}")
         fresh = number == 0 and not cursor.load() and not (disk.key in known and known[disk.key]["target_ref"])
         plan.append((disk, areas, fresh))
+    staging_name(ctx, vm)  # chosen (and kept in the job) before anything is written under it
     planned = sum(total_bytes(a) for _, a, _ in plan)
     ctx.progress.update(done_bytes=0, total_bytes=planned, rate=0.0, eta=None)
     copied = 0
@@ -122,7 +118,7 @@ async def _copy_one(ctx: JobContext, snap: SnapshotRef, key: int, capacity: int,
                     fresh: bool, number: int, step_id: str, done_before: int, planned: int, host: str) -> int:
     src = ctx.session.source()
     writers = ctx.session.writers()
-    name = ctx.vm_plan.effective_target_name
+    name = staging_name(ctx)
     cursor = ctx.store.cursor(ctx.vm_id, key, f"sync{number}")
     loop_emit = ctx.emitter.emit
 
@@ -151,7 +147,22 @@ async def _copy_one(ctx: JobContext, snap: SnapshotRef, key: int, capacity: int,
     async with ctx.session.host_slot(host or "?"), ctx.session.target_slots:
         jid = ctx.store.intent(ctx.vm_id, "target", "write_disk", f"{name}/{key}", sync=number,
                                bytes=total_bytes(areas))
-        result = await ctx.call(run)
+        failures = 0
+        while True:
+            try:
+                result = await ctx.call(run)
+                break
+            except Exception as exc:
+                # The copy retried each chunk already; what is left is a stream that broke (an image upload
+                # starts again whole) or a target that stayed away: the whole disk again, from its cursor.
+                failures += 1
+                if not retryable(exc) or failures >= ctx.session.tuning.retry.attempts or ctx.cancel.is_set():
+                    ctx.store.outcome(jid, "failed", str(exc))
+                    raise
+                ctx.log(f"Disk {key}: {exc} Copying it again ({failures + 1} of "
+                        f"{ctx.session.tuning.retry.attempts}).", "WARNING")
+                await remove_stray_images(ctx, [key])
+                await asyncio.sleep(ctx.session.tuning.retry.delay(failures))
         ctx.store.outcome(jid, "ok", target=result.target, copied=result.copied_bytes,
                           resumed=result.resumed_bytes)
     ctx.store.set_disk(ctx.vm_id, key, target_ref=result.target, capacity=capacity)

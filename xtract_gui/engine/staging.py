@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..domain.errors import CancelledError, XtractError
 from .context import JobContext
 from .events import StepState
+from .naming import staging_name
 from .ports import StagingCleanup
 from .whitelist import whitelisted
 
@@ -43,7 +44,7 @@ async def remove_staging(ctx: JobContext) -> None:
         return
     files = staged_files(ctx)
     images = staged_images(ctx)
-    name = ctx.vm_plan.effective_target_name
+    name = staging_name(ctx)
     if images and ctx.data.get("first_boot") is None:
         # No guest reported its first boot (VMware Tools or no guest channel, or it timed out): nobody has
         # seen the VM come up, and its images are the quickest way to build it again (another disk bus,
@@ -126,7 +127,7 @@ async def _remove_images(ctx: JobContext, images: dict[int, str]) -> None:
         ctx.update(images_removed=sorted(removed))
     if left:
         failed = dict(left)
-        kept = _named(ctx, ctx.vm_plan.effective_target_name, {k: u for k, u in images.items() if u in failed})
+        kept = _named(ctx, staging_name(ctx), {k: u for k, u in images.items() if u in failed})
         ctx.log(f"Disk images left in the Prism image service: {kept}; the AHV VM does not use them: delete "
                 "them in Prism (Images) by hand", "WARNING")
         raise XtractError(f"{len(left)} staging image(s) could not be deleted: {left[0][1]}",

@@ -334,6 +334,12 @@ class PrismCentral:
         check_cancel(cancel, f"import image '{name}'")
         return self._new_image(name, {"image_type": "DISK_IMAGE", "source_uri": url}, progress, cancel)
 
+    def find_images(self, name: str) -> list[str]:
+        """Uuids of the images named exactly ``name`` (the server's filter matches loosely)."""
+        found = self._list("image", f"find image '{name}'", f"name=={fiql_value(name)}")
+        return [str(e["metadata"]["uuid"]) for e in found
+                if ((e.get("status") or {}).get("name") or (e.get("spec") or {}).get("name")) == name]
+
     def delete_image(self, image_uuid: str) -> None:
         try:
             answer = self.t.json("DELETE", f"{V3}/images/{image_uuid}", action=f"delete image {image_uuid}")

@@ -260,6 +260,10 @@ class PrismElement:
         if image_uuid:
             self.delete_image(image_uuid)
 
+    def find_images(self, name: str) -> list[str]:
+        """Uuids of the images named exactly ``name`` (v2 lists images without a name filter)."""
+        return [str(i["uuid"]) for i in self._list("/images", f"find image '{name}'") if i.get("name") == name]
+
     def delete_image(self, image_uuid: str) -> None:
         try:
             answer = self.t.json("DELETE", f"{V2}/images/{image_uuid}", action=f"delete image {image_uuid}")

@@ -61,7 +61,8 @@ def vm(v: dict[str, Any], cluster_uuid: str) -> TargetVM:
                     power_state=_POWER.get(str(v.get("power_state", "off")).lower(), PowerState.OFF),
                     cluster_uuid=cluster_uuid, num_sockets=_int(v.get("num_vcpus")) or 1,
                     cores_per_socket=_int(v.get("num_cores_per_vcpu")) or 1, memory_mib=_int(v.get("memory_mb")),
-                    boot_type=boot_type, disk_sizes=disks, nic_macs=tuple(macs), ip_addresses=tuple(ips))
+                    boot_type=boot_type, disk_sizes=disks, nic_macs=tuple(macs), ip_addresses=tuple(ips),
+                    description=str(v.get("description") or ""))
 
 
 def task(t: dict[str, Any]) -> TaskState:

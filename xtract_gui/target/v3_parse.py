@@ -79,7 +79,8 @@ def vm(entity: dict[str, Any]) -> TargetVM:
                     cores_per_socket=int(res.get("num_vcpus_per_socket") or 1),
                     memory_mib=int(res.get("memory_size_mib") or 0),
                     boot_type=BootType(boot) if boot in BootType.__members__ else BootType.LEGACY,
-                    disk_sizes=tuple(disks), nic_macs=tuple(macs), ip_addresses=tuple(ips))
+                    disk_sizes=tuple(disks), nic_macs=tuple(macs), ip_addresses=tuple(ips),
+                    description=str(status.get("description") or spec.get("description") or ""))
 
 
 def task(body: dict[str, Any]) -> TaskState:
