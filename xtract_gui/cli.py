@@ -298,7 +298,7 @@ def _lab_serve(args: argparse.Namespace) -> int:
         if args.task_delay:
             lab.prism.task_delay(args.task_delay)
         (state_dir / "plan.json").write_text(lab.endpoints.plan.to_json(), encoding="utf-8")
-        (state_dir / "endpoints.json").write_text(lab.endpoints.to_json(), encoding="utf-8")
+        _write_private(state_dir / "endpoints.json", lab.endpoints.to_json())  # it holds the lab's passwords
         print(lab.endpoints.to_json(), flush=True)
         try:
             while not stop.wait(0.5):
@@ -306,6 +306,16 @@ def _lab_serve(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` readable by this user only (0600 from the first byte), whole or not at all."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(tmp, 0o600)  # an older file of that name kept its mode through O_CREAT
+    os.replace(tmp, path)
 
 
 def build_parser() -> argparse.ArgumentParser:

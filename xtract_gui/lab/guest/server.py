@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import re
 import ssl
 import tempfile
 import threading
@@ -29,6 +30,19 @@ class _Server(ThreadingHTTPServer):
         pass  # a client hanging up mid-request or refusing our certificate (a pin mismatch) is routine here
 
 
+_HOST_NAME = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")  # letters, digits, hyphens (RFC 1123)
+
+
+def _dns_names(host: str) -> list[x509.GeneralName]:
+    """The host name as a DNS SAN: a dNSName is IA5 (ASCII), so a non-ASCII name goes in as its IDNA A-label
+    ("xn--…", RFC 5280 7.2); a name IDNA refuses (a space, say) is left out and the IP SAN names the guest."""
+    try:
+        label = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return []
+    return [x509.DNSName(label)] if _HOST_NAME.fullmatch(label) else []
+
+
 def self_signed(common_name: str, workdir: Path) -> tuple[Path, Path, str]:
     """A throw-away certificate like the one ``winrm quickconfig -transport:https`` wants; (cert, key, sha256)."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -37,7 +51,7 @@ def self_signed(common_name: str, workdir: Path) -> tuple[Path, Path, str]:
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name),
+            .add_extension(x509.SubjectAlternativeName([*_dns_names(common_name),
                                                         x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                            critical=False)
             .sign(key, hashes.SHA256()))
