@@ -7,6 +7,7 @@ Every finding says, in ``fix``, what the user can do about it.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -234,10 +235,17 @@ def _plan_wide(plan: Plan, source: SourceInventory, target: TargetInventory) -> 
                                  f"The selected VMs need up to {_gib(needed)}; container '{container.name}' has "
                                  f"{_gib(container.free_bytes)} free. Thin disks may fit, but it is tight.",
                                  "Migrate in smaller batches, or choose another container."))
-    names = [v.effective_target_name for v in plan.vms]
-    for dup in sorted({n for n in names if names.count(n) > 1}):
+    # One name on AHV for two VMs, or two that a person (and a case-insensitive file system or search) cannot tell
+    # apart: letter case, full-width letters, spaces around.
+    groups: dict[str, list[str]] = {}
+    for v in plan.vms:
+        key = unicodedata.normalize("NFKC", v.effective_target_name).casefold().strip()
+        groups.setdefault(key, []).append(v.effective_target_name)
+    for names in sorted(g for g in groups.values() if len(g) > 1):
+        shown = " and ".join(f"'{n}'" for n in sorted(set(names)))
         found.append(Finding("target_name_twice", Severity.BLOCKER,
-                             f"Two VMs of the plan would be called '{dup}' on AHV.",
+                             f"Two VMs of the plan would be called {shown} on AHV"
+                             + ("." if len(set(names)) == 1 else ", names that differ only in case or width."),
                              "Give one of them another target name."))
     return found
 

@@ -272,10 +272,7 @@ def verify_disks(lab: Lab, plan: Plan, image_digests: dict[str, dict[str, str]] 
     """Per VM, the problems found: each source disk (off, as of the final sync) against the AHV VM's own
     disk (the vmdisk the Prism simulator cloned at create), the staging file gone from the container,
     and, for a streamed image (cold mode), the content digest of what the image was made from."""
-    from .source.container import LocalContainerWriters
-
     assert lab.endpoints is not None and lab.prism is not None
-    writers = LocalContainerWriters(lab.endpoints.containers_dir, CONTAINER)
     platform = lab.source if lab.source is not None else lab.vsphere
     problems: dict[str, list[str]] = {}
     for vm_plan in plan.vms:
@@ -290,10 +287,11 @@ def verify_disks(lab: Lab, plan: Plan, image_digests: dict[str, dict[str, str]] 
         if len(uuids) != 1:
             issues.append(f"{len(uuids)} AHV VMs named {name!r}, expected one")
         vmdisks = lab.prism.vm_disk_files(uuids[0]) if len(uuids) == 1 else []
+        staged = [p for p in _staging_folders(lab, name) if any(p.iterdir())]
+        if staged:
+            issues.append(f"staging files still on the container: {', '.join(p.name for p in staged)}")
         for i, disk in enumerate(vm.disks):
             source = lab.source_disk_file(vm.vm_id, disk.key)
-            if writers.path(name, disk.key).exists():
-                issues.append(f"disk {disk.key}: its staging file is still on the container")
             digest = (image_digests or {}).get(vm.vm_id, {}).get(str(disk.key))
             if digest is not None and _digest(source, disk.capacity_bytes) != digest:
                 issues.append(f"disk {disk.key} differs from its image")
@@ -302,6 +300,20 @@ def verify_disks(lab: Lab, plan: Plan, image_digests: dict[str, dict[str, str]] 
             elif not same_bytes(source, vmdisks[i]):
                 issues.append(f"disk {disk.key} differs from the AHV VM's disk")
     return problems
+
+
+def _staging_folders(lab: Lab, target_name: str) -> list[Path]:
+    """The staging folders of the VM called ``target_name`` on AHV: ``<readable name>-<hash>`` (or, from before
+    names were unique, the name folded alone)."""
+    from ..engine.naming import readable
+    from ..wiring import file_safe
+
+    assert lab.endpoints is not None
+    folder = lab.endpoints.containers_dir / CONTAINER / "xtract"
+    if not folder.is_dir():
+        return []
+    return [p for p in folder.iterdir()
+            if p.is_dir() and (p.name == file_safe(target_name) or p.name.startswith(readable(target_name) + "-"))]
 
 
 def clear_previous_demo(state_dir: Path) -> bool:
