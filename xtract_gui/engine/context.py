@@ -21,6 +21,7 @@ from ..domain.guest_tasks import GuestTask
 from ..domain.plan import Plan, SecretRef, SourceEndpoint, TargetEndpoint, VmPlan
 from ..domain.states import JobState, can_transition
 from ..resources import load_manifest, load_script  # the one resource loader
+from ..transfer.retry import RetryPolicy
 from ..transfer.scheduler import CopyScheduler
 from .emitter import Emitter
 from .events import JobStateChanged, StepChanged, StepState
@@ -31,7 +32,7 @@ from .ports import (
     SourcePlatform,
     TargetPlatform,
 )
-from .resilient import RetryPolicy, call_retrying, resilient
+from .resilient import Retries, call_retrying, resilient
 from .store import Store
 
 T = TypeVar("T")
@@ -67,7 +68,8 @@ class Tuning:
     chunk_size: int = 4 * 1024 * 1024
     checkpoint_seconds: float = 2.0
     orphan_wait_seconds: float = 60.0  # how long after a crashed create Prism may still finish it
-    retry: RetryPolicy = field(default_factory=RetryPolicy)  # idempotent adapter calls after a transient fault
+    retry: Retries = field(default_factory=Retries)  # idempotent adapter calls after a transient fault
+    copy_retry: RetryPolicy | None = None  # each chunk of a copy (None: the copy engine's own default)
 
 
 READINESS_REUSE_SECONDS = 10.0

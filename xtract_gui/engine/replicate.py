@@ -140,7 +140,8 @@ async def _copy_one(ctx: JobContext, snap: SnapshotRef, key: int, capacity: int,
                              chunk_size=ctx.session.tuning.chunk_size, streams=ctx.plan.options.streams_per_disk,
                              max_in_flight=ctx.plan.options.streams_per_disk * 2, scheduler=ctx.session.scheduler,
                              cursor=cursor, progress=on_progress, cancel=ctx.cancel,
-                             checkpoint_seconds=ctx.session.tuning.checkpoint_seconds)
+                             checkpoint_seconds=ctx.session.tuning.checkpoint_seconds,
+                             retry=ctx.session.tuning.copy_retry)
         finally:
             reader.close()
 

@@ -35,7 +35,7 @@ ONCE = frozenset({
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class Retries:
     attempts: int = 5  # tries in all
     base_delay: float = 0.5
     max_delay: float = 8.0
@@ -55,7 +55,7 @@ def unknown_outcome(exc: BaseException) -> bool:
     return retryable(exc)
 
 
-def call_retrying(fn: Callable[..., T], *args: Any, policy: RetryPolicy = RetryPolicy(), what: str = "",
+def call_retrying(fn: Callable[..., T], *args: Any, policy: Retries = Retries(), what: str = "",
                   **kwargs: Any) -> T:
     """``fn(*args, **kwargs)``, tried again on a retryable fault until ``policy.attempts`` tries were made; a set
     ``cancel`` keyword (the adapters' cancellation) stops the tries."""
@@ -79,7 +79,7 @@ class Resilient:
     the ``ONCE`` methods) passes through unchanged.  ``wrap`` names methods whose result is an adapter too (a
     guest channel factory's ``open``), wrapped the same way."""
 
-    def __init__(self, inner: Any, *, policy: RetryPolicy, once: frozenset[str] = ONCE,
+    def __init__(self, inner: Any, *, policy: Retries, once: frozenset[str] = ONCE,
                  wrap: frozenset[str] = frozenset()) -> None:
         self._inner, self._policy, self._once, self._wrap = inner, policy, once, wrap
 
@@ -104,7 +104,7 @@ class Resilient:
         return f"Resilient({self._inner!r})"
 
 
-def resilient(inner: T, policy: RetryPolicy, *, wrap: frozenset[str] = frozenset()) -> T:
+def resilient(inner: T, policy: Retries, *, wrap: frozenset[str] = frozenset()) -> T:
     """``inner`` behind a ``Resilient`` proxy, typed as what it proxies (the engine sees the port)."""
     if inner is None or isinstance(inner, Resilient):
         return inner

@@ -1,0 +1,154 @@
+"""Lost answers on the real wire (the fault proxy in front of the lab Prism and of govmomi's vCenter simulator):
+a create whose answer never came is found by its marker, never doubled nor orphaned; a rollback leaves the source
+exactly as it was before the cutover (on, no migration snapshot)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.faultproxy import FaultProxy, Rule
+from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, Plan
+from xtract_gui.domain.states import JobState
+from xtract_gui.engine.context import Tuning
+from xtract_gui.engine.events import Event, StepChanged, StepState
+from xtract_gui.engine.manager import JobManager
+from xtract_gui.engine.resilient import Retries
+from xtract_gui.lab.runner import Lab, verify_disks
+from xtract_gui.transfer.retry import RetryPolicy
+from xtract_gui.wiring import build_manager
+
+pytestmark = [pytest.mark.e2e, pytest.mark.prism]
+STOPPED = (JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED, JobState.DONE)
+CREATE_VM = rb"^POST /PrismGateway/services/rest/v2\.0/vms "
+FAST = Retries(attempts=4, base_delay=0.05, max_delay=0.2)
+
+
+def _no_guests(plan: Plan) -> Plan:
+    return dataclasses.replace(plan, vms=tuple(dataclasses.replace(v, guest=GuestAccess(channel=GuestChannelKind.NONE))
+                                               for v in plan.vms))
+
+
+def _manager(lab: Lab, home: Path, **tuning: Any) -> JobManager:
+    assert lab.endpoints is not None
+    return build_manager(secrets=lab.endpoints.secrets, state_dir=home,
+                         tuning=Tuning(sync_interval_seconds=0.3, checkpoint_seconds=0.2, guest_wait_seconds=20,
+                                       retry=FAST, **tuning))
+
+
+def _ahv_vms(lab: Lab, name: str) -> list[str]:
+    assert lab.prism is not None
+    return lab.prism.vm_uuids(name)
+
+
+def _through_prism(lab: Lab, proxy: FaultProxy) -> Plan:
+    assert lab.endpoints is not None
+    plan = lab.endpoints.plan
+    return dataclasses.replace(plan, target=dataclasses.replace(plan.target, port=proxy.port))
+
+
+def test_a_create_whose_answer_is_lost_is_adopted(tmp_path: Path, fault_proxy: Callable[..., FaultProxy]) -> None:
+    with Lab(tmp_path / "lab", vms=1, workload=False) as lab:
+        assert lab.endpoints is not None
+        proxy = fault_proxy(lab.endpoints.prism_port)
+        plan = _through_prism(lab, proxy)
+        m = _manager(lab, tmp_path / "home", orphan_wait_seconds=20)
+        ids = [v.vm_id for v in plan.vms]
+
+        async def go() -> None:
+            try:
+                await m.start(plan)
+                snaps = await m.wait(ids, lambda s: s.sync_count >= 1 or s.state in STOPPED)
+                assert all(s.ready_for_cutover for s in snaps), [(s.state, s.error) for s in snaps]
+                proxy.add_rule(Rule("after_request", CREATE_VM))
+                await m.cutover(ids, requested_by="lost-answer")
+                snaps = await m.wait(ids, lambda s: s.state in STOPPED)
+                assert [s.state for s in snaps] == [JobState.DONE], [s.error for s in snaps]
+                creates = [e for e in m.store.journal(ids[0]) if e.action == "create_vm"]
+                assert [(e.outcome, e.params.get("adopted")) for e in creates] == [("ok", True)]
+            finally:
+                await m.close()
+
+        asyncio.run(asyncio.wait_for(go(), 180))
+        assert proxy.injected == {"after_request": 1}
+        assert len(_ahv_vms(lab, plan.vms[0].name)) == 1
+        assert verify_disks(lab, plan) == {ids[0]: []}
+
+
+def test_a_lost_create_that_prism_finishes_late_is_neither_doubled_nor_orphaned(
+        tmp_path: Path, fault_proxy: Callable[..., FaultProxy]) -> None:
+    with Lab(tmp_path / "lab", vms=1, workload=False) as lab:
+        assert lab.endpoints is not None and lab.prism is not None
+        proxy = fault_proxy(lab.endpoints.prism_port)
+        plan = _no_guests(_through_prism(lab, proxy))
+        # Prism finishes the lost create only after the job stopped looking for it: the cutover rolls back.
+        m = _manager(lab, tmp_path / "home", orphan_wait_seconds=0.3)
+        ids = [v.vm_id for v in plan.vms]
+        name = plan.vms[0].name
+
+        async def go() -> None:
+            try:
+                await m.start(plan)
+                await m.wait(ids, lambda s: s.sync_count >= 1 or s.state in STOPPED)
+                proxy.add_rule(Rule("after_request", CREATE_VM))
+                lab.prism.task_delay(2.0)  # type: ignore[union-attr]
+                await m.cutover(ids, requested_by="lost-answer")
+                (snap,) = await m.wait(ids, lambda s: s.state in STOPPED)
+                assert snap.state is JobState.ROLLED_BACK, snap.error
+                lab.prism.task_delay(0.01)  # type: ignore[union-attr]
+                while not _ahv_vms(lab, name):  # Prism's task ends: the VM exists, made by nobody's answer
+                    await asyncio.sleep(0.1)
+                await m.retry(ids)
+                await m.wait(ids, lambda s: s.ready_for_cutover or s.state in STOPPED)
+                await m.cutover(ids, requested_by="again")
+                (snap,) = await m.wait(ids, lambda s: s.state in STOPPED)
+                assert snap.state is JobState.DONE, snap.error
+                outcomes = [e.outcome for e in m.store.journal(ids[0]) if e.action == "create_vm"]
+                assert outcomes == ["failed", "adopted"], outcomes
+            finally:
+                await m.close()
+
+        asyncio.run(asyncio.wait_for(go(), 180))
+        assert len(_ahv_vms(lab, name)) == 1
+        assert verify_disks(lab, plan) == {ids[0]: []}
+
+
+@pytest.mark.vcsim
+def test_a_rollback_leaves_no_snapshot_on_the_source(tmp_path: Path, fault_proxy: Callable[..., FaultProxy]) -> None:
+    with Lab(tmp_path / "lab", vms=2, source="vcsim", workload=False) as lab:
+        assert lab.endpoints is not None and lab.vsphere is not None
+        source = lab.endpoints.plan.source
+        proxy = fault_proxy(source.port)
+        plan = _no_guests(lab.endpoints.plan)
+        plan = dataclasses.replace(plan, vms=plan.vms[:1], source=dataclasses.replace(source, port=proxy.port))
+        vm_id = plan.vms[0].vm_id
+        m = _manager(lab, tmp_path / "home", copy_retry=RetryPolicy(attempts=2, base_delay=0.01))
+
+        def break_final_sync(event: Event) -> None:
+            # The final sync's snapshot is taken; then every read of the disk breaks off, for good.
+            if isinstance(event, StepChanged) and event.step_id == "cutover.final_sync" \
+                    and event.state is StepState.RUNNING:
+                proxy.add_rule(Rule("mid_answer", rb"^GET /folder/", times=0))
+
+        m.subscribe(break_final_sync)
+
+        async def go() -> None:
+            try:
+                await m.start(plan)
+                await m.wait([vm_id], lambda s: s.sync_count >= 1 or s.state in STOPPED)
+                await m.cutover([vm_id], requested_by="rollback")
+                (snap,) = await m.wait([vm_id], lambda s: s.state in STOPPED)
+                assert snap.state is JobState.ROLLED_BACK, snap.error
+            finally:
+                await m.close()
+
+        asyncio.run(asyncio.wait_for(go(), 240))
+        assert proxy.injected["mid_answer"] > 0
+        vm = lab.vsphere.get_vm(vm_id)
+        assert vm.power_state.value == "on"
+        assert [s.name for s in lab.vsphere.list_snapshots(vm_id)] == []
