@@ -22,10 +22,8 @@ from . import __version__
 from .domain.errors import ConfigurationError, XtractError
 from .domain.plan import Plan, SecretRef, TransferMode
 from .domain.redact import scrub
-from .domain.states import JobState
 from .engine.console import Printer, status_table
-from .engine.context import Tuning
-from .engine.manager import JobManager, JobSnapshot
+from .engine.manager import JobManager
 
 
 class CliError(Exception):
@@ -86,122 +84,11 @@ def _refs(plan: Plan) -> list[SecretRef]:
     return refs
 
 
-def _manager(args: argparse.Namespace, plans: Sequence[Plan] = ()) -> JobManager:
-    from .engine.store import Store
-    from .wiring import build_manager
-
-    if not plans:  # commands on existing jobs: the plans they belong to decide the secret store
-        store = Store.open_default()
-        plans = [store.plan(j.plan_id) for j in store.jobs()]
-        store.close()
-    tuning = Tuning(sync_interval_seconds=args.sync_seconds) if args.sync_seconds else None
-    return build_manager(secrets=_secrets_for(plans), tuning=tuning)
-
-
-def _preflight(plan: Plan, secrets: Any) -> dict[str, list[Any]]:
-    """Resolve every secret, connect both sides, run readiness: nothing is changed anywhere."""
-    from .engine.prep import readiness_findings
-    from .wiring import connect_source, connect_target_endpoint
-
-    for ref in _refs(plan):
-        if not secrets.get(ref.service, ref.username):
-            raise CliError(f"No secret stored for {ref}: run 'xtract-gui secret set {ref.service} {ref.username}'.")
-    source = connect_source(plan.source, secrets.get(plan.source.password.service, plan.source.password.username))
-    try:
-        t = plan.target
-        target = connect_target_endpoint(t, secrets.get(t.password.service, t.password.username))
-        try:
-            return readiness_findings(plan, source, target)
-        finally:
-            target.close()
-    finally:
-        source.close()
-
-
-def _vm_ids(manager: JobManager, names: Sequence[str]) -> list[str]:
-    jobs = {j.vm_id: j for j in manager.jobs()}
-    by_name = {j.name: j.vm_id for j in jobs.values()}
-    out = []
-    for n in names:
-        if n in jobs:
-            out.append(n)
-        elif n in by_name:
-            out.append(by_name[n])
-        else:
-            raise CliError(f"Unknown VM {n!r}: 'xtract-gui status' lists the VMs with a migration job.")
-    return out
-
-
-# -- commands -------------------------------------------------------------------------------------
-
-def _done(s: JobSnapshot) -> bool:
-    return s.state.terminal or s.state in (JobState.FAILED, JobState.ROLLED_BACK, JobState.PAUSED)
-
-
-def _ready(s: JobSnapshot) -> bool:
-    return s.ready_for_cutover or _done(s)
-
-
-async def _run(args: argparse.Namespace) -> int:
-    plan = load_plan(args.plan)
-    manager = _manager(args, [plan])
-    names = {v.vm_id: v.name for v in plan.vms}
-    manager.subscribe(Printer(args.json, names))
-    try:
-        existing = {j.vm_id: j for j in manager.jobs()}
-        unfinished = [v.vm_id for v in plan.vms if v.vm_id in existing and not existing[v.vm_id].state.terminal]
-        if unfinished:
-            await manager.resume_all()
-            await manager.retry(unfinished)
-        else:
-            found = await asyncio.to_thread(_preflight, plan, manager.adapters.secrets)
-            blockers = [f for fs in found.values() for f in fs if f.severity.value == "blocker"]
-            if blockers:
-                raise CliError(f"{len(blockers)} blocker(s), first: {blockers[0].message} "
-                               f"Run 'xtract-gui plan validate {args.plan}' for all.")
-            await manager.start(plan)
-        ids = [v.vm_id for v in plan.vms]
-        snaps = await manager.wait(ids, _ready)
-        if args.until == "done":
-            ready = [s.vm_id for s in snaps if s.ready_for_cutover]
-            if ready:
-                await manager.cutover(ready, requested_by=f"{getpass.getuser()} (xtract-gui run --until done)")
-            snaps = await manager.wait(ids, _done)
-        bad = [s for s in snaps if s.state in (JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED)]
-        for s in bad:
-            print(f"xtract-gui: {s.name}: {s.state.value}: {s.error}", file=sys.stderr)
-        return 1 if bad else 0
-    finally:
-        await manager.close()
-
-
-async def _jobs_command(args: argparse.Namespace) -> int:
-    manager = _manager(args)
-    manager.subscribe(Printer(getattr(args, "json", False)))
-    try:
-        ids = _vm_ids(manager, args.vms)
-        if args.command == "cutover":
-            await manager.resume_all()
-            await manager.cutover(ids, requested_by=getpass.getuser())
-            snaps = await manager.wait(ids, _done)
-            return 0 if all(s.state is JobState.DONE for s in snaps) else 1
-        if args.command == "test":
-            await manager.test_migration(ids, undo=args.undo)
-        elif args.command == "pause":
-            await manager.pause(ids)
-        elif args.command == "resume":
-            await manager.resume(ids)
-            await manager.wait(ids, _ready)
-        elif args.command == "cancel":
-            await manager.cancel(ids, undo_guest=args.undo_guest)
-        return 0
-    finally:
-        await manager.close()
-
-
 def _validate(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan)
-    found = _preflight(plan, _secrets_for([plan]))
+    from .cli_jobs import preflight
+
+    found = preflight(plan, _secrets_for([plan]))
     names = {v.vm_id: v.name for v in plan.vms}
     blockers = 0
     for vm_id, findings in found.items():
@@ -339,7 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_parser("validate", help="readiness table").add_argument("plan")
     r = sub.add_parser("run", help="start (or continue) the migration of a plan")
     r.add_argument("plan")
-    r.add_argument("--until", choices=["ready", "done"], default="ready")
+    r.add_argument("--until", choices=["ready", "cutover", "done"], default="cutover",
+                   help="cutover (default): keep syncing at the plan's interval until every VM is cut over (by "
+                        "'xtract-gui cutover' from another shell, or automatically); ready: stop once every VM is "
+                        "ready for cutover; done: cut over as soon as each VM is ready")
     r.add_argument("--json", action="store_true")
     sub.add_parser("status", help="the jobs").add_argument("--json", action="store_true")
     for name in ("cutover", "pause", "resume"):
@@ -372,6 +262,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .cli_jobs import jobs_command, run_command
+
     args = build_parser().parse_args(argv)
     try:
         if args.command is None:
@@ -386,10 +278,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                 else []), "demo"])
         commands: dict[str, Callable[[argparse.Namespace], int]] = {
             "demo": _demo, "lab": _lab_serve, "plan": _validate, "status": _status, "report": _report,
-            "secret": _secret_set, "run": lambda a: asyncio.run(_run(a))}
+            "secret": _secret_set, "run": run_command}
         if args.command in commands:
             return commands[args.command](args)
-        return asyncio.run(_jobs_command(args))
+        return jobs_command(args)
     except CliError as exc:
         print(f"xtract-gui: {exc}", file=sys.stderr)
         return exc.code

@@ -334,10 +334,12 @@ def writer_factory(plan: Plan, target: TargetPlatform) -> DiskWriterFactory:
 
 # -- the engine -----------------------------------------------------------------------------------
 
-def build_manager(*, secrets: SecretStore, state_dir: Path | None = None, tuning: Tuning | None = None) -> JobManager:
+def build_manager(*, secrets: SecretStore, state_dir: Path | None = None, tuning: Tuning | None = None,
+                  owner: str = "") -> JobManager:
     """A ``JobManager`` on the real adapters; ``state_dir`` keeps the database and logs there (else the user dirs).
 
-    Each guest's WinRM authentication comes from its plan (``GuestAccess.winrm_auth``).
+    Each guest's WinRM authentication comes from its plan (``GuestAccess.winrm_auth``).  ``owner`` names this
+    process to another one that finds a job locked by it ("xtract-gui run plan.json", "the xtract-gui wizard").
     """
     from .paths import log_dir
 
@@ -345,4 +347,4 @@ def build_manager(*, secrets: SecretStore, state_dir: Path | None = None, tuning
     logs = (state_dir / "logs") if state_dir else log_dir()
     adapters = Adapters(secrets=secrets, source=connect_source, target=connect_target_endpoint,
                         writers=writer_factory, session_guests=SourceAwareGuests, log_dir=logs)
-    return JobManager(store=store, adapters=adapters, tuning=tuning)
+    return JobManager(store=store, adapters=adapters, tuning=tuning, owner=owner)

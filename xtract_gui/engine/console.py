@@ -7,7 +7,7 @@ import json
 import time
 
 from .events import Event, JobStateChanged, LogLine, Progress, StepChanged, StepState, SyncSummary
-from .manager import JobSnapshot
+from .views import JobSnapshot
 
 
 class Printer:
@@ -44,6 +44,13 @@ class Printer:
         else:
             return
         print(f"{time.strftime('%H:%M:%S')} {name:<14} {line}", flush=True)
+
+    def line(self, vm_id: str, text: str) -> None:
+        """A line about a VM that no event of this process carries (a job another process drives)."""
+        if self.as_json:
+            print(json.dumps({"event": "Watched", "vm_id": vm_id, "message": text}), flush=True)
+        else:
+            print(f"{time.strftime('%H:%M:%S')} {self.names.get(vm_id, vm_id):<14} {text}", flush=True)
 
 
 def status_table(jobs: list[JobSnapshot]) -> str:

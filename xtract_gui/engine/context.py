@@ -73,6 +73,7 @@ class Tuning:
 
 
 READINESS_REUSE_SECONDS = 10.0
+PROGRESS_SAVE_SECONDS = 1.0  # how often a copy's figures reach the database for other processes
 
 
 class Session:
@@ -215,6 +216,15 @@ class JobContext:
 
     def log(self, message: str, level: str = "INFO") -> None:
         self.emitter.log(self.vm_id, level, message)
+
+    def report_progress(self, step_id: str, done: int, total: int, rate: float, eta: float | None) -> None:
+        """The copy's figures: kept here for this process, and written about once a second (and at the start and
+        the end) for every other reader of the database.  Called from copy threads."""
+        self.progress.update(done_bytes=done, total_bytes=total, rate=rate, eta=eta, at=time.time())
+        now = time.monotonic()
+        if done == 0 or done >= total or now - float(self.progress.get("saved", 0.0)) >= PROGRESS_SAVE_SECONDS:
+            self.progress["saved"] = now
+            self.store.save_progress(self.vm_id, step_id, done, total, rate, eta)
 
     def state(self) -> JobState:
         row = self.store.job(self.vm_id)

@@ -11,9 +11,8 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain.errors import CancelledError, ConflictError, NotFoundError, XtractError
@@ -23,41 +22,28 @@ from .context import Adapters, JobContext, Session, Tuning
 from .cutover import test_migration as _test_migration
 from .emitter import Emitter
 from .events import Event, LogLine, StepChanged, StepState
+from .locks import JobLockedError, JobLocks, describe_process
 from .pipeline import cleanup_cancel, recover, run_job
+from .plan_update import review_plan_change
 from .prep import revert_prep
+from .resilient import retryable
 from .store import JobRow, Store
+from .views import JobSnapshot, not_ready, snapshots
+
+__all__ = ["JobLockedError", "JobManager", "JobSnapshot"]
 
 _STOPPABLE = {JobState.PENDING, JobState.VALIDATING, JobState.PREPARING, JobState.SEEDING, JobState.SYNCING}
 
 
-@dataclass(frozen=True)
-class JobSnapshot:
-    vm_id: str
-    name: str
-    state: JobState
-    step_title: str
-    done_bytes: int
-    total_bytes: int
-    rate_bytes_per_s: float
-    eta_seconds: float | None
-    last_sync_at: float | None
-    last_delta_bytes: int
-    projected_downtime_seconds: float | None
-    ready_for_cutover: bool
-    error: str
-    test_vm_uuid: str
-    plan_id: str = ""
-    sync_count: int = -1
-    target_vm_uuid: str = ""
-    downtime_seconds: float | None = None  # measured, once cut over
-
-
 class JobManager:
     def __init__(self, *, store: Store, adapters: Adapters, clock: Callable[[], float] = time.time,
-                 tuning: Tuning | None = None) -> None:
+                 tuning: Tuning | None = None, owner: str = "") -> None:
+        """``owner`` says what this process is ("xtract-gui run plan.json", "the xtract-gui wizard") to another
+        process that finds a job locked by it (locks.py)."""
         from ..paths import log_dir
 
         self.store = store
+        self.locks = JobLocks(Path(store.path).parent / "locks", who=describe_process(owner))
         self.adapters = adapters
         self.clock = clock
         self.tuning = tuning or Tuning()
@@ -81,6 +67,10 @@ class JobManager:
             if row is not None and not row.state.terminal:
                 raise ConflictError(f"{row.name} is already in a migration ({row.state.value}).",
                                     hint="Resume, retry or cancel that migration first.")
+            holder = self.locks.holder(vm.vm_id)
+            if holder is not None and not self.locks.held(vm.vm_id):
+                raise JobLockedError(f"{vm.name} is being migrated by another xtract-gui process: {holder}.",
+                                     holder=holder, hint="Use that window or terminal, or stop it and run this again.")
         plan_id = f"plan-{uuid.uuid4().hex[:12]}"
         self.store.save_plan(plan_id, plan)
         for vm in plan.vms:
@@ -99,6 +89,11 @@ class JobManager:
                 continue
             if row.vm_id in self._tasks:
                 continue
+            try:
+                self.locks.acquire(row.vm_id, row.name)
+            except JobLockedError as exc:  # another process drives it: leave it alone
+                self.emitter.log(row.vm_id, "INFO", f"Not continued here: {exc.holder} drives this job")
+                continue
             ctx = self._context(row.vm_id)
             ctx.log("Continuing after a restart")
             ctx.cancel.clear()
@@ -106,7 +101,12 @@ class JobManager:
                 await ctx.connect()
                 await recover(ctx)
             except XtractError as exc:
-                ctx.set_state(JobState.FAILED, str(exc), error=str(exc))
+                self.locks.release(row.vm_id)
+                if retryable(exc):  # the network or a peer, for now: the job is as good as it was
+                    ctx.log(f"Could not continue now ({exc}); it stays {row.state.value} and continues at the "
+                            "next start", "WARNING")
+                else:
+                    ctx.set_state(JobState.FAILED, str(exc), error=str(exc))
                 continue
             if row.state is JobState.SYNCING and row.data.get("cutover_requested_by") and \
                     row.data.get("cutover_stage"):
@@ -118,26 +118,39 @@ class JobManager:
         for vm_id in vm_ids:
             row = self._row(vm_id)
             if row.state is not JobState.SYNCING or row.data.get("sync_count") is None:
-                raise ConflictError(f"{row.name} is not ready for cutover (state {row.state.value}).",
-                                    hint="Wait until the seed has finished and the VM shows 'ready for cutover'.")
+                raise not_ready(row)
+            if self.locks.elsewhere(vm_id):
+                # Another process drives the job: it reads the request from the store at its next idle moment.
+                self.store.record_cutover_request(vm_id, requested_by)
+                self.emitter.log(vm_id, "INFO", f"Cutover requested by {requested_by}; the process that drives "
+                                                f"the job ({self.locks.holder(vm_id)}) carries it out")
+                continue
             ctx = self._context(vm_id)
+            if vm_id not in self._tasks:
+                taken = self.locks.acquire(vm_id, row.name)
+                try:
+                    ctx.cancel.clear()
+                    await ctx.connect()
+                    await recover(ctx)
+                except BaseException:
+                    if taken:
+                        self.locks.release(vm_id)
+                    raise
             self.store.record_cutover_request(vm_id, requested_by)
             ctx.update(cutover_requested_by=requested_by, cutover_requested_at=self.clock())
             ctx.log(f"Cutover requested by {requested_by}")
             ctx.cutover_requested.set()
             if vm_id not in self._tasks:
-                ctx.cancel.clear()
-                await ctx.connect()
-                await recover(ctx)
                 self._spawn(vm_id)
 
     async def test_migration(self, vm_ids: Sequence[str], *, undo: bool = False) -> None:
         self.emitter.bind_loop(asyncio.get_running_loop())
         for vm_id in vm_ids:
-            self._row(vm_id)
-            ctx = self._context(vm_id)
-            await ctx.connect()
-            await _test_migration(ctx, undo=undo)
+            row = self._row(vm_id)
+            async with self._holding(row):
+                ctx = self._context(vm_id)
+                await ctx.connect()
+                await _test_migration(ctx, undo=undo)
 
     async def pause(self, vm_ids: Sequence[str]) -> None:
         for vm_id in vm_ids:
@@ -145,6 +158,7 @@ class JobManager:
             if row.state not in _STOPPABLE:
                 self.emitter.log(vm_id, "WARNING", f"Cannot pause in state {row.state.value}")
                 continue
+            self._refuse_elsewhere(row)
             await self._stop(vm_id)
             self._context(vm_id).set_state(JobState.PAUSED, "paused by the user")
 
@@ -167,9 +181,10 @@ class JobManager:
     async def revert_guest_prep(self, vm_ids: Sequence[str]) -> None:
         """Revert a failed guest preparation to its safety snapshot (the job stays failed; retry restarts it)."""
         for vm_id in vm_ids:
-            ctx = self._context(vm_id)
-            await ctx.connect()
-            await revert_prep(ctx)
+            async with self._holding(self._row(vm_id)):
+                ctx = self._context(vm_id)
+                await ctx.connect()
+                await revert_prep(ctx)
 
     async def cancel(self, vm_ids: Sequence[str], *, undo_guest: bool = False) -> None:
         self.emitter.bind_loop(asyncio.get_running_loop())
@@ -180,10 +195,12 @@ class JobManager:
             if row.data.get("cutover_stage") in ("after_boot", "post"):  # also when a late step failed
                 raise ConflictError(f"{row.name} already runs on AHV; it cannot be cancelled any more.",
                                     hint="Retry the job to finish its last steps, or remove the AHV VM in Prism.")
+            self._refuse_elsewhere(row)
             await self._stop(vm_id)
-            ctx = self._context(vm_id)
-            await ctx.connect()
-            await cleanup_cancel(ctx, undo_guest=undo_guest)
+            async with self._holding(row):
+                ctx = self._context(vm_id)
+                await ctx.connect()
+                await cleanup_cancel(ctx, undo_guest=undo_guest)
 
     def set_bandwidth_limit(self, mbps: float) -> None:
         for session in self._sessions.values():
@@ -195,38 +212,35 @@ class JobManager:
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             snaps = {s.vm_id: s for s in self.jobs()}
-            if all(until(snaps[v]) or v not in self._tasks for v in vm_ids if v in snaps):
+            if all(until(snaps[v]) or not self.running(v) for v in vm_ids if v in snaps):
                 return [snaps[v] for v in vm_ids if v in snaps]
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError("waiting for jobs timed out")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.1 if all(v in self._tasks for v in vm_ids) else 0.3)
 
     def running(self, vm_id: str) -> bool:
-        return vm_id in self._tasks
+        """The job runs here, or another process drives it."""
+        return vm_id in self._tasks or self.locks.elsewhere(vm_id)
+
+    def update_plan(self, plan_id: str, plan: Plan) -> list[str]:
+        """Apply an edited plan to the jobs of ``plan_id`` (none of them may run here now): the safe changes
+        (addresses, ports, credential references, pins, interval, bandwidth…) are kept, anything else is refused
+        with a ``ConfigurationError`` naming the fields.  Returns the fields that changed."""
+        if any(self._contexts[v].session.plan_id == plan_id for v in self._tasks if v in self._contexts):
+            raise ConflictError("The plan's jobs are running in this window.", hint="Pause them first.")
+        changed = review_plan_change(self.store.plan(plan_id), plan)
+        if changed:
+            self.store.save_plan(plan_id, plan)
+            session = self._sessions.pop(plan_id, None)
+            if session is not None:
+                session.close()
+            for vm_id in [v for v, c in self._contexts.items() if c.session.plan_id == plan_id]:
+                del self._contexts[vm_id]
+        return changed
 
     # -- views ------------------------------------------------------------------------------
     def jobs(self) -> list[JobSnapshot]:
-        out = []
-        for row in self.store.jobs():
-            prog = self._contexts[row.vm_id].progress if row.vm_id in self._contexts else {}
-            title = prog.get("step_title") or self._last_step_title(row.vm_id)
-            d = row.data
-            out.append(JobSnapshot(
-                vm_id=row.vm_id, name=row.name, state=row.state, step_title=title,
-                done_bytes=int(prog.get("done_bytes", 0)), total_bytes=int(prog.get("total_bytes", 0)),
-                rate_bytes_per_s=float(prog.get("rate", 0.0)), eta_seconds=prog.get("eta"),
-                last_sync_at=d.get("last_sync_at"), last_delta_bytes=int(d.get("last_delta_bytes", 0)),
-                projected_downtime_seconds=d.get("projected_downtime"),
-                ready_for_cutover=row.state is JobState.SYNCING and d.get("sync_count") is not None,
-                error=row.error, test_vm_uuid=d.get("test_vm_uuid", ""), plan_id=row.plan_id,
-                sync_count=int(d["sync_count"]) if d.get("sync_count") is not None else -1,
-                target_vm_uuid=d.get("target_vm_uuid", ""), downtime_seconds=d.get("downtime_seconds")))
-        return out
-
-    def _last_step_title(self, vm_id: str) -> str:
-        """For a job no context has run since the start (the GUI polls ``jobs``: only read when needed)."""
-        steps = self.store.steps(vm_id)
-        return str(steps[-1]["title"]) if steps else ""
+        return snapshots(self.store, {v: c.progress for v, c in self._contexts.items()})
 
     def steps(self, vm_id: str) -> list[StepChanged]:
         return [StepChanged(vm_id, r["step_id"], r["title"], StepState(r["state"]), r["message"],
@@ -270,6 +284,7 @@ class JobManager:
         self._sessions.clear()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._views.shutdown(wait=False, cancel_futures=True)
+        self.locks.release_all()
         self.emitter.close()  # last: what still logs above reopens a file the finalizer would have to close
 
     # -- internals --------------------------------------------------------------------------
@@ -294,8 +309,25 @@ class JobManager:
             self.emitter.name_vm(vm_id, row.name)
         return ctx
 
+    def _refuse_elsewhere(self, row: JobRow) -> None:
+        if self.locks.elsewhere(row.vm_id):
+            holder = self.locks.holder(row.vm_id) or "another xtract-gui"
+            raise JobLockedError(f"{row.name} is being migrated by another xtract-gui process: {holder}.",
+                                 holder=holder, hint="Use that window or terminal to pause or cancel it.")
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, row: JobRow) -> AsyncIterator[None]:
+        """The job's lock for a command that works on it (cancel, test migration), unless its task holds it."""
+        taken = self.locks.acquire(row.vm_id, row.name)
+        try:
+            yield
+        finally:
+            if taken and row.vm_id not in self._tasks:
+                self.locks.release(row.vm_id)
+
     def _spawn(self, vm_id: str) -> None:
         ctx = self._context(vm_id)
+        self.locks.acquire(vm_id, self._row(vm_id).name)  # held until the job's task ends
         ctx.cancel.clear()
         self._tasks[vm_id] = asyncio.get_running_loop().create_task(self._guard(ctx), name=f"job-{vm_id}")
 
@@ -310,6 +342,7 @@ class JobManager:
             ctx.set_state(JobState.FAILED, str(exc), error=str(exc))
         finally:
             self._tasks.pop(ctx.vm_id, None)
+            self.locks.release(ctx.vm_id)
             self.emitter.close_log(ctx.vm_id)
 
     async def _stop(self, vm_id: str) -> None:
@@ -333,7 +366,13 @@ class JobManager:
             back = JobState.SYNCING
         ctx.cutover_requested.clear()
         ctx.cancel.clear()
-        await ctx.connect()
-        await recover(ctx)
+        taken = self.locks.acquire(row.vm_id, row.name)
+        try:
+            await ctx.connect()
+            await recover(ctx)
+        except BaseException:
+            if taken:
+                self.locks.release(row.vm_id)
+            raise
         ctx.set_state(back, "resumed")
         self._spawn(row.vm_id)

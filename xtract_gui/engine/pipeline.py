@@ -27,6 +27,8 @@ from .prep import check_readiness, guest_prep, run_phase
 from .replicate import SyncResult, remove_stray_snapshots, replicate, summarize
 from .whitelist import add_whitelist, give_back_whitelist, whitelisted
 
+REQUEST_POLL_SECONDS = 1.0  # how often an idle job looks for a cutover another process asked for
+
 
 def sync_interval(ctx: JobContext) -> float:
     override = ctx.session.tuning.sync_interval_seconds
@@ -42,13 +44,23 @@ def in_window(now: datetime, start: str, end: str) -> bool:
 
 
 async def _idle(ctx: JobContext, seconds: float) -> None:
-    """Wait for the next sync; returns early when a cutover is requested, raises when stopped."""
+    """Wait for the next sync; returns early when a cutover is requested (here, or by another process through the
+    store: ``xtract-gui cutover`` in another shell, the wizard next to a CLI run), raises when stopped."""
     deadline = time.monotonic() + seconds
+    look = 0.0
     while time.monotonic() < deadline:
         if ctx.cancel.is_set():
             raise CancelledError("The job was stopped.")
         if ctx.cutover_requested.is_set():
             return
+        if time.monotonic() >= look:
+            look = time.monotonic() + REQUEST_POLL_SECONDS
+            who = ctx.store.pending_cutover(ctx.vm_id)
+            if who:
+                ctx.update(cutover_requested_by=who, cutover_requested_at=time.time())
+                ctx.log(f"Cutover requested by {who}")
+                ctx.cutover_requested.set()
+                return
         await asyncio.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
 
 
@@ -176,6 +188,7 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
                 ctx.store.outcome(jid, "ok")
         ctx.store.clear_cursors(ctx.vm_id)
         await remove_stray_images(ctx)
+        ctx.store.drop_cutover_requests(ctx.vm_id, "cancelled")
         await give_back_whitelist(ctx)
         for entry in ctx.store.open_intents(ctx.vm_id):
             ctx.store.outcome(entry.id, "cancelled")

@@ -99,7 +99,7 @@ async def replicate(ctx: JobContext, number: int, step_id: str) -> SyncResult:
         plan.append((disk, areas, fresh))
     staging_name(ctx, vm)  # chosen (and kept in the job) before anything is written under it
     planned = sum(total_bytes(a) for _, a, _ in plan)
-    ctx.progress.update(done_bytes=0, total_bytes=planned, rate=0.0, eta=None)
+    ctx.report_progress(step_id, 0, planned, 0.0, None)
     copied = 0
     done_before = 0
     for disk, areas, fresh in plan:
@@ -129,7 +129,7 @@ async def _copy_one(ctx: JobContext, snap: SnapshotRef, key: int, capacity: int,
         # format, so its total exceeds the CBT areas this sync planned.  Report its fraction of this
         # disk's planned share so the VM's bar ends at exactly 100 %.
         done = done_before + (min(share, share * p.done_bytes // p.total_bytes) if p.total_bytes else share)
-        ctx.progress.update(done_bytes=done, total_bytes=planned, rate=p.rate_bytes_per_s, eta=p.eta_seconds)
+        ctx.report_progress(step_id, done, planned, p.rate_bytes_per_s, p.eta_seconds)
         loop_emit(Progress(ctx.vm_id, step_id, done, planned, p.rate_bytes_per_s, p.eta_seconds))
 
     def run() -> Any:

@@ -23,7 +23,7 @@ from ..domain.plan import Plan
 from ..domain.redact import scrub
 from ..domain.states import JobState
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_FILE = "xtract.sqlite3"  # under the data directory (or a state directory's ``data/``)
 
 _V1 = """
@@ -50,7 +50,13 @@ CREATE TABLE cutovers(id INTEGER PRIMARY KEY AUTOINCREMENT, vm_id TEXT NOT NULL,
                       requested_at REAL NOT NULL, outcome TEXT NOT NULL DEFAULT '', downtime REAL);
 CREATE INDEX journal_open ON journal(outcome) WHERE outcome IS NULL;
 """
-MIGRATIONS: list[str] = [_V1, _V2]
+# v3: copy progress, written about once a second, so that every process (``status --json`` from another shell,
+# the wizard next to a CLI run) sees live figures, not only the one that copies.
+_V3 = """
+CREATE TABLE progress(vm_id TEXT PRIMARY KEY, step_id TEXT NOT NULL DEFAULT '', done INTEGER NOT NULL DEFAULT 0,
+                      total INTEGER NOT NULL DEFAULT 0, rate REAL NOT NULL DEFAULT 0, eta REAL, at REAL NOT NULL);
+"""
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,8 @@ class Store:
             for table in ("steps", "disks", "syncs"):
                 self._db.execute(f"DELETE FROM {table} WHERE vm_id=?", (vm_id,))
             self._db.execute("DELETE FROM cursors WHERE key LIKE ?", (f"{vm_id}/%",))
+            self._db.execute("DELETE FROM progress WHERE vm_id=?", (vm_id,))
+            self._db.execute("UPDATE cutovers SET outcome='superseded' WHERE vm_id=? AND outcome=''", (vm_id,))
             self._db.execute("INSERT OR REPLACE INTO jobs(vm_id, plan_id, name, state, data, updated) "
                              "VALUES(?,?,?,?,?,?)", (vm_id, plan_id, name, JobState.PENDING.value, "{}", self._clock()))
             self._db.execute("COMMIT")
@@ -296,8 +304,28 @@ class Store:
         self._exec("UPDATE cutovers SET outcome=?, downtime=? WHERE id=(SELECT MAX(id) FROM cutovers "
                    "WHERE vm_id=? AND outcome='')", (scrub(outcome), downtime, vm_id))
 
+    def pending_cutover(self, vm_id: str) -> str:
+        """Who asked for the VM's cutover, while that request is open ("" when none): a request written by another
+        process is how its ``cutover`` reaches the process that drives the job."""
+        row = self._exec("SELECT requested_by FROM cutovers WHERE vm_id=? AND outcome='' ORDER BY id DESC LIMIT 1",
+                         (vm_id,)).fetchone()
+        return str(row["requested_by"]) if row else ""
+
+    def drop_cutover_requests(self, vm_id: str, outcome: str) -> None:
+        """Close every open request of the VM (its job was cancelled or made anew): none may fire later."""
+        self._exec("UPDATE cutovers SET outcome=? WHERE vm_id=? AND outcome=''", (scrub(outcome), vm_id))
+
     def cutovers(self, vm_id: str) -> list[sqlite3.Row]:
         return list(self._exec("SELECT * FROM cutovers WHERE vm_id=? ORDER BY id", (vm_id,)))
+
+
+    # -- live progress ----------------------------------------------------------------------
+    def save_progress(self, vm_id: str, step_id: str, done: int, total: int, rate: float, eta: float | None) -> None:
+        self._exec("INSERT OR REPLACE INTO progress(vm_id, step_id, done, total, rate, eta, at) VALUES(?,?,?,?,?,?,?)",
+                   (vm_id, step_id, int(done), int(total), float(rate), eta, self._clock()))
+
+    def progress(self) -> dict[str, sqlite3.Row]:
+        return {r["vm_id"]: r for r in self._exec("SELECT * FROM progress")}
 
 
 class SqliteCursor:

@@ -350,7 +350,9 @@ class Backend:
 
     # -- engine --------------------------------------------------------------------------------------
     def build_manager(self) -> Any:
-        return self.wiring.build_manager(secrets=self.secrets, state_dir=self.state_dir, **self.manager_options)
+        # The jobs it drives are locked for it; a CLI on the same data folder is told who holds them.
+        options = {"owner": "the xtract-gui wizard", **self.manager_options}
+        return self.wiring.build_manager(secrets=self.secrets, state_dir=self.state_dir, **options)
 
     def close(self) -> None:
         for attr in ("source_platform", "target_platform"):

@@ -163,7 +163,7 @@ class PreviewWiring:
     def keyring_secrets(self) -> None:
         return None
 
-    def build_manager(self, *, secrets: Any, state_dir: Any = None) -> Any:
+    def build_manager(self, *, secrets: Any, state_dir: Any = None, **_: Any) -> Any:
         return self.manager_factory()
 
 
