@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.cli.test_cli import ROOT, _plan_file, cli, env  # noqa: F401 - fixture
-from tests.support.faultproxy import FaultProxy
+from tests.support.faultproxy import FaultProxy, Rule
 from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, Plan
 from xtract_gui.lab.runner import Lab
 
@@ -146,3 +146,19 @@ def test_a_failed_cutover_says_why_on_stderr(tmp_path: Path, env: dict[str, str]
     assert cut.returncode == 1
     assert "lab-lin-02: rolled_back" in cut.stderr and "create VM" in cut.stderr, cut.stderr
     assert "vm-1002" not in cut.stdout
+
+
+def test_a_transient_fault_while_a_cutover_starts_is_retried(tmp_path: Path, env: dict[str, str], lab: Lab,  # noqa: F811
+                                                            fault_proxy: Callable[..., FaultProxy]) -> None:
+    assert lab.endpoints is not None
+    proxy = fault_proxy(lab.endpoints.prism_port)
+    plan = _linux_plan(lab)
+    plan_path = _plan_file(tmp_path, replace(plan, target=replace(plan.target, port=proxy.port)))
+    out = cli("--sync-seconds", "1", "run", plan_path, "--until", "ready", env=env, timeout=180)
+    assert out.returncode == 0, out.stderr
+    # The cutover's process meets a Prism whose answers get lost for a while: more than one request's retries.
+    proxy.add_rule(Rule("after_request", rb"^GET ", times=6))
+    cut = cli("cutover", "lab-lin-02", env=env, timeout=240)
+    assert cut.returncode == 0, cut.stdout[-2000:] + cut.stderr
+    assert proxy.injected["after_request"] == 6
+    assert _job(env)["state"] == "done"
