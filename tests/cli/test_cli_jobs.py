@@ -38,9 +38,9 @@ def _linux_plan(lab: Lab) -> Plan:
     return replace(plan, vms=(vm,))
 
 
-def _job(env: dict[str, str]) -> dict[str, Any]:
+def _job(environ: dict[str, str]) -> dict[str, Any]:
     """The job's row as another process reads it (no lock, read-only)."""
-    db = Path(env["XTRACT_GUI_HOME"]) / "data" / "xtract.sqlite3"
+    db = Path(environ["XTRACT_GUI_HOME"]) / "data" / "xtract.sqlite3"
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)
         try:
