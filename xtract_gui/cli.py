@@ -210,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"xtract-gui {__version__}")
     p.add_argument("--demo", action="store_true", help="open the wizard on the embedded lab")
     p.add_argument("--sync-seconds", type=float, default=None, help=argparse.SUPPRESS)  # tests: fast syncs
+    # tests: how long to look for what a create whose answer was lost made (a lab Prism answers in a second)
+    p.add_argument("--orphan-wait", type=float, default=None, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command")
     d = sub.add_parser("demo", help="run a whole migration headless on the embedded lab")
     d.add_argument("--vms", type=int, default=2)

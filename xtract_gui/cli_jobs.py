@@ -35,7 +35,9 @@ def manager_for(args: argparse.Namespace, plans: Sequence[Plan] = (), *, owner: 
         store = Store.open_default()
         plans = [store.plan(j.plan_id) for j in store.jobs()]
         store.close()
-    tuning = Tuning(sync_interval_seconds=args.sync_seconds) if args.sync_seconds else None
+    knobs = {"sync_interval_seconds": args.sync_seconds, "orphan_wait_seconds": args.orphan_wait}
+    given = {k: v for k, v in knobs.items() if v is not None}
+    tuning = Tuning(**given) if given else None
     return build_manager(secrets=_secrets_for(plans), tuning=tuning, owner=owner)
 
 

@@ -42,10 +42,11 @@ def connect_prism(host: str, user: str, password: str, *, port: int = 9440, prot
         fingerprint = transport.expected_fingerprint
         if protocol == "https" and not fingerprint:
             fingerprint = probe_certificate(host, port, timeout=min(10.0, timeout))
-        # A refused or unanswered first call means a wrong address: say so now instead of retrying.
-        retries, transport.retries = transport.retries, 0
+        # A refused or unanswered first call means a wrong address: say so now instead of retrying (an answer
+        # that broke off is still tried again: Prism is there).
+        transport.retry_unreached = False
         product = _probe(transport)
-        transport.retries = retries
+        transport.retry_unreached = True
         if product is None:
             cluster_json = transport.json("GET", f"{V2}/cluster", action="read the cluster")
             return PrismElement(transport, cluster_json=cluster_json, fingerprint=fingerprint)

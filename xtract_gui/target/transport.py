@@ -45,6 +45,7 @@ class PrismTransport:
         self.base_url = f"{protocol}://{host}:{port}"
         self.timeout = timeout
         self.retries = retries
+        self.retry_unreached = True  # False: a request that reached nobody (refused, no route) fails at once
         self.backoff = backoff
         self._secrets = (password,)
         self._basic = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
@@ -86,10 +87,11 @@ class PrismTransport:
                 resp = self._send(method, path, json=json, params=params, data=data, headers=headers,
                                   timeout=timeout, basic=send_basic)
             except _TRANSPORT_FAULTS as exc:
-                error = self._transport_error(exc, action, replayable, sent=not never_sent(exc))
+                unreached, idempotent = never_sent(exc), method in _IDEMPOTENT or path.endswith("/list")
+                error = self._transport_error(exc, action, replayable, sent=not unreached, idempotent=idempotent)
                 if error is None:  # not ours to judge (a bug in the call): let it show as it is
                     raise
-                safe = replayable and (never_sent(exc) or method in _IDEMPOTENT or path.endswith("/list"))
+                safe = replayable and (unreached or idempotent) and (self.retry_unreached or not unreached)
                 if isinstance(error, TransientError | ConnectionFailedError) and not isinstance(
                         error, CertificateMismatchError) and safe and attempt <= self.retries:
                     log.info("Prism %s %s: %s; retrying", method, path, error.detail or error)
@@ -145,7 +147,8 @@ class PrismTransport:
 
     # -- faults -------------------------------------------------------------------------------
 
-    def _transport_error(self, exc: BaseException, action: str, replayable: bool, *, sent: bool) -> XtractError | None:
+    def _transport_error(self, exc: BaseException, action: str, replayable: bool, *, sent: bool,
+                         idempotent: bool = False) -> XtractError | None:
         """Our error for a fault below HTTP (connect, TLS, a connection reset, an answer broken off)."""
         detail = scrub(f"{exc.__class__.__name__}: {exc}", self._secrets)
         if isinstance(exc, rex.SSLError | ssl.SSLError) and not broken_tls_stream(exc):
@@ -166,6 +169,11 @@ class PrismTransport:
             return TransientError(
                 f"The connection to Prism at {self.host}:{self.port} broke while trying to {action}.",
                 hint="Retry; the transfer starts again from the beginning.", detail=detail)
+        if idempotent:
+            return TransientError(
+                f"The connection to Prism at {self.host}:{self.port} kept breaking while trying to {action}.",
+                hint="Retry; if it keeps happening, check the network path to the cluster (VPN, proxy, firewall).",
+                detail=detail)
         return TransientError(
             f"The connection to Prism at {self.host}:{self.port} broke while trying to {action}; "
             "Prism may have done it before the answer was lost.",
