@@ -42,13 +42,20 @@ def manager_for(args: argparse.Namespace, plans: Sequence[Plan] = (), *, owner: 
 
 
 def preflight(plan: Plan, secrets: Any) -> dict[str, list[Any]]:
-    """Resolve every secret, connect both sides, run readiness: nothing is changed anywhere."""
-    from .engine.prep import readiness_findings
-    from .wiring import connect_source, connect_target_endpoint
+    """Resolve every secret, connect both sides, run readiness: nothing is changed anywhere, so the whole of it is
+    tried again after a transient fault, like any idempotent call."""
+    from .engine.resilient import call_retrying
 
     for ref in _refs(plan):
         if not secrets.get(ref.service, ref.username):
             raise CliError(f"No secret stored for {ref}: run 'xtract-gui secret set {ref.service} {ref.username}'.")
+    return call_retrying(_readiness, plan, secrets, what="check readiness")
+
+
+def _readiness(plan: Plan, secrets: Any) -> dict[str, list[Any]]:
+    from .engine.prep import readiness_findings
+    from .wiring import connect_source, connect_target_endpoint
+
     source = connect_source(plan.source, secrets.get(plan.source.password.service, plan.source.password.username))
     try:
         t = plan.target
