@@ -19,7 +19,7 @@ from xtract_gui.engine.context import Tuning
 from xtract_gui.engine.events import Event, StepChanged, StepState
 from xtract_gui.engine.manager import JobManager
 from xtract_gui.engine.resilient import Retries
-from xtract_gui.lab.runner import Lab, verify_disks
+from xtract_gui.lab.runner import CONTAINER, Lab, verify_disks
 from xtract_gui.transfer.retry import RetryPolicy
 from xtract_gui.wiring import build_manager
 
@@ -152,3 +152,38 @@ def test_a_rollback_leaves_no_snapshot_on_the_source(tmp_path: Path, fault_proxy
         vm = lab.vsphere.get_vm(vm_id)
         assert vm.power_state.value == "on"
         assert [s.name for s in lab.vsphere.list_snapshots(vm_id)] == []
+
+
+@pytest.mark.nfs
+def test_a_whitelist_entry_whose_answer_is_lost_is_taken_once_and_given_back(
+        tmp_path: Path, fault_proxy: Callable[..., FaultProxy], ganesha_factory: Any) -> None:
+    with Lab(tmp_path / "lab", vms=1, guest_os_mix=("linux",), workload=False) as lab:
+        assert lab.endpoints is not None and lab.prism is not None
+        nfs = ganesha_factory(container=CONTAINER, export_dir=lab.endpoints.containers_dir / CONTAINER)
+        proxy = fault_proxy(lab.endpoints.prism_port)
+        plan = _through_prism(lab, proxy)
+        plan = dataclasses.replace(plan, target=dataclasses.replace(
+            plan.target, nfs_host="127.0.0.1", nfs_port=nfs.nfs_port, nfs_mount_port=nfs.mount_port))
+        proxy.add_rule(Rule("after_request", rb"^POST /PrismGateway/services/rest/v2\.0/cluster/nfs_whitelist "))
+        proxy.add_rule(Rule("after_request", rb"^DELETE /PrismGateway/services/rest/v2\.0/cluster/nfs_whitelist/"))
+        m = _manager(lab, tmp_path / "home")
+        ids = [v.vm_id for v in plan.vms]
+
+        async def go() -> None:
+            try:
+                await m.start(plan)
+                snaps = await m.wait(ids, lambda s: s.sync_count >= 1 or s.state in STOPPED)
+                assert all(s.ready_for_cutover for s in snaps), [(s.state, s.error) for s in snaps]
+                with lab.prism.state.lock:  # type: ignore[union-attr]
+                    assert lab.prism.state.data["nfs_whitelist"] == ["127.0.0.1/255.255.255.255"]  # type: ignore[union-attr]
+                await m.cutover(ids, requested_by="whitelist")
+                snaps = await m.wait(ids, lambda s: s.state in STOPPED)
+                assert [s.state for s in snaps] == [JobState.DONE], [s.error for s in snaps]
+            finally:
+                await m.close()
+
+        asyncio.run(asyncio.wait_for(go(), 180))
+        assert proxy.injected == {"after_request": 2}
+        with lab.prism.state.lock:
+            assert lab.prism.state.data["nfs_whitelist"] == []
+        assert verify_disks(lab, plan) == {ids[0]: []}

@@ -18,6 +18,7 @@ is removed, so there is exactly one of each whatever failed when.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid as uuidlib
 from collections.abc import Awaitable, Callable
@@ -120,8 +121,6 @@ async def create_vm(ctx: JobContext, spec: TargetVMSpec, **params: object) -> st
 
 
 def _with_description(spec: TargetVMSpec, description: str) -> TargetVMSpec:
-    import dataclasses
-
     return dataclasses.replace(spec, description=description)
 
 
