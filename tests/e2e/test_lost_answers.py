@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.faultproxy import FaultProxy, Rule
-from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, Plan
+from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, Plan, TransferMode
 from xtract_gui.domain.states import JobState
 from xtract_gui.engine.context import Tuning
 from xtract_gui.engine.events import Event, StepChanged, StepState
@@ -186,4 +186,32 @@ def test_a_whitelist_entry_whose_answer_is_lost_is_taken_once_and_given_back(
         assert proxy.injected == {"after_request": 2}
         with lab.prism.state.lock:
             assert lab.prism.state.data["nfs_whitelist"] == []
+        assert verify_disks(lab, plan) == {ids[0]: []}
+
+
+def test_an_image_whose_create_answer_is_lost_leaves_no_stray_image(
+        tmp_path: Path, fault_proxy: Callable[..., FaultProxy]) -> None:
+    with Lab(tmp_path / "lab", vms=2, guest_os_mix=("linux",), workload=False) as lab:
+        assert lab.endpoints is not None and lab.prism is not None
+        proxy = fault_proxy(lab.endpoints.prism_port)
+        plan = dataclasses.replace(_through_prism(lab, proxy), transfer_mode=TransferMode.COLD)
+        plan = dataclasses.replace(plan, vms=plan.vms[:1])
+        proxy.add_rule(Rule("after_request", rb"^POST /PrismGateway/services/rest/v2\.0/images "))
+        m = _manager(lab, tmp_path / "home")
+        ids = [v.vm_id for v in plan.vms]
+
+        async def go() -> None:
+            try:
+                await m.start(plan)
+                snaps = await m.wait(ids, lambda s: s.state in STOPPED)
+                assert [s.state for s in snaps] == [JobState.DONE], [s.error for s in snaps]
+                recorded = {str(r["target_ref"]) for r in m.store.disks(ids[0]).values()}
+                with lab.prism.state.lock:  # type: ignore[union-attr]
+                    images = set(lab.prism.state.data["images"])  # type: ignore[union-attr]
+                assert images == recorded, (images, recorded)  # kept for a person to check, none more
+            finally:
+                await m.close()
+
+        asyncio.run(asyncio.wait_for(go(), 180))
+        assert proxy.injected == {"after_request": 1}
         assert verify_disks(lab, plan) == {ids[0]: []}
