@@ -89,6 +89,18 @@ def _journey(result: StormResult, lab: Lab, plan: Plan, proxies: dict[str, list[
             proxy.calm()
 
 
+def _journey_and_checks(result: StormResult, lab: Lab, plan: Plan, proxies: dict[str, list[FaultProxy]],
+                        home: Path, max_runs: int, run_timeout: float) -> None:
+    _journey(result, lab, plan, proxies, home, max_runs, run_timeout)
+    result.leftovers = _leftovers(lab, plan, home)
+
+
+def _stop(proxies: dict[str, list[FaultProxy]]) -> None:
+    for group in proxies.values():
+        for proxy in group:
+            proxy.stop()
+
+
 def _leftovers(lab: Lab, plan: Plan, home: Path) -> list[str]:
     assert lab.prism is not None and lab.endpoints is not None
     out = [f"{vm_id}: {p}" for vm_id, problems in verify_disks(lab, plan).items() for p in problems]
@@ -139,13 +151,9 @@ def warm_storm(tmp: Path, storms: dict[str, Storm], *, start_ganesha: Callable[.
                 target=dataclasses.replace(base.target, port=proxies["prism"][0].port, nfs_host="127.0.0.1",
                                            nfs_port=proxies["nfs"][0].port,
                                            nfs_mount_port=proxies["mount"][0].port))
-            home = tmp / "home"
-            _journey(result, lab, plan, proxies, home, max_runs, run_timeout)
-            result.leftovers = _leftovers(lab, plan, home)
+            _journey_and_checks(result, lab, plan, proxies, tmp / "home", max_runs, run_timeout)
         finally:
-            for group in proxies.values():
-                for proxy in group:
-                    proxy.stop()
+            _stop(proxies)
     return result
 
 
@@ -169,11 +177,7 @@ def cold_storm(tmp: Path, storms: dict[str, Storm], *, seed: int = 1, vms: int =
                 vm_plans.append(vm)
             plan = dataclasses.replace(base, vms=tuple(vm_plans),
                                        target=dataclasses.replace(base.target, port=proxies["prism"][0].port))
-            home = tmp / "home"
-            _journey(result, lab, plan, proxies, home, max_runs, run_timeout)
-            result.leftovers = _leftovers(lab, plan, home)
+            _journey_and_checks(result, lab, plan, proxies, tmp / "home", max_runs, run_timeout)
         finally:
-            for group in proxies.values():
-                for proxy in group:
-                    proxy.stop()
+            _stop(proxies)
     return result

@@ -46,6 +46,14 @@ def _ahv_vms(lab: Lab, name: str) -> list[str]:
     return lab.prism.vm_uuids(name)
 
 
+async def _to_ready(m: JobManager, plan: Plan) -> list[str]:
+    ids = [v.vm_id for v in plan.vms]
+    await m.start(plan)
+    snaps = await m.wait(ids, lambda s: s.sync_count >= 1 or s.state in STOPPED)
+    assert all(s.ready_for_cutover for s in snaps), [(s.state, s.error) for s in snaps]
+    return ids
+
+
 def _through_prism(lab: Lab, proxy: FaultProxy) -> Plan:
     assert lab.endpoints is not None
     plan = lab.endpoints.plan
@@ -62,9 +70,7 @@ def test_a_create_whose_answer_is_lost_is_adopted(tmp_path: Path, fault_proxy: C
 
         async def go() -> None:
             try:
-                await m.start(plan)
-                snaps = await m.wait(ids, lambda s: s.sync_count >= 1 or s.state in STOPPED)
-                assert all(s.ready_for_cutover for s in snaps), [(s.state, s.error) for s in snaps]
+                await _to_ready(m, plan)
                 proxy.add_rule(Rule("after_request", CREATE_VM))
                 await m.cutover(ids, requested_by="lost-answer")
                 snaps = await m.wait(ids, lambda s: s.state in STOPPED)
@@ -93,8 +99,7 @@ def test_a_lost_create_that_prism_finishes_late_is_neither_doubled_nor_orphaned(
 
         async def go() -> None:
             try:
-                await m.start(plan)
-                await m.wait(ids, lambda s: s.sync_count >= 1 or s.state in STOPPED)
+                await _to_ready(m, plan)
                 proxy.add_rule(Rule("after_request", CREATE_VM))
                 lab.prism.task_delay(2.0)  # type: ignore[union-attr]
                 await m.cutover(ids, requested_by="lost-answer")
@@ -171,9 +176,7 @@ def test_a_whitelist_entry_whose_answer_is_lost_is_taken_once_and_given_back(
 
         async def go() -> None:
             try:
-                await m.start(plan)
-                snaps = await m.wait(ids, lambda s: s.sync_count >= 1 or s.state in STOPPED)
-                assert all(s.ready_for_cutover for s in snaps), [(s.state, s.error) for s in snaps]
+                await _to_ready(m, plan)
                 with lab.prism.state.lock:  # type: ignore[union-attr]
                     assert lab.prism.state.data["nfs_whitelist"] == ["127.0.0.1/255.255.255.255"]  # type: ignore[union-attr]
                 await m.cutover(ids, requested_by="whitelist")
