@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
+import ssl
+from xml.parsers.expat import ExpatError
+
 import requests
 from pyVmomi import vim, vmodl
 
@@ -17,6 +21,7 @@ from ..domain.errors import (
     XtractError,
 )
 from ..domain.redact import scrub
+from ..netfaults import never_sent
 
 TOOLS_HINT = ("Power the VM on and make sure VMware Tools is running in the guest (the VM's Summary shows "
               "\"VMware Tools: Running\"), then try again; or use WinRM for a Windows guest.")
@@ -85,6 +90,17 @@ def translate(exc: BaseException, *, vm: str, secrets: list[str]) -> XtractError
             hint="Grant it VirtualMachine.GuestOperations.Execute, .Modify and .Query on the VM.", detail=detail)
     if isinstance(exc, vmodl.fault.ManagedObjectNotFound):
         return NotFoundError(f"VM {vm} no longer exists in vCenter.", hint="Refresh the inventory.", detail=detail)
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+                  | requests.exceptions.ReadTimeout) or (
+            isinstance(exc, requests.exceptions.ConnectionError) and not never_sent(exc)):
+        return TransientError(f"A file transfer to or from {vm} broke off.",
+                              hint="Run the task again; if it keeps happening, check the network path to the ESXi "
+                                   "hosts.", detail=detail)
+    if isinstance(exc, http.client.HTTPException | ConnectionError | ExpatError | ssl.SSLError | TimeoutError):
+        # The SOAP call to vCenter (pyVmomi parses the answer as it arrives: cut short, it is an XML error).
+        return TransientError(f"The connection to vCenter dropped during a guest operation on {vm}.",
+                              hint="Run the task again (guest tasks are safe to repeat); if it keeps happening, check "
+                                   "the network path to vCenter.", detail=detail)
     if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
         return ConnectionFailedError(f"Cannot reach the ESXi host that serves file transfers for {vm}.",
                                      hint="Allow HTTPS (443) from this computer to the ESXi hosts, or use WinRM.",
