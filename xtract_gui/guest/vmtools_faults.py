@@ -21,7 +21,7 @@ from ..domain.errors import (
     XtractError,
 )
 from ..domain.redact import scrub
-from ..netfaults import never_sent
+from ..netfaults import broken_tls_stream, never_sent
 
 TOOLS_HINT = ("Power the VM on and make sure VMware Tools is running in the guest (the VM's Summary shows "
               "\"VMware Tools: Running\"), then try again; or use WinRM for a Windows guest.")
@@ -92,7 +92,8 @@ def translate(exc: BaseException, *, vm: str, secrets: list[str]) -> XtractError
         return NotFoundError(f"VM {vm} no longer exists in vCenter.", hint="Refresh the inventory.", detail=detail)
     if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
                   | requests.exceptions.ReadTimeout) or (
-            isinstance(exc, requests.exceptions.ConnectionError) and not never_sent(exc)):
+            isinstance(exc, requests.exceptions.ConnectionError) and not never_sent(exc)
+            and (not isinstance(exc, requests.exceptions.SSLError) or broken_tls_stream(exc))):
         return TransientError(f"A file transfer to or from {vm} broke off.",
                               hint="Run the task again; if it keeps happening, check the network path to the ESXi "
                                    "hosts.", detail=detail)
