@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.vcsim import start_vcsim
+from xtract_gui.lab.vcsim import start_vcsim
 from xtract_gui.source import connect_vsphere
 
 

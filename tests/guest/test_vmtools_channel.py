@@ -1,4 +1,4 @@
-"""The VMware Tools channel with pyVmomi against govmomi's simulator (tests/vcsim/guestops.go).
+"""The VMware Tools channel with pyVmomi against govmomi's simulator (xtract_gui/lab/vcsim/go/guestops.go).
 
 The simulator runs guest programs for real, chrooted into a directory standing for the guest's root.
 """
@@ -21,7 +21,6 @@ import pytest
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 
-from tests.support.vcsim import start_vcsim
 from xtract_gui.domain.errors import (
     AuthenticationError,
     CancelledError,
@@ -38,6 +37,7 @@ from xtract_gui.engine.ports import GuestTarget
 from xtract_gui.engine.prep import run_sequence
 from xtract_gui.guest import GuestChannels, VmToolsChannelFactory
 from xtract_gui.guest.vmtools_channel import pem_fingerprint
+from xtract_gui.lab.vcsim import start_vcsim
 from xtract_gui.resources import load_manifest
 from xtract_gui.tlspin import read_peer_fingerprint
 

@@ -1,4 +1,4 @@
-"""Inventory mapping against the simulator's deterministic VM shapes (see tests/vcsim/disks.go)."""
+"""Inventory mapping against the simulator's deterministic VM shapes (see xtract_gui/lab/vcsim/go/disks.go)."""
 
 from __future__ import annotations
 

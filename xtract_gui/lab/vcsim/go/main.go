@@ -3,11 +3,14 @@
 // Debian ships govmomi's simulator library but no vcsim command; this main builds a VPX
 // model, shapes its VMs like real ones (disk files, firmware, tools, NICs; see disks.go),
 // adds changed block tracking (cbt.go) and serves until it is killed or its stdin closes.
-// It prints one JSON line on stdout describing how to reach it.
+// It prints one JSON line on stdout describing how to reach it (not the password).
 //
-// Build in GOPATH mode:
+// The login password comes from the environment (XTRACT_VCSIM_PASSWORD, default "pass"), never from
+// the command line, where any local user could read it with ps.
 //
-//	GO111MODULE=off GOPATH=<gopath with src/xtractvcsim -> tests/vcsim>:/usr/share/gocode go build
+// Build in GOPATH mode (xtract_gui/lab/vcsim/build.py does):
+//
+//	GO111MODULE=off GOPATH=<gopath with src/xtractvcsim -> xtract_gui/lab/vcsim/go>:/usr/share/gocode go build
 package main
 
 import (
@@ -51,7 +54,6 @@ func runCleanups() {
 type ready struct {
 	URL          string `json:"url"`
 	User         string `json:"user"`
-	Password     string `json:"password"`
 	DatastoreDir string `json:"datastore_dir"`
 	Datastore    string `json:"datastore"`
 	Datacenter   string `json:"datacenter"`
@@ -70,13 +72,19 @@ func main() {
 	certFile := flag.String("cert", "", "PEM certificate (created with -key when missing)")
 	keyFile := flag.String("key", "", "PEM private key")
 	user := flag.String("username", "user", "login user name")
-	password := flag.String("password", "pass", "login password")
 	cbtOn := flag.Bool("cbt", false, "enable changeTracking on every VM at start")
 	maxAreas := flag.Int("cbt-max-areas", 64, "most changed areas per QueryChangedDiskAreas answer")
 	checkFolder := flag.Bool("check-folder-session", false, "/folder accepts only live session cookies (vCenter does)")
 	slowSnapshotMs := flag.Int("slow-snapshot-ms", 0, "CreateSnapshot_Task runs this long and can be cancelled")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", false, "exit when stdin closes (the parent died)")
 	flag.Parse()
+	password := os.Getenv("XTRACT_VCSIM_PASSWORD")
+	if password == "" {
+		password = "pass"
+	}
+	// Read once; guest programs started later get an environment of their own, but nothing else
+	// started from here needs to see it either.
+	_ = os.Unsetenv("XTRACT_VCSIM_PASSWORD")
 
 	if !strings.HasPrefix(*listen, "127.0.0.1:") && !strings.HasPrefix(*listen, "localhost:") {
 		log.Fatalf("refusing to listen on %s: loopback only", *listen)
@@ -115,7 +123,7 @@ func main() {
 		}
 	}
 
-	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*user, *password)}
+	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*user, password)}
 	fingerprint, thumbprint := "", ""
 	if *useTLS || *certFile != "" {
 		cfg, der, err := tlsConfig(*certFile, *keyFile)
@@ -141,7 +149,7 @@ func main() {
 	u := *server.URL
 	u.User = nil
 	out, _ := json.Marshal(ready{
-		URL: u.String(), User: *user, Password: *password,
+		URL: u.String(), User: *user,
 		DatastoreDir: shaped.datastoreDir, Datastore: shaped.datastore, Datacenter: shaped.datacenter,
 		Fingerprint: fingerprint, PID: os.Getpid(),
 	})
