@@ -106,7 +106,7 @@ def start_vcsim(*, vms: int = 2, datacenters: int = 1, clusters: int = 1, hosts:
                 standalone_hosts: int = 1, tls: bool = True, cert: Path | None = None, key: Path | None = None,
                 port: int = 0, user: str = "user", password: str = "pass", cbt: bool = False,
                 max_areas: int = 64, slow_snapshot_ms: int = 0, check_folder_session: bool = False,
-                timeout: float = 120,
+                edge_cases: bool = False, timeout: float = 120,
                 log_dir: Path | None = None, guest_root: Path | None = None) -> VcsimProcess:
     """Start a simulator; ``vms`` per resource pool and per standalone host (2 → 4 VMs by default).
 
@@ -114,7 +114,9 @@ def start_vcsim(*, vms: int = 2, datacenters: int = 1, clusters: int = 1, hosts:
     the certificate.  ``port`` 0 picks a free one.  ``slow_snapshot_ms``: snapshot tasks run that long
     and honour CancelTask (tests of task polling and cancellation).  ``check_folder_session``: /folder
     refuses session cookies that are no longer logged in, as vCenter does (off by default: some
-    benchmarks read with a made-up cookie).  ``guest_root``: the guest's "/" for VMware Tools guest
+    benchmarks read with a made-up cookie).  ``edge_cases``: add the second datacenter of go/edge.go (a
+    datacenter in a folder, names with "+" and "%2f", a vApp, an encrypted VM, an RDM, a vSAN disk); the
+    first datacenter and its VMs stay as without it.  ``guest_root``: the guest's "/" for VMware Tools guest
     operations (guestops.go); None inherits XTRACT_VCSIM_GUEST_ROOT, else the simulator makes a temp
     dir and removes it when it exits (not when SIGKILLed).  The process ends when the returned object is
     stopped or when this Python process dies (its stdin closes).
@@ -131,6 +133,8 @@ def start_vcsim(*, vms: int = 2, datacenters: int = 1, clusters: int = 1, hosts:
         args.append("-cbt")
     if check_folder_session:
         args.append("-check-folder-session")
+    if edge_cases:
+        args.append("-edge-cases")
     env = dict(os.environ)
     env[PASSWORD_ENV] = password
     if guest_root is not None:

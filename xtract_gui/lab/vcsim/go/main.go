@@ -40,6 +40,9 @@ type extension func(m *simulator.Model) error
 
 var extensions []extension
 
+// rootFolder is the inventory's root (inventory paths start there).
+var rootFolder types.ManagedObjectReference
+
 // cleanups undo what extensions set up outside the model (temp dirs, listeners); main runs them
 // on every way out it controls: a signal, stdin closing, or a start-up failure.
 var cleanups []func()
@@ -76,6 +79,7 @@ func main() {
 	maxAreas := flag.Int("cbt-max-areas", 64, "most changed areas per QueryChangedDiskAreas answer")
 	checkFolder := flag.Bool("check-folder-session", false, "/folder accepts only live session cookies (vCenter does)")
 	slowSnapshotMs := flag.Int("slow-snapshot-ms", 0, "CreateSnapshot_Task runs this long and can be cancelled")
+	edgeCases := flag.Bool("edge-cases", false, "add the edge-case datacenter (edge.go)")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", false, "exit when stdin closes (the parent died)")
 	flag.Parse()
 	password := os.Getenv("XTRACT_VCSIM_PASSWORD")
@@ -101,9 +105,16 @@ func main() {
 	model.ClusterHost = *hosts
 	model.Host = *standalone
 	model.Machine = *vms
+	if *edgeCases {
+		if model.Datacenter < 2 {
+			model.Datacenter = 2
+		}
+		model.Folder = 1 // the model then puts DC1 into a folder
+	}
 	if err := model.Create(); err != nil {
 		log.Fatalf("model: %v", err)
 	}
+	rootFolder = model.ServiceContent.RootFolder
 	defer model.Remove()
 	defer runCleanups()
 	// log.Fatalf skips deferred calls: remove the datastore temp dirs first.
@@ -113,10 +124,21 @@ func main() {
 		log.Fatalf(format, args...)
 	}
 
+	if *edgeCases {
+		if err := prepareEdgeInventory(); err != nil {
+			fail("edge-case inventory: %v", err)
+		}
+	}
 	shaped, err := shapeInventory(model, *cbtOn)
 	if err != nil {
 		fail("shaping the inventory: %v", err)
 	}
+	if *edgeCases {
+		if err := shapeEdgeVMs(model); err != nil {
+			fail("edge-case inventory: %v", err)
+		}
+	}
+	permissions.user = *user
 	for _, ext := range extensions {
 		if err := ext(model); err != nil {
 			fail("extension: %v", err)
@@ -145,6 +167,7 @@ func main() {
 	}
 	// Replacing the handler right after start is safe: nobody knows the address yet.
 	server.Server.Config.Handler = hooks
+	server.Server.Config.ConnState = hooks.connState
 
 	u := *server.URL
 	u.User = nil
