@@ -13,6 +13,7 @@ from ..domain.errors import (
     CancelledError,
     ConflictError,
     NotFoundError,
+    RemoteTaskError,
 )
 from ..domain.extents import Extent
 from ..domain.inventory import PowerState, SnapshotRef, SourceInventory, SourceVM
@@ -133,6 +134,13 @@ class VSphereSource:
             self._s.wait_task(task, action, progress=progress, cancel=cancel)
         except NotFoundError:
             log.info("snapshot %s of %s was already gone", snapshot_id, vm_id)
+        # A removal whose consolidation failed still "succeeds": the snapshot leaves the tree, the delta
+        # files stay and the VM runs on them.  Say so now, not at the next read of a stale base disk.
+        if self._vm_props(vm_id, ["runtime.consolidationNeeded"], f"read {vm_id}").get("runtime.consolidationNeeded"):
+            raise RemoteTaskError(f"vCenter removed snapshot {snapshot_id} of {vm_id} but could not consolidate its "
+                                  "disks: the VM still runs on delta files.",
+                                  hint="Run Snapshots > Consolidate on the VM in the vSphere Client (check that "
+                                       "no backup tool holds its disks), then retry.")
 
     def revert_snapshot(self, vm_id: str, snapshot_id: str, *, progress: ProgressFn = no_progress) -> None:
         action = f"revert {vm_id} to snapshot {snapshot_id}"
