@@ -9,7 +9,6 @@ and vVol disks, and disks still on delta files.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ from pyVmomi import vim, vmodl
 
 from ..domain.errors import UnsupportedError, XtractError
 from ..domain.inventory import NO_FLAT_FILE_DATASTORES
+from ..esxi_address import NET_CONFIG, host_address
 from .mapping import Topology, disk_capacity, props_of
 from .reader import Access, DatastoreFiles, VSphereDiskReader, open_reader
 from .session import VSphereSession
@@ -55,45 +55,16 @@ def refuse_unreadable(vm_id: str, disk: Any, vm_props: dict[str, Any], topology:
 
 
 def management_address(session: VSphereSession, host: Any) -> str:
-    """The ESXi host's one management IP, else its inventory name.
-
-    vCenter knows a host by the name it was added with, which this computer may not resolve; like govmomi
-    (object/host_system.go ManagementIPs and guest/file_manager.go TransferURL, commit
-    fd06160642a8c3609c0cd86e2bc25f2b4e974631) the management IP is preferred when there is exactly one.
-    """
+    """Where the ESXi host answers: its one management IP, else its inventory name (esxi_address.py)."""
     pc = vmodl.query.PropertyCollector
     spec = pc.FilterSpec(objectSet=[pc.ObjectSpec(obj=host, skip=False)],
-                         propSet=[pc.PropertySpec(type=vim.HostSystem,
-                                                  pathSet=["name", "config.virtualNicManagerInfo.netConfig"])])
+                         propSet=[pc.PropertySpec(type=vim.HostSystem, pathSet=["name", NET_CONFIG])])
     try:
         found = session.retrieve(f"read the management address of {host._moId}", [spec])
     except XtractError:
         return ""
     props = props_of(found[0]) if found else {}
-    ips = management_ips(props.get("config.virtualNicManagerInfo.netConfig") or [])
-    return ips[0] if len(ips) == 1 else str(props.get("name") or "")
-
-
-def management_ips(net_config: list[Any]) -> list[str]:
-    """IPs of the selected vmknics of the "management" NIC type (govmomi internal/helpers.go)."""
-    ips: list[str] = []
-    for nc in net_config:
-        if getattr(nc, "nicType", "") != "management":
-            continue
-        selected = set(getattr(nc, "selectedVnic", None) or [])
-        for vnic in getattr(nc, "candidateVnic", None) or []:
-            ip = getattr(getattr(getattr(vnic, "spec", None), "ip", None), "ipAddress", "") or ""
-            if vnic.key in selected and _is_ip(ip) and ip not in ips:
-                ips.append(ip)
-    return ips
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+    return host_address(str(props.get("name") or ""), props.get(NET_CONFIG) or [])
 
 
 def open_snapshot_disk(session: VSphereSession, disk: Any, *, vm_id: str, host: Any, dc_path: str,
