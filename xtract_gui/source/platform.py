@@ -178,7 +178,12 @@ class VSphereSource:
 
     # -- disk reads -----------------------------------------------------------------------------
 
-    def open_disk_reader(self, vm_id: str, snapshot_id: str, disk_key: int) -> VSphereDiskReader:
+    def open_disk_reader(self, vm_id: str, snapshot_id: str, disk_key: int, *,
+                         host_access: HostAccess | bool | None = True) -> VSphereDiskReader:
+        """``host_access``: True reads from the ESXi host when this adapter's ``host_access`` reaches it;
+        None reads through vCenter; a callable maps the host's address to the base URL to read from."""
+        if host_access is True:
+            host_access = self._host_access
         disk = self._disk(vm_id, snapshot_id, disk_key)
         p = self._vm_props(vm_id, ["config.keyId", "runtime.consolidationNeeded", "runtime.host"],
                            f"read VM {vm_id}")
@@ -192,7 +197,8 @@ class VSphereSource:
             dc_path = next((self._topology.datacenter_path(m) for m, k in self._topology.kinds.items()
                             if k == "Datacenter" and self._topology.names[m] == vm.datacenter), vm.datacenter)
         return open_snapshot_disk(self._s, disk, vm_id=vm_id, host=p.get("runtime.host"), dc_path=dc_path,
-                                  fingerprint=self._fingerprint, host_access=self._host_access)
+                                  fingerprint=self._fingerprint,
+                                  host_access=host_access if callable(host_access) else None)
 
     # -- power, NICs, annotation ----------------------------------------------------------------
 
