@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +56,16 @@ def _target_equals_source(rig: Rig, vm_id: str) -> bool:
                                                                                         strict=True))
 
 
+def _whole_disk_copied(rig: Rig, m: JobManager, vm_id: str) -> dict[str, Any]:
+    """Cut over; the AHV disk equals the source; the one full copy the job recorded."""
+    assert _cut_over(m, vm_id) is JobState.DONE
+    assert _target_equals_source(rig, vm_id)
+    row = m.store.job(vm_id)
+    assert row is not None
+    (full,) = row.data["full_copies"]
+    return dict(full)
+
+
 def test_a_silent_cbt_reset_is_caught_and_the_disk_copied_whole(rig: Rig) -> None:
     async def go() -> tuple[JobManager, str]:
         m = rig.manager(sync_interval_seconds=3600)
@@ -68,12 +79,7 @@ def test_a_silent_cbt_reset_is_caught_and_the_disk_copied_whole(rig: Rig) -> Non
         return m, vm_id
 
     m, vm_id = asyncio.run(go())
-    assert _cut_over(m, vm_id) is JobState.DONE
-    assert _target_equals_source(rig, vm_id)
-    row = m.store.job(vm_id)
-    assert row is not None
-    data = row.data
-    (full,) = data["full_copies"]
+    full = _whole_disk_copied(rig, m, vm_id)
     assert full["sync"] == 1 and "CBT was reset" in full["reason"]
     html = m.report_html()
     assert "Full copies instead of deltas" in html and "CBT was reset" in html
@@ -91,12 +97,7 @@ def test_a_disk_grown_between_syncs_is_copied_whole(rig: Rig) -> None:
         return m, vm_id
 
     m, vm_id = asyncio.run(go())
-    assert _cut_over(m, vm_id) is JobState.DONE
-    assert _target_equals_source(rig, vm_id)
-    row = m.store.job(vm_id)
-    assert row is not None
-    (full,) = row.data["full_copies"]
-    assert "KB 2090639" in full["reason"]
+    assert "KB 2090639" in _whole_disk_copied(rig, m, vm_id)["reason"]
 
 
 def test_without_vmware_tools_the_cutover_powers_off_when_the_plan_allows_it(rig: Rig) -> None:

@@ -2,7 +2,12 @@
 //
 // Debian ships govmomi's simulator library but no vcsim command; this main builds a VPX
 // model, shapes its VMs like real ones (disk files, firmware, tools, NICs; see disks.go),
-// adds changed block tracking (cbt.go) and serves until it is killed or its stdin closes.
+// adds what real vSphere does and govmomi 0.24.2 does not, each file naming its evidence and its
+// remaining deviations in its header: changed block tracking and its silent resets (cbt.go,
+// cbtquery.go), /folder as vCenter and ESXi serve it (folder.go), privileges (privileges.go), VM
+// states (vmstate.go), guest operations (guestops.go and neighbours), paging (paging.go), slow
+// tasks (slowtask.go) and, with -edge-cases, a datacenter of customers' edge cases (edge.go).  It
+// serves until it is killed or its stdin closes.
 // It prints one JSON line on stdout describing how to reach it (not the password).
 //
 // The login password comes from the environment (XTRACT_VCSIM_PASSWORD, default "pass"), never from
