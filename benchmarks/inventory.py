@@ -1,7 +1,7 @@
 """Inventory cost against govmomi's simulator: round trips and seconds for 50, 500 and 2,000 VMs.
 
 Run on demand (not part of the suite):  python3 benchmarks/inventory.py [counts…]
-The round-trip column is the point: it must stay flat (3 + one per further 1,000 objects) while
+The round-trip column is the point: it must stay flat (4 + one per further 1,000 objects) while
 the VM count grows a hundredfold.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.vcsim import start_vcsim
+from xtract_gui.lab.vcsim import start_vcsim
 from xtract_gui.source import connect_vsphere
 
 

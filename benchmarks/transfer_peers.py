@@ -112,7 +112,7 @@ class Source:
         self._stop: Any = None
         if use_vcsim:
             try:
-                from tests.support.vcsim import start_vcsim
+                from xtract_gui.lab.vcsim import start_vcsim
 
                 sim = start_vcsim(vms=1, hosts=1, standalone_hosts=0, tls=https, log_dir=workdir)
                 self.folder = sim.datastore_dir / "bench"

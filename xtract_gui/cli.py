@@ -153,6 +153,12 @@ def _secret_set(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_folder(args: argparse.Namespace) -> int:
+    from .source.folder_check import run
+
+    return run(args)
+
+
 def has_screen(environ: Mapping[str, str] | None = None, platform: str | None = None) -> bool:
     """False on Linux/BSD without a display server to talk to and no Qt platform chosen (ssh, CI, a container);
     macOS and Windows always have one."""
@@ -247,6 +253,18 @@ def build_parser() -> argparse.ArgumentParser:
     ss = sec.add_parser("set", help="store a secret read from stdin")
     ss.add_argument("service")
     ss.add_argument("user")
+    # The first thing to run at a new customer (README; xtract_gui/source/folder_check.py).
+    f = sub.add_parser("check-folder", help="does /folder serve a running VM's base disk while our snapshot holds it?")
+    f.add_argument("--vcenter", required=True, help="vCenter address")
+    f.add_argument("--port", type=int, default=443)
+    f.add_argument("--user", required=True, help="vCenter user (the password is asked for, or read from stdin)")
+    f.add_argument("--fingerprint", default="", help="vCenter's SHA-256 certificate fingerprint to pin")
+    f.add_argument("--vm", required=True, help="name of a running VM to read (its first disk)")
+    f.add_argument("--offset", type=int, default=0)
+    f.add_argument("--length", type=int, default=1024 * 1024)
+    f.add_argument("--esxi", default=None, help="base URL of the VM's ESXi host (default https://<management IP>)")
+    f.add_argument("--json", action="store_true")
+    f.add_argument("--protocol", choices=["https", "http"], default="https", help=argparse.SUPPRESS)  # the lab
     return p
 
 
@@ -280,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                 else []), "demo"])
         commands: dict[str, Callable[[argparse.Namespace], int]] = {
             "demo": _demo, "lab": _lab_serve, "plan": _validate, "status": _status, "report": _report,
-            "secret": _secret_set, "run": run_command}
+            "secret": _secret_set, "run": run_command, "check-folder": _check_folder}
         if args.command in commands:
             return commands[args.command](args)
         return jobs_command(args)

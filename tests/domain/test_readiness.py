@@ -32,10 +32,11 @@ def test_a_clean_vm_has_no_findings() -> None:
 
 
 @pytest.mark.parametrize(("change", "code", "severity"), [
-    ({"tools_status": ToolsStatus.NOT_RUNNING}, "tools_not_running", Severity.WARNING),
+    # Without Tools the guest cannot be shut down, and the default plan does not allow a power-off.
+    ({"tools_status": ToolsStatus.NOT_RUNNING}, "tools_not_running", Severity.BLOCKER),
     ({"disks": (disk(mode=DiskMode.INDEPENDENT_PERSISTENT),)}, "independent_disk", Severity.BLOCKER),
     ({"disks": (disk(rdm=True, rdm_physical=True),)}, "rdm_physical", Severity.BLOCKER),
-    ({"disks": (disk(rdm=True),)}, "rdm_virtual", Severity.WARNING),
+    ({"disks": (disk(rdm=True),)}, "rdm_virtual", Severity.BLOCKER),
     ({"disks": (disk(sharing=DiskSharing.MULTI_WRITER),)}, "multi_writer_disk", Severity.BLOCKER),
     ({"disks": ()}, "no_disks", Severity.BLOCKER),
     ({"snapshot_count": 2}, "existing_snapshots", Severity.BLOCKER),

@@ -1,6 +1,6 @@
 """A plan with ``guest.channel: "vmtools"`` end to end through the composition root (``build_manager``):
 govmomi's simulator as vCenter, its VMware Tools guest operations running the Linux prep scripts for real,
-chrooted into a Debian root built with debootstrap (tests/vcsim/guestops.go), then seed, sync and cutover
+chrooted into a Debian root built with debootstrap (xtract_gui/lab/vcsim/go/guestops.go), then seed, sync and cutover
 onto the Prism Element simulator.  Nothing here wires the channel by hand: the wiring must find the vSphere
 adapter's ServiceInstance itself.
 """

@@ -1,4 +1,4 @@
-"""The VMware Tools channel with pyVmomi against govmomi's simulator (tests/vcsim/guestops.go).
+"""The VMware Tools channel with pyVmomi against govmomi's simulator (xtract_gui/lab/vcsim/go/guestops.go).
 
 The simulator runs guest programs for real, chrooted into a directory standing for the guest's root.
 """
@@ -11,17 +11,18 @@ import logging
 import re
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 
-from tests.support.vcsim import start_vcsim
 from xtract_gui.domain.errors import (
     AuthenticationError,
     CancelledError,
@@ -36,8 +37,10 @@ from xtract_gui.domain.guest_tasks import GuestPhase, GuestTask, tasks_for
 from xtract_gui.domain.inventory import OsFamily
 from xtract_gui.engine.ports import GuestTarget
 from xtract_gui.engine.prep import run_sequence
+from xtract_gui.esxi_address import host_address
 from xtract_gui.guest import GuestChannels, VmToolsChannelFactory
 from xtract_gui.guest.vmtools_channel import pem_fingerprint
+from xtract_gui.lab.vcsim import start_vcsim
 from xtract_gui.resources import load_manifest
 from xtract_gui.tlspin import read_peer_fingerprint
 
@@ -171,6 +174,35 @@ def test_put_and_get_file(guestops: GuestOpsLab) -> None:
     finally:
         channel.close()
     assert (guestops.root / "opt/xtract/pkg/blob.bin").stat().st_size == 9_000
+
+
+def test_transfers_reach_the_host_by_its_management_ip_not_its_inventory_name(guestops: GuestOpsLab) -> None:
+    vm = guestops.vms["linux"]
+    (guestops.root / "tmp" / "hello.txt").write_text("hi")
+    fm = guestops.si.content.guestOperationsManager.fileManager
+    auth = vim.vm.guest.NamePasswordAuthentication(username=GUEST_USER, password=GUEST_PASSWORD)
+    url = fm.InitiateFileTransferFromGuest(vm=vm, auth=auth, guestFilePath="/tmp/hello.txt").url
+    # vCenter names the ESXi host as it was added ("DC0_C0_H1"); this computer cannot resolve that.
+    assert urllib.parse.urlsplit(url).netloc.split(":")[0] == vm.runtime.host.name
+    channel = factory(guestops).open(guestops.target())
+    try:
+        assert channel.get_file("/tmp/hello.txt") == b"hi"
+    finally:
+        channel.close()
+
+
+def test_several_management_ips_keep_the_name_one_is_used() -> None:
+    def nic(key: str, ip: str) -> Any:
+        return SimpleNamespace(key=key, spec=SimpleNamespace(ip=SimpleNamespace(ipAddress=ip)))
+
+    one = [SimpleNamespace(nicType="management", selectedVnic=["k0"], candidateVnic=[nic("k0", "10.1.1.5"),
+                                                                                    nic("k1", "10.9.9.9")]),
+           SimpleNamespace(nicType="vmotion", selectedVnic=["k2"], candidateVnic=[nic("k2", "10.2.2.2")])]
+    assert host_address("esx01", one) == "10.1.1.5"
+    two = [SimpleNamespace(nicType="management", selectedVnic=["k0", "k1"],
+                           candidateVnic=[nic("k0", "10.1.1.5"), nic("k1", "192.168.1.5")])]
+    assert host_address("esx01", two) == "esx01"  # which one routes from here is unknown
+    assert host_address("esx01", []) == "esx01"
 
 
 def test_guest_operations_not_ready_is_a_clear_error(guestops: GuestOpsLab) -> None:

@@ -9,8 +9,9 @@ from pyVmomi import vim
 
 from tests.source.conftest import BLOCK, blocks_of, connect, nonzero_blocks, write_at
 from tests.support.vcsim import VcsimProcess
+from xtract_gui.domain.cbt import change_id_uuid
 from xtract_gui.domain.errors import NotFoundError, UnsupportedError
-from xtract_gui.domain.extents import total_bytes
+from xtract_gui.domain.extents import Extent, normalize, total_bytes
 from xtract_gui.source import VSphereSource
 
 pytestmark = pytest.mark.vcsim
@@ -125,3 +126,69 @@ def test_cbt_off_is_unsupported_and_unknown_disk_not_found(source: VSphereSource
         source.query_changed_areas(vm.vm_id, ref.snapshot_id, vm.disks[0].key, "*")
     with pytest.raises(NotFoundError):
         source.query_changed_areas(vm.vm_id, ref.snapshot_id, 31337, "*")
+
+
+def test_star_is_the_allocated_blocks_even_those_holding_zeros(source: VSphereSource, vcsim: VcsimProcess) -> None:
+    vm = source.inventory().vms[2]  # 12 MiB, mostly holes
+    disk = vm.disks[0]
+    path = vcsim.flat_file(vm.name)
+    write_at(path, 40 * BLOCK + 512, bytes(4096))  # the guest wrote zeros: the block is allocated now
+    source.enable_cbt(vm.vm_id)
+    ref = source.create_snapshot(vm.vm_id, "xtract-seed")
+    star = source.query_changed_areas(vm.vm_id, ref.snapshot_id, disk.key, "*")
+    assert star == normalize([*nonzero_blocks(path, disk.capacity_bytes), Extent(40 * BLOCK, BLOCK)])
+
+
+def test_a_silent_cbt_reset_is_never_asked_about_changes_before_it(
+        source: VSphereSource, vcsim: VcsimProcess) -> None:
+    vm = source.inventory().vms[1]
+    disk = vm.disks[0]
+    flat = vcsim.flat_file(vm.name)
+    source.enable_cbt(vm.vm_id)
+    seed = source.create_snapshot(vm.vm_id, "xtract-seed")
+    old = seed.disk_change_ids[disk.key]
+    source.remove_snapshot(vm.vm_id, seed.snapshot_id)
+    write_at(flat, 5 * BLOCK, b"\x11" * 100)  # before the reset
+    vcsim.control("/xtract/cbt", method="POST", query={"vm": vm.vm_id, "disk": str(disk.key), "silentReset": "true"})
+    write_at(flat, 30 * BLOCK, b"\x22" * 100)  # after it
+    sync = source.create_snapshot(vm.vm_id, "xtract-sync")
+    new = sync.disk_change_ids[disk.key]
+    assert change_id_uuid(new) != change_id_uuid(old)
+    # vSphere answers the old changeId without a fault, and wrongly: the write before the reset is missing.
+    api_vm = vim.VirtualMachine(vm.vm_id, source.session.stub)
+    snap = vim.vm.Snapshot(sync.snapshot_id, source.session.stub)
+    answer = source.session.call("raw query", lambda: api_vm.QueryChangedDiskAreas(
+        snapshot=snap, deviceKey=disk.key, startOffset=0, changeId=old))
+    assert [(a.start, a.length) for a in answer.changedArea] == [(30 * BLOCK, BLOCK)]
+    # The adapter does not ask: another UUID means a full copy.
+    with pytest.raises(UnsupportedError, match="CBT was reset"):
+        source.query_changed_areas(vm.vm_id, sync.snapshot_id, disk.key, old)
+
+
+def test_an_extended_disk_keeps_its_change_ids_and_loses_the_new_range(
+        source: VSphereSource, vcsim: VcsimProcess) -> None:
+    """VMware KB 2090639 as the simulator plays it; the engine copies such a disk whole (tests/engine)."""
+    vm = source.inventory().vms[0]
+    disk = vm.disks[0]
+    source.enable_cbt(vm.vm_id)
+    seed = source.create_snapshot(vm.vm_id, "xtract-seed")
+    old = seed.disk_change_ids[disk.key]
+    source.remove_snapshot(vm.vm_id, seed.snapshot_id)
+    grown = disk.capacity_bytes + 8 * BLOCK
+    devices = source.session.call("read devices", lambda: vim.VirtualMachine(
+        vm.vm_id, source.session.stub).config.hardware.device)
+    device = next(d for d in devices if d.key == disk.key)
+    device.capacityInKB, device.capacityInBytes = grown // 1024, grown
+    task = source.session.call("extend", lambda: vim.VirtualMachine(vm.vm_id, source.session.stub).ReconfigVM_Task(
+        spec=vim.vm.ConfigSpec(deviceChange=[vim.vm.device.VirtualDeviceSpec(operation="edit", device=device)])))
+    source.session.wait_task(task, "extend")
+    write_at(vcsim.flat_file(vm.name), grown - 2 * BLOCK, b"\x33" * 10)
+    sync = source.create_snapshot(vm.vm_id, "xtract-sync")
+    assert change_id_uuid(sync.disk_change_ids[disk.key]) == change_id_uuid(old)
+    assert source.get_vm(vm.vm_id).disks[0].capacity_bytes == grown
+    assert source.query_changed_areas(vm.vm_id, sync.snapshot_id, disk.key, old) == []  # wrong, no fault
+    reader = source.open_disk_reader(vm.vm_id, sync.snapshot_id, disk.key)
+    try:  # the descriptor grew with the disk: the added range reads from the flat file
+        assert reader.capacity == grown and reader.read(grown - 2 * BLOCK, 10) == b"\x33" * 10
+    finally:
+        reader.close()

@@ -89,10 +89,14 @@ def test_host_path_uses_single_use_service_tickets(vcsim: VcsimProcess) -> None:
         src.close()
     expected = vcsim.flat_file(vm.name).read_bytes()
     assert data == [expected[0:1000], expected[5000:6000], expected[70000:71000]]
-    assert asked == [vm.host]
+    # Asked by the host's management IP (vmk0 of every simulated host is 127.0.0.1), not by its inventory
+    # name ("DC0_C0_H1"), which this computer cannot resolve.
+    assert asked == ["127.0.0.1"] and vm.host.startswith("DC0_")
     stats = vcsim.stats()
     assert stats.get("folder_ticket") == 4  # descriptor + three ranges, one ticket each
     assert "folder_session" not in stats and "folder_denied" not in stats
+    # A ticket is good for one request and so is its connection (the simulator refuses a second one).
+    assert "folder_ticket_reused" not in stats
 
 
 def test_unreachable_host_falls_back_to_vcenter(vcsim: VcsimProcess) -> None:

@@ -67,6 +67,10 @@ class ControllerType(StrEnum):
     NVME = "nvme"
 
 
+# Datastore types (summary.type, lower-cased) whose disks are objects, not flat files /folder can serve.
+NO_FLAT_FILE_DATASTORES = frozenset({"vsan", "vvol"})
+
+
 class BootType(StrEnum):
     """Target boot configuration, named as Prism v3 names it."""
 
@@ -91,6 +95,23 @@ class SourceDisk:
     rdm: bool = False
     rdm_physical: bool = False
     change_id: str = ""  # the disk's current changeId when CBT is on
+    # vSphere source fidelity (issue 20):
+    encrypted: bool = False  # the backing has a keyId: its files hold ciphertext
+    datastore_type: str = ""  # summary.type of the disk's datastore: "VMFS", "NFS", "vsan", "VVOL", …
+
+    @property
+    def flat_file_readable(self) -> bool:
+        """A vSAN or vVol disk is an object on its datastore, with no flat file to read over HTTPS."""
+        return self.datastore_type.lower() not in NO_FLAT_FILE_DATASTORES
+
+
+@dataclass(frozen=True)
+class MissingPrivilege:
+    """A vCenter privilege the migration needs that the account lacks on one object."""
+
+    privilege: str  # "VirtualMachine.State.RemoveSnapshot"
+    entity_kind: str  # "VM", "host", "datastore"
+    entity_name: str
 
 
 @dataclass(frozen=True)
@@ -132,6 +153,11 @@ class SourceVM:
     guest_ips: tuple[str, ...] = ()
     annotation: str = ""
     guest_operations_ready: bool = False
+    # vSphere source fidelity (issue 20):
+    encrypted: bool = False  # config.keyId is set (VM encryption)
+    connection_state: str = "connected"  # runtime.connectionState: disconnected, orphaned, inaccessible, …
+    consolidation_needed: bool = False  # a snapshot removal left delta disks behind
+    missing_privileges: tuple[MissingPrivilege, ...] = ()  # checked on the VM, its host and datastores
 
     @property
     def sockets(self) -> int:

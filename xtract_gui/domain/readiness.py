@@ -22,7 +22,7 @@ from .inventory import (
     TargetInventory,
     ToolsStatus,
 )
-from .plan import GuestChannelKind, Plan, TransferMode, VmPlan
+from .plan import GuestChannelKind, Plan, ShutdownPolicy, TransferMode, VmPlan
 
 MIN_CBT_HARDWARE_VERSION = 7
 # vSphere allows 32 snapshots in a chain; we add one for the migration and one for guest prep.
@@ -63,10 +63,20 @@ def _tools(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     if vm.power_state is not PowerState.ON or vm.tools_status is ToolsStatus.RUNNING:
         return
     uses_tools = ctx.vm_plan.guest.channel is GuestChannelKind.VMTOOLS
-    yield _f(vm, "tools_not_running", Severity.BLOCKER if uses_tools else Severity.WARNING,
-             f"VMware Tools is {vm.tools_status.value.replace('_', ' ')} in {vm.name}.",
-             "Install or start VMware Tools: guest operations and a clean guest shutdown at cutover need it"
-             + ("." if uses_tools else "; without it cutover can only power the VM off."))
+    # Without Tools, vSphere refuses ShutdownGuest (ToolsUnavailable): only a power-off can stop the VM.
+    can_shut_down = vm.tools_status is ToolsStatus.OLD
+    may_power_off = ctx.plan.options.shutdown_policy is ShutdownPolicy.POWER_OFF_AFTER_TIMEOUT
+    blocks = uses_tools or not (can_shut_down or may_power_off)
+    if uses_tools:
+        fix = "Install or start VMware Tools: guest operations and a clean guest shutdown at cutover need it."
+    elif can_shut_down or may_power_off:
+        fix = ("Install or start VMware Tools for a clean guest shutdown at cutover; without it the VM is "
+               "powered off, as the plan allows.")
+    else:
+        fix = ("Install or start VMware Tools: the cutover shuts the guest down through it. Or allow power-off "
+               "after the shutdown timeout in the plan's options.")
+    yield _f(vm, "tools_not_running", Severity.BLOCKER if blocks else Severity.WARNING,
+             f"VMware Tools is {vm.tools_status.value.replace('_', ' ')} in {vm.name}.", fix)
 
 
 def _disks(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
@@ -85,9 +95,11 @@ def _disks(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
                      "Migrate the LUN's data separately (storage vMotion it to a VMDK first, or attach it as a "
                      "Volume Group on AHV).")
         elif d.rdm:
-            yield _f(vm, "rdm_virtual", Severity.WARNING,
-                     f"Disk '{d.label}' is a virtual-mode RDM; it will be copied into a regular AHV disk.",
-                     "Check that the LUN is not shared with another host or VM.")
+            # Its data is on the LUN: /folder serves no flat file for it, so it cannot be read.
+            yield _f(vm, "rdm_virtual", Severity.BLOCKER,
+                     f"Disk '{d.label}' is a virtual-mode RDM; its data is on a LUN, with no flat file to copy.",
+                     "Storage vMotion the disk to a virtual disk (VMDK) first (Migrate > Change storage, format "
+                     "Thin or Thick), or migrate the LUN's data separately (a Volume Group on AHV).")
         if d.sharing is DiskSharing.MULTI_WRITER:
             yield _f(vm, "multi_writer_disk", Severity.BLOCKER,
                      f"Disk '{d.label}' is shared (multi-writer); it cannot be snapshotted.",
@@ -192,7 +204,68 @@ def _target(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
                  f"{_gib(container.free_bytes)} free.", "Choose another container or free space on it.")
 
 
-RULES: tuple[Rule, ...] = (_tools, _disks, _snapshots, _cbt, _guest, _network, _target)
+# -- vSphere source fidelity (issue 20): what real vCenters have that breaks a migration midway ----------
+
+_CONNECTION_FIXES = {
+    "disconnected": "Reconnect its ESXi host in vCenter (Connection > Connect), then check again.",
+    "orphaned": "The VM's files are no longer registered with its host: remove it from the inventory and "
+                "register its .vmx again (Datastore > Register VM), then check again.",
+    "inaccessible": "Its datastore is unreachable or its files are missing: bring the datastore back (Storage > "
+                    "Rescan), then check again.",
+    "invalid": "Its configuration is corrupt: fix or re-register the VM in the vSphere Client.",
+}
+
+
+def _encryption(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
+    encrypted = [d.label for d in vm.disks if d.encrypted]
+    if not (vm.encrypted or encrypted):
+        return
+    what = f"disk(s) {', '.join(encrypted)} of {vm.name} are" if encrypted else f"{vm.name} is"
+    lacks = [m for m in vm.missing_privileges if m.privilege.startswith("Cryptographer.")]
+    yield _f(vm, "encrypted", Severity.BLOCKER,
+             f"{what[0].upper()}{what[1:]} encrypted by vSphere: their files hold ciphertext, which would land on AHV "
+             "as a disk that never boots.",
+             "Decrypt the VM in the vSphere Client (VM Policies > Edit VM Storage Policies, a policy without "
+             "encryption) and check again; AHV encrypts data at rest itself."
+             + (" This account lacks Cryptographer.Decrypt: ask an administrator to decrypt it." if lacks else ""))
+
+
+def _disk_storage(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
+    for d in vm.disks:
+        if not d.flat_file_readable:
+            yield _f(vm, "no_flat_file_datastore", Severity.BLOCKER,
+                     f"Disk '{d.label}' of {vm.name} is on {d.datastore_type} datastore '{d.datastore}', whose disks "
+                     "are objects with no flat file to read over HTTPS.",
+                     "Storage vMotion the VM to a VMFS or NFS datastore (Migrate > Change storage only), then "
+                     "check again.")
+
+
+def _vm_state(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
+    if vm.connection_state != "connected":
+        yield _f(vm, "vm_not_connected", Severity.BLOCKER,
+                 f"{vm.name} is {vm.connection_state} in vCenter: it cannot be snapshotted or read.",
+                 _CONNECTION_FIXES.get(vm.connection_state, "Bring the VM back to connected in vCenter."))
+    if vm.consolidation_needed:
+        yield _f(vm, "consolidation_needed", Severity.BLOCKER,
+                 f"{vm.name} needs its disks consolidated: an earlier snapshot removal left delta files, so its "
+                 "base disks are not current.",
+                 "Run Snapshots > Consolidate on the VM in the vSphere Client, then check again.")
+
+
+def _privileges(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
+    uses_tools = ctx.vm_plan.guest.channel is GuestChannelKind.VMTOOLS
+    needed = [m for m in vm.missing_privileges if not m.privilege.startswith("Cryptographer.")
+              and (uses_tools or not m.privilege.startswith("VirtualMachine.GuestOperations."))]
+    if needed:
+        listed = "; ".join(f"{m.privilege} on {m.entity_kind} {m.entity_name}" for m in needed)
+        yield _f(vm, "missing_privileges", Severity.BLOCKER,
+                 f"The vCenter account lacks privileges the migration of {vm.name} needs: {listed}.",
+                 "Grant the account a role with these privileges on the VM, its host and datastores (or on the "
+                 "vCenter root, propagated), then check again.")
+
+
+RULES: tuple[Rule, ...] = (_tools, _disks, _snapshots, _cbt, _guest, _network, _target,
+                           _encryption, _disk_storage, _vm_state, _privileges)
 
 
 def check_vm(vm: SourceVM, plan: Plan, target: TargetInventory) -> list[Finding]:

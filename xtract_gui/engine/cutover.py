@@ -11,7 +11,7 @@ import asyncio
 import socket
 import time
 
-from ..domain.errors import CancelledError, ConfigurationError, NotFoundError, XtractError
+from ..domain.errors import CancelledError, ConfigurationError, NotFoundError, UnsupportedError, XtractError
 from ..domain.guest_tasks import GuestPhase, tasks_for
 from ..domain.inventory import BootType, Firmware, PowerState, SourceVM, TargetDiskSpec, TargetNicSpec, TargetVMSpec
 from ..domain.plan import GuestChannelKind, ShutdownPolicy
@@ -69,11 +69,25 @@ async def shutdown_source(ctx: JobContext) -> None:
         opts = ctx.plan.options
         jid = ctx.store.intent(ctx.vm_id, "source", "shutdown_guest")
         ctx.update(source_powered_off_by_us=True, downtime_started=time.time())
-        await shutdown_source_guest(ctx)
-        off = await ctx.call(src.wait_for_power_state, ctx.vm_id, "off", timeout=opts.shutdown_timeout_seconds,
-                             cancel=ctx.cancel)
+        try:
+            await shutdown_source_guest(ctx)
+            tools = True
+        except UnsupportedError as exc:
+            # vSphere refuses a guest shutdown without VMware Tools running (ToolsUnavailable): only a
+            # power-off stops the VM, and only if the plan allows it (readiness warned or blocked already).
+            if opts.shutdown_policy is not ShutdownPolicy.POWER_OFF_AFTER_TIMEOUT:
+                ctx.store.outcome(jid, "failed", str(exc))
+                raise XtractError(f"{vm.name} cannot be shut down: {exc.message}",
+                                  hint="Start VMware Tools in the guest, or allow power-off after the shutdown "
+                                       "timeout in the plan, then cut over again.") from None
+            ctx.log(f"{exc.message} Powering {vm.name} off instead, as the plan allows", "WARNING")
+            ctx.store.outcome(jid, "refused", str(exc))
+            tools = False
+        off = tools and await ctx.call(src.wait_for_power_state, ctx.vm_id, "off",
+                                       timeout=opts.shutdown_timeout_seconds, cancel=ctx.cancel)
         if not off and opts.shutdown_policy is ShutdownPolicy.POWER_OFF_AFTER_TIMEOUT:
-            ctx.log("The guest did not shut down in time; powering it off as the plan allows", "WARNING")
+            if tools:
+                ctx.log("The guest did not shut down in time; powering it off as the plan allows", "WARNING")
             off_jid = ctx.store.intent(ctx.vm_id, "source", "power_off")
             await power_source(ctx, "off")
             ctx.store.outcome(off_jid, "ok")
@@ -81,7 +95,8 @@ async def shutdown_source(ctx: JobContext) -> None:
             ctx.store.outcome(jid, "timeout")
             raise XtractError(f"{vm.name} did not shut down within {opts.shutdown_timeout_seconds} s.",
                               hint="Shut the guest down by hand, or allow power-off after the timeout in the plan.")
-        ctx.store.outcome(jid, "ok")
+        if tools:
+            ctx.store.outcome(jid, "ok")
     elif not ctx.data.get("downtime_started"):
         ctx.update(downtime_started=time.time())
     ctx.update(cutover_stage="final_sync")

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.cbt import full_copy_reason
 from ..domain.errors import NotFoundError, UnsupportedError
 from ..domain.extents import Extent, normalize, total_bytes
 from ..domain.inventory import SnapshotRef, SourceVM
@@ -87,11 +88,18 @@ async def replicate(ctx: JobContext, number: int, step_id: str) -> SyncResult:
     for disk in vm.disks:
         base = known[disk.key]["change_id"] if disk.key in known else ""
         since = base if number > 0 and base else "*"
+        # A CBT reset or a resize that vSphere does not fault on: the delta since ``base`` cannot be trusted.
+        reason = "" if since == "*" else full_copy_reason(
+            base, int(known[disk.key]["capacity"]), snap.disk_change_ids.get(disk.key, ""), disk.capacity_bytes)
         try:
+            if reason:
+                raise UnsupportedError(f"{reason[0].upper()}{reason[1:]}.")
             areas = await ctx.call(src.query_changed_areas, ctx.vm_id, snap.snapshot_id, disk.key, since)
         except UnsupportedError as exc:
             # CBT was reset: the whole disk is the only safe delta.
             ctx.log(f"Disk {disk.key}: {exc} Copying the whole disk.", "WARNING")
+            ctx.update(full_copies=[*ctx.data.get("full_copies", []),
+                                    {"sync": number, "disk": disk.key, "reason": exc.message, "at": time.time()}])
             areas = [Extent(0, disk.capacity_bytes)]
         areas = normalize(areas, capacity=disk.capacity_bytes)
         cursor = ctx.store.cursor(ctx.vm_id, disk.key, f"sync{number}")

@@ -72,6 +72,11 @@ def _vm_section(store: Store, vm_id: str, name: str, data: dict[str, Any]) -> st
     out.append(_table(["Step", "State", "Started", "Ended", "Message"],
                       [[s["title"], s["state"], _t(s["started"]), _t(s["ended"]), s["message"]] for s in steps],
                       [s["state"] for s in steps]))
+    if data.get("full_copies"):  # CBT could not be trusted for these: the whole disk was copied
+        out.append("<h4>Full copies instead of deltas</h4>")
+        out.append(_table(["Sync", "Disk", "Why", "At"],
+                          [["Seed" if c["sync"] == 0 else c["sync"], c["disk"], c["reason"], _t(c.get("at"))]
+                           for c in data["full_copies"]], ["warning"] * len(data["full_copies"])))
     syncs = store.syncs(vm_id)
     out.append("<h4>Sync history</h4>")
     out.append(_table(["Sync", "At", "Bytes", "Seconds", "Projected downtime"],

@@ -30,6 +30,7 @@ from ..domain.errors import CancelledError, ConnectionFailedError, GuestError, P
 from ..domain.guest_tasks import GuestTask
 from ..domain.redact import scrub
 from ..engine.ports import Cancellation, GuestTarget, ScriptResult
+from ..esxi_address import NET_CONFIG, host_address
 from ..tlspin import PinnedAdapter, format_fingerprint, read_peer_fingerprint
 from .scripts import finish, params_bytes, run_id, script_basename, secret_values
 from .vmtools_faults import TOOLS_HINT, host_certificate_mismatch, no_host_certificate, translate
@@ -108,19 +109,24 @@ class VmToolsChannel:
     def _join(self, folder: str, name: str) -> str:
         return f"{folder}\\{name}" if self._windows else f"{folder}/{name}"
 
-    def _transfer_url(self, url: str) -> str:
-        """vCenter answers with host "*" when the client should use the host it connected to."""
+    def _transfer_url(self, url: str, address: str = "") -> str:
+        """vCenter answers with host "*" when the client should use the host it connected to, and otherwise
+        names the ESXi host by its inventory name, which this computer may not resolve: ``address`` (the
+        host's one management IP, esxi_address.py) replaces that name, keeping the port."""
         parts = urlsplit(url)
         if parts.netloc == "*":
             netloc = self._server
         elif parts.netloc.startswith("*:"):
             netloc = self._server.rsplit(":", 1)[0] + parts.netloc[1:]
+        elif address and parts.hostname and address != parts.hostname:
+            host = f"[{address}]" if ":" in address else address
+            netloc = f"{host}:{parts.port}" if parts.port else host
         else:
             return url
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
-    def _host_pin(self, secrets: list[str]) -> tuple[str, str]:
-        """(name, SHA-256) of the certificate vCenter lists for the host running the VM now.
+    def _host_pin(self, secrets: list[str]) -> tuple[str, str, str]:
+        """(name, SHA-256 of the certificate vCenter lists, address) of the host running the VM now.
 
         Read at each transfer (the VM may have moved by vMotion); the certificate once per host.
         """
@@ -131,8 +137,8 @@ class VmToolsChannel:
             if host._moId not in self._host_pins:
                 spec = vmodl.query.PropertyCollector.FilterSpec(
                     objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=host)],
-                    propSet=[vmodl.query.PropertyCollector.PropertySpec(type=vim.HostSystem,
-                                                                        pathSet=["name", "config.certificate"])])
+                    propSet=[vmodl.query.PropertyCollector.PropertySpec(
+                        type=vim.HostSystem, pathSet=["name", "config.certificate", NET_CONFIG])])
                 props: dict[str, Any] = {}
                 for content in self._si.content.propertyCollector.RetrieveContents([spec]) or []:
                     props.update({p.name: p.val for p in content.propSet or []})
@@ -144,25 +150,27 @@ class VmToolsChannel:
                                 hint="Grant the account the Read-only role on the hosts (or the cluster).")
                 # pyVmomi gives xsd:byte[] as signed ints; a certificate is PEM text.
                 pem = bytes(b & 0xFF for b in props.get("config.certificate") or [])
-                self._host_pins[host._moId] = (str(props.get("name") or host._moId), pem_fingerprint(pem))
+                name = str(props.get("name") or host._moId)
+                self._host_pins[host._moId] = (name, pem_fingerprint(pem),
+                                               host_address(name, props.get(NET_CONFIG) or []))
         except XtractError:
             raise
         except Exception as exc:
             raise translate(exc, vm=self._vm_id, secrets=secrets) from None
-        name, fingerprint = self._host_pins[host._moId]
+        name, fingerprint, address = self._host_pins[host._moId]
         if not fingerprint:
             raise no_host_certificate(self._vm_id, name)
-        return name, fingerprint
+        return name, fingerprint, address
 
     def _transfer(self, method: str, url: str, secrets: list[str], data: bytes | None = None) -> bytes:
-        url = self._transfer_url(url)
-        session, pin = self._http, ("", "")
+        session, pin = self._http, ("", "", "")
         if self._pin_host:
             if urlsplit(url).scheme != "https":
                 raise ConnectionFailedError(f"vCenter offered an unencrypted file transfer for {self._vm_id}.",
                                             hint="Use the WinRM channel, or check the vCenter/ESXi HTTPS settings.")
             pin = self._host_pin(secrets)
             session = self._pinned.get(pin[1]) or self._pinned_session(pin[1])
+        url = self._transfer_url(url, pin[2])
         try:
             resp = session.request(method, url, data=data, timeout=(30, 300))
             resp.raise_for_status()

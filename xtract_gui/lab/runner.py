@@ -139,14 +139,10 @@ class Lab:
 
     # -- pieces -------------------------------------------------------------------------------
     def _start_vcsim(self) -> None:
-        try:
-            from tests.support.vcsim import start_vcsim  # only in a source checkout (needs Go)
-        except ImportError as exc:
-            raise ConfigurationError("The govmomi simulator is only available in a source checkout with Go.",
-                                     hint="Use '--source python', the built-in lab source.") from exc
         from urllib.parse import urlsplit
 
         from ..source import connect_vsphere
+        from .vcsim import start_vcsim  # raises VcsimUnavailable (what to install) without Go and govmomi
 
         # vcsim makes this many VMs per resource pool and per standalone host: two each.
         self.vcsim = start_vcsim(vms=max(1, self.vms // 2), tls=False, cbt=True, user=SOURCE_USER,

@@ -27,6 +27,8 @@ VM_PROPERTIES = [
     "config.annotation", "config.template", "guest.toolsRunningStatus", "guest.toolsVersionStatus2",
     "guest.hostName", "guest.net", "guest.ipAddress", "guest.guestOperationsReady", "guest.guestFamily",
     "runtime.powerState", "runtime.host", "snapshot",
+    # A VM in a vApp has no parent but a parentVApp (vSphere API, ManagedEntity.parent).
+    "parentVApp", "config.keyId", "runtime.connectionState", "runtime.consolidationNeeded",
 ]
 
 # Everything but VMs that naming a VM's place needs: folders, datacenters, hosts, clusters, networks.
@@ -36,6 +38,9 @@ TOPOLOGY_PROPERTIES: dict[type, list[str]] = {
     vim.ComputeResource: ["name", "parent"],  # includes ClusterComputeResource
     vim.HostSystem: ["name", "parent", "runtime.connectionState"],
     vim.Network: ["name"],  # includes DistributedVirtualPortgroup and OpaqueNetwork
+    vim.ResourcePool: ["name", "parent"],  # includes VirtualApp: the way up from a vApp's VMs
+    vim.VirtualApp: ["parentFolder"],
+    vim.Datastore: ["name", "parent", "summary.type"],  # a datastore's datacenter names /folder's dcPath
 }
 
 _CONTROLLERS: list[tuple[type, ControllerType]] = [
@@ -71,6 +76,8 @@ class Topology:
     parents: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)  # moref value → vim type name
     host_connected: dict[str, bool] = field(default_factory=dict)
+    datastore_types: dict[str, str] = field(default_factory=dict)  # datastore moref → "VMFS", "vsan", …
+    vapp_folders: dict[str, str] = field(default_factory=dict)  # vApp moref → its VM folder's moref
 
     def add(self, obj: Any, props: dict[str, Any]) -> None:
         moid = obj._moId
@@ -81,6 +88,10 @@ class Topology:
             self.parents[moid] = parent._moId
         if "runtime.connectionState" in props:
             self.host_connected[moid] = str(props["runtime.connectionState"]) == "connected"
+        if "summary.type" in props:
+            self.datastore_types[moid] = str(props["summary.type"] or "")
+        if props.get("parentFolder") is not None:
+            self.vapp_folders[moid] = props["parentFolder"]._moId
 
     def knows(self, moid: str) -> bool:
         return moid in self.names
@@ -94,6 +105,12 @@ class Topology:
             if self.kinds.get(moid) == kind:
                 return moid
         return ""
+
+    def datacenter_path(self, entity: str) -> str:
+        """Inventory path of the datacenter holding ``entity`` (or being it), as /folder's dcPath wants it:
+        "Region-East/DC1", names as vCenter keeps them ("/" inside a name stays escaped as %2f); "" if unknown."""
+        dc = entity if self.kinds.get(entity) == "Datacenter" else self.ancestor(entity, "Datacenter")
+        return self.folder_path(dc).lstrip("/") if dc else ""
 
     def folder_path(self, folder: str) -> str:
         """Inventory path of a folder: "/DC0/vm/app" (the root folder has no segment)."""
@@ -159,7 +176,7 @@ def snapshot_count(snapshot_info: Any) -> int:
     return count(getattr(snapshot_info, "rootSnapshotList", None)) if snapshot_info is not None else 0
 
 
-def map_disks(devices: list[Any]) -> tuple[SourceDisk, ...]:
+def map_disks(devices: list[Any], topology: Topology | None = None) -> tuple[SourceDisk, ...]:
     controllers = {d.key: d for d in devices if isinstance(d, vim.vm.device.VirtualController)}
     disks = []
     for d in devices:
@@ -172,6 +189,8 @@ def map_disks(devices: list[Any]) -> tuple[SourceDisk, ...]:
         file_name = getattr(backing, "fileName", "") or ""
         mode = getattr(backing, "diskMode", "") or "persistent"
         sharing = getattr(backing, "sharing", "") or DiskSharing.NONE.value
+        ds = getattr(backing, "datastore", None)
+        ds_type = topology.datastore_types.get(ds._moId, "") if topology is not None and ds is not None else ""
         disks.append(SourceDisk(
             key=d.key,
             label=getattr(d.deviceInfo, "label", "") or f"disk {d.key}",
@@ -187,6 +206,8 @@ def map_disks(devices: list[Any]) -> tuple[SourceDisk, ...]:
             rdm=rdm,
             rdm_physical=rdm and getattr(backing, "compatibilityMode", "") == "physicalMode",
             change_id=getattr(backing, "changeId", "") or "",
+            encrypted=getattr(backing, "keyId", None) is not None,
+            datastore_type=ds_type,
         ))
     return tuple(disks)
 
@@ -231,9 +252,13 @@ def map_vm(moid: str, p: dict[str, Any], topology: Topology) -> SourceVM:
     boot = p.get("config.bootOptions")
     host = p.get("runtime.host")
     host_id = host._moId if host is not None else ""
-    parent = p.get("parent")
+    parent, vapp = p.get("parent"), p.get("parentVApp")
     folder_holder = parent._moId if parent is not None else ""
+    if not folder_holder and vapp is not None:  # in a vApp: the vApp's VM folder, up through the vApp's pools
+        folder_holder = topology.vapp_folders.get(vapp._moId, "")
     datacenter = topology.ancestor(folder_holder, "Datacenter") if folder_holder else ""
+    if not datacenter and vapp is not None:
+        datacenter = topology.ancestor(vapp._moId, "Datacenter")
     guest_id = p.get("config.guestId") or ""
     return SourceVM(
         vm_id=moid,
@@ -254,7 +279,7 @@ def map_vm(moid: str, p: dict[str, Any], topology: Topology) -> SourceVM:
         power_state=power_state(p.get("runtime.powerState")),
         snapshot_count=snapshot_count(p.get("snapshot")),
         cbt_enabled=bool(p.get("config.changeTrackingEnabled")),
-        disks=map_disks(devices),
+        disks=map_disks(devices, topology),
         nics=map_nics(devices, topology),
         folder=topology.folder_path(folder_holder) if folder_holder else "",
         datacenter=topology.names.get(datacenter, ""),
@@ -264,4 +289,7 @@ def map_vm(moid: str, p: dict[str, Any], topology: Topology) -> SourceVM:
         guest_ips=guest_ips(p.get("guest.net"), p.get("guest.ipAddress") or ""),
         annotation=p.get("config.annotation") or "",
         guest_operations_ready=bool(p.get("guest.guestOperationsReady")),
+        encrypted=p.get("config.keyId") is not None,
+        connection_state=str(p.get("runtime.connectionState") or "connected"),
+        consolidation_needed=bool(p.get("runtime.consolidationNeeded")),
     )

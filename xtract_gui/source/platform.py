@@ -13,21 +13,21 @@ from ..domain.errors import (
     CancelledError,
     ConflictError,
     NotFoundError,
-    UnsupportedError,
-    XtractError,
+    RemoteTaskError,
 )
-from ..domain.extents import Extent, normalize
+from ..domain.extents import Extent
 from ..domain.inventory import PowerState, SnapshotRef, SourceInventory, SourceVM
 from ..engine.ports import Cancellation, ProgressFn, no_progress
+from .cbt import query_changed_areas
+from .disks import HostAccess, open_snapshot_disk, refuse_unreadable
 from .inventory import read_inventory, read_topology, vm_props
-from .mapping import VM_PROPERTIES, Topology, disk_capacity, map_vm, props_of
-from .reader import Access, DatastoreFiles, VSphereDiskReader, open_reader
+from .mapping import VM_PROPERTIES, Topology, map_vm, props_of
+from .reader import VSphereDiskReader
 from .session import TaskCancelled, VSphereSession
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_PREFIX = "xtract-"
-HostAccess = Callable[[str], "str | None"]
 
 
 class VSphereSource:
@@ -73,7 +73,7 @@ class VSphereSource:
 
     def get_vm(self, vm_id: str) -> SourceVM:
         p = vm_props(self._s, vm_id, VM_PROPERTIES, f"read VM {vm_id}")
-        refs = [p.get("runtime.host"), p.get("parent")]
+        refs = [p.get("runtime.host"), p.get("parent"), p.get("parentVApp")]
         if any(r is not None and not self._topology.knows(r._moId) for r in refs):
             self._topology = read_topology(self._s)  # a VM we have not seen the surroundings of
         return map_vm(vm_id, p, self._topology)
@@ -134,6 +134,13 @@ class VSphereSource:
             self._s.wait_task(task, action, progress=progress, cancel=cancel)
         except NotFoundError:
             log.info("snapshot %s of %s was already gone", snapshot_id, vm_id)
+        # A removal whose consolidation failed still "succeeds": the snapshot leaves the tree, the delta
+        # files stay and the VM runs on them.  Say so now, not at the next read of a stale base disk.
+        if self._vm_props(vm_id, ["runtime.consolidationNeeded"], f"read {vm_id}").get("runtime.consolidationNeeded"):
+            raise RemoteTaskError(f"vCenter removed snapshot {snapshot_id} of {vm_id} but could not consolidate its "
+                                  "disks: the VM still runs on delta files.",
+                                  hint="Run Snapshots > Consolidate on the VM in the vSphere Client (check that "
+                                       "no backup tool holds its disks), then retry.")
 
     def revert_snapshot(self, vm_id: str, snapshot_id: str, *, progress: ProgressFn = no_progress) -> None:
         action = f"revert {vm_id} to snapshot {snapshot_id}"
@@ -167,84 +174,31 @@ class VSphereSource:
 
     def query_changed_areas(self, vm_id: str, snapshot_id: str, disk_key: int, change_id: str) -> list[Extent]:
         disk = self._disk(vm_id, snapshot_id, disk_key)
-        capacity = disk_capacity(disk)
-        vm, snap = self._vm(vm_id), self._snapshot(snapshot_id)
-        action = f"query changed areas of disk {disk_key} of {vm_id}"
-        areas: list[Extent] = []
-        offset = 0
-        while offset < capacity:
-            try:
-                info = self._s.call(action, lambda o=offset: vm.QueryChangedDiskAreas(
-                    snapshot=snap, deviceKey=disk_key, startOffset=o, changeId=change_id))
-            except XtractError as exc:
-                raise self._cbt_error(exc, vm_id, disk_key, change_id) from None
-            areas.extend(Extent(a.start, a.length) for a in info.changedArea or [])
-            covered = int(info.startOffset) + int(info.length)
-            if covered <= offset:
-                raise UnsupportedError(f"vCenter's CBT answer for disk {disk_key} of {vm_id} does not advance.",
-                                       hint="Reset CBT on the VM (turn it off and on) and do a full copy.")
-            offset = covered
-        return normalize(areas, capacity=capacity)
-
-    @staticmethod
-    def _cbt_error(exc: XtractError, vm_id: str, disk_key: int, change_id: str) -> XtractError:
-        detail = exc.detail or ""
-        if "deviceKey" in detail:
-            return NotFoundError(f"{vm_id} has no disk {disk_key}.", hint="Refresh the inventory.")
-        if isinstance(exc, NotFoundError) or "FileFault" in detail or "InvalidArgument" in detail:
-            what = "all allocated areas" if change_id == "*" else f"changes since {change_id}"
-            return UnsupportedError(
-                f"CBT was reset on disk {disk_key} of {vm_id}: vCenter cannot report {what}; a full copy is needed.",
-                hint="The copy starts over from the whole disk; nothing needs to be done by hand.", detail=detail)
-        return exc
+        return query_changed_areas(self._s, self._vm(vm_id), self._snapshot(snapshot_id), disk, vm_id, change_id)
 
     # -- disk reads -----------------------------------------------------------------------------
 
-    def open_disk_reader(self, vm_id: str, snapshot_id: str, disk_key: int) -> VSphereDiskReader:
+    def open_disk_reader(self, vm_id: str, snapshot_id: str, disk_key: int, *,
+                         host_access: HostAccess | bool | None = True) -> VSphereDiskReader:
+        """``host_access``: True reads from the ESXi host when this adapter's ``host_access`` reaches it;
+        None reads through vCenter; a callable maps the host's address to the base URL to read from."""
+        if host_access is True:
+            host_access = self._host_access
         disk = self._disk(vm_id, snapshot_id, disk_key)
-        backing = disk.backing
-        if not hasattr(backing, "fileName"):
-            raise UnsupportedError(f"Disk {disk_key} of {vm_id} has no file backing.")
-        if getattr(backing, "parent", None) is not None:
-            # The snapshot's disk is itself a delta: another snapshot existed before ours, and the data
-            # "as of" ours is spread over the chain, not in the base flat file.
-            raise UnsupportedError(
-                f"{vm_id} had other snapshots when {snapshot_id} was taken; disk {disk_key} cannot be read "
-                "from its base file.", hint="Delete or consolidate the VM's other snapshots, then retry.")
-        capacity = disk_capacity(disk)
-        file_name: str = backing.fileName
-        datastore, _, path = file_name.partition("] ")
-        datastore = datastore.lstrip("[")
-        folder, _, descriptor = path.rpartition("/")
-        vm = self.get_vm(vm_id)
-        files = self._host_files(vm.host, datastore, folder) if vm.host and self._host_access else None
-        if files is None:
-            files = DatastoreFiles(self._base_url(), vm.datacenter, datastore, folder, self._vcenter_access,
-                                   renew=self._renew)
-        return open_reader(files, descriptor, capacity)
-
-    def _base_url(self) -> str:
-        return f"{self._s.protocol}://{self._s.host}:{self._s.port}"
-
-    def _vcenter_access(self, url: str) -> Access:
-        return Access({"vmware_soap_session": self._s.session_cookie()}, self._fingerprint)
-
-    def _renew(self) -> None:
-        self._s.ensure_logged_in()
-
-    def _host_files(self, host_name: str, datastore: str, folder: str) -> DatastoreFiles | None:
-        base = self._host_access(host_name) if self._host_access else None
-        if not base:
-            return None
-        sm = self._s.content.sessionManager
-
-        def ticket(url: str) -> Access:
-            spec = vim.SessionManager.HttpServiceRequestSpec(method="httpGet", url=url)
-            t = self._s.call(f"get a service ticket for {host_name}",
-                             lambda: sm.AcquireGenericServiceTicket(spec))
-            return Access({"vmware_cgi_ticket": t.id}, t.sslThumbprint or "")
-
-        return DatastoreFiles(base, "ha-datacenter", datastore, folder, ticket)
+        p = self._vm_props(vm_id, ["config.keyId", "runtime.consolidationNeeded", "runtime.host"],
+                           f"read VM {vm_id}")
+        ds = getattr(disk.backing, "datastore", None)
+        if ds is not None and not self._topology.knows(ds._moId):
+            self._topology = read_topology(self._s)  # the datastore's type and datacenter
+        refuse_unreadable(vm_id, disk, p, self._topology)
+        dc_path = self._topology.datacenter_path(ds._moId) if ds is not None else ""
+        if not dc_path:  # no datastore reference: the VM's own datacenter (a vApp VM's too)
+            vm = self.get_vm(vm_id)
+            dc_path = next((self._topology.datacenter_path(m) for m, k in self._topology.kinds.items()
+                            if k == "Datacenter" and self._topology.names[m] == vm.datacenter), vm.datacenter)
+        return open_snapshot_disk(self._s, disk, vm_id=vm_id, host=p.get("runtime.host"), dc_path=dc_path,
+                                  fingerprint=self._fingerprint,
+                                  host_access=host_access if callable(host_access) else None)
 
     # -- power, NICs, annotation ----------------------------------------------------------------
 

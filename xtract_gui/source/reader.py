@@ -1,10 +1,15 @@
 """Reading a source disk's flat extent over HTTPS with ``Range`` requests.
 
 vCenter serves datastore files at ``/folder/<path>?dcPath=<dc>&dsName=<ds>`` to a client holding
-its SOAP session cookie; an ESXi host serves the same path (``dcPath=ha-datacenter``) to a client
+its SOAP session cookie; an ESXi host serves the same path (no dcPath: its one datacenter) to a client
 holding a single-use ``vmware_cgi_ticket`` from ``AcquireGenericServiceTicket``.  The descriptor
 ``.vmdk`` names the flat extent(s); only flat extents (monolithicFlat, vmfs, twoGbMaxExtentFlat) are
 readable this way.
+
+``dcPath`` is the datacenter's inventory path ("Region-East/DC1"), and both ``dcPath`` and ``dsName``
+are URL-encoded twice, because vCenter decodes them twice: with one encoding a name holding "+" or an
+inventory-escaped "%2f" is not found (virt-v2v input/vCenter.ml, commit
+f13e85f9ce3bb51f65c0afbaae009b5a3e6af9c7, after libvirt 6c9d2591c6 and Broadcom KB 386368).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 from ..domain.errors import (
     AuthenticationError,
@@ -29,6 +34,7 @@ from ..domain.errors import (
 
 _EXTENT = re.compile(r'^\s*(RW|RDONLY|NOACCESS)\s+(\d+)\s+(\w+)\s+"([^"]+)"(?:\s+(\d+))?', re.MULTILINE)
 _CREATE_TYPE = re.compile(r'^\s*createType\s*=\s*"([^"]+)"', re.MULTILINE)
+_ENCRYPTION_KEYS = re.compile(r'^\s*encryptionKeys\s*=', re.MULTILINE)
 _FLAT_TYPES = {"FLAT", "VMFS"}
 MAX_DESCRIPTOR = 64 * 1024
 
@@ -45,6 +51,12 @@ def parse_descriptor(text: str, *, name: str = "") -> list[FlatExtent]:
     """The flat extents of a VMDK descriptor, in disk order; other disk types raise UnsupportedError."""
     match = _CREATE_TYPE.search(text)
     create_type = match.group(1) if match else ""
+    if _ENCRYPTION_KEYS.search(text):
+        # An encrypted disk's descriptor is a plain VMFS one plus this line (govmomi vmdk/descriptor_test.go,
+        # commit fd06160642a8c3609c0cd86e2bc25f2b4e974631), and its flat file holds ciphertext.
+        raise UnsupportedError(f"The disk {name} is encrypted (its descriptor names encryption keys): its flat "
+                               "file holds ciphertext.",
+                               hint="Decrypt the VM in the vSphere Client, then check again.")
     extents: list[FlatExtent] = []
     start = 0
     for _access, sectors, kind, file, offset in _EXTENT.findall(text):
@@ -53,6 +65,9 @@ def parse_descriptor(text: str, *, name: str = "") -> list[FlatExtent]:
                 f"The disk {name} is a {create_type or kind} disk ({kind} extent), not a flat one.",
                 hint="Only flat (thick or thin VMFS/NFS) disks are read over HTTPS; consolidate the VM's "
                      "snapshots and convert RDM or sparse disks first.")
+        if "://" in file:  # vsan://… or vvol://…: an object on the datastore, not a file /folder serves
+            raise UnsupportedError(f"The disk {name} is an object on a vSAN or vVol datastore ({file}), not a flat "
+                                   "file.", hint="Storage vMotion the VM to a VMFS or NFS datastore, then retry.")
         size = int(sectors) * 512
         extents.append(FlatExtent(file=file, start=start, size=size, file_offset=int(offset or 0) * 512))
         start += size
@@ -93,10 +108,21 @@ def _pin_hex(fingerprint: str) -> str:
 
 @dataclass(frozen=True)
 class Access:
-    """How one request is authenticated: cookies and the certificate pin of the server ("" = CA checks)."""
+    """How one request is authenticated: cookies and the certificate pin of the server ("" = CA checks).
+
+    ``single_use``: the cookie is an ESXi service ticket, good for one request; its connection carries that
+    request only (govmomi commit a91eb5e593d31b62299451cb09fbe41902e61c98: "The connection should only be
+    used for a single request"), so it is closed afterwards and the next request opens a new one.
+    """
 
     cookies: dict[str, str]
     fingerprint: str = ""
+    single_use: bool = False
+
+
+def query_value(value: str) -> str:
+    """A dcPath or dsName value as vCenter's /folder wants it: URL-encoded twice, nothing left unescaped."""
+    return quote(quote(value, safe=""), safe="")
 
 
 class DatastoreFiles:
@@ -131,7 +157,9 @@ class DatastoreFiles:
 
     def _target(self, file: str) -> str:
         path = quote(f"{self.folder}/{file}" if self.folder else file)
-        return f"{self._prefix}/folder/{path}?" + urlencode({"dcPath": self.datacenter, "dsName": self.datastore})
+        query = [("dcPath", self.datacenter)] if self.datacenter else []  # ESXi: its one datacenter
+        query.append(("dsName", self.datastore))
+        return f"{self._prefix}/folder/{path}?" + "&".join(f"{k}={query_value(v)}" for k, v in query)
 
     def _connection(self, fingerprint: str) -> http.client.HTTPConnection:
         conns: dict[str, http.client.HTTPConnection] = getattr(self._local, "conns", None) or {}
@@ -199,6 +227,8 @@ class DatastoreFiles:
             headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in access.cookies.items())} if access.cookies else {}
             if length is not None:
                 headers["Range"] = f"bytes={offset}-{offset + length - 1}"
+            if access.single_use:
+                headers["Connection"] = "close"
             conn = self._connection(access.fingerprint)
             try:
                 conn.request("GET", target, headers=headers)
@@ -252,6 +282,9 @@ class DatastoreFiles:
             except (OSError, http.client.HTTPException) as exc:
                 self._drop(access.fingerprint)
                 last = type(exc).__name__
+            finally:
+                if access.single_use:
+                    self._drop(access.fingerprint)  # a ticketed connection has served its one request
             time.sleep(min(2.0, 0.1 * 2 ** attempt))
         raise TransientError(f"Reading {file} from datastore {self.datastore} kept failing ({last}).",
                              hint="Retry; check the network path to vCenter/ESXi and the datastore's health.")

@@ -82,6 +82,8 @@ def changed_blocks(now: bytes, since: bytes | None, capacity: int) -> list[Exten
     n = len(now) // _DIGEST
     out = []
     for b in range(n):
+        if since is not None and (b + 1) * _DIGEST > len(since):
+            break  # grown since: vSphere's answer leaves the added range out (VMware KB 2090639)
         h = now[b * _DIGEST:(b + 1) * _DIGEST]
         old = ZERO_HASH if since is None else since[b * _DIGEST:(b + 1) * _DIGEST]
         if h != old:

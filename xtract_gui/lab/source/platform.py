@@ -2,8 +2,9 @@
 
 What it does: VMs with file-backed sparse disks under ``<state dir>/source/``; snapshots that
 freeze each disk (a sparse copy); faithful CBT (64 KiB block hashes per snapshot, ``*`` and
-since-changeId queries, an unknown changeId raises ``UnsupportedError``); guest shutdown that
-turns the VM off after a moment; power, NIC connection state, annotations; a background "guest
+since-changeId queries, an unknown changeId raises ``UnsupportedError``; silent resets and disk growth
+as vSphere has them, see fidelity.py); guest shutdown that turns the VM off after a moment (refused
+without VMware Tools); power, NIC connection state, annotations; a background "guest
 workload" that writes a few random blocks per second into every powered-on VM.  State is one JSON
 file under a cross-process lock, so ``xtract-gui lab serve`` and the CLI can share one lab.
 
@@ -41,13 +42,14 @@ from ...domain.inventory import (
 from ...engine.ports import no_progress
 from ...transfer.local import FileDiskReader
 from . import disks
+from .fidelity import FidelityControls, cbt_uuid
 from .state import StateFile, file_lock
 
 SHUTDOWN_DELAY = 0.4  # seconds a lab guest takes to shut down
 MiB = 1024 * 1024
 
 
-class LabSource:
+class LabSource(FidelityControls):
     """The lab's vCenter.  ``root`` is the lab state directory; disks live in ``root/source``."""
 
     def __init__(self, root: Path) -> None:
@@ -132,7 +134,7 @@ class LabSource:
                 frozen = self.dir / "snapshots" / snap_id / f"{d['key']}.raw"
                 hashes = disks.freeze(self._live(vm_id, d["key"]), frozen, d["capacity"])
                 if raw["cbt"]:
-                    cid = f"{d['uuid']}/{raw['cbt_epoch']}-{seq}"
+                    cid = f"{cbt_uuid(d, raw['cbt_epoch'])}/{seq}"
                     self._cbt_path(vm_id, d["key"], cid).write_bytes(hashes)
                     snap["change_ids"][str(d["key"])] = cid
                 (frozen.parent / f"{d['key']}.hashes").write_bytes(hashes)
@@ -179,12 +181,11 @@ class LabSource:
         now = (self.dir / "snapshots" / snapshot_id / f"{disk_key}.hashes").read_bytes()
         if change_id == "*":
             return disks.changed_blocks(now, None, disk["capacity"])
-        base = self._cbt_path(vm_id, disk_key, change_id)
-        epoch = f"/{raw['cbt_epoch']}-"
-        if not change_id.startswith(disk["uuid"] + epoch) or not base.exists():
+        since = self._since_hashes(vm_id, raw, disk, change_id)
+        if since is None:
             raise UnsupportedError(f"changeId {change_id!r} of {raw['name']} disk {disk_key} is no longer valid "
                                    "(change tracking was reset).", hint="A full copy of the disk is needed.")
-        return disks.changed_blocks(now, base.read_bytes(), disk["capacity"])
+        return disks.changed_blocks(now, since, disk["capacity"])
 
     def open_disk_reader(self, vm_id: str, snapshot_id: str, disk_key: int) -> FileDiskReader:
         raw = self._raw(self._read(), vm_id)
@@ -199,6 +200,9 @@ class LabSource:
     def shutdown_guest(self, vm_id: str) -> None:
         with self.state.edit() as st:
             raw = self._raw(st, vm_id)
+            if self._power(raw) == "on" and not raw.get("tools", True):
+                raise UnsupportedError(f"Cannot shut down the guest of {raw['name']}: VMware Tools is not running.",
+                                       hint="Start VMware Tools in the guest, or power the VM off instead.")
             if self._power(raw) == "on" and not raw["shutdown_at"] and not raw.get("hung"):
                 raw["shutdown_at"] = time.time() + SHUTDOWN_DELAY
 
@@ -334,7 +338,7 @@ class LabSource:
             else "Red Hat Enterprise Linux 8 (64-bit)",
             firmware=Firmware(raw["firmware"]), secure_boot=False, num_cpu=raw["cpu"], cores_per_socket=raw["cores"],
             memory_mib=raw["memory"], hardware_version=14,
-            tools_status=ToolsStatus.RUNNING if power == "on" else ToolsStatus.NOT_RUNNING,
+            tools_status=ToolsStatus.RUNNING if power == "on" and raw.get("tools", True) else ToolsStatus.NOT_RUNNING,
             power_state=PowerState(power), snapshot_count=len(raw["snapshots"]), cbt_enabled=raw["cbt"],
             disks=tuple(SourceDisk(
                 key=d["key"], label=f"Hard disk {d['unit'] + 1}", capacity_bytes=d["capacity"],

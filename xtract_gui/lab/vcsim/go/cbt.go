@@ -4,10 +4,26 @@ package main
 //
 // At every snapshot of a VM with changeTrackingEnabled, each disk gets a new changeId
 // ("52 de c0 …-… /N") and a record of one SHA-1 per 64 KiB block of its flat file as it is at
-// that moment.  QueryChangedDiskAreas(snapshot, disk, startOffset, changeId) compares the
-// snapshot's record with the record of changeId ("*": with an all-zero disk), merges changed
-// blocks into runs, and answers at most cbt.maxAreas runs per call; DiskChangeInfo.length says
-// which range the answer covers so that clients loop on startOffset.
+// that moment, with whether the block is allocated in the file (not a hole).  QueryChangedDiskAreas
+// (cbtquery.go) compares the snapshot's record with the record of changeId, merges changed blocks
+// into runs, and answers at most cbt.maxAreas runs per call; DiskChangeInfo.length says which range the
+// answer covers so that clients loop on startOffset.
+//
+// changeId "*" answers the allocated blocks, not merely the non-zero ones: "The current implementation
+// depends on VMFS properties ... Both rely on unallocated areas (file holes) in virtual disk, and the
+// LazyZero designation for VMFS blocks" (VDDK programming guide, "About Changed Block Tracking").  A
+// block the guest wrote zeros to is allocated and reported.
+//
+// Resets that do not fault, as real CBT has them:
+//   - POST /xtract/cbt?vm=<moref>&disk=<key>&silentReset=true: the disk's tracking starts over under
+//     a new changeId UUID (the part before "/"), as after a CBT reset of a running VM.  A query with a
+//     changeId of the old UUID is not refused: it answers what changed since the reset, missing what
+//     changed before it.  Clients must compare the UUID parts (vexxhost/migratekit
+//     internal/target/util.go, commit 1c9a05e8c80fc876d9adf723139c7c3c803574d7: "Change ID mismatch,
+//     full copy needed").
+//   - A disk extended with ReconfigVM keeps its changeIds, and a query with one from before the extend
+//     reports nothing in the added range (VMware KB 2090639: "QueryChangedDiskAreas API returns incorrect
+//     sectors after extending virtual machine VMDK file with CBT enabled").
 //
 // Data freezing: the simulator keeps one flat file per disk, the base disk.  A snapshot records
 // the block hashes of that file when it is taken, so CBT answers are exactly "as of the
@@ -15,7 +31,8 @@ package main
 // only while the VM has no snapshot (between a snapshot's removal and the next one), which is
 // also how the migration engine cycles (snapshot → query → copy → remove).  The disk backings do
 // follow vSphere's chain: while snapshots exist the VM runs on "<disk>-00000N.vmdk" deltas whose
-// parent chain ends at the base, and each snapshot's config names the disk as it was.
+// parent chain ends at the base, and each snapshot's config names the disk as it was.  RDM disks are
+// left out of the chain and of CBT here.
 
 import (
 	"crypto/rand"
@@ -25,6 +42,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/types"
@@ -33,14 +51,19 @@ import (
 const blockSize = 64 * 1024
 
 type blockHash struct {
-	sum  [sha1.Size]byte
-	zero bool
+	sum       [sha1.Size]byte
+	zero      bool
+	allocated bool // the flat file has data (not a hole) in this block
 }
 
 type diskCBT struct {
 	prefix string                 // the UUID part of this disk's changeIds
 	seq    int                    // the /N part of the newest changeId
 	epochs map[string][]blockHash // changeId → block hashes when it was issued
+	// After a silent reset: the UUID parts tracking had before, and the blocks as of the reset, which
+	// queries with such an old changeId are (wrongly) answered against.
+	previous map[string]bool
+	baseline []blockHash
 }
 
 type cbtState struct {
@@ -92,7 +115,31 @@ func hashFile(path string, capacity int64) ([]blockHash, error) {
 		}
 		out[i] = blockHash{sum: sha1.Sum(buf[:want]), zero: zero}
 	}
-	return out, nil
+	return out, markAllocated(f, out)
+}
+
+// markAllocated flags the blocks holding file data (SEEK_DATA/SEEK_HOLE), as VMFS knows its allocated
+// blocks; a file system without hole reporting shows the whole file as data.
+func markAllocated(f *os.File, blocks []blockHash) error {
+	const seekData, seekHole = 3, 4
+	fd := int(f.Fd())
+	for pos := int64(0); ; {
+		data, err := syscall.Seek(fd, pos, seekData)
+		if err == syscall.ENXIO {
+			return nil // no data after pos
+		}
+		if err != nil {
+			return err
+		}
+		hole, err := syscall.Seek(fd, data, seekHole)
+		if err != nil {
+			return err
+		}
+		for i := data / blockSize; i < int64(len(blocks)) && i*blockSize < hole; i++ {
+			blocks[i].allocated = true
+		}
+		pos = hole
+	}
 }
 
 // baseBacking walks a disk backing's parent chain to the base disk.
@@ -133,13 +180,16 @@ func snapshotDepth(vm *simulator.VirtualMachine) int {
 
 // rechain points the VM's disks at a chain of depth deltas over their base disk.
 func rechain(vm *simulator.VirtualMachine) {
-	depth := snapshotDepth(vm)
+	depth := snapshotDepth(vm) + vmState.orphans(vm.Self.Value) // failed consolidations left deltas (vmstate.go)
 	for _, d := range vm.Config.Hardware.Device {
 		disk, ok := d.(*types.VirtualDisk)
 		if !ok {
 			continue
 		}
-		cur := disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo)
+		cur, flat := disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo)
+		if !flat {
+			continue // RDM: not chained here
+		}
 		if mode := cur.DiskMode; strings.HasPrefix(mode, "independent") {
 			continue // independent disks are left out of snapshots
 		}
@@ -176,8 +226,12 @@ func afterSnapshot(vm *simulator.VirtualMachine) error {
 		if !ok {
 			continue
 		}
+		flatBacking, flat := disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo)
+		if !flat {
+			continue // RDM: the snapshot shares the device, CBT leaves it out
+		}
 		c := *disk
-		b := copyBacking(disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo))
+		b := copyBacking(flatBacking)
 		c.Backing = b
 		devices[i] = &c
 		if !isTrue(vm.Config.ChangeTrackingEnabled) || strings.HasPrefix(b.DiskMode, "independent") {
@@ -233,90 +287,11 @@ func (s *cbtState) reset(vm *simulator.VirtualMachine) {
 	s.mu.Unlock()
 	for _, d := range vm.Config.Hardware.Device {
 		if disk, ok := d.(*types.VirtualDisk); ok {
-			for b := disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo); b != nil; b = b.Parent {
+			b, _ := disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo)
+			for ; b != nil; b = b.Parent {
 				b.ChangeId = ""
 			}
 		}
 	}
 }
 
-type cbtFault struct {
-	kind  string // FileFault | InvalidArgument | ManagedObjectNotFound
-	text  string
-	field string // FileFault.file, InvalidArgument.invalidProperty
-}
-
-// query answers QueryChangedDiskAreas for the disk as of snap.
-func (s *cbtState) query(vm *simulator.VirtualMachine, snap *simulator.VirtualMachineSnapshot, key int32,
-	start int64, changeID string) (*types.DiskChangeInfo, *cbtFault) {
-	var disk *types.VirtualDisk
-	for _, d := range snap.Config.Hardware.Device {
-		if x, ok := d.(*types.VirtualDisk); ok && x.Key == key {
-			disk = x
-		}
-	}
-	if disk == nil {
-		return nil, &cbtFault{"InvalidArgument", "A specified parameter was not correct: deviceKey", "deviceKey"}
-	}
-	b := disk.Backing.(*types.VirtualDiskFlatVer2BackingInfo)
-	file := baseBacking(b).FileName
-	fileFault := &cbtFault{"FileFault", "Error caused by file " + file, file}
-	if !isTrue(vm.Config.ChangeTrackingEnabled) || b.ChangeId == "" {
-		return nil, fileFault
-	}
-	capacity := disk.CapacityInBytes
-	if start < 0 || start > capacity {
-		return nil, &cbtFault{"InvalidArgument", "A specified parameter was not correct: startOffset", "startOffset"}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.disks[fmt.Sprintf("%s/%d", vm.Self.Value, key)]
-	if d == nil {
-		return nil, fileFault
-	}
-	now, ok := d.epochs[b.ChangeId]
-	if !ok {
-		return nil, fileFault
-	}
-	var then []blockHash
-	if changeID != "*" {
-		if then, ok = d.epochs[changeID]; !ok {
-			return nil, fileFault
-		}
-	}
-	changed := func(i int64) bool {
-		if then == nil {
-			return !now[i].zero
-		}
-		return now[i].sum != then[i].sum
-	}
-
-	info := &types.DiskChangeInfo{StartOffset: start, Length: capacity - start}
-	for i := start / blockSize; i < int64(len(now)); i++ {
-		if !changed(i) {
-			continue
-		}
-		from := i * blockSize
-		if from < start {
-			from = start
-		}
-		to := (i + 1) * blockSize
-		if to > capacity {
-			to = capacity
-		}
-		if n := len(info.ChangedArea); n > 0 {
-			last := &info.ChangedArea[n-1]
-			if last.Start+last.Length == from {
-				last.Length = to - last.Start
-				continue
-			}
-			if n == s.maxAreas {
-				// Full: the answer covers up to the end of the last area; the client continues there.
-				info.Length = last.Start + last.Length - start
-				break
-			}
-		}
-		info.ChangedArea = append(info.ChangedArea, types.DiskChangeExtent{Start: from, Length: to - from})
-	}
-	return info, nil
-}

@@ -2,12 +2,20 @@
 //
 // Debian ships govmomi's simulator library but no vcsim command; this main builds a VPX
 // model, shapes its VMs like real ones (disk files, firmware, tools, NICs; see disks.go),
-// adds changed block tracking (cbt.go) and serves until it is killed or its stdin closes.
-// It prints one JSON line on stdout describing how to reach it.
+// adds what real vSphere does and govmomi 0.24.2 does not, each file naming its evidence and its
+// remaining deviations in its header: changed block tracking and its silent resets (cbt.go,
+// cbtquery.go), /folder as vCenter and ESXi serve it (folder.go), privileges (privileges.go), VM
+// states (vmstate.go), guest operations (guestops.go and neighbours), paging (paging.go), slow
+// tasks (slowtask.go) and, with -edge-cases, a datacenter of customers' edge cases (edge.go).  It
+// serves until it is killed or its stdin closes.
+// It prints one JSON line on stdout describing how to reach it (not the password).
 //
-// Build in GOPATH mode:
+// The login password comes from the environment (XTRACT_VCSIM_PASSWORD, default "pass"), never from
+// the command line, where any local user could read it with ps.
 //
-//	GO111MODULE=off GOPATH=<gopath with src/xtractvcsim -> tests/vcsim>:/usr/share/gocode go build
+// Build in GOPATH mode (xtract_gui/lab/vcsim/build.py does):
+//
+//	GO111MODULE=off GOPATH=<gopath with src/xtractvcsim -> xtract_gui/lab/vcsim/go>:/usr/share/gocode go build
 package main
 
 import (
@@ -37,6 +45,9 @@ type extension func(m *simulator.Model) error
 
 var extensions []extension
 
+// rootFolder is the inventory's root (inventory paths start there).
+var rootFolder types.ManagedObjectReference
+
 // cleanups undo what extensions set up outside the model (temp dirs, listeners); main runs them
 // on every way out it controls: a signal, stdin closing, or a start-up failure.
 var cleanups []func()
@@ -51,7 +62,6 @@ func runCleanups() {
 type ready struct {
 	URL          string `json:"url"`
 	User         string `json:"user"`
-	Password     string `json:"password"`
 	DatastoreDir string `json:"datastore_dir"`
 	Datastore    string `json:"datastore"`
 	Datacenter   string `json:"datacenter"`
@@ -70,13 +80,20 @@ func main() {
 	certFile := flag.String("cert", "", "PEM certificate (created with -key when missing)")
 	keyFile := flag.String("key", "", "PEM private key")
 	user := flag.String("username", "user", "login user name")
-	password := flag.String("password", "pass", "login password")
 	cbtOn := flag.Bool("cbt", false, "enable changeTracking on every VM at start")
 	maxAreas := flag.Int("cbt-max-areas", 64, "most changed areas per QueryChangedDiskAreas answer")
 	checkFolder := flag.Bool("check-folder-session", false, "/folder accepts only live session cookies (vCenter does)")
 	slowSnapshotMs := flag.Int("slow-snapshot-ms", 0, "CreateSnapshot_Task runs this long and can be cancelled")
+	edgeCases := flag.Bool("edge-cases", false, "add the edge-case datacenter (edge.go)")
 	stdinEOF := flag.Bool("exit-on-stdin-eof", false, "exit when stdin closes (the parent died)")
 	flag.Parse()
+	password := os.Getenv("XTRACT_VCSIM_PASSWORD")
+	if password == "" {
+		password = "pass"
+	}
+	// Read once; guest programs started later get an environment of their own, but nothing else
+	// started from here needs to see it either.
+	_ = os.Unsetenv("XTRACT_VCSIM_PASSWORD")
 
 	if !strings.HasPrefix(*listen, "127.0.0.1:") && !strings.HasPrefix(*listen, "localhost:") {
 		log.Fatalf("refusing to listen on %s: loopback only", *listen)
@@ -93,9 +110,16 @@ func main() {
 	model.ClusterHost = *hosts
 	model.Host = *standalone
 	model.Machine = *vms
+	if *edgeCases {
+		if model.Datacenter < 2 {
+			model.Datacenter = 2
+		}
+		model.Folder = 1 // the model then puts DC1 into a folder
+	}
 	if err := model.Create(); err != nil {
 		log.Fatalf("model: %v", err)
 	}
+	rootFolder = model.ServiceContent.RootFolder
 	defer model.Remove()
 	defer runCleanups()
 	// log.Fatalf skips deferred calls: remove the datastore temp dirs first.
@@ -105,17 +129,28 @@ func main() {
 		log.Fatalf(format, args...)
 	}
 
+	if *edgeCases {
+		if err := prepareEdgeInventory(); err != nil {
+			fail("edge-case inventory: %v", err)
+		}
+	}
 	shaped, err := shapeInventory(model, *cbtOn)
 	if err != nil {
 		fail("shaping the inventory: %v", err)
 	}
+	if *edgeCases {
+		if err := shapeEdgeVMs(model); err != nil {
+			fail("edge-case inventory: %v", err)
+		}
+	}
+	permissions.user = *user
 	for _, ext := range extensions {
 		if err := ext(model); err != nil {
 			fail("extension: %v", err)
 		}
 	}
 
-	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*user, *password)}
+	model.Service.Listen = &url.URL{Host: *listen, User: url.UserPassword(*user, password)}
 	fingerprint, thumbprint := "", ""
 	if *useTLS || *certFile != "" {
 		cfg, der, err := tlsConfig(*certFile, *keyFile)
@@ -137,11 +172,12 @@ func main() {
 	}
 	// Replacing the handler right after start is safe: nobody knows the address yet.
 	server.Server.Config.Handler = hooks
+	server.Server.Config.ConnState = hooks.connState
 
 	u := *server.URL
 	u.User = nil
 	out, _ := json.Marshal(ready{
-		URL: u.String(), User: *user, Password: *password,
+		URL: u.String(), User: *user,
 		DatastoreDir: shaped.datastoreDir, Datastore: shaped.datastore, Datacenter: shaped.datacenter,
 		Fingerprint: fingerprint, PID: os.Getpid(),
 	})

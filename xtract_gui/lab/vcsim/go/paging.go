@@ -9,7 +9,6 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 
 	"github.com/google/uuid"
@@ -84,20 +83,12 @@ func (p *pager) page(w http.ResponseWriter, method string, objs [][]byte, max in
 
 func (h *interceptor) retrievePropertiesEx(w http.ResponseWriter, r *http.Request, req *types.RetrievePropertiesEx) {
 	max := int(req.Options.MaxObjects)
-	if max <= 0 {
-		h.next.ServeHTTP(w, r)
-		return
-	}
-	rec := httptest.NewRecorder()
-	h.next.ServeHTTP(rec, r)
-	body := rec.Body.Bytes()
+	rec := record(h.next, r)
+	body := hideParent(rec.Body.Bytes()) // vApp VMs (vmstate.go)
+	rec.Body = bytes.NewBuffer(body)
 	objs, ok := splitObjects(body)
-	if rec.Code != http.StatusOK || !ok || len(objs) <= max {
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(body)
+	if max <= 0 || rec.Code != http.StatusOK || !ok || len(objs) <= max {
+		replay(w, rec)
 		return
 	}
 	h.count("retrieve_paged")

@@ -22,8 +22,9 @@ package main
 //     GuestOperationsUnavailable; POST /xtract/guestops?vm=<moref>&ready=false|true flips it, and
 //     &fault=GuestComponentsOutOfDate|GuestPermissionDenied makes every guest operation on that VM
 //     fail so (tests of the fault mapping; a real guest gets there by old Tools or guest ACLs);
-//   - file transfer URLs are https://127.0.0.1:<port>/guestFile?token=…, served by a separate TLS
-//     listener standing for the ESXi hosts, whose certificate is each host's config.certificate
+//   - file transfer URLs are https://<ESXi host inventory name>:<port>/guestFile?token=… as vCenter
+//     gives them (the names resolve nowhere; the hosts' one management IP, 127.0.0.1, reaches the
+//     listener), served by a separate TLS listener standing for the ESXi hosts, whose certificate is each host's config.certificate
 //     (hostcert.go); PUT stores, GET returns the file;
 //   - GET /xtract/guestops answers {"root": …, "transfer": "127.0.0.1:<port>"}.
 //

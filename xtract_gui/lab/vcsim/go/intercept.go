@@ -8,9 +8,9 @@ package main
 //     (paging.go), slow cancellable snapshot tasks and CancelTask (slowtask.go);
 //   - CreateSnapshot/RemoveSnapshot/RevertToSnapshot/RemoveAllSnapshots/ReconfigVM passed to the
 //     simulator, then followed by the CBT bookkeeping of cbt.go;
-//   - /folder requires a session cookie (vmware_soap_session; with -check-folder-session a live
-//     one) or a single-use service ticket (vmware_cgi_ticket) for that very URL, as vCenter and
-//     ESXi do;
+//   - /folder served as vCenter and ESXi serve it (folder.go): a session cookie (vmware_soap_session;
+//     with -check-folder-session a live one) or a single-use service ticket (vmware_cgi_ticket) for
+//     that very URL, inventory-path dcPath, query values decoded twice;
 //   - GET /xtract/stats reports how /folder was used, so tests can tell which path a reader took.
 //   - SOAP answers are buffered and their byte arrays re-encoded as vSphere does (hostcert.go's
 //     fixByteArrays: HostConfigInfo.certificate), which govmomi 0.24.2 writes as one text element.
@@ -41,14 +41,15 @@ type interceptor struct {
 
 	validSession func(id string) bool // nil: any non-empty session cookie opens /folder
 
-	mu      sync.Mutex
-	tickets map[string]string // ticket id → request URI it was issued for
-	stats   map[string]int
+	mu          sync.Mutex
+	tickets     map[string]string // ticket id → request URI it was issued for
+	ticketConns map[string]bool   // remote address of an open connection that carried a ticketed request
+	stats       map[string]int
 }
 
 func newInterceptor(next http.Handler, datacenter, thumbprint string) *interceptor {
 	return &interceptor{next: next, datacenter: datacenter, thumbprint: thumbprint,
-		tickets: map[string]string{}, stats: map[string]int{}}
+		tickets: map[string]string{}, ticketConns: map[string]bool{}, stats: map[string]int{}}
 }
 
 func (h *interceptor) count(key string) {
@@ -83,37 +84,6 @@ func (h *interceptor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *interceptor) serveFolder(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie("vmware_cgi_ticket"); err == nil {
-		h.mu.Lock()
-		uri, ok := h.tickets[c.Value]
-		delete(h.tickets, c.Value) // a ticket may be used only once
-		h.mu.Unlock()
-		if !ok || uri != r.URL.RequestURI() {
-			h.count("folder_denied")
-			http.Error(w, "invalid or used service ticket", http.StatusUnauthorized)
-			return
-		}
-		h.count("folder_ticket")
-		// ESXi names its one datacenter ha-datacenter; this server is vCenter and ESXi at once.
-		q := r.URL.Query()
-		if q.Get("dcPath") == "ha-datacenter" {
-			q.Set("dcPath", h.datacenter)
-			r.URL.RawQuery = q.Encode()
-		}
-		h.next.ServeHTTP(w, r)
-		return
-	}
-	if c, err := r.Cookie("vmware_soap_session"); err == nil && c.Value != "" &&
-		(h.validSession == nil || h.validSession(c.Value)) {
-		h.count("folder_session")
-		h.next.ServeHTTP(w, r)
-		return
-	}
-	h.count("folder_denied")
-	http.Error(w, "authentication required", http.StatusUnauthorized)
-}
-
 func (h *interceptor) serveSDK(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	_ = r.Body.Close()
@@ -122,6 +92,9 @@ func (h *interceptor) serveSDK(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	if fetchHiddenParent(w, body) {
+		return
+	}
 	method, err := simulator.UnmarshalBody(types.TypeFunc(), body)
 	if err != nil {
 		h.next.ServeHTTP(w, r)
@@ -133,6 +106,9 @@ func (h *interceptor) serveSDK(w http.ResponseWriter, r *http.Request) {
 	case *types.AcquireGenericServiceTicket:
 		h.acquireTicket(w, r, req)
 	case *types.CreateSnapshot_Task:
+		if hasSession(r) && !h.checkPrivilege(w, method.This, req) {
+			return
+		}
 		if slowSnapshot > 0 && hasSession(r) {
 			h.slowCreateSnapshot(w, r, method.This, body, req)
 		} else {
@@ -144,12 +120,45 @@ func (h *interceptor) serveSDK(w http.ResponseWriter, r *http.Request) {
 		h.retrievePropertiesEx(w, r, req)
 	case *types.ContinueRetrievePropertiesEx:
 		h.continueRetrieve(w, req)
+	case *types.RetrieveProperties:
+		rec := record(h.next, r)
+		rec.Body = bytes.NewBuffer(hideParent(rec.Body.Bytes()))
+		replay(w, rec)
 	case *types.RemoveSnapshot_Task, *types.RevertToSnapshot_Task,
 		*types.RemoveAllSnapshots_Task, *types.RevertToCurrentSnapshot_Task, *types.ReconfigVM_Task:
+		if hasSession(r) && !h.checkPrivilege(w, method.This, req) {
+			return
+		}
 		h.hooked(w, r, method.This, req)
+	case *types.ConsolidateVMDisks_Task:
+		h.consolidate(w, method.This)
+	case *types.ShutdownGuest, *types.RebootGuest, *types.StandbyGuest:
+		if !toolsUnavailable(w, method.This) {
+			h.next.ServeHTTP(w, r)
+		}
+	case *types.HasPrivilegeOnEntities:
+		h.hasPrivilegeOnEntities(w, req)
+	case *types.SetEntityPermissions, *types.RemoveEntityPermission:
+		h.permissionCall(w, r, req)
 	default:
 		h.next.ServeHTTP(w, r)
 	}
+}
+
+// record runs the simulator's own handler into a buffer, so its answer can be looked at first.
+func record(next http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, r)
+	return rec
+}
+
+func replay(w http.ResponseWriter, rec *httptest.ResponseRecorder) {
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length") // a rewritten body has another length
+	w.WriteHeader(rec.Code)
+	_, _ = w.Write(rec.Body.Bytes())
 }
 
 func (h *interceptor) hooked(w http.ResponseWriter, r *http.Request, this types.ManagedObjectReference, req interface{}) {
@@ -162,8 +171,11 @@ func (h *interceptor) hooked(w http.ResponseWriter, r *http.Request, this types.
 	case *simulator.VirtualMachineSnapshot:
 		vm, _ = simulator.Map.Get(o.Vm).(*simulator.VirtualMachine)
 	}
-	rec := httptest.NewRecorder()
-	h.next.ServeHTTP(rec, r)
+	depth := 0
+	if vm != nil {
+		simulator.Map.WithLock(vm, func() { depth = snapshotDepth(vm) })
+	}
+	rec := record(h.next, r)
 	// Tasks of this simulator run to completion inside the call, so the state is final here.
 	if vm != nil && rec.Code == http.StatusOK && hasSession(r) {
 		var err error
@@ -175,20 +187,19 @@ func (h *interceptor) hooked(w http.ResponseWriter, r *http.Request, this types.
 				if !isTrue(vm.Config.ChangeTrackingEnabled) {
 					cbt.reset(vm)
 				}
+				err = growDisks(vm)
+			case *types.RemoveSnapshot_Task:
+				afterRemoveSnapshot(vm, depth)
 			default:
 				rechain(vm)
 			}
 		})
 		if err != nil {
-			writeFault(w, "SystemError", "CBT bookkeeping failed: "+err.Error(), "")
+			writeFault(w, "SystemError", "disk bookkeeping failed: "+err.Error(), "")
 			return
 		}
 	}
-	for k, v := range rec.Header() {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(rec.Code)
-	_, _ = w.Write(rec.Body.Bytes())
+	replay(w, rec)
 }
 
 func hasSession(r *http.Request) bool {

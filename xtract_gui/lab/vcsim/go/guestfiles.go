@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,12 +31,23 @@ func newToken() string {
 	return hex.EncodeToString(b)
 }
 
-func (g *guestOpsState) transferURL(host string, put bool) string {
+// transferURL names the ESXi host running the VM by its inventory name, as vCenter does
+// ("https://<HostSystem.name>:443/guestFile?…"; govmomi guest/file_manager.go TransferURL, commit
+// fd06160642a8c3609c0cd86e2bc25f2b4e974631).  The simulated hosts' names (DC0_C0_H0) resolve nowhere;
+// their one management IP (vmk0, 127.0.0.1) reaches the transfer listener on the same port.
+func (g *guestOpsState) transferURL(vmRef types.ManagedObjectReference, host string, put bool) string {
 	token := newToken()
 	g.mu.Lock()
 	g.transfers[token] = guestTransfer{host: host, put: put}
 	g.mu.Unlock()
-	return "https://" + g.transfer.addr + "/guestFile?token=" + token
+	name := "127.0.0.1"
+	if vm, ok := simulator.Map.Get(vmRef).(*simulator.VirtualMachine); ok && vm.Runtime.Host != nil {
+		if h, ok := simulator.Map.Get(*vm.Runtime.Host).(*simulator.HostSystem); ok {
+			name = h.Name
+		}
+	}
+	_, port, _ := net.SplitHostPort(g.transfer.addr)
+	return "https://" + net.JoinHostPort(name, port) + "/guestFile?token=" + token
 }
 
 type xtractGuestFileManager struct {
@@ -89,7 +101,7 @@ func (m *xtractGuestFileManager) InitiateFileTransferToGuest(ctx *simulator.Cont
 		body.Fault_ = fileNotFound(filepath.Dir(req.GuestFilePath))
 		return body
 	}
-	body.Res = &types.InitiateFileTransferToGuestResponse{Returnval: guestOps.transferURL(host, true)}
+	body.Res = &types.InitiateFileTransferToGuestResponse{Returnval: guestOps.transferURL(req.Vm, host, true)}
 	return body
 }
 
@@ -100,7 +112,7 @@ func (m *xtractGuestFileManager) InitiateFileTransferFromGuest(ctx *simulator.Co
 		return body
 	}
 	body.Res = &types.InitiateFileTransferFromGuestResponse{Returnval: types.FileTransferInformation{
-		Attributes: &types.GuestPosixFileAttributes{}, Size: st.Size(), Url: guestOps.transferURL(host, false)}}
+		Attributes: &types.GuestPosixFileAttributes{}, Size: st.Size(), Url: guestOps.transferURL(req.Vm, host, false)}}
 	return body
 }
 

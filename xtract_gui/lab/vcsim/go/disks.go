@@ -13,8 +13,10 @@ package main
 //	           even k: a vmxnet3 on "VM Network" (standard port group)
 //	guest IPs  10.0.<k/250>.<k%250+10>, host name vm<k>.lab.local
 //
-// Every disk gets a monolithicFlat descriptor and a sparse -flat.vmdk extent with data in three
-// places (start, a run across a 64 KiB block boundary in the middle, and the tail).
+// Every disk gets a descriptor as ESXi writes one on VMFS (createType="vmfs", one VMFS extent naming
+// "<disk>-flat.vmdk", no offset; govmomi vmdk/descriptor_test.go, commit
+// fd06160642a8c3609c0cd86e2bc25f2b4e974631) and a sparse -flat.vmdk extent with data in three places
+// (start, a run across a 64 KiB block boundary in the middle, and the tail).
 
 import (
 	"context"
@@ -60,8 +62,20 @@ func shapeInventory(model *simulator.Model, cbtOn bool) (*shapedModel, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds := simulator.Map.Any("Datastore").(*simulator.Datastore)
-	dc := simulator.Map.Any("Datacenter").(*simulator.Datacenter)
+	// The first datacenter (DC0) and its datastore: what tests and the lab read by default, also when
+	// the edge-case inventory adds a second datacenter (edge.go).
+	var dc *simulator.Datacenter
+	for _, e := range simulator.Map.All("Datacenter") {
+		if d := e.(*simulator.Datacenter); dc == nil || d.Name == "DC0" {
+			dc = d
+		}
+	}
+	var ds *simulator.Datastore
+	for _, e := range simulator.Map.All("Datastore") {
+		if d := e.(*simulator.Datastore); datacenterOf(d) == dc.Self && (ds == nil || d.Name < ds.Name) {
+			ds = d
+		}
+	}
 	shaped := &shapedModel{
 		datastoreDir: ds.Info.GetDatastoreInfo().Url,
 		datastore:    ds.Name,
@@ -268,22 +282,18 @@ func flatFile(descriptor string) string {
 	return strings.TrimSuffix(descriptor, ".vmdk") + "-flat.vmdk"
 }
 
-func writeDiskFiles(name string, size int64, vmName string, key int32, adapter string) error {
-	descPath, err := datastoreFile(name)
-	if err != nil {
-		return err
-	}
-	flat := flatFile(descPath)
+// descriptor is a disk descriptor as ESXi writes it; header lines go after createType (encryptionKeys).
+func descriptor(size int64, createType, kind, extent, adapter string, key int32, header string) string {
 	sectors := size / 512
-	desc := fmt.Sprintf(`# Disk DescriptorFile
+	return fmt.Sprintf(`# Disk DescriptorFile
 version=1
 encoding="UTF-8"
 CID=%08x
 parentCID=ffffffff
-createType="monolithicFlat"
-
+createType="%s"
+%s
 # Extent description
-RW %d FLAT "%s" 0
+RW %d %s "%s"
 
 # The Disk Data Base
 #DDB
@@ -295,7 +305,16 @@ ddb.geometry.sectors = "63"
 ddb.thinProvisioned = "1"
 ddb.uuid = "60 00 c2 9a 1b 2c 3d 4e-5f 60 71 82 93 a4 b5 %02x"
 ddb.virtualHWVersion = "13"
-`, uint32(size)^uint32(key), sectors, path.Base(flat), adapter, sectors/(255*63)+1, key&0xff)
+`, uint32(size)^uint32(key), createType, header, sectors, kind, extent, adapter, sectors/(255*63)+1, key&0xff)
+}
+
+func writeDiskFiles(name string, size int64, vmName string, key int32, adapter string) error {
+	descPath, err := datastoreFile(name)
+	if err != nil {
+		return err
+	}
+	flat := flatFile(descPath)
+	desc := descriptor(size, "vmfs", "VMFS", path.Base(flat), adapter, key, "")
 	if err := os.WriteFile(descPath, []byte(desc), 0o644); err != nil {
 		return err
 	}
