@@ -14,6 +14,7 @@ from xtract_gui.domain.inventory import (
     SourceInventory,
     SourceNic,
     StorageContainer,
+    TargetKind,
     ToolsStatus,
 )
 from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, PlanOptions, TransferMode, VmPlan
@@ -42,7 +43,7 @@ def test_a_clean_vm_has_no_findings() -> None:
     ({"snapshot_count": 31}, "too_many_snapshots", Severity.BLOCKER),
     ({"hardware_version": 4}, "hardware_too_old", Severity.BLOCKER),
     ({"cbt_enabled": False}, "cbt_will_be_enabled", Severity.INFO),
-    ({"firmware": Firmware.EFI, "secure_boot": True}, "secure_boot", Severity.INFO),
+    ({"firmware": Firmware.EFI, "secure_boot": True}, "secure_boot_needs_pc", Severity.BLOCKER),
     ({"guest_family": OsFamily.OTHER}, "guest_os_unsupported", Severity.BLOCKER),
     ({"power_state": PowerState.OFF}, "guest_prep_needs_power", Severity.BLOCKER),
     ({"guest_ips": ()}, "guest_no_address", Severity.BLOCKER),
@@ -52,6 +53,14 @@ def test_a_clean_vm_has_no_findings() -> None:
 def test_each_rule_finds_its_problem(change: dict[str, object], code: str, severity: Severity) -> None:
     found = codes(replace(vm(), **change))
     assert found.get(code) is severity, found
+
+
+def test_secure_boot_is_created_through_prism_central_only() -> None:
+    v = replace(vm(), firmware=Firmware.EFI, secure_boot=True)
+    through_pe = check_vm(v, plan(v), target())
+    (finding,) = [f for f in through_pe if f.code == "secure_boot_needs_pc"]
+    assert finding.severity is Severity.BLOCKER and "Prism Central" in finding.fix
+    assert codes(v, t=target(kind=TargetKind.PRISM_CENTRAL)) == {"secure_boot": Severity.INFO}
 
 
 def test_tools_not_running_blocks_when_the_guest_channel_needs_it() -> None:

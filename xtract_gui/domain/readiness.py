@@ -19,6 +19,7 @@ from .inventory import (
     SourceInventory,
     SourceVM,
     TargetInventory,
+    TargetKind,
     ToolsStatus,
 )
 from .plan import GuestChannelKind, Plan, TransferMode, VmPlan
@@ -177,9 +178,17 @@ def _target(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
         yield _f(vm, "name_clash", Severity.BLOCKER, f"A VM named '{name}' already exists on the target.",
                  "Set another target name for this VM, or remove the existing one.")
     if vm.firmware is Firmware.EFI and vm.secure_boot:
-        yield _f(vm, "secure_boot", Severity.INFO,
-                 f"{vm.name} uses UEFI Secure Boot; it will be created with machine type Q35 and Secure Boot.",
-                 "Nothing to do.")
+        if ctx.target.kind is TargetKind.PRISM_ELEMENT:
+            # Secure Boot needs machine type Q35; Prism Element's v2.0 VM create has no machine_type field.
+            yield _f(vm, "secure_boot_needs_pc", Severity.BLOCKER,
+                     f"{vm.name} uses UEFI Secure Boot, which needs an AHV VM of machine type Q35; Prism Element "
+                     "cannot create one (its API has no machine type).",
+                     "Connect the plan to the Prism Central that manages this cluster (Target page): it creates "
+                     "the VM with machine type Q35 and Secure Boot.")
+        else:
+            yield _f(vm, "secure_boot", Severity.INFO,
+                     f"{vm.name} uses UEFI Secure Boot; it will be created with machine type Q35 and Secure Boot.",
+                     "Nothing to do.")
     if ctx.plan.transfer_mode is TransferMode.COLD and vm.power_state is PowerState.ON:
         yield _f(vm, "cold_shutdown", Severity.INFO,
                  f"Cold mode: {vm.name} is shut down before its disks are copied (downtime = whole copy).",

@@ -48,6 +48,17 @@ Known deviations from real Prism:
   Content-Length).  A dropped upload leaves the image without data (PENDING/INACTIVE).
 - v2 errors: 404 + error_code 1202 for a missing entity, 500 + 1100 for an invalid request; async v2
   calls answer 201 ``{task_uuid}``.  ``GET /cluster/nfs_whitelist`` returns a plain list of strings.
+- v2.0 request bodies are checked against their DTO in the real v2.0 schema (``v2_schema.py``: fields, types,
+  enums, required fields) and refused like any invalid request, naming the first problem in Jackson's words
+  ("Unrecognized field 'machine_type' … not marked as ignorable").  That ``machine_type`` is not in the create
+  DTO is a fact of the schema; the exact status and wording real AOS answers for an unknown field is not
+  evidenced (some releases may ignore it instead: either way no Q35 VM is made).
+- v2.0 lists page as the schema says: ``/vms`` by ``offset``/``length`` (start_index = offset; count/page are
+  ignored), ``/storage_containers`` by ``count``/``page``, ``/networks`` and ``/images`` not at all;
+  ``grand_total_entities`` counts every VM, ``total_entities`` the ones a ``vm_name==`` filter matched.
+- A path with an encoded slash (``%2F``) is answered 400 with an HTML page before routing or auth, as Tomcat's
+  default ``encodedSolidusHandling="reject"`` does; ``DELETE /cluster/nfs_whitelist/<ip>/<mask>`` takes the raw
+  slash (the real path template is ``{name:.+}``).
 - Tasks last ``task_delay`` seconds (default 0.05 s; a change also applies to running tasks), move in five
   steps, and their effect happens at the end; a task running when the simulator stops is FAILED after a
   restart; only the last 1000 tasks are kept.
