@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
-from ..domain.errors import ConfigurationError, NotFoundError, UnsupportedError, XtractError
+from ..domain.errors import ConfigurationError, NotFoundError, RemoteTaskError, UnsupportedError, XtractError
 from ..domain.inventory import (
     BootType,
     StorageContainer,
@@ -19,7 +19,7 @@ from ..domain.inventory import (
 from ..engine.ports import Cancellation, ProgressFn, no_progress
 from . import v2_parse as parse
 from .common import best_effort, check_cancel, fiql_value, upload_failed
-from .tasks import CLEANUP_TIMEOUT, DEFAULT_TASK_TIMEOUT, PrismTaskError, TaskState, wait_task
+from .tasks import CLEANUP_TIMEOUT, DEFAULT_TASK_TIMEOUT, PrismTaskError, TaskState, wait_task, wait_until
 from .transport import PrismTransport
 from .upload import StreamBody, UnsizedStreamBody, UploadCancelled
 from .v2_paging import paged
@@ -27,6 +27,7 @@ from .v2_paging import paged
 V2 = "/PrismGateway/services/rest/v2.0"
 V08 = "/api/nutanix/v0.8"
 PAGE = 100
+IMAGE_ACTIVE_TIMEOUT = 300.0  # how long an uploaded image may read INACTIVE before the upload counts as failed
 
 
 class PrismElement:
@@ -231,10 +232,7 @@ class PrismElement:
                                           "X-Nutanix-Destination-Container": container_uuid},
                                  timeout=max(self.t.timeout, 300))
             self._wait(upload, f"store image '{name}'", cancel=cancel)
-            image = self.t.json("GET", f"{V2}/images/{image_uuid}", action=f"read image '{name}'")
-            if image.get("image_state") != "ACTIVE":
-                raise XtractError(f"Image '{name}' is {image.get('image_state', 'not ready')} after its upload.",
-                                  hint="Check the image in Prism; retry the upload.")
+            self._wait_active(image_uuid, name, progress, cancel)
         except BaseException as exc:
             if image_uuid:
                 best_effort(f"remove the partial image '{name}'", lambda: self.delete_image(image_uuid))
@@ -242,6 +240,24 @@ class PrismElement:
                 raise upload_failed(exc, name) from None
             raise
         return image_uuid
+
+    def _wait_active(self, image_uuid: str, name: str, progress: ProgressFn, cancel: Cancellation | None) -> None:
+        """After its upload task SUCCEEDED an image can still read INACTIVE for a while (nutanix/curie
+        curie/acropolis_cluster.py at e25691f4 re-reads it: "possible AHV bug. See XRAY-225"): read again with
+        growing pauses, for a bounded time, before calling the upload failed."""
+        def look() -> bool | None:
+            image = self.t.json("GET", f"{V2}/images/{image_uuid}", action=f"read image '{name}'")
+            if image.get("image_state") == "ACTIVE":
+                return True
+            progress(1.0, f"waiting for Prism to activate image '{name}'")
+            return None
+
+        def timed_out(seconds: float) -> XtractError:
+            return RemoteTaskError(f"Image '{name}' was still INACTIVE {int(seconds)} s after its upload finished; "
+                                   "it was removed.", hint="Check the cluster's image service in Prism, then retry.")
+
+        wait_until(look, action=f"activate image '{name}'", timed_out=timed_out, cancel=cancel,
+                   timeout=IMAGE_ACTIVE_TIMEOUT, first_interval=0.05, max_interval=5.0)
 
     def create_image_from_url(self, name: str, container_uuid: str, url: str, *,
                               progress: ProgressFn = no_progress, cancel: Cancellation | None = None) -> str:

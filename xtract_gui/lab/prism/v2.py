@@ -193,12 +193,13 @@ class V2Api:
 
     def list_images(self, req: Request) -> Response:
         with self.state.lock:
-            ents = [render.image(i) for i in self.state.data["images"].values()]
+            ents = [render.image(i, active=self.ops.images.active(i)) for i in self.state.data["images"].values()]
         return Response(200, render.everything(ents))  # images.json: GET /images/ has no paging parameter
 
     def get_image(self, req: Request, uuid: str) -> Response:
         with self.state.lock:
-            return Response(200, render.image(self.ops.image(uuid)))
+            image = self.ops.image(uuid)
+            return Response(200, render.image(image, active=self.ops.images.active(image)))
 
     def create_image(self, req: Request) -> Response:
         body = self._body(req, schema.IMAGE_CREATE)
@@ -206,15 +207,15 @@ class V2Api:
         ctr_uuid = spec.get("storage_container_uuid", "")
         if not ctr_uuid and spec.get("storage_container_name"):
             ctr_uuid = (self.state.container_by_name(spec["storage_container_name"]) or {}).get("uuid", "")
-        image = self.ops.new_image(body.get("name", ""), description=body.get("annotation", ""),
-                                   container_uuid=ctr_uuid, image_type=body.get("image_type") or "DISK_IMAGE",
-                                   source_uri=spec.get("url", ""))
+        ctr = self.ops.container(ctr_uuid) if ctr_uuid else self.state.default_container()
+        image = self.ops.images.new(body.get("name", ""), container=ctr, description=body.get("annotation", ""),
+                                    image_type=body.get("image_type") or "DISK_IMAGE", source_uri=spec.get("url", ""))
         # Without a URL the image stays INACTIVE until its bytes arrive through v0.8.
-        work = self.ops.register_image(image, spec.get("url", ""), await_bytes=not spec.get("url"))
+        work = self.ops.images.register(image, spec.get("url", ""), await_bytes=not spec.get("url"))
         return self._submit("kImageCreate", [{"kind": "image", "uuid": image["uuid"], "name": image["name"]}], work)
 
     def delete_image(self, req: Request, uuid: str) -> Response:
-        work = self.ops.delete_image(uuid)
+        work = self.ops.images.delete(self.ops.image(uuid))
         return self._submit("kImageDelete", [{"kind": "image", "uuid": uuid}], work)
 
     def upload_image(self, req: Request, uuid: str) -> Response:
@@ -226,8 +227,10 @@ class V2Api:
         with self.state.lock:
             image.update(container_uuid=ctr["uuid"], path=f"containers/{ctr['name']}/.acropolis/image/{uuid}")
         drop_after = max(1, (req.content_length or 2 << 20) // 2) if self.upload_drop() else None
-        self.ops.receive_image_bytes(image, req.stream(), drop_after=drop_after)
-        return self._submit("kImageUpload", [{"kind": "image", "uuid": uuid, "name": image["name"]}], lambda: None)
+        self.ops.images.receive(image, req.stream(), drop_after=drop_after)
+        # The upload task ends SUCCEEDED, then the image may still read INACTIVE for a while (images.py).
+        return self._submit("kImageUpload", [{"kind": "image", "uuid": uuid, "name": image["name"]}],
+                            self.ops.images.complete_upload(image, settles=True))
 
     # -- tasks --------------------------------------------------------------------------------
 

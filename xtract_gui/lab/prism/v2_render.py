@@ -92,10 +92,11 @@ def network(s: dict[str, Any]) -> dict[str, Any]:
                                                  "pool": []}}
 
 
-def image(img: dict[str, Any]) -> dict[str, Any]:
+def image(img: dict[str, Any], *, active: bool) -> dict[str, Any]:
+    # An image without its data has no vmdisk yet (X-Ray reads vm_disk_id only once the image is ACTIVE).
     return {"uuid": img["uuid"], "name": img["name"], "annotation": img["description"],
-            "image_type": img["image_type"], "image_state": "ACTIVE" if img["state"] == "COMPLETE" else "INACTIVE",
-            "vm_disk_id": img["vmdisk_uuid"], "vm_disk_size": img["size_bytes"],
+            "image_type": img["image_type"], "image_state": "ACTIVE" if active else "INACTIVE",
+            "vm_disk_id": img["vmdisk_uuid"] if active else None, "vm_disk_size": img["size_bytes"],
             "storage_container_uuid": img["container_uuid"], "deleted": False,
             "created_time_in_usecs": img["creation_usecs"], "updated_time_in_usecs": img["update_usecs"]}
 
