@@ -163,3 +163,23 @@ def test_a_staging_import_runs_on_the_plans_cluster_only(lab: ClustersLab, centr
     assert lab.pc.state.data["vms"][vm_uuid]["disks"][0]["size_bytes"] == 2 * MIB
     assert lab.pc.state.data["images"] == {}  # the staging image is gone once the VM has its disk
     assert _zelda_image_files(lab) == []
+
+
+# -- where the disks land -------------------------------------------------------------------------
+
+
+def test_pc_clones_image_disks_into_the_images_container_whatever_storage_config_says(
+        prism_factory: Callable[..., PrismSimulator], prism_connect: Callable[..., Any]) -> None:
+    """v3 ignores storage_config on a disk cloned from an image (terraform-provider-nutanix issues #223, #686):
+    the disk lands where the image is, PC's SelfServiceContainer."""
+    pc = prism_factory("pc", seed=SEED)
+    target = prism_connect(pc)
+    by_name = {c["name"]: c["uuid"] for c in pc.state.data["containers"].values()}
+    data = os.urandom(MIB)
+    image = target.upload_image("landing", by_name["default-container"], iter([data]), size=len(data))
+    assert pc.image_record(image)["container_uuid"] == by_name["SelfServiceContainer"]
+    vm_uuid = target.create_vm(vm_spec(target, "landed", disks=(
+        TargetDiskSpec(size_bytes=MIB, image_uuid=image, container_uuid=by_name["default-container"]),)))
+    disk = pc.state.data["vms"][vm_uuid]["disks"][0]
+    assert disk["container_uuid"] == by_name["SelfServiceContainer"]
+    assert pc.vm_disk_files(vm_uuid)[0].parent.parent.parent.name == "SelfServiceContainer"

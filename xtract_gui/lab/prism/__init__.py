@@ -76,6 +76,12 @@ Known deviations from real Prism:
   restart; only the last 1000 tasks are kept.
 - Sessions never time out by themselves (``expire_sessions`` ends them); there are no users, roles or
   403s unless injected.  Every request is logged in ``request_log`` (method, path, status).
+- Containers may have an NFS whitelist of their own (``ContainerSeed.nfs_whitelist``; then
+  ``nfs_whitelist_inherited`` is false, as on AOS); nothing in the lab enforces it or the cluster-wide list:
+  the NFS peers (ganesha, the local folder) let every client in, tests that need a refusal configure them.
+- A v3 disk cloned from an image lands in the image's container whatever its ``storage_config`` says (real v3
+  ignores it, terraform-provider-nutanix issues #223/#686); PC's images live in SelfServiceContainer.  A v2
+  clone honours ``storage_container_uuid``.
 - Free space of a container is its capacity minus the blocks its directory really uses (and minus the
   seeded usage), not a thin-provisioning model.
 """

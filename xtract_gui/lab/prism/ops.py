@@ -157,7 +157,7 @@ class Cluster:
             disk["size_bytes"] = max(disk.get("size_bytes") or 0, image["size_bytes"])
             disk["source"] = image["uuid"]
             src = self.state.image_file(image)
-            disk.setdefault("container_uuid", image["container_uuid"])
+            disk["container_uuid"] = disk.get("container_uuid") or image["container_uuid"]
         elif kind == "ndfs":
             path = self.state.resolve_ndfs(source)
             if path is None:

@@ -188,6 +188,10 @@ class V3Api:
             src = d.get("data_source_reference") or {}
             size = d.get("disk_size_bytes") or (d.get("disk_size_mib") or 0) * 2**20
             ctr = ((d.get("storage_config") or {}).get("storage_container_reference") or {}).get("uuid", "")
+            if src.get("kind") == "image":
+                # v3 ignores storage_config on a disk cloned from an image: it lands in the image's container
+                # (terraform-provider-nutanix issues #223, #686: the disk ends up in SelfServiceContainer).
+                ctr = ""
             disks.append({"adapter_type": addr.get("adapter_type", "SCSI"), "device_index": addr.get("device_index", i),
                           "device_type": props.get("device_type", "DISK"), "size_bytes": size,
                           "source_kind": src.get("kind", ""), "source": src.get("uuid", ""),
