@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.ganesha import GaneshaProcess
 from xtract_gui.domain.errors import TransientError
+from xtract_gui.lab.prism.nfs_faults import JukeboxProxy
 from xtract_gui.target.nfs import NfsContainer, NfsServerBusyError
 from xtract_gui.target.nfs.nfs3 import (
     COMMIT,
@@ -27,7 +28,6 @@ from xtract_gui.target.nfs.nfs3 import (
 )
 
 from .conftest import MiB
-from .jukebox import JukeboxProxy
 
 pytestmark = pytest.mark.nfs
 

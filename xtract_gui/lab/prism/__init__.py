@@ -82,6 +82,9 @@ Known deviations from real Prism:
 - A v3 disk cloned from an image lands in the image's container whatever its ``storage_config`` says (real v3
   ignores it, terraform-provider-nutanix issues #223/#686); PC's images live in SelfServiceContainer.  A v2
   clone honours ``storage_container_uuid``.
+- The lab Prism serves no NFS (the tests use nfs-ganesha, the demo a local folder).  ``nfs_faults.JukeboxProxy``
+  puts a real NFS server behind a proxy that answers chosen procedures NFS3ERR_JUKEBOX, as a busy cluster does;
+  it does not delay the server's own answers.
 - Free space of a container is its capacity minus the blocks its directory really uses (and minus the
   seeded usage), not a thin-provisioning model.
 """

@@ -1,4 +1,5 @@
-"""A TCP proxy in front of a real NFS server (ganesha) that answers chosen calls itself with NFS3ERR_JUKEBOX.
+"""The cluster's NFS service under fault injection: a TCP proxy in front of a real NFS server (ganesha in the
+tests) that answers chosen calls itself with NFS3ERR_JUKEBOX.
 
 A busy server (Nutanix's Stargate while a vdisk is hydrated or moved, an HSM recalling a file) answers
 NFS3ERR_JUKEBOX: "the server initiated the request, but was not able to complete it in a timely fashion"
