@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.prism.conftest import CLUSTER_UUID, SEED, ZELDA, ZELDA_UUID
+from tests.prism.conftest import CLUSTER_UUID, SEED, ZELDA_UUID
 from tests.prism.test_operations import MIB, chunks, vm_spec
 from tests.support.prism import ClustersLab
 from xtract_gui.domain.errors import CancelledError, RemoteTaskError
@@ -109,14 +109,6 @@ def test_pc_failed_upload_task_is_reported_with_its_reason(prism_factory: Callab
 # -- Prism Central with two clusters: placement ---------------------------------------------------
 
 
-@pytest.fixture
-def lab(prism_clusters_pc: Callable[..., ClustersLab]) -> ClustersLab:
-    return prism_clusters_pc(ZELDA, seed=SEED)
-
-
-@pytest.fixture
-def central(lab: ClustersLab, prism_connect: Callable[..., Any]) -> Any:
-    return prism_connect(lab.pc, element_port=lab.element_port)
 
 
 def _zelda_image_files(lab: ClustersLab) -> list[str]:
