@@ -14,6 +14,7 @@ from xtract_gui.domain.inventory import (
     SourceInventory,
     SourceNic,
     StorageContainer,
+    TargetKind,
     ToolsStatus,
 )
 from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, PlanOptions, TransferMode, VmPlan
@@ -43,7 +44,7 @@ def test_a_clean_vm_has_no_findings() -> None:
     ({"snapshot_count": 31}, "too_many_snapshots", Severity.BLOCKER),
     ({"hardware_version": 4}, "hardware_too_old", Severity.BLOCKER),
     ({"cbt_enabled": False}, "cbt_will_be_enabled", Severity.INFO),
-    ({"firmware": Firmware.EFI, "secure_boot": True}, "secure_boot", Severity.INFO),
+    ({"firmware": Firmware.EFI, "secure_boot": True}, "secure_boot_needs_pc", Severity.BLOCKER),
     ({"guest_family": OsFamily.OTHER}, "guest_os_unsupported", Severity.BLOCKER),
     ({"power_state": PowerState.OFF}, "guest_prep_needs_power", Severity.BLOCKER),
     ({"guest_ips": ()}, "guest_no_address", Severity.BLOCKER),
@@ -53,6 +54,14 @@ def test_a_clean_vm_has_no_findings() -> None:
 def test_each_rule_finds_its_problem(change: dict[str, object], code: str, severity: Severity) -> None:
     found = codes(replace(vm(), **change))
     assert found.get(code) is severity, found
+
+
+def test_secure_boot_is_created_through_prism_central_only() -> None:
+    v = replace(vm(), firmware=Firmware.EFI, secure_boot=True)
+    through_pe = check_vm(v, plan(v), target())
+    (finding,) = [f for f in through_pe if f.code == "secure_boot_needs_pc"]
+    assert finding.severity is Severity.BLOCKER and "Prism Central" in finding.fix
+    assert codes(v, t=target(kind=TargetKind.PRISM_CENTRAL)) == {"secure_boot": Severity.INFO}
 
 
 def test_tools_not_running_blocks_when_the_guest_channel_needs_it() -> None:
@@ -98,3 +107,60 @@ def test_check_plan_reports_plan_wide_problems_and_unknown_vms() -> None:
     assert wide == {"container_space_total", "target_name_twice"}
     assert [f.code for f in result["vm-2"]] == ["vm_not_found"]
     assert {f.code for f in blockers(result)} == {"target_name_twice", "vm_not_found", "container_space"}
+
+
+def _pc_with_a_small_image_container() -> object:
+    return target(kind=TargetKind.PRISM_CENTRAL, containers=(
+        StorageContainer(uuid="k1", name="default", cluster_uuid="c1", capacity_bytes=1000 * GIB, free_bytes=500 * GIB),
+        StorageContainer(uuid="k2", name="SelfServiceContainer", cluster_uuid="c1", capacity_bytes=100 * GIB,
+                         free_bytes=10 * GIB)))
+
+
+def test_through_prism_central_the_disks_land_in_the_image_container() -> None:
+    """v3 clones a disk from an image into the image's container: the space that counts is SelfServiceContainer's."""
+    t = _pc_with_a_small_image_container()
+    assert t.disk_container("k1").name == "SelfServiceContainer"  # type: ignore[attr-defined]
+    v = vm()  # one 40 GiB disk
+    found = check_vm(v, plan(v), t)  # type: ignore[arg-type]
+    (space,) = [f for f in found if f.code == "container_space"]
+    assert space.severity is Severity.BLOCKER and "'SelfServiceContainer'" in space.message
+    wide = check_plan(plan(v), SourceInventory(about="vc", api_version="7.0", vms=(v,)), t)[PLAN_WIDE]  # type: ignore[arg-type]
+    (info,) = [f for f in wide if f.code == "disks_land_elsewhere"]
+    assert "'SelfServiceContainer'" in info.message and "'default'" in info.message
+    # Through Prism Element the plan's container is where they land: no blocker, nothing to explain.
+    pe = replace(t, kind=TargetKind.PRISM_ELEMENT)  # type: ignore[type-var]
+    assert "container_space" not in codes(v, t=pe)
+    assert pe.disk_container("k1").name == "default"
+
+
+def test_warm_mode_through_prism_central_also_needs_room_for_the_staging_files() -> None:
+    t = replace(target(kind=TargetKind.PRISM_CENTRAL), containers=(
+        StorageContainer(uuid="k1", name="default", cluster_uuid="c1", capacity_bytes=100 * GIB, free_bytes=5 * GIB),
+        StorageContainer(uuid="k2", name="SelfServiceContainer", cluster_uuid="c1", capacity_bytes=1000 * GIB,
+                         free_bytes=500 * GIB)))
+    v = vm()
+    warm = [f.message for f in check_vm(v, plan(v, transfer_mode=TransferMode.WARM), t) if f.code == "container_space"]
+    assert len(warm) == 1 and "'default'" in warm[0] and "staged" in warm[0]
+    assert "container_space" not in codes(v, plan(v, transfer_mode=TransferMode.COLD), t)
+
+
+def test_a_container_with_its_own_nfs_whitelist_must_name_this_laptop_in_warm_mode() -> None:
+    own = StorageContainer(uuid="k1", name="default", cluster_uuid="c1", capacity_bytes=1000 * GIB,
+                           free_bytes=500 * GIB, nfs_whitelist=("10.9.0.0/255.255.0.0",), nfs_whitelist_inherited=False)
+    v = vm()
+    src = SourceInventory(about="vc", api_version="7.0", vms=(v,))
+
+    def wide(t: object, mode: TransferMode = TransferMode.WARM) -> dict[str, Severity]:
+        found = check_plan(plan(v, transfer_mode=mode), src, t)[PLAN_WIDE]  # type: ignore[arg-type]
+        return {f.code: f.severity for f in found}
+
+    outside = target(containers=(own,), nfs_client="10.1.2.3/255.255.255.255")
+    assert wide(outside)["container_whitelist"] is Severity.BLOCKER
+    (finding,) = [f for f in check_plan(plan(v, transfer_mode=TransferMode.WARM), src, outside)[PLAN_WIDE]
+                  if f.code == "container_whitelist"]
+    assert "10.1.2.3/255.255.255.255" in finding.fix and "'default'" in finding.message
+    assert "container_whitelist" not in wide(replace(outside, nfs_client="10.9.4.5/255.255.255.255"))
+    assert wide(replace(outside, nfs_client=""))["container_whitelist"] is Severity.WARNING  # laptop unknown
+    assert "container_whitelist" not in wide(outside, TransferMode.COLD)  # no NFS in cold mode
+    inherits = replace(own, nfs_whitelist=(), nfs_whitelist_inherited=True)
+    assert "container_whitelist" not in wide(replace(outside, containers=(inherits,)))

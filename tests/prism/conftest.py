@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.prism import ClustersLab
 from xtract_gui.lab.prism import ClusterSeed, ContainerSeed, PrismSimulator, SubnetSeed
 
 CLUSTER_UUID = "0005b0f1-8f43-a0f2-02b7-3cecef193712"
@@ -42,3 +43,15 @@ def surface(request: pytest.FixtureRequest, prism_factory: Callable[..., PrismSi
         return Surface("pe", element, element, prism_connect(element))
     central = prism_factory("pc", seed=SEED)
     return Surface("pc", central, element, prism_connect(central, element_port=element.port))
+
+
+@pytest.fixture
+def lab(prism_clusters_pc: Callable[..., ClustersLab]) -> ClustersLab:
+    """Prism Central managing "ganon" (its own, SEED) and "zelda" (ZELDA), each with its Prism Element."""
+    return prism_clusters_pc(ZELDA, seed=SEED)
+
+
+@pytest.fixture
+def central(lab: ClustersLab, prism_connect: Callable[..., Any]) -> Any:
+    """The real adapter connected to ``lab``'s Prism Central (and through it to each cluster's element)."""
+    return prism_connect(lab.pc, element_port=lab.element_port)

@@ -121,8 +121,8 @@ def _answer(sim: PrismSimulator, method: str, path: str, **kwargs: Any) -> reque
 
 WL = "10.9.9.9/255.255.255.255"
 V2_CASES: list[tuple[str, str, str, dict[str, Any], int, dict[str, Any]]] = [
-    ("whitelist-remove-missing", "DELETE", f"{V2}/cluster/nfs_whitelist/10.9.9.9%2F255.255.255.255", {},
-     404, v2_missing("nfs_whitelist", WL)),
+    ("whitelist-remove-missing", "DELETE", f"{V2}/cluster/nfs_whitelist/{WL}", {}, 404,
+     v2_missing("nfs_whitelist", WL)),
     ("whitelist-add-invalid", "POST", f"{V2}/cluster/nfs_whitelist", {"json": {"value": "nonsense"}},
      500, v2_invalid("Whitelist entry 'nonsense' must be <ip>/<netmask>")),
     ("container-missing", "GET", f"{V2}/storage_containers/{GONE}", {}, 404, v2_missing("storage_container", GONE)),
@@ -131,12 +131,19 @@ V2_CASES: list[tuple[str, str, str, dict[str, Any], int, dict[str, Any]]] = [
     ("vm-create-invalid", "POST", f"{V2}/vms", {"json": {"name": "x", "num_vcpus": 1, "memory_mb": 512,
                                                         "boot": {"secure_boot": True}}},
      500, v2_invalid("Secure boot requires machine_type Q35")),
-    ("vm-create-no-name", "POST", f"{V2}/vms", {"json": {"memory_mb": 512}}, 500, v2_invalid("name is required")),
+    ("vm-create-no-name", "POST", f"{V2}/vms", {"json": {"memory_mb": 512}}, 500,
+     v2_invalid("Field 'name' is required (create.dto.uhura.VmConfigDTO)")),
+    ("vm-create-unknown-field", "POST", f"{V2}/vms",
+     {"json": {"name": "x", "num_vcpus": 1, "memory_mb": 512, "machine_type": "q35"}}, 500,
+     v2_invalid("Unrecognized field 'machine_type' (create.dto.uhura.VmConfigDTO), not marked as ignorable")),
     ("vm-delete-missing", "DELETE", f"{V2}/vms/{GONE}", {}, 404, v2_missing("vm", GONE)),
     ("power-missing", "POST", f"{V2}/vms/{GONE}/set_power_state", {"json": {"transition": "ON"}},
      404, v2_missing("vm", GONE)),
     ("power-invalid", "POST", f"{V2}/vms/{GONE}/set_power_state", {"json": {"transition": "SIDEWAYS"}},
-     500, v2_invalid("Invalid transition 'SIDEWAYS'")),
+     500, v2_invalid("Field 'transition' must be one of ['ACPI_REBOOT', 'ACPI_SHUTDOWN', 'OFF', 'ON', 'PAUSE', "
+                     "'POWERCYCLE', 'RESET', 'RESUME', 'SAVE', 'SUSPEND'], not 'SIDEWAYS'")),
+    ("vms-bad-offset", "GET", f"{V2}/vms?offset=-1&length=5", {}, 500,
+     v2_invalid("offset must be an integer >= 0, not '-1'")),
     ("snapshot-missing", "POST", f"{V2}/snapshots",
      {"json": {"snapshot_specs": [{"vm_uuid": GONE, "snapshot_name": "s"}]}}, 404, v2_missing("vm", GONE)),
     ("snapshot-no-specs", "POST", f"{V2}/snapshots", {"json": {}}, 500, v2_invalid("snapshot_specs is required")),
@@ -152,6 +159,18 @@ V2_CASES: list[tuple[str, str, str, dict[str, Any], int, dict[str, Any]]] = [
      {"message": f"Task {GONE} does not exist", "detailed_message": f"Task {GONE} does not exist",
       "error_code": {"code": 1202, "help_url": "http://portal.nutanix.com"}}),
 ]
+
+
+def test_an_encoded_slash_is_refused_before_prism_sees_it(pe: PrismSimulator) -> None:
+    """Tomcat in front of Prism rejects "%2F" in a path (encodedSolidusHandling "reject"): a 400 page, not JSON."""
+    pe.state.data["nfs_whitelist"].append(WL)
+    try:
+        answer = _answer(pe, "DELETE", f"{V2}/cluster/nfs_whitelist/10.9.9.9%2F255.255.255.255")
+        assert answer.status_code == 400
+        assert answer.headers["Content-Type"].startswith("text/html") and "400" in answer.text
+        assert pe.state.data["nfs_whitelist"] == [WL]  # nothing was removed
+    finally:
+        pe.state.data["nfs_whitelist"].remove(WL)
 
 
 def test_v2_upload_to_a_missing_container(pe: PrismSimulator, pe_image: str) -> None:

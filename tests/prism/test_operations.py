@@ -119,6 +119,8 @@ def test_upload_create_power_snapshot_delete(surface: Surface) -> None:
 
 
 def test_secure_boot_uses_q35(surface: Surface) -> None:
+    if surface.mode == "pe":
+        pytest.skip("Prism Element cannot create Secure Boot VMs (test_v2_schema.py shows the refusal)")
     image, _ = upload(surface)
     vm_uuid = surface.target.create_vm(vm_spec(surface.target, "secure", boot_type=BootType.SECURE_BOOT,
                                                disks=(TargetDiskSpec(size_bytes=0, image_uuid=image),)))
@@ -233,3 +235,17 @@ def test_upload_reports_progress(surface: Surface) -> None:
                                 progress=lambda f, m: fractions.append(f))
     assert len(fractions) >= 2
     assert fractions == sorted(fractions) and fractions[0] < 1.0 and fractions[-1] == 1.0
+
+
+def test_a_container_with_its_own_nfs_whitelist(prism_factory: Any, prism_connect: Any) -> None:
+    """ContainerDTO.nfs_whitelist / nfs_whitelist_inherited: a container's own list replaces the cluster's."""
+    from xtract_gui.lab.prism import ClusterSeed, ContainerSeed
+
+    seed = ClusterSeed(name="own-lists", uuid=CLUSTER_UUID, containers=(
+        ContainerSeed("restricted", nfs_whitelist=("10.9.0.0/255.255.0.0",)), ContainerSeed("SelfServiceContainer")))
+    target = prism_connect(prism_factory("pe", seed=seed))
+    got = {c.name: c for c in target.containers(CLUSTER_UUID)}
+    assert (got["restricted"].nfs_whitelist, got["restricted"].nfs_whitelist_inherited) == (
+        ("10.9.0.0/255.255.0.0",), False)
+    ssc = got["SelfServiceContainer"]
+    assert (ssc.nfs_whitelist, ssc.nfs_whitelist_inherited) == ((), True)

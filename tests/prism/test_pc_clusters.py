@@ -28,14 +28,6 @@ pytestmark = pytest.mark.prism
 ENTRY = "192.168.5.20/255.255.255.255"
 
 
-@pytest.fixture
-def lab(prism_clusters_pc: Callable[..., ClustersLab]) -> ClustersLab:
-    return prism_clusters_pc(ZELDA, seed=SEED)
-
-
-@pytest.fixture
-def central(lab: ClustersLab, prism_connect: Callable[..., Any]) -> Any:
-    return prism_connect(lab.pc, element_port=lab.element_port)
 
 
 def _names(state_items: dict[str, dict[str, Any]]) -> set[str]:

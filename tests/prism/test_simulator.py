@@ -72,10 +72,14 @@ def test_error_shapes(prism_factory: Callable[..., PrismSimulator]) -> None:
 
 def test_v2_and_v3_paging_metadata(prism_factory: Callable[..., PrismSimulator]) -> None:
     pe, pc = prism_factory("pe", seed=SEED), prism_factory("pc", seed=SEED)
-    page = requests.get(f"{pe.url}{V2}/networks", params={"count": 2, "page": 2}, auth=AUTH, timeout=5).json()
-    assert page["metadata"] == {"grand_total_entities": 3, "total_entities": 3, "count": 1, "page": 2,
-                                "start_index": 3, "end_index": 3}
+    page = requests.get(f"{pe.url}{V2}/storage_containers", params={"count": 1, "page": 2}, auth=AUTH,
+                        timeout=5).json()
+    assert page["metadata"] == {"grand_total_entities": 2, "total_entities": 2, "count": 1, "page": 2,
+                                "start_index": 2, "end_index": 2}
     assert len(page["entities"]) == 1
+    # Networks take no paging parameter: count/page are ignored and every network comes back.
+    networks = requests.get(f"{pe.url}{V2}/networks", params={"count": 2, "page": 2}, auth=AUTH, timeout=5).json()
+    assert len(networks["entities"]) == 3 and networks["metadata"]["count"] == 3
     listed = requests.post(f"{pc.url}{V3}/subnets/list", json={"kind": "subnet", "length": 2, "offset": 2},
                            auth=AUTH, timeout=5).json()
     assert listed["metadata"]["total_matches"] == 3 and len(listed["entities"]) == 1

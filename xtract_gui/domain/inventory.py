@@ -237,7 +237,9 @@ class StorageContainer:
     cluster_uuid: str
     capacity_bytes: int
     free_bytes: int
-    nfs_whitelist: tuple[str, ...] = ()
+    nfs_whitelist: tuple[str, ...] = ()  # the container's own list ("ip/mask"), when it has one
+    # False when the container has its own NFS whitelist: the cluster-wide list then does not apply to it.
+    nfs_whitelist_inherited: bool = True
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,11 @@ class TargetVMSpec:
     power_on: bool = False
 
 
+# Where Prism Central (v3) keeps images; a v3 disk cloned from an image lands in the image's container whatever
+# its storage_config says (terraform-provider-nutanix issues #223, #249, #686; packer-plugin-nutanix issue #36).
+IMAGE_CONTAINER = "SelfServiceContainer"
+
+
 @dataclass(frozen=True)
 class TargetInventory:
     """What the target endpoint shows at one moment (for readiness and the wizard)."""
@@ -309,3 +316,21 @@ class TargetInventory:
     containers: tuple[StorageContainer, ...] = ()
     subnets: tuple[Subnet, ...] = ()
     vm_names: frozenset[str] = frozenset()
+    # This laptop's NFS whitelist entry as the cluster sees it ("10.0.0.5/255.255.255.255"); "" when unknown.
+    nfs_client: str = ""
+
+    def container(self, container_uuid: str) -> StorageContainer | None:
+        return next((c for c in self.containers if c.uuid == container_uuid), None)
+
+    def disk_container(self, container_uuid: str) -> StorageContainer | None:
+        """The container that will really hold the migrated VMs' disks when the plan names ``container_uuid``.
+
+        Through Prism Element, that container.  Through Prism Central every disk is cloned from an image (a
+        staging image in warm mode, the uploaded one in cold mode), images live in the cluster's
+        SelfServiceContainer, and v3 puts an image's clone next to it: the disks land there.
+        """
+        chosen = self.container(container_uuid)
+        if self.kind is not TargetKind.PRISM_CENTRAL or chosen is None:
+            return chosen
+        return next((c for c in self.containers if c.name == IMAGE_CONTAINER and c.cluster_uuid == chosen.cluster_uuid),
+                    chosen)

@@ -7,6 +7,7 @@ Every finding says, in ``fix``, what the user can do about it.
 
 from __future__ import annotations
 
+import ipaddress
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from .inventory import (
     PowerState,
     SourceInventory,
     SourceVM,
+    StorageContainer,
     TargetInventory,
+    TargetKind,
     ToolsStatus,
 )
 from .plan import GuestChannelKind, Plan, ShutdownPolicy, TransferMode, VmPlan
@@ -190,18 +193,42 @@ def _target(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
         yield _f(vm, "name_clash", Severity.BLOCKER, f"A VM named '{name}' already exists on the target.",
                  "Set another target name for this VM, or remove the existing one.")
     if vm.firmware is Firmware.EFI and vm.secure_boot:
-        yield _f(vm, "secure_boot", Severity.INFO,
-                 f"{vm.name} uses UEFI Secure Boot; it will be created with machine type Q35 and Secure Boot.",
-                 "Nothing to do.")
+        if ctx.target.kind is TargetKind.PRISM_ELEMENT:
+            # Secure Boot needs machine type Q35; Prism Element's v2.0 VM create has no machine_type field.
+            yield _f(vm, "secure_boot_needs_pc", Severity.BLOCKER,
+                     f"{vm.name} uses UEFI Secure Boot, which needs an AHV VM of machine type Q35; Prism Element "
+                     "cannot create one (its API has no machine type).",
+                     "Connect the plan to the Prism Central that manages this cluster (Target page): it creates "
+                     "the VM with machine type Q35 and Secure Boot.")
+        else:
+            yield _f(vm, "secure_boot", Severity.INFO,
+                     f"{vm.name} uses UEFI Secure Boot; it will be created with machine type Q35 and Secure Boot.",
+                     "Nothing to do.")
     if ctx.plan.transfer_mode is TransferMode.COLD and vm.power_state is PowerState.ON:
         yield _f(vm, "cold_shutdown", Severity.INFO,
                  f"Cold mode: {vm.name} is shut down before its disks are copied (downtime = whole copy).",
                  "Use warm mode for a short cutover.")
-    container = next((c for c in ctx.target.containers if c.uuid == ctx.plan.target.container_uuid), None)
-    if container is not None and vm.provisioned_bytes > container.free_bytes:
-        yield _f(vm, "container_space", Severity.BLOCKER,
-                 f"{vm.name} needs up to {_gib(vm.provisioned_bytes)} and container '{container.name}' has "
-                 f"{_gib(container.free_bytes)} free.", "Choose another container or free space on it.")
+    for container, role in data_containers(ctx.plan, ctx.target):
+        if vm.provisioned_bytes > container.free_bytes:
+            yield _f(vm, "container_space", Severity.BLOCKER,
+                     f"{vm.name} needs up to {_gib(vm.provisioned_bytes)} and container '{container.name}' ({role}) "
+                     f"has {_gib(container.free_bytes)} free.", "Choose another container or free space on it.")
+
+
+def data_containers(plan: Plan, target: TargetInventory) -> list[tuple[StorageContainer, str]]:
+    """Each container the migration fills, with its role: where the disks land (``disk_container``: through
+    Prism Central the cluster's SelfServiceContainer, whatever the plan chose) and, in warm mode, where they
+    are staged over NFS first (the plan's container)."""
+    chosen = target.container(plan.target.container_uuid)
+    landing = target.disk_container(plan.target.container_uuid)
+    if chosen is None or landing is None:
+        return []
+    if landing.uuid == chosen.uuid:
+        return [(chosen, "where the disks land")]
+    found = [(landing, "where Prism Central puts the disks")]
+    if plan.transfer_mode is TransferMode.WARM:
+        found.append((chosen, "where the disks are staged over NFS"))
+    return found
 
 
 # -- vSphere source fidelity (issue 20): what real vCenters have that breaks a migration midway ----------
@@ -295,19 +322,27 @@ def _plan_wide(plan: Plan, source: SourceInventory, target: TargetInventory) -> 
     if target.clusters and plan.target.cluster_uuid not in {c.uuid for c in target.clusters}:
         found.append(Finding("cluster_missing", Severity.BLOCKER, "The plan's AHV cluster is not on the target.",
                              "Choose the cluster again on the Target page."))
-    container = next((c for c in target.containers if c.uuid == plan.target.container_uuid), None)
+    container = target.container(plan.target.container_uuid)
     if target.containers and container is None:
         found.append(Finding("container_missing", Severity.BLOCKER,
                              "The plan's storage container is not on the target.",
                              "Choose the storage container again on the Target page."))
-    if container is not None:
-        known = {v.vm_id: v for v in source.vms}
-        needed = sum(known[v.vm_id].provisioned_bytes for v in plan.vms if v.vm_id in known)
-        if needed > container.free_bytes:
+    landing = target.disk_container(plan.target.container_uuid)
+    if container is not None and landing is not None and landing.uuid != container.uuid:
+        found.append(Finding("disks_land_elsewhere", Severity.INFO,
+                             f"Prism Central puts the migrated disks in container '{landing.name}', not in "
+                             f"'{container.name}': its API clones a disk from an image next to the image.",
+                             "Nothing to do if it has room; move a VM's disks afterwards with "
+                             "'acli vm.update_container', or connect to the Prism Element to choose the container."))
+    known = {v.vm_id: v for v in source.vms}
+    needed = sum(known[v.vm_id].provisioned_bytes for v in plan.vms if v.vm_id in known)
+    for data, role in data_containers(plan, target):
+        if needed > data.free_bytes:
             found.append(Finding("container_space_total", Severity.WARNING,
-                                 f"The selected VMs need up to {_gib(needed)}; container '{container.name}' has "
-                                 f"{_gib(container.free_bytes)} free. Thin disks may fit, but it is tight.",
+                                 f"The selected VMs need up to {_gib(needed)}; container '{data.name}' ({role}) has "
+                                 f"{_gib(data.free_bytes)} free. Thin disks may fit, but it is tight.",
                                  "Migrate in smaller batches, or choose another container."))
+    found += _container_whitelist(plan, target)
     # One name on AHV for two VMs, or two that a person (and a case-insensitive file system or search) cannot tell
     # apart: letter case, full-width letters, spaces around.
     groups: dict[str, list[str]] = {}
@@ -321,6 +356,33 @@ def _plan_wide(plan: Plan, source: SourceInventory, target: TargetInventory) -> 
                              + ("." if len(set(names)) == 1 else ", names that differ only in case or width."),
                              "Give one of them another target name."))
     return found
+
+
+def _container_whitelist(plan: Plan, target: TargetInventory) -> list[Finding]:
+    """Warm mode writes into the plan's container over NFS; the tool adds this laptop to the cluster-wide NFS
+    whitelist, which a container with a whitelist of its own (``nfs_whitelist_inherited`` false) ignores."""
+    container = target.container(plan.target.container_uuid)
+    if plan.transfer_mode is not TransferMode.WARM or container is None or container.nfs_whitelist_inherited:
+        return []
+    if target.nfs_client and any(_covers(e, target.nfs_client) for e in container.nfs_whitelist):
+        return []
+    laptop = target.nfs_client.split("/")[0] or "this computer"
+    entry = target.nfs_client or "this computer's address/255.255.255.255"
+    return [Finding("container_whitelist", Severity.BLOCKER if target.nfs_client else Severity.WARNING,
+                    f"Storage container '{container.name}' has an NFS whitelist of its own (it does not use the "
+                    f"cluster's), and {laptop} is {'not' if target.nfs_client else 'perhaps not'} in it: the entry "
+                    "the tool adds to the cluster's whitelist does not open this container.",
+                    f"In Prism: Storage > '{container.name}' > Update > Advanced Settings > Filesystem Whitelist, add "
+                    f"{entry} for the migration (and remove it afterwards); or choose a container without a "
+                    "whitelist of its own, or cold mode.")]
+
+
+def _covers(entry: str, client: str) -> bool:
+    """Does whitelist ``entry`` ("10.0.0.0/255.255.255.0", "10.0.0.5/32", "10.0.0.5") let ``client`` in?"""
+    try:
+        return ipaddress.ip_address(client.split("/")[0]) in ipaddress.ip_network(entry.strip(), strict=False)
+    except ValueError:
+        return False
 
 
 def blockers(findings: Mapping[str, list[Finding]]) -> list[Finding]:

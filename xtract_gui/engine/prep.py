@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from ..domain.errors import CancelledError, ConfigurationError, GuestError, GuestScriptError, XtractError
 from ..domain.guest_tasks import GuestPhase, GuestTask, tasks_for
 from ..domain.inventory import DiskSharing, OsFamily, SourceVM, TargetInventory
-from ..domain.plan import GuestChannelKind, Plan
+from ..domain.plan import GuestChannelKind, Plan, TransferMode
 from ..domain.readiness import PLAN_WIDE, Finding, Severity, check_plan
 from ..domain.redact import scrub
 from ..resources import load_script
@@ -39,24 +39,33 @@ log = logging.getLogger("xtract_gui.engine.prep")
 BlockingCall = Callable[..., Awaitable[Any]]  # runs a blocking channel call: asyncio.to_thread, JobContext.call
 
 
-def target_inventory(target: TargetPlatform, cluster_uuid: str) -> TargetInventory:
+def target_inventory(target: TargetPlatform, cluster_uuid: str, nfs_client: str = "") -> TargetInventory:
     """What readiness needs from the target, read with blocking calls (run it in an executor)."""
     clusters = tuple(target.clusters())
     return TargetInventory(kind=target.kind, version=target.version, clusters=clusters,
                            containers=tuple(target.containers(cluster_uuid)),
                            subnets=tuple(target.subnets(cluster_uuid)),
-                           vm_names=frozenset(v.name for v in target.vms()))
+                           vm_names=frozenset(v.name for v in target.vms()), nfs_client=nfs_client)
 
 
-def readiness_findings(plan: Plan, source: SourcePlatform, target: TargetPlatform) -> dict[str, list[Finding]]:
-    """Blocking: every VM's findings plus the plan-wide ones (key ``PLAN_WIDE``)."""
-    return check_plan(plan, source.inventory(), target_inventory(target, plan.target.cluster_uuid))
+def readiness_findings(plan: Plan, source: SourcePlatform, target: TargetPlatform,
+                       nfs_client: Callable[[], str] | None = None) -> dict[str, list[Finding]]:
+    """Blocking: every VM's findings plus the plan-wide ones (key ``PLAN_WIDE``).  ``nfs_client`` gives this
+    laptop's NFS whitelist entry (warm mode), so readiness can tell whether a container's own whitelist has it."""
+    client = ""
+    if nfs_client is not None and plan.transfer_mode is TransferMode.WARM:
+        try:
+            client = nfs_client()
+        except XtractError as exc:  # no route to the NFS address: the whitelist step says so in its turn
+            log.info("This laptop's NFS address is not known for readiness: %s", exc)
+    return check_plan(plan, source.inventory(), target_inventory(target, plan.target.cluster_uuid, client))
 
 
 async def check_readiness(ctx: JobContext) -> None:
     async def run() -> None:
         found = await ctx.session.readiness(
-            lambda: ctx.call(readiness_findings, ctx.plan, ctx.session.source(), ctx.session.target()))
+            lambda: ctx.call(readiness_findings, ctx.plan, ctx.session.source(), ctx.session.target(),
+                             lambda: ctx.session.writers().whitelist_entry))
         mine = found.get(ctx.vm_id, []) + [f for f in found.get(PLAN_WIDE, []) if f.severity is Severity.BLOCKER]
         ctx.update(findings=[{**asdict(f), "severity": f.severity.value} for f in mine])
         for f in mine:

@@ -1,6 +1,9 @@
 """The embedded lab: a vSphere source, a Prism Element simulator and Windows guests, wired together,
 plus a ready plan for every lab VM and a dict-backed ``SecretStore`` with the lab passwords.
 
+A source VM with UEFI Secure Boot needs a Q35 VM on AHV, which only Prism Central can create: then (or with
+``target="pc"``) a Prism Central simulator fronts the Prism Element's cluster and the plan targets it.
+
 The source is the in-process Python stand-in (works in the frozen app: no Go, no root) or govmomi's
 simulator from a source checkout.  Disks reach the Prism simulator's container directory through
 the local container writer (``nfs_host: "local:<dir>"``), the lab's stand-in for NFS.  When Prism
@@ -83,14 +86,18 @@ class Lab:
 
     def __init__(self, state_dir: Path, *, vms: int = 4, source: str = "python",
                  guest_os_mix: tuple[str, ...] = ("windows", "linux"), workload: bool = True,
-                 winrm_https: bool = True) -> None:
+                 winrm_https: bool = True, target: str = "auto") -> None:
         if source not in ("python", "vcsim"):
             raise ConfigurationError(f"Unknown lab source {source!r}.", hint="Use 'python' or 'vcsim'.")
+        if target not in ("auto", "pe", "pc"):
+            raise ConfigurationError(f"Unknown lab target {target!r}.", hint="Use 'pe', 'pc' or 'auto'.")
+        self.target = target
         self.state_dir = Path(state_dir).resolve()
         self.vms, self.source_kind, self.mix = vms, source, guest_os_mix
         self.workload, self.winrm_https = workload, winrm_https
         self.source: LabSource | None = None
-        self.prism: PrismSimulator | None = None
+        self.prism: PrismSimulator | None = None  # what the plan targets: the Prism Element, or Prism Central
+        self.element: PrismSimulator | None = None  # the cluster's Prism Element when Prism Central fronts it
         self.winrm: Any = None
         self.guests: dict[str, Any] = {}  # vm_id -> WindowsGuest
         self._by_mac: dict[str, Any] = {}
@@ -115,6 +122,12 @@ class Lab:
                            subnets=(SubnetSeed("vlan0", 0), SubnetSeed("vlan100", 100), SubnetSeed("isolated", 999)))
         self.prism = PrismSimulator(self.state_dir / "prism", mode="pe", user=PRISM_USER, password=PRISM_PASSWORD,
                                     seed=seed, on_power_change=self._power_changed).start()
+        secure_boot = any(vm.secure_boot for vm in self.inventory().vms)
+        if self.target == "pc" or (self.target == "auto" and secure_boot):
+            self.element = self.prism
+            self.prism = PrismSimulator(self.state_dir / "prism-central", mode="pc", user=PRISM_USER,
+                                        password=PRISM_PASSWORD, element=self.element,
+                                        on_power_change=self._power_changed).start()
         guests = self._start_guests()
         if self.workload and self.source is not None:
             self.source.start_workload()
@@ -127,9 +140,10 @@ class Lab:
         if self.winrm is not None:
             self.winrm.close()
             self.winrm = None
-        if self.prism is not None:
-            self.prism.stop()
-            self.prism = None
+        for sim in (self.prism, self.element):
+            if sim is not None:
+                sim.stop()
+        self.prism = self.element = None
         if self.vsphere is not None:
             self.vsphere.close()
             self.vsphere = None
@@ -210,7 +224,8 @@ class Lab:
         target = TargetEndpoint(host=self.prism.host, port=self.prism.port, protocol="http", user=PRISM_USER,
                                 password=SecretRef(SERVICE, f"{PRISM_USER}@prism"),
                                 cluster_uuid=data["cluster"]["uuid"], container_uuid=container["uuid"],
-                                nfs_host=f"local:{containers_dir}")
+                                nfs_host=f"local:{containers_dir}",
+                                element_port=self.element.port if self.element is not None else 0)
         vms = []
         inventory = self.inventory()
         for vm in inventory.vms:

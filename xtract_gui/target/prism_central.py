@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..domain.errors import ConfigurationError, ConflictError, NotFoundError, UnsupportedError, XtractError
+from ..domain.errors import ConfigurationError, ConflictError, NotFoundError, UnsupportedError
 from ..domain.inventory import (
     BootType,
     StorageContainer,
@@ -20,10 +20,10 @@ from ..domain.inventory import (
 )
 from ..engine.ports import Cancellation, ProgressFn, no_progress
 from . import v3_parse as parse
-from .common import MIB, best_effort, check_cancel, fiql_value, upload_failed
+from .common import MIB, best_effort, check_cancel, fiql_value
+from .pc_images import PcImages
 from .tasks import CLEANUP_TIMEOUT, DEFAULT_TASK_TIMEOUT, PrismTaskError, TaskState, wait_task
 from .transport import PrismTransport
-from .upload import StreamBody, UnsizedStreamBody, UploadCancelled
 
 V3 = "/api/nutanix/v3"
 PAGE = 100
@@ -47,6 +47,8 @@ class PrismCentral:
         self._subnets_lock = threading.Lock()
         self._elements_lock = threading.Lock()
         self._element_locks: dict[str, threading.Lock] = {}
+        self._container_clusters: dict[str, str] = {}  # container uuid → its cluster, from containers()
+        self.images = PcImages(transport)
 
     @property
     def kind(self) -> TargetKind:
@@ -129,7 +131,9 @@ class PrismCentral:
 
     def containers(self, cluster_uuid: str) -> list[StorageContainer]:
         """Read through the cluster's Prism Element (v2 ``/storage_containers``), same account."""
-        return list(self._element(self._cluster(cluster_uuid)).containers(cluster_uuid))
+        found = list(self._element(self._cluster(cluster_uuid)).containers(cluster_uuid))
+        self._container_clusters.update({c.uuid: cluster_uuid for c in found})
+        return found
 
     def subnets(self, cluster_uuid: str) -> list[Subnet]:
         """The cluster's subnets, from one listing of all subnets per ``clusters()`` call.
@@ -200,8 +204,10 @@ class PrismCentral:
         try:
             for i, d in files:
                 url = f"nfs://{cluster.external_ip}/{d.ndfs_path.lstrip('/')}"
-                staged[i] = self.create_image_from_url(f"xtract-{spec.name}-disk{i}", d.container_uuid, url,
-                                                       cancel=cancel)
+                check_cancel(cancel, f"import image 'xtract-{spec.name}-disk{i}'")
+                staged[i] = self.images.create(f"xtract-{spec.name}-disk{i}",
+                                               {"image_type": "DISK_IMAGE", "source_uri": url}, cluster.uuid,
+                                               cancel=cancel)
         except BaseException:
             for image_uuid in staged.values():
                 best_effort("remove a staging image", lambda u=image_uuid: self.delete_image(u))
@@ -289,50 +295,40 @@ class PrismCentral:
         state = self._wait(answer, f"snapshot VM {vm_uuid}", cancel=cancel)
         return state.entity("vm_snapshot", "snapshot", "vm_recovery_point") or state.uuid
 
-    # -- images -------------------------------------------------------------------------------
+    # -- images (pc_images.py) -------------------------------------------------------------------
 
-    def _new_image(self, name: str, resources: dict[str, Any], progress: ProgressFn,
-                   cancel: Cancellation | None) -> str:
-        body = {"metadata": {"kind": "image"}, "spec": {"name": name, "resources": resources}}
-        answer = self.t.json("POST", f"{V3}/images", action=f"create image '{name}'", json=body)
-        image_uuid = str((answer.get("metadata") or {}).get("uuid", ""))
-        try:
-            self._wait(answer, f"create image '{name}'", progress, cancel)
-        except BaseException:
-            best_effort(f"remove image '{name}'", lambda: self.delete_image(image_uuid))
-            raise
-        return image_uuid
+    def _cluster_of_container(self, container_uuid: str) -> str:
+        """The cluster that holds ``container_uuid``: where an image for it is placed (never on every cluster)."""
+        cluster = self._container_clusters.get(container_uuid)
+        if cluster:
+            return cluster
+        clusters = list(self._listed.values()) or self.clusters()
+        if len(clusters) == 1:
+            return clusters[0].uuid
+        if container_uuid:
+            for candidate in clusters:
+                self.containers(candidate.uuid)  # fills _container_clusters
+                if container_uuid in self._container_clusters:
+                    return self._container_clusters[container_uuid]
+        names = ", ".join(c.name for c in clusters) or "none"
+        raise ConfigurationError(f"Prism Central manages several AHV clusters ({names}) and no storage container "
+                                 f"{container_uuid or '(none given)'} tells on which one the image belongs.",
+                                 hint="Choose the plan's storage container again on the Target page.")
 
     def upload_image(self, name: str, container_uuid: str, stream: Iterable[bytes], *,
                      size: int | None = None, disk_format: str = "raw", sha256: str = "",
                      progress: ProgressFn = no_progress, cancel: Cancellation | None = None) -> str:
-        """v3 places images by policy, so ``container_uuid`` is not used; AOS detects ``disk_format`` itself."""
+        """Placed on the cluster of ``container_uuid`` only.  v3 puts images in that cluster's image container
+        (SelfServiceContainer), not in ``container_uuid``; AOS detects ``disk_format`` itself."""
         check_cancel(cancel, f"upload image '{name}'")
-        image_uuid = self._new_image(name, {"image_type": "DISK_IMAGE"}, no_progress, cancel)
-        headers = {"Content-Type": "application/octet-stream"}
-        if sha256:
-            headers.update({"X-Nutanix-Checksum-Type": "SHA_256", "X-Nutanix-Checksum-Bytes": sha256.lower()})
-        body = StreamBody(stream, size, progress, cancel)
-        try:
-            self.t.request("PUT", f"{V3}/images/{image_uuid}/file", action=f"upload image '{name}'",
-                           data=body if size is not None else UnsizedStreamBody(body), headers=headers,
-                           timeout=max(self.t.timeout, 300))
-            image = self.t.json("GET", f"{V3}/images/{image_uuid}", action=f"read image '{name}'")
-            state = (image.get("status") or {}).get("state", "")
-            if state != "COMPLETE":
-                raise XtractError(f"Image '{name}' is {state or 'not ready'} after its upload.",
-                                  hint="Check the image in Prism Central; retry the upload.")
-        except BaseException as exc:
-            best_effort(f"remove the partial image '{name}'", lambda: self.delete_image(image_uuid))
-            if isinstance(exc, UploadCancelled):
-                raise upload_failed(exc, name) from None
-            raise
-        return image_uuid
+        return self.images.upload(name, self._cluster_of_container(container_uuid), stream, size=size,
+                                  sha256=sha256, progress=progress, cancel=cancel)
 
     def create_image_from_url(self, name: str, container_uuid: str, url: str, *,
                               progress: ProgressFn = no_progress, cancel: Cancellation | None = None) -> str:
         check_cancel(cancel, f"import image '{name}'")
-        return self._new_image(name, {"image_type": "DISK_IMAGE", "source_uri": url}, progress, cancel)
+        return self.images.create(name, {"image_type": "DISK_IMAGE", "source_uri": url},
+                                  self._cluster_of_container(container_uuid), progress, cancel)
 
     def find_images(self, name: str) -> list[str]:
         """Uuids of the images named exactly ``name`` (the server's filter matches loosely)."""
@@ -341,11 +337,7 @@ class PrismCentral:
                 if ((e.get("status") or {}).get("name") or (e.get("spec") or {}).get("name")) == name]
 
     def delete_image(self, image_uuid: str) -> None:
-        try:
-            answer = self.t.json("DELETE", f"{V3}/images/{image_uuid}", action=f"delete image {image_uuid}")
-            self._wait(answer, f"delete image {image_uuid}")
-        except NotFoundError:
-            return
+        self.images.delete(image_uuid)
 
     # -- NFS whitelist (through the Prism Element) ---------------------------------------------
 

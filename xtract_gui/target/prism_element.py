@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
-from ..domain.errors import ConfigurationError, NotFoundError, XtractError
+from ..domain.errors import ConfigurationError, NotFoundError, RemoteTaskError, UnsupportedError, XtractError
 from ..domain.inventory import (
     BootType,
     StorageContainer,
@@ -19,13 +19,15 @@ from ..domain.inventory import (
 from ..engine.ports import Cancellation, ProgressFn, no_progress
 from . import v2_parse as parse
 from .common import best_effort, check_cancel, fiql_value, upload_failed
-from .tasks import CLEANUP_TIMEOUT, DEFAULT_TASK_TIMEOUT, PrismTaskError, TaskState, wait_task
+from .tasks import CLEANUP_TIMEOUT, DEFAULT_TASK_TIMEOUT, PrismTaskError, TaskState, wait_task, wait_until
 from .transport import PrismTransport
 from .upload import StreamBody, UnsizedStreamBody, UploadCancelled
+from .v2_paging import paged
 
 V2 = "/PrismGateway/services/rest/v2.0"
 V08 = "/api/nutanix/v0.8"
 PAGE = 100
+IMAGE_ACTIVE_TIMEOUT = 300.0  # how long an uploaded image may read INACTIVE before the upload counts as failed
 
 
 class PrismElement:
@@ -58,17 +60,9 @@ class PrismElement:
     # -- plumbing -----------------------------------------------------------------------------
 
     def _list(self, path: str, action: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        entities: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            body = self.t.json("GET", f"{V2}{path}", action=action, params={**(params or {}), "count": PAGE,
-                                                                          "page": page})
-            batch = body.get("entities") or []
-            entities += batch
-            total = int((body.get("metadata") or {}).get("grand_total_entities") or 0)
-            if not batch or len(entities) >= total:
-                return entities
-            page += 1
+        """Every entity of a v2.0 list call, each call paged its own way (v2_paging) and each entity once."""
+        return paged(lambda query: self.t.json("GET", f"{V2}{path}", action=action, params={**(params or {}), **query}),
+                     path, PAGE)
 
     def _task(self, task_uuid: str) -> TaskState:
         return parse.task(self.t.json("GET", f"{V2}/tasks/{task_uuid}", action="read a task"))
@@ -118,9 +112,10 @@ class PrismElement:
     # -- VMs ----------------------------------------------------------------------------------
 
     def _vm_body(self, spec: TargetVMSpec) -> dict[str, Any]:
+        """``create.dto.uhura.VmConfigDTO``: only fields the v2.0 schema has (see lab/prism/v2_schema.py)."""
         disks = []
         for d in spec.disks:
-            disk: dict[str, Any] = {"is_cdrom": False, "disk_address": {"device_bus": d.bus.lower(),
+            disk: dict[str, Any] = {"is_cdrom": False, "disk_address": {"device_bus": d.bus.upper(),
                                                                         "device_index": d.index}}
             if d.image_uuid or d.ndfs_path:
                 source = {"ndfs_filepath": d.ndfs_path} if d.ndfs_path else {"vmdisk_uuid": self._vmdisk_of(
@@ -144,12 +139,19 @@ class PrismElement:
         body: dict[str, Any] = {
             "name": spec.name, "description": spec.description, "memory_mb": spec.memory_mib,
             "num_vcpus": spec.num_sockets, "num_cores_per_vcpu": spec.cores_per_socket,
-            "boot": {"uefi_boot": spec.boot_type is not BootType.LEGACY,
-                     "secure_boot": spec.boot_type is BootType.SECURE_BOOT},
-            "vm_disks": disks, "vm_nics": nics}
-        if spec.boot_type is BootType.SECURE_BOOT:
-            body["machine_type"] = "q35"
+            "boot": {"uefi_boot": spec.boot_type is not BootType.LEGACY}, "vm_disks": disks, "vm_nics": nics}
         return body
+
+    @staticmethod
+    def _refuse_secure_boot(spec: TargetVMSpec) -> None:
+        # Secure Boot needs machine type Q35, and machine_type is not a field of the v2.0 create DTO (it exists
+        # only on GET): Prism Element cannot make such a VM.  Readiness says so first (secure_boot_needs_pc).
+        if spec.boot_type is BootType.SECURE_BOOT:
+            raise UnsupportedError(
+                f"VM '{spec.name}' needs UEFI Secure Boot, which needs machine type Q35, and Prism Element's API "
+                "(v2.0) cannot create a VM with a machine type.",
+                hint="Connect the plan to the Prism Central that manages this cluster: it creates Q35 VMs with "
+                     "Secure Boot.")
 
     def _vmdisk_of(self, image_uuid: str) -> str:
         image = self.t.json("GET", f"{V2}/images/{image_uuid}", action=f"read image {image_uuid}")
@@ -162,6 +164,7 @@ class PrismElement:
     def create_vm(self, spec: TargetVMSpec, *, progress: ProgressFn = no_progress,
                   cancel: Cancellation | None = None) -> str:
         check_cancel(cancel, f"create VM '{spec.name}'")
+        self._refuse_secure_boot(spec)
         answer = self.t.json("POST", f"{V2}/vms", action=f"create VM '{spec.name}'", json=self._vm_body(spec))
         vm_uuid = ""
         try:
@@ -229,10 +232,7 @@ class PrismElement:
                                           "X-Nutanix-Destination-Container": container_uuid},
                                  timeout=max(self.t.timeout, 300))
             self._wait(upload, f"store image '{name}'", cancel=cancel)
-            image = self.t.json("GET", f"{V2}/images/{image_uuid}", action=f"read image '{name}'")
-            if image.get("image_state") != "ACTIVE":
-                raise XtractError(f"Image '{name}' is {image.get('image_state', 'not ready')} after its upload.",
-                                  hint="Check the image in Prism; retry the upload.")
+            self._wait_active(image_uuid, name, progress, cancel)
         except BaseException as exc:
             if image_uuid:
                 best_effort(f"remove the partial image '{name}'", lambda: self.delete_image(image_uuid))
@@ -240,6 +240,24 @@ class PrismElement:
                 raise upload_failed(exc, name) from None
             raise
         return image_uuid
+
+    def _wait_active(self, image_uuid: str, name: str, progress: ProgressFn, cancel: Cancellation | None) -> None:
+        """After its upload task SUCCEEDED an image can still read INACTIVE for a while (nutanix/curie
+        curie/acropolis_cluster.py at e25691f4 re-reads it: "possible AHV bug. See XRAY-225"): read again with
+        growing pauses, for a bounded time, before calling the upload failed."""
+        def look() -> bool | None:
+            image = self.t.json("GET", f"{V2}/images/{image_uuid}", action=f"read image '{name}'")
+            if image.get("image_state") == "ACTIVE":
+                return True
+            progress(1.0, f"waiting for Prism to activate image '{name}'")
+            return None
+
+        def timed_out(seconds: float) -> XtractError:
+            return RemoteTaskError(f"Image '{name}' was still INACTIVE {int(seconds)} s after its upload finished; "
+                                   "it was removed.", hint="Check the cluster's image service in Prism, then retry.")
+
+        wait_until(look, action=f"activate image '{name}'", timed_out=timed_out, cancel=cancel,
+                   timeout=IMAGE_ACTIVE_TIMEOUT, first_interval=0.05, max_interval=5.0)
 
     def create_image_from_url(self, name: str, container_uuid: str, url: str, *,
                               progress: ProgressFn = no_progress, cancel: Cancellation | None = None) -> str:
@@ -287,5 +305,8 @@ class PrismElement:
     def remove_nfs_whitelist(self, entry: str, cluster_uuid: str = "") -> None:
         if entry not in self.nfs_whitelist():
             return
-        self.t.json("DELETE", f"{V2}/cluster/nfs_whitelist/{quote(entry, safe='')}",
+        # The path template is /cluster/nfs_whitelist/{name:.+} (v2.0 schema, cluster.json): the entry's own "/"
+        # goes unencoded.  An encoded "%2F" is refused by Prism's servlet container (Tomcat rejects encoded
+        # slashes by default) before Prism sees it.
+        self.t.json("DELETE", f"{V2}/cluster/nfs_whitelist/{quote(entry, safe='/')}",
                     action=f"remove {entry} from the NFS whitelist")

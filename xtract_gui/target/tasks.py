@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from ..domain.errors import CancelledError, RemoteTaskError
+from ..domain.errors import CancelledError, RemoteTaskError, XtractError
 from ..engine.ports import Cancellation, ProgressFn, no_progress
+
+T = TypeVar("T")
 
 DEFAULT_TASK_TIMEOUT = 3600.0
 CLEANUP_TIMEOUT = 120.0  # how long a cleanup waits for a task it must not cancel
@@ -72,6 +75,26 @@ def wait_task(fetch: Callable[[], TaskState], *, action: str, progress: Progress
             raise RemoteTaskError(f"Prism did not finish to {action} within {int(timeout)} s.",
                                   hint="Check the task in Prism; it may still be running.",
                                   detail=f"task {state.uuid} {state.status} {state.percentage}%")
+        _sleep(interval, cancel)
+        interval = min(max_interval, interval * 1.5)
+
+
+def wait_until(look: Callable[[], T | None], *, action: str, timed_out: Callable[[float], XtractError],
+               cancel: Cancellation | None = None, timeout: float = DEFAULT_TASK_TIMEOUT,
+               first_interval: float = 0.05, max_interval: float = 5.0) -> T:
+    """Ask ``look`` again, with growing pauses, until it gives a value (an object Prism reports ready); ``look``
+    raises when the answer is final and bad.  Bounded by ``timeout`` (``timed_out(seconds)`` is the error) and
+    stopped by ``cancel``: a state that is not ready yet is never taken as a failure before then."""
+    deadline = time.monotonic() + timeout
+    interval = first_interval
+    while True:
+        if cancel is not None and cancel.is_set():
+            raise CancelledError(f"Stopped waiting for Prism to {action}.")
+        value = look()
+        if value is not None:
+            return value
+        if time.monotonic() > deadline:
+            raise timed_out(timeout)
         _sleep(interval, cancel)
         interval = min(max_interval, interval * 1.5)
 

@@ -37,7 +37,11 @@ def container(c: dict[str, Any], cluster_uuid: str) -> StorageContainer:
     free_bytes = _int(free) if free is not None else capacity - _int(stats.get("storage.user_usage_bytes"))
     return StorageContainer(uuid=c["storage_container_uuid"], name=c.get("name", ""),
                             cluster_uuid=c.get("cluster_uuid") or cluster_uuid, capacity_bytes=capacity,
-                            free_bytes=max(0, free_bytes), nfs_whitelist=tuple(c.get("nfs_whitelist") or ()))
+                            free_bytes=max(0, free_bytes), nfs_whitelist=tuple(c.get("nfs_whitelist") or ()),
+                            # ContainerDTO.nfs_whitelist_inherited (v2.0 schema); older AOS leave it out, and then
+                            # a container with a list of its own does not take the cluster's.
+                            nfs_whitelist_inherited=bool(c.get("nfs_whitelist_inherited",
+                                                               not c.get("nfs_whitelist"))))
 
 
 def network(n: dict[str, Any], cluster_uuid: str) -> Subnet:

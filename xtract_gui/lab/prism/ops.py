@@ -1,4 +1,5 @@
-"""What the lab cluster does (images, VMs, power, snapshots, NFS whitelist), independent of the API surface.
+"""What the lab cluster does (VMs, power, snapshots, NFS whitelist; images in ``images.py``), independent of the
+API surface.
 
 Synchronous checks raise ``Invalid``/``Missing`` (each surface renders them its own way, through
 ``answering``); work that a real cluster does in a task runs in a ``TaskEngine`` task and raises
@@ -8,20 +9,15 @@ Synchronous checks raise ``Invalid``/``Missing`` (each surface renders them its 
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-from .http import ApiError, DropConnection, Request, Response
-from .state import IMAGE_DIR, PrismState, new_uuid, now_usecs
+from .http import ApiError, Request, Response
+from .images import Images
+from .state import PrismState, new_uuid, now_usecs
 from .tasks import TaskEngine, TaskFailure
-from .vdisk import VMDISK_DIR, clone_to, detect_format, new_empty, sparse_copy
-
-_ZERO = bytes(1 << 20)
-_ZERO_VIEW = memoryview(_ZERO)  # compared without copying
+from .vdisk import VMDISK_DIR, clone_to, new_empty
 
 
 class Refused(Exception):
@@ -65,6 +61,7 @@ class Cluster:
         self.state = state
         self.tasks = tasks
         self.on_power_change = on_power_change
+        self.images = Images(state, tasks, Invalid)
 
     # -- lookups ------------------------------------------------------------------------------
 
@@ -91,95 +88,6 @@ class Cluster:
         if subnet is None:
             raise Missing("subnet", subnet_uuid)
         return subnet
-
-    # -- images -------------------------------------------------------------------------------
-
-    def new_image(self, name: str, *, description: str = "", container_uuid: str = "",
-                  image_type: str = "DISK_IMAGE", source_uri: str = "") -> dict[str, Any]:
-        if not name:
-            raise Invalid("Image name is required")
-        if image_type not in ("DISK_IMAGE", "ISO_IMAGE"):
-            raise Invalid(f"Invalid image_type {image_type!r}")
-        ctr = self.container(container_uuid) if container_uuid else self.state.default_container()
-        image_uuid = new_uuid()
-        image = {"uuid": image_uuid, "name": name, "description": description, "image_type": image_type,
-                 "container_uuid": ctr["uuid"], "vmdisk_uuid": new_uuid(), "size_bytes": 0,
-                 "disk_format": "", "state": "PENDING", "source_uri": source_uri, "spec_version": 0,
-                 "path": f"containers/{ctr['name']}/{IMAGE_DIR}/{image_uuid}",
-                 "creation_usecs": now_usecs(), "update_usecs": now_usecs(), "checksum": {}}
-        return image
-
-    def register_image(self, image: dict[str, Any], source_url: str = "", *, await_bytes: bool = False
-                       ) -> Callable[[], None]:
-        """Store the new image; the returned work completes it (pulling ``source_url`` if given), or
-        leaves it pending for an upload (``await_bytes``)."""
-        with self.state.lock:
-            self.state.data["images"][image["uuid"]] = image
-            self.state.save()
-
-        def work() -> None:
-            if image["uuid"] not in self.state.data["images"]:
-                return  # deleted while its task was queued
-            if source_url:
-                src = self.resolve_source(source_url)
-                sparse_copy(src, self.state.image_file(image))
-                fmt, vsize = detect_format(self.state.image_file(image))
-                with self.state.lock:
-                    image.update(disk_format=fmt, size_bytes=vsize, state="COMPLETE", update_usecs=now_usecs())
-            elif not await_bytes:
-                with self.state.lock:
-                    image.update(state="COMPLETE", update_usecs=now_usecs())
-        return work
-
-    def resolve_source(self, url: str) -> Path:
-        parts = urlsplit(url)
-        if parts.scheme != "nfs":
-            raise TaskFailure("INVALID_ARGUMENT", f"The lab cluster can only import nfs:// URLs, not {url!r}")
-        src = self.state.resolve_ndfs(unquote(parts.path))
-        if src is None:
-            raise TaskFailure("ENTITY_NOT_FOUND", f"Could not access {url}: no such file on the cluster's containers")
-        return src
-
-    def receive_image_bytes(self, image: dict[str, Any], chunks: Iterable[bytes], *, checksum_type: str = "",
-                            checksum_hex: str = "", drop_after: int | None = None) -> None:
-        """Store uploaded bytes as sent (zero blocks left as holes); a broken or wrong upload leaves no file."""
-        path = self.state.image_file(image)
-        digest = hashlib.sha256() if checksum_type.upper() == "SHA_256" else None
-        received = 0
-        try:
-            with path.open("wb") as f:
-                for piece in chunks:
-                    if digest:
-                        digest.update(piece)
-                    if len(piece) <= len(_ZERO) and _ZERO_VIEW[:len(piece)] == piece:
-                        f.seek(len(piece), os.SEEK_CUR)
-                    else:
-                        f.write(piece)
-                    received += len(piece)
-                    if drop_after is not None and received >= drop_after:
-                        raise DropConnection()
-                f.truncate(received)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-        if digest and checksum_hex and digest.hexdigest().lower() != checksum_hex.lower():
-            path.unlink(missing_ok=True)
-            raise Invalid(f"Checksum mismatch: computed {digest.hexdigest()}, expected {checksum_hex}")
-        fmt, vsize = detect_format(path)
-        with self.state.lock:
-            image.update(disk_format=fmt, size_bytes=vsize, state="COMPLETE", update_usecs=now_usecs(),
-                         checksum={"checksum_algorithm": "SHA_256", "checksum_value": checksum_hex}
-                         if checksum_hex else {})
-            self.state.save()
-
-    def delete_image(self, image_uuid: str) -> Callable[[], None]:
-        image = self.image(image_uuid)
-
-        def work() -> None:
-            with self.state.lock:
-                self.state.data["images"].pop(image_uuid, None)
-                self.state.image_file(image).unlink(missing_ok=True)
-        return work
 
     # -- VMs ----------------------------------------------------------------------------------
 
@@ -249,7 +157,7 @@ class Cluster:
             disk["size_bytes"] = max(disk.get("size_bytes") or 0, image["size_bytes"])
             disk["source"] = image["uuid"]
             src = self.state.image_file(image)
-            disk.setdefault("container_uuid", image["container_uuid"])
+            disk["container_uuid"] = disk.get("container_uuid") or image["container_uuid"]
         elif kind == "ndfs":
             path = self.state.resolve_ndfs(source)
             if path is None:

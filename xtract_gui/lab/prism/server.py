@@ -18,6 +18,10 @@ from .v3 import BASE as V3_BASE
 from .v3 import path_kind
 
 log = logging.getLogger(__name__)
+# Apache Tomcat (Prism's servlet container) refuses an encoded slash in a path before any application sees it:
+# its connector's ``encodedSolidusHandling`` defaults to "reject" (ALLOW_ENCODED_SLASH=false on older releases).
+_ENCODED_SLASH_HTML = ("<!doctype html><html><head><title>HTTP Status 400 – Bad Request</title></head>"
+                       "<body><h1>HTTP Status 400 – Bad Request</h1></body></html>")
 _UNAUTHORIZED_HTML = ("<!doctype html><html><head><title>401 Unauthorized</title></head>"
                       "<body><h1>401 Unauthorized</h1><p>Authentication required.</p></body></html>")
 
@@ -92,6 +96,10 @@ class _Handler(BaseHTTPRequestHandler):
         req = Request(self)
         path = req.raw_path
         try:
+            if "%2f" in path.lower():
+                req.drain()
+                self._send(req, Response(400, _ENCODED_SLASH_HTML), None)
+                return
             rule = self.server.faults.take_failure(req.method, path)
             if rule is not None:
                 req.drain()

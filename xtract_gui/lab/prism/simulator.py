@@ -27,17 +27,24 @@ class PrismSimulator:
     ``state_dir`` holds the JSON state and the containers' directories; a new simulator on the same
     ``state_dir`` sees the same objects.  ``on_power_change`` is called (on a task thread) with the
     VM's neutral JSON whenever a VM's power state changes.
+
+    A Prism Central given ``element`` (a Prism Element simulator) fronts that element's own cluster: both
+    surfaces read and change the same objects, as PC and PE do on a real registered cluster; ``state_dir`` then
+    holds only PC's certificate.  Without it, Prism Central keeps a cluster of its own.
     """
 
     def __init__(self, state_dir: Path, *, mode: str = "pe", tls: bool = False, user: str = "admin",
                  password: str = "Nutanix/4u", cert: Path | None = None, key: Path | None = None,
                  seed: ClusterSeed | None = None, host: str = "127.0.0.1", port: int = 0,
-                 on_power_change: PowerHook | None = None, product_headers: bool = True) -> None:
+                 on_power_change: PowerHook | None = None, product_headers: bool = True,
+                 element: PrismSimulator | None = None) -> None:
         if mode not in ("pe", "pc"):
             raise ValueError(f"mode must be 'pe' or 'pc', not {mode!r}")
+        if element is not None and (mode != "pc" or element.mode != "pe"):
+            raise ValueError("only a Prism Central simulator fronts a Prism Element simulator's cluster")
         self.mode = mode
         self.state_dir = Path(state_dir)
-        self.state = PrismState(self.state_dir, seed or ClusterSeed())
+        self.state = element.state if element is not None else PrismState(self.state_dir, seed or ClusterSeed())
         self.tasks = TaskEngine(self.state)
         self.ops = Cluster(self.state, self.tasks, self._power_changed)
         self.faults = Faults()
@@ -146,6 +153,16 @@ class PrismSimulator:
     def task_delay(self, seconds: float) -> None:
         """How long a task takes from QUEUED to its end (running tasks follow a change at their next step)."""
         self.tasks.duration = seconds
+
+    def fail_next_task(self, operation: str, code: str, detail: str) -> None:
+        """The next task of ``operation`` (e.g. "ImageUpload", "ImageCreate", "kImageUpload") ends FAILED with
+        ``code``/``detail`` instead of doing its work."""
+        self.tasks.fail_next(operation, code, detail)
+
+    def image_settle(self, seconds: float | None) -> None:
+        """How long a Prism Element image reads INACTIVE after its upload task succeeded (None: two task
+        durations, the default)."""
+        self.ops.images.settle = seconds
 
     def expire_sessions(self) -> None:
         """Every session cookie handed out so far stops working (as after the ~15 min idle timeout)."""

@@ -26,6 +26,7 @@ class ContainerSeed:
     capacity_bytes: int = 10 * 2**40
     free_bytes: int | None = None  # None: capacity minus what the container directory holds
     uuid: str = ""
+    nfs_whitelist: tuple[str, ...] = ()  # a list of its own: the cluster-wide one then does not apply to it
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class PrismState:
             cu = c.uuid or new_uuid()
             containers[cu] = {"uuid": cu, "name": c.name, "capacity_bytes": c.capacity_bytes,
                               "reserved_used": 0 if c.free_bytes is None else c.capacity_bytes - c.free_bytes,
-                              "nfs_whitelist": [], "cluster_uuid": cluster_uuid}
+                              "nfs_whitelist": list(c.nfs_whitelist), "cluster_uuid": cluster_uuid}
         subnets = {}
         for s in seed.subnets:
             su = s.uuid or new_uuid()

@@ -30,10 +30,16 @@ class TaskEngine:
         self.duration = 0.05  # seconds from submission to completion; task_delay() changes it
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._failures: list[tuple[str, TaskFailure]] = []  # (operation, failure) for the next such tasks
 
     def submit(self, operation: str, entities: list[dict[str, str]], work: Callable[[], None], *,
                message: str = "") -> str:
         task_uuid = new_uuid()
+        with self.state.lock:
+            failure = next((f for f in self._failures if f[0] == operation), None)
+            if failure is not None:
+                self._failures.remove(failure)
+                work = _failing(failure[1])
         task = {"uuid": task_uuid, "operation_type": operation, "status": "QUEUED", "percentage_complete": 0,
                 "progress_message": message or operation, "error_code": "", "error_detail": "",
                 "entities": entities, "creation_usecs": now_usecs(), "start_usecs": 0, "completion_usecs": 0,
@@ -90,6 +96,11 @@ class TaskEngine:
             waited += step
         return False
 
+    def fail_next(self, operation: str, code: str, detail: str) -> None:
+        """The next task of ``operation`` ("ImageUpload", "kVmCreate", …) ends FAILED instead of doing its work."""
+        with self.state.lock:
+            self._failures.append((operation, TaskFailure(code, detail)))
+
     def get(self, task_uuid: str) -> dict[str, Any] | None:
         with self.state.lock:
             task = self.state.data["tasks"].get(task_uuid)
@@ -102,3 +113,9 @@ class TaskEngine:
         self._stop.set()
         for t in self._threads:
             t.join(timeout=5)
+
+
+def _failing(failure: TaskFailure) -> Callable[[], None]:
+    def work() -> None:
+        raise failure
+    return work

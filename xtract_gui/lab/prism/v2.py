@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from . import v2_render as render
+from . import v2_schema as schema
 from .http import ApiError, Request, Response
 from .ops import Cluster, Invalid, Missing, Refused, answering
 
@@ -64,6 +65,16 @@ class V2Api:
     def _submit(self, operation: str, entities: list[dict[str, str]], work: Callable[[], None]) -> Response:
         return Response(201, {"task_uuid": self.ops.tasks.submit(operation, entities, work)})
 
+    @staticmethod
+    def _body(req: Request, model: schema.Model) -> Any:
+        """The JSON body, refused as PE refuses a body its v2.0 DTO does not describe (an unknown field, a wrong
+        type, a value outside an enum): before any task starts."""
+        body = req.json()
+        found = schema.problems(model, body)
+        if found:
+            raise Invalid(found[0])
+        return body
+
     # -- cluster, whitelist, containers, networks ----------------------------------------------
 
     def get_cluster(self, req: Request) -> Response:
@@ -75,19 +86,21 @@ class V2Api:
             return Response(200, list(self.state.data["nfs_whitelist"]))
 
     def add_whitelist(self, req: Request) -> Response:
-        body = req.json()
+        body = self._body(req, schema.WHITELIST_ADD)
         entry = body.get("value", "") if isinstance(body, dict) else ""
         self.ops.whitelist_add(entry)
         return Response(200, {"value": True})
 
     def remove_whitelist(self, req: Request, entry: str) -> Response:
+        # ``{name:.+}`` in the real path template: the entry's "/" arrives as a path separator (an encoded
+        # "%2F" never gets here: the server refuses it first, see server.py).
         self.ops.whitelist_remove(unquote(entry))
         return Response(200, {"value": True})
 
     def list_containers(self, req: Request) -> Response:
         with self.state.lock:
             ents = [render.container(self.state, c) for c in self.state.data["containers"].values()]
-        return Response(200, render.page(ents, req.query))
+        return Response(200, render.page_by_number(ents, req.query))
 
     def get_container(self, req: Request, uuid: str) -> Response:
         with self.state.lock:
@@ -96,7 +109,7 @@ class V2Api:
     def list_networks(self, req: Request) -> Response:
         with self.state.lock:
             ents = [render.network(s) for s in self.state.data["subnets"].values()]
-        return Response(200, render.page(ents, req.query))
+        return Response(200, render.everything(ents))  # networks.json: GET /networks/ has no paging parameter
 
     # -- VMs ----------------------------------------------------------------------------------
 
@@ -105,9 +118,12 @@ class V2Api:
         expr = req.query.get("filter", "")
         attr, op, value = expr.partition("==")
         with self.state.lock:
-            ents = [render.vm(self.state, v, disks=disks, nics=nics) for v in self.state.data["vms"].values()
+            every = list(self.state.data["vms"].values())
+            ents = [render.vm(self.state, v, disks=disks, nics=nics) for v in every
                     if not op or attr != "vm_name" or v["name"] == unquote(value)]
-        return Response(200, render.page(ents, req.query))
+        # vms.json: GET /vms/ takes offset/length (count/page are not its parameters and are ignored);
+        # grand_total_entities counts every VM, total_entities the ones the filter matched.
+        return Response(200, render.page_by_offset(ents, req.query, grand_total=len(every)))
 
     def get_vm(self, req: Request, uuid: str) -> Response:
         with self.state.lock:
@@ -141,11 +157,11 @@ class V2Api:
         return {"name": body["name"], "description": body.get("description", ""),
                 "num_sockets": body.get("num_vcpus", 1), "num_vcpus_per_socket": body.get("num_cores_per_vcpu", 1),
                 "memory_mib": body.get("memory_mb", 0), "boot_type": boot_type,
-                "machine_type": str(body.get("machine_type") or "pc").upper(), "power_state": "OFF",
+                "machine_type": "PC", "power_state": "OFF",  # v2.0 create has no machine_type: always PC
                 "disks": disks, "nics": nics}
 
     def create_vm(self, req: Request) -> Response:
-        vm = self._neutral_vm(req.json())
+        vm = self._neutral_vm(self._body(req, schema.VM_CREATE))
         work = self.ops.create_vm(vm)
         return self._submit("kVmCreate", [{"kind": "vm", "uuid": vm["uuid"], "name": vm["name"]}], work)
 
@@ -154,7 +170,7 @@ class V2Api:
         return self._submit("kVmDelete", [{"kind": "vm", "uuid": uuid}], work)
 
     def set_power_state(self, req: Request, uuid: str) -> Response:
-        body = req.json()
+        body = self._body(req, schema.POWER_STATE)
         transition = str(body.get("transition", "") if isinstance(body, dict) else "").upper()
         target = {"ON": "ON", "OFF": "OFF", "ACPI_SHUTDOWN": "OFF", "POWERCYCLE": "ON", "RESET": "ON"}.get(transition)
         if target is None:
@@ -164,7 +180,7 @@ class V2Api:
                             lambda: self.ops.apply_power(uuid, target))
 
     def create_snapshot(self, req: Request) -> Response:
-        body = req.json()
+        body = self._body(req, schema.SNAPSHOT_CREATE)
         specs = body.get("snapshot_specs") if isinstance(body, dict) else None
         if not specs:
             raise Invalid("snapshot_specs is required")
@@ -177,30 +193,29 @@ class V2Api:
 
     def list_images(self, req: Request) -> Response:
         with self.state.lock:
-            ents = [render.image(i) for i in self.state.data["images"].values()]
-        return Response(200, render.page(ents, req.query))
+            ents = [render.image(i, active=self.ops.images.active(i)) for i in self.state.data["images"].values()]
+        return Response(200, render.everything(ents))  # images.json: GET /images/ has no paging parameter
 
     def get_image(self, req: Request, uuid: str) -> Response:
         with self.state.lock:
-            return Response(200, render.image(self.ops.image(uuid)))
+            image = self.ops.image(uuid)
+            return Response(200, render.image(image, active=self.ops.images.active(image)))
 
     def create_image(self, req: Request) -> Response:
-        body = req.json()
-        if not isinstance(body, dict):
-            raise Invalid("Request body must be a JSON object")
+        body = self._body(req, schema.IMAGE_CREATE)
         spec = body.get("image_import_spec") or {}
         ctr_uuid = spec.get("storage_container_uuid", "")
         if not ctr_uuid and spec.get("storage_container_name"):
             ctr_uuid = (self.state.container_by_name(spec["storage_container_name"]) or {}).get("uuid", "")
-        image = self.ops.new_image(body.get("name", ""), description=body.get("annotation", ""),
-                                   container_uuid=ctr_uuid, image_type=body.get("image_type") or "DISK_IMAGE",
-                                   source_uri=spec.get("url", ""))
+        ctr = self.ops.container(ctr_uuid) if ctr_uuid else self.state.default_container()
+        image = self.ops.images.new(body.get("name", ""), container=ctr, description=body.get("annotation", ""),
+                                    image_type=body.get("image_type") or "DISK_IMAGE", source_uri=spec.get("url", ""))
         # Without a URL the image stays INACTIVE until its bytes arrive through v0.8.
-        work = self.ops.register_image(image, spec.get("url", ""), await_bytes=not spec.get("url"))
+        work = self.ops.images.register(image, spec.get("url", ""), await_bytes=not spec.get("url"))
         return self._submit("kImageCreate", [{"kind": "image", "uuid": image["uuid"], "name": image["name"]}], work)
 
     def delete_image(self, req: Request, uuid: str) -> Response:
-        work = self.ops.delete_image(uuid)
+        work = self.ops.images.delete(self.ops.image(uuid))
         return self._submit("kImageDelete", [{"kind": "image", "uuid": uuid}], work)
 
     def upload_image(self, req: Request, uuid: str) -> Response:
@@ -212,8 +227,10 @@ class V2Api:
         with self.state.lock:
             image.update(container_uuid=ctr["uuid"], path=f"containers/{ctr['name']}/.acropolis/image/{uuid}")
         drop_after = max(1, (req.content_length or 2 << 20) // 2) if self.upload_drop() else None
-        self.ops.receive_image_bytes(image, req.stream(), drop_after=drop_after)
-        return self._submit("kImageUpload", [{"kind": "image", "uuid": uuid, "name": image["name"]}], lambda: None)
+        self.ops.images.receive(image, req.stream(), drop_after=drop_after)
+        # The upload task ends SUCCEEDED, then the image may still read INACTIVE for a while (images.py).
+        return self._submit("kImageUpload", [{"kind": "image", "uuid": uuid, "name": image["name"]}],
+                            self.ops.images.complete_upload(image, settles=True))
 
     # -- tasks --------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .ops import Invalid
 from .state import PrismState
 
 _PROGRESS = {"QUEUED": "Queued", "RUNNING": "Running", "SUCCEEDED": "Succeeded", "FAILED": "Failed",
@@ -17,15 +18,49 @@ def error_body(message: str, code: int, detail: str = "") -> dict[str, Any]:
             "error_code": {"code": code, "help_url": "http://portal.nutanix.com"}}
 
 
-def page(entities: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
+def _int_param(query: dict[str, str], name: str, default: int | None, minimum: int) -> int | None:
+    raw = query.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise Invalid(f"{name} must be an integer >= {minimum}, not {raw!r}")
+    return value
+
+
+def page_by_number(entities: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
+    """``count``/1-based ``page`` (storage_containers, hosts), start/end index 1-based."""
     total = len(entities)
-    count = int(query.get("count") or total or 1)
-    number = max(1, int(query.get("page") or 1))
+    count = _int_param(query, "count", total or 1, 1) or 1
+    number = _int_param(query, "page", 1, 1) or 1
     start = (number - 1) * count
     chunk = entities[start:start + count]
     return {"metadata": {"grand_total_entities": total, "total_entities": total, "count": len(chunk),
                          "page": number, "start_index": start + 1 if chunk else 0, "end_index": start + len(chunk)},
             "entities": chunk}
+
+
+def page_by_offset(entities: list[dict[str, Any]], query: dict[str, str], *, grand_total: int) -> dict[str, Any]:
+    """``offset``/``length`` (GET /vms/): start_index is the offset, end_index offset + count, as a real cluster
+    answers them (rssntn67/opennms-nutanix-plugin NutanixApiClientV2Test at 0ce4dc50 pages a real cluster's VMs
+    this way and checks exactly that); without ``length``, everything from ``offset`` on."""
+    offset = _int_param(query, "offset", 0, 0) or 0
+    length = _int_param(query, "length", None, 1)
+    chunk = entities[offset:] if length is None else entities[offset:offset + length]
+    return {"metadata": {"grand_total_entities": grand_total, "total_entities": len(entities), "count": len(chunk),
+                         "start_index": offset, "end_index": offset + len(chunk)},
+            "entities": chunk}
+
+
+def everything(entities: list[dict[str, Any]]) -> dict[str, Any]:
+    """A list call without paging parameters (networks, images): all of it at once."""
+    total = len(entities)
+    return {"metadata": {"grand_total_entities": total, "total_entities": total, "count": total,
+                         "start_index": 0, "end_index": total},
+            "entities": entities}
 
 
 def cluster(state: PrismState) -> dict[str, Any]:
@@ -57,10 +92,11 @@ def network(s: dict[str, Any]) -> dict[str, Any]:
                                                  "pool": []}}
 
 
-def image(img: dict[str, Any]) -> dict[str, Any]:
+def image(img: dict[str, Any], *, active: bool) -> dict[str, Any]:
+    # An image without its data has no vmdisk yet (X-Ray reads vm_disk_id only once the image is ACTIVE).
     return {"uuid": img["uuid"], "name": img["name"], "annotation": img["description"],
-            "image_type": img["image_type"], "image_state": "ACTIVE" if img["state"] == "COMPLETE" else "INACTIVE",
-            "vm_disk_id": img["vmdisk_uuid"], "vm_disk_size": img["size_bytes"],
+            "image_type": img["image_type"], "image_state": "ACTIVE" if active else "INACTIVE",
+            "vm_disk_id": img["vmdisk_uuid"] if active else None, "vm_disk_size": img["size_bytes"],
             "storage_container_uuid": img["container_uuid"], "deleted": False,
             "created_time_in_usecs": img["creation_usecs"], "updated_time_in_usecs": img["update_usecs"]}
 

@@ -188,6 +188,10 @@ class V3Api:
             src = d.get("data_source_reference") or {}
             size = d.get("disk_size_bytes") or (d.get("disk_size_mib") or 0) * 2**20
             ctr = ((d.get("storage_config") or {}).get("storage_container_reference") or {}).get("uuid", "")
+            if src.get("kind") == "image":
+                # v3 ignores storage_config on a disk cloned from an image: it lands in the image's container
+                # (terraform-provider-nutanix issues #223, #686: the disk ends up in SelfServiceContainer).
+                ctr = ""
             disks.append({"adapter_type": addr.get("adapter_type", "SCSI"), "device_index": addr.get("device_index", i),
                           "device_type": props.get("device_type", "DISK"), "size_bytes": size,
                           "source_kind": src.get("kind", ""), "source": src.get("uuid", ""),
@@ -275,15 +279,23 @@ class V3Api:
         _meta, spec = self._intent(req, "image")
         res = spec.get("resources") or {}
         source = res.get("source_uri", "")
-        image = self.ops.new_image(spec.get("name", ""), description=spec.get("description", ""),
-                                   image_type=res.get("image_type", "DISK_IMAGE"), source_uri=source)
-        work = self.ops.register_image(image, source, await_bytes=not source)
+        # Without initial_placement_ref_list PC places the image on every registered cluster (images.py).
+        placement = [str((r or {}).get("uuid", "")) for r in res.get("initial_placement_ref_list") or []]
+        self.ops.images.check_placement(placement, self.members)
+        every = [self.state.cluster["uuid"], *(m.cluster["uuid"] for m in self.members)]
+        image = self.ops.images.new(spec.get("name", ""), container=self.state.default_container(),
+                                    description=spec.get("description", ""),
+                                    image_type=res.get("image_type", "DISK_IMAGE"), source_uri=source,
+                                    placement=placement or every)
+        work = self.ops.images.register(image, source, await_bytes=not source, members=self.members)
         task = self.ops.tasks.submit("ImageCreate", [{"kind": "image", "uuid": image["uuid"],
                                                       "name": image["name"]}], work)
+        with self.state.lock:
+            image["task_uuids"].append(task)
         return Response(202, render.pending("image", image["uuid"], spec, task))
 
     def delete_image(self, req: Request, uuid: str) -> Response:
-        work = self.ops.delete_image(uuid)
+        work = self.ops.images.delete(self.ops.image(uuid))
         task = self.ops.tasks.submit("ImageDelete", [{"kind": "image", "uuid": uuid}], work)
         return Response(202, {"api_version": render.API_VERSION, "metadata": {"kind": "image", "uuid": uuid},
                               "status": {"state": "DELETE_PENDING", "execution_context": {"task_uuid": task}}})
@@ -293,9 +305,15 @@ class V3Api:
         drop_after = None
         if self.upload_drop():
             drop_after = max(1, (req.content_length or 2 << 20) // 2)
-        self.ops.receive_image_bytes(image, req.stream(), checksum_type=req.headers.get(
+        self.ops.images.receive(image, req.stream(), checksum_type=req.headers.get(
             "X-Nutanix-Checksum-Type", ""), checksum_hex=req.headers.get("X-Nutanix-Checksum-Bytes", ""),
             drop_after=drop_after)
+        # The bytes are in; PC's own upload task places them (on every cluster the image is placed on) and only
+        # then is the image COMPLETE.  The task is listed in the image's status.execution_context (images.py).
+        task = self.ops.tasks.submit("ImageUpload", [{"kind": "image", "uuid": uuid, "name": image["name"]}],
+                                     self.ops.images.complete_upload(image, self.members))
+        with self.state.lock:
+            image.setdefault("task_uuids", []).append(task)
         return Response(200, None)
 
     # -- tasks --------------------------------------------------------------------------------

@@ -106,16 +106,21 @@ def image(state: PrismState, img: dict[str, Any]) -> dict[str, Any]:
     status_resources = dict(spec_resources)
     state_name = img["state"]
     if state_name == "COMPLETE":
+        placed = img.get("placement") or [state.cluster["uuid"]]
         status_resources.update(size_bytes=img["size_bytes"],
-                                current_cluster_reference_list=[{"kind": "cluster", "uuid": state.cluster["uuid"]}],
+                                current_cluster_reference_list=[{"kind": "cluster", "uuid": u} for u in placed],
                                 retrieval_uri_list=[f"https://{state.cluster['external_ip']}:9440/api/nutanix/v3/"
                                                     f"images/{img['uuid']}/file"])
     if img.get("checksum"):
         status_resources["checksum"] = img["checksum"]
+    status: dict[str, Any] = {"name": img["name"], "description": img["description"], "state": state_name,
+                              "resources": status_resources}
+    if img.get("task_uuids"):
+        # The image's create and upload tasks, newest last, as a list (terraform-provider-nutanix reads it so).
+        status["execution_context"] = {"task_uuid": list(img["task_uuids"])}
     return {"api_version": API_VERSION, "metadata": _metadata("image", img),
             "spec": {"name": img["name"], "description": img["description"], "resources": spec_resources},
-            "status": {"name": img["name"], "description": img["description"], "state": state_name,
-                       "resources": status_resources}}
+            "status": status}
 
 
 def _vm_resources(state: PrismState, vm: dict[str, Any], *, status: bool) -> dict[str, Any]:

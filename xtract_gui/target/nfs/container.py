@@ -18,7 +18,7 @@ from ...domain.errors import CancelledError, ConfigurationError
 from ...engine.ports import Cancellation
 from .errors import NfsError, NfsExistsError, NfsNotFoundError, NfsStaleHandleError
 from .mount import MOUNT_PROGRAM, MOUNT_VERSION, ExportEntry, MountClient
-from .nfs3 import NFS_PROGRAM, NFS_VERSION, DirEntry, Fattr, FsInfo, Nfs3Client
+from .nfs3 import NFS_PROGRAM, NFS_VERSION, PRIVATE_FILE, DirEntry, Fattr, FsInfo, Nfs3Client
 from .portmap import portmap_getport
 from .rpc import AuthSys, RpcClient, RpcPool
 from .writer import NfsDiskWriter
@@ -252,7 +252,8 @@ class NfsContainer:
             return self.nfs.create(parent, parts[-1], target)
 
         handle: bytes = self._retrying_stale("open", relative_path, open_file)
-        self.nfs.set_size(handle, capacity, target)
+        # The mode again: a file left by an earlier attempt (or an older version, 0644) is closed to others too.
+        self.nfs.set_size(handle, capacity, target, mode=PRIVATE_FILE)
         return NfsDiskWriter(self.nfs, handle, "/".join(parts), target, capacity, wsize=self.wsize,
                              rsize=self.rsize, max_uncommitted=self.max_uncommitted,
                              remove=lambda: self.remove(relative_path))

@@ -111,8 +111,10 @@ def nfs3_error(status: int, operation: str, target: str) -> NfsError:
     if status == 66:
         return NfsNotEmptyError(f"{target} is not empty.", status=status, detail=name)
     if status == 10008:
-        return NfsServerBusyError(what, status=status, hint="The server is busy; the operation is retried.",
-                                  detail=name)
+        return NfsServerBusyError(f"The NFS server stayed busy (NFS3ERR_JUKEBOX) for {operation} of {target}.",
+                                  status=status, detail=name,
+                                  hint="The cluster's storage is busy (a failover, a rebuild); retry later: the copy "
+                                       "resumes from its last checkpoint.")
     return NfsError(what, status=status, hint="Check the NFS server's health and log, then retry.", detail=name)
 
 

@@ -2,10 +2,18 @@
 
 File handles are opaque ``bytes``.  Every method takes ``target``, the path as the user knows it, only to
 word errors; failures are raised as the errors in ``errors.py``.
+
+NFS3ERR_JUKEBOX ("the server initiated the request, but was not able to complete it in a timely fashion") is
+answered here, for every procedure, as RFC 1813 §2.6 asks: wait, then send the request again with a new
+transaction id; Linux does the same for every NFSv3 call (fs/nfs/nfs3proc.c, ``nfs3_rpc_wrapper``, which
+waits NFS_JUKEBOX_RETRY_TIME, 5 s).  Only a server still busy after ``jukebox_window`` seconds is an error
+(``NfsServerBusyError``, transient).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 
 from .errors import NfsError, nfs3_error
@@ -20,6 +28,13 @@ UNSTABLE, DATA_SYNC, FILE_SYNC = 0, 1, 2
 UNCHECKED, GUARDED = 0, 1
 NF3REG, NF3DIR = 1, 2
 NFS3ERR_NOTSUPP = 10004
+NFS3ERR_JUKEBOX = 10008
+# Staging files hold whole customer disks and every client on the cluster's NFS whitelist could read them:
+# they are the owner's (uid 0) only, as are the folders they are in.
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
+JUKEBOX_WINDOW = 300.0  # how long a call the server keeps answering JUKEBOX is sent again
+_JUKEBOX_FIRST_WAIT, _JUKEBOX_MAX_WAIT = 0.2, 5.0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -114,8 +129,33 @@ def _diropargs(dir_fh: bytes, name: str) -> Packer:
 class Nfs3Client:
     """The NFSv3 program on one connection; thread-safe (the ``RpcClient`` is)."""
 
-    def __init__(self, rpc: RpcClient | RpcPool) -> None:
+    def __init__(self, rpc: RpcClient | RpcPool, *, jukebox_window: float = JUKEBOX_WINDOW) -> None:
         self.rpc = rpc
+        self.jukebox_window = jukebox_window
+        self.jukebox_retries = 0  # for logs and tests: calls sent again after a JUKEBOX answer
+
+    def _call(self, proc: int, args: Packer | None = None) -> Unpacker:
+        return self._reply(self.rpc.call_async(proc, args))
+
+    def _reply(self, pending: _Pending) -> Unpacker:
+        """The reply to ``pending``, its status left unread; a JUKEBOX answer is waited out and the call sent
+        again (a new XID: ``call_async`` numbers each send) until the server answers or the window is over."""
+        deadline = 0.0
+        wait = _JUKEBOX_FIRST_WAIT
+        while True:
+            u = self.rpc.wait(pending)
+            if u.peek_uint() != NFS3ERR_JUKEBOX:
+                return u
+            now = time.monotonic()
+            deadline = deadline or now + self.jukebox_window
+            if now + wait > deadline:
+                return u  # the caller turns it into NfsServerBusyError
+            self.jukebox_retries += 1
+            log.info("NFS server busy (NFS3ERR_JUKEBOX) on procedure %d; sending it again in %.1f s", pending.proc,
+                     wait)
+            time.sleep(wait)
+            wait = min(wait * 2, _JUKEBOX_MAX_WAIT)
+            pending = self.rpc.call_async(pending.proc, pending.args)
 
     def _status(self, u: Unpacker, op: str, target: str) -> None:
         status = u.uint()
@@ -126,17 +166,17 @@ class Nfs3Client:
         self.rpc.call(NULL)
 
     def getattr(self, fh: bytes, target: str) -> Fattr:
-        u = self.rpc.call(GETATTR, Packer().opaque(fh))
+        u = self._call(GETATTR, Packer().opaque(fh))
         self._status(u, "GETATTR", target)
         return _fattr(u)
 
-    def set_size(self, fh: bytes, size: int, target: str) -> None:
-        """SETATTR size: a raw disk file sized to the disk without writing it (sparse)."""
-        u = self.rpc.call(SETATTR, Packer().opaque(fh).extend(_sattr(size=size)).bool(False))
+    def set_size(self, fh: bytes, size: int, target: str, *, mode: int | None = None) -> None:
+        """SETATTR size (and ``mode``): a raw disk file sized to the disk without writing it (sparse)."""
+        u = self._call(SETATTR, Packer().opaque(fh).extend(_sattr(mode=mode, size=size)).bool(False))
         self._status(u, "SETATTR", target)
 
     def lookup(self, dir_fh: bytes, name: str, target: str) -> tuple[bytes, Fattr | None]:
-        u = self.rpc.call(LOOKUP, _diropargs(dir_fh, name))
+        u = self._call(LOOKUP, _diropargs(dir_fh, name))
         self._status(u, "LOOKUP", target)
         fh = u.opaque(NFS3_FHSIZE)
         return fh, _post_op_attr(u)
@@ -148,28 +188,28 @@ class Nfs3Client:
             fh, _ = self.lookup(dir_fh, name, target)
         return fh
 
-    def create(self, dir_fh: bytes, name: str, target: str, *, guarded: bool = False, mode: int = 0o644,
+    def create(self, dir_fh: bytes, name: str, target: str, *, guarded: bool = False, mode: int = PRIVATE_FILE,
                truncate: bool = False) -> bytes:
         """CREATE: GUARDED fails when the name exists; UNCHECKED opens it (and empties it with ``truncate``)."""
         args = _diropargs(dir_fh, name).uint(GUARDED if guarded else UNCHECKED)
         args.extend(_sattr(mode=mode, size=0 if truncate else None))
-        return self._created(self.rpc.call(CREATE, args), "CREATE", dir_fh, name, target)
+        return self._created(self._call(CREATE, args), "CREATE", dir_fh, name, target)
 
-    def mkdir(self, dir_fh: bytes, name: str, target: str, *, mode: int = 0o755) -> bytes:
+    def mkdir(self, dir_fh: bytes, name: str, target: str, *, mode: int = PRIVATE_DIR) -> bytes:
         args = _diropargs(dir_fh, name).extend(_sattr(mode=mode))
-        return self._created(self.rpc.call(MKDIR, args), "MKDIR", dir_fh, name, target)
+        return self._created(self._call(MKDIR, args), "MKDIR", dir_fh, name, target)
 
     def remove(self, dir_fh: bytes, name: str, target: str) -> None:
-        self._status(self.rpc.call(REMOVE, _diropargs(dir_fh, name)), "REMOVE", target)
+        self._status(self._call(REMOVE, _diropargs(dir_fh, name)), "REMOVE", target)
 
     def rmdir(self, dir_fh: bytes, name: str, target: str) -> None:
-        self._status(self.rpc.call(RMDIR, _diropargs(dir_fh, name)), "RMDIR", target)
+        self._status(self._call(RMDIR, _diropargs(dir_fh, name)), "RMDIR", target)
 
     def read_async(self, fh: bytes, offset: int, count: int) -> _Pending:
         return self.rpc.call_async(READ, Packer().opaque(fh).hyper(offset).uint(count))
 
     def read_result(self, pending: _Pending, target: str) -> tuple[bytes, bool]:
-        u = self.rpc.wait(pending)
+        u = self._reply(pending)
         status = u.uint()
         _post_op_attr(u)
         if status != 0:
@@ -186,7 +226,7 @@ class Nfs3Client:
                                    .opaque(data))
 
     def write_result(self, pending: _Pending, target: str) -> WriteResult:
-        u = self.rpc.wait(pending)
+        u = self._reply(pending)
         status = u.uint()
         _wcc_data(u)
         if status != 0:
@@ -195,7 +235,7 @@ class Nfs3Client:
 
     def commit(self, fh: bytes, target: str, offset: int = 0, count: int = 0) -> bytes:
         """COMMIT (count 0: to the end of the file); returns the write verifier to compare with WRITE's."""
-        u = self.rpc.call(COMMIT, Packer().opaque(fh).hyper(offset).uint(count))
+        u = self._call(COMMIT, Packer().opaque(fh).hyper(offset).uint(count))
         status = u.uint()
         _wcc_data(u)
         if status != 0:
@@ -203,7 +243,7 @@ class Nfs3Client:
         return u.fopaque(8)
 
     def fsinfo(self, root_fh: bytes) -> FsInfo:
-        u = self.rpc.call(FSINFO, Packer().opaque(root_fh))
+        u = self._call(FSINFO, Packer().opaque(root_fh))
         status = u.uint()
         _post_op_attr(u)
         if status != 0:
@@ -212,7 +252,7 @@ class Nfs3Client:
         return FsInfo(rtmax, rtpref, wtmax, wtpref, dtpref, u.hyper())
 
     def fsstat(self, root_fh: bytes) -> FsStat:
-        u = self.rpc.call(FSSTAT, Packer().opaque(root_fh))
+        u = self._call(FSSTAT, Packer().opaque(root_fh))
         status = u.uint()
         _post_op_attr(u)
         if status != 0:
@@ -234,7 +274,7 @@ class Nfs3Client:
         while True:
             args = Packer().opaque(dir_fh).hyper(cookie).fopaque(verifier)
             args = args.uint(8192).uint(65536) if plus else args.uint(32768)
-            u = self.rpc.call(READDIRPLUS if plus else READDIR, args)
+            u = self._call(READDIRPLUS if plus else READDIR, args)
             status = u.uint()
             _post_op_attr(u)
             if status != 0:

@@ -103,6 +103,12 @@ class Unpacker:
     def uint(self) -> int:
         return int(_U32.unpack(self._take(4))[0])
 
+    def peek_uint(self) -> int:
+        """The next unsigned int, left unread (a reply's status, looked at before its owner parses it)."""
+        if self._pos + 4 > len(self._buf):
+            raise XdrError(f"reply truncated: wanted 4 bytes at {self._pos} of {len(self._buf)}")
+        return int(_U32.unpack_from(self._buf, self._pos)[0])
+
     def int(self) -> int:
         return int(_I32.unpack(self._take(4))[0])
 
