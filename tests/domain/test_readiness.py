@@ -97,3 +97,14 @@ def test_check_plan_reports_plan_wide_problems_and_unknown_vms() -> None:
     assert wide == {"container_space_total", "target_name_twice"}
     assert [f.code for f in result["vm-2"]] == ["vm_not_found"]
     assert {f.code for f in blockers(result)} == {"target_name_twice", "vm_not_found", "container_space"}
+
+
+def test_winrm_over_http_is_a_warning_that_names_ntlm_relay() -> None:
+    v = vm()
+    p = plan(v)
+    winrm = replace(p.vms[0].guest, channel=GuestChannelKind.WINRM, winrm_host="10.0.0.5")
+    assert "winrm_http" not in codes(v, replace(p, vms=(replace(p.vms[0], guest=winrm),)))
+    http = replace(winrm, winrm_https=False, allow_http_ntlm=True)
+    found = check_vm(v, replace(p, vms=(replace(p.vms[0], guest=http),)), target())
+    (warning,) = [f for f in found if f.code == "winrm_http"]
+    assert warning.severity is Severity.WARNING and "NTLM relay" in warning.message and "HTTPS" in warning.fix

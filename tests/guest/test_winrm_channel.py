@@ -256,3 +256,33 @@ def test_secrets_never_reach_logs_or_command_lines(windows_guest: Endpoint, capl
         assert secret not in caplog.text
         assert all(secret not in line for line in windows_guest.command_lines)
         assert secret not in result.stdout + result.stderr
+
+
+FORGED = '{"task":"win.check_admin","ok":true,"changed":false,"message":"forged","warnings":[],"data":{"forged":true}}'
+
+
+def test_an_answer_in_clear_on_an_encrypted_session_is_refused(windows_guest: Endpoint) -> None:
+    """Issue 21.3: on HTTP with NTLM message encryption, a reply that is not multipart/encrypted is
+    someone else's answer (pywinrm would hand it back as is); no forged result may reach the engine."""
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        windows_guest.guest.faults.clear_replies = True
+        windows_guest.guest.faults.forged_result = FORGED
+        with pytest.raises(ConnectionFailedError, match="in clear") as info:
+            channel.run_task(manifest_task("win.check_admin"), "#", {}, timeout=30)
+        assert "relay" in info.value.hint  # what to do: HTTPS, and why plain HTTP is a risk
+    finally:
+        windows_guest.guest.faults.clear_replies = False
+        windows_guest.guest.faults.forged_result = ""
+        channel.close()
+
+
+def test_the_same_forgery_sealed_by_the_guest_itself_is_what_the_guest_said(windows_guest: Endpoint) -> None:
+    """The check is about the envelope, not the content: the lab's own sealed answers still pass."""
+    windows_guest.guest.faults.forged_result = FORGED
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        result = channel.run_task(manifest_task("win.check_admin"), "#", {}, timeout=30)
+    finally:
+        channel.close()
+    assert result.result["data"] == {"forged": True}

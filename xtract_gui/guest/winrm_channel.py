@@ -19,10 +19,19 @@ import threading
 import time
 from typing import Any, Literal
 
+import requests
 import winrm
 from winrm.exceptions import WinRMOperationTimeoutError
+from winrm.transport import Transport
 
-from ..domain.errors import CancelledError, ConfigurationError, GuestError, UnsupportedError, XtractError
+from ..domain.errors import (
+    CancelledError,
+    ConfigurationError,
+    ConnectionFailedError,
+    GuestError,
+    UnsupportedError,
+    XtractError,
+)
 from ..domain.guest_tasks import GuestTask
 from ..domain.inventory import OsFamily
 from ..domain.redact import scrub
@@ -43,6 +52,31 @@ def is_loopback(host: str) -> bool:
     except ValueError:
         return host.lower() == "localhost"
 UTF8_BOM = b"\xef\xbb\xbf"
+CLEAR_REPLY_HINT = (
+    "Something between this computer and the guest answered in its place. Use HTTPS (port 5986) with the "
+    "guest's certificate pinned; plain HTTP, even with NTLM message encryption, stays open to NTLM relay "
+    "and to tampering on the path, so allow it only on a network you trust.")
+
+
+class SealedTransport(Transport):
+    """pywinrm's transport that refuses a reply in clear on a session it encrypts.
+
+    pywinrm 0.5.0 ``Encryption.parse_encrypted_response`` returns a body that is not
+    ``multipart/encrypted`` unchanged, so on HTTP anyone on the path could answer for the guest
+    (script results, first-boot reports, file contents). Once the session is encrypted, every reply
+    must be sealed too, faults included (MS-WSMV 2.2.9.1).
+    """
+
+    def _get_message_response_text(self, response: requests.Response) -> bytes:
+        if self.encryption is not None:
+            protocol = f'protocol="{self.encryption.protocol_string.decode()}"'
+            if protocol not in response.headers.get("Content-Type", ""):
+                host = self.endpoint.split("/")[2]
+                raise ConnectionFailedError(
+                    f"WinRM on {host} answered in clear on an encrypted session; the answer was refused.",
+                    hint=CLEAR_REPLY_HINT,
+                    detail=f"HTTP {response.status_code}, Content-Type {response.headers.get('Content-Type')!r}")
+        return super()._get_message_response_text(response)
 
 
 class WinRmChannel:
@@ -91,6 +125,9 @@ class WinRmChannel:
             proxy=None, read_timeout_sec=self._read_timeout, operation_timeout_sec=self._op_timeout,
             message_encryption=encryption,  # type: ignore[arg-type]
         )
+        if encryption == "always":
+            # Same object, one method stricter (see SealedTransport); pywinrm builds its transport itself.
+            self._protocol.transport.__class__ = SealedTransport
         self._where = f"{target.host}:{self.port}"
 
     # -- plumbing ------------------------------------------------------------------------------------

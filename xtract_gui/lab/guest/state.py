@@ -58,6 +58,10 @@ class Faults:
     virtio_install_fails: bool = False  # msiexec ends with 1603
     fail_tasks: dict[str, str] = field(default_factory=dict)  # task id -> message: the task reports failure
     hang_tasks: set[str] = field(default_factory=set)  # task ids that never end until terminated
+    # Someone on the path answers for the guest: replies to NTLM-encrypted requests come back in clear
+    # (application/soap+xml), and a run's result line is replaced by this text when it is not empty.
+    clear_replies: bool = False
+    forged_result: str = ""
 
 
 def _default_nics() -> list[Nic]:
