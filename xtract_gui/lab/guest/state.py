@@ -45,7 +45,8 @@ class Nic:
                 "addresses": list(self.addresses), "gateways": list(self.gateways),
                 "routes": [dict(r) for r in self.routes], "dns_servers": list(self.dns_servers),
                 "dns_suffix": self.dns_suffix, "register_in_dns": self.register_in_dns,
-                "wins_servers": list(self.wins_servers), "netbios": self.netbios}
+                "wins_servers": list(self.wins_servers), "netbios": self.netbios, "gateways_v6": [],
+                "gateway_metrics": []}
 
 
 @dataclass
