@@ -131,8 +131,8 @@ def check(source: str, min_powershell: str = "2.0") -> list[Finding]:
     def version(node: tree_sitter.Node, what: str, entry: tuple[str, str], guard: str = "") -> None:
         needed, source_doc = entry
         if newer_than(needed, min_powershell) and not (guard and _guarded(node, guard)):
-            add("version", node, f"{what} needs {'a module some guests lack' if needed == 'module' else 'PowerShell ' + needed}"
-                f" (min_powershell {min_powershell}); {source_doc}"
+            needs = "a module some guests lack" if needed == "module" else f"PowerShell {needed}"
+            add("version", node, f"{what} needs {needs} (min_powershell {min_powershell}); {source_doc}"
                 + (f"; guard it with: if (Get-Command {guard} -ErrorAction SilentlyContinue)" if guard else ""))
 
     for node in _walk(tree.root_node):

@@ -96,7 +96,8 @@ def test_item7_cluster_and_skip_as_source_addresses_are_left_out() -> None:
 def test_item8_first_boot_onlines_only_ahv_disks_and_none_with_shared_disks() -> None:
     disks = function("firstboot.ps1", "Set-DisksOnline")
     assert disks.startswith("function Set-DisksOnline([bool]$SharedDisks)")
-    assert "if ($SharedDisks)" in disks and disks.count("-match $TargetDisk") + disks.count("-notmatch $TargetDisk") == 2
+    assert "if ($SharedDisks)" in disks
+    assert disks.count("-match $TargetDisk") + disks.count("-notmatch $TargetDisk") == 2
     assert "NUTANIX" in code("firstboot.ps1")
     assert "has_shared_disks = $sharedDisks" in main("install_firstboot.ps1")
 
