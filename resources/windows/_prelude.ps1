@@ -241,6 +241,7 @@ function New-XtractWorkFile([string]$Name) {
     return (Join-Path $script:WorkDir ('{0}-{1}' -f [guid]::NewGuid().ToString('N'), $Name))
 }
 
+# >>> folder rules (the channels send this part alone to make a run folder: xtract_gui.guest)
 # --- folder rules (issue 21): what runs elevated, or is read by a SYSTEM task, lives in folders
 # that only SYSTEM, Administrators (owner) and the connecting account may change; the protected ACL
 # is set when the folder is created, never inherited; an existing folder is checked, then repaired.
@@ -311,6 +312,8 @@ function Initialize-XtractFolder([string]$Path, [switch]$Fresh) {
     $problem = Get-XtractAclProblem $full $script:XtractWriteRights
     if ($problem) { throw ('Refused: {0}.' -f $problem) }
 }
+
+# <<< folder rules
 
 $script:StateDirReady = $false
 function Initialize-XtractStateDir {
