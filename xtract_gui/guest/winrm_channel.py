@@ -233,9 +233,7 @@ class WinRmChannel:
             code, _out, err = self._execute(
                 cmds.write_chunk(path, append=index > 0, fresh=fresh), stdin=base64.b64encode(piece) + b"\r\n",
                 deadline=deadline, cancel=cancel, secrets=secrets, what=f"uploading {path}")
-            if code == cmds.REFUSED:
-                raise self._refused(path, err, secrets)
-            if code != 0:
+            if code != 0:  # its folder was made by the folder rules first (make_folder)
                 raise GuestError(f"Could not write {path} on {self._where} (exit code {code}).",
                                  hint="Check free space on C: and that the account may write C:\\Windows\\Temp.",
                                  detail=scrub(decode_output(err), secrets))
