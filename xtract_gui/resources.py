@@ -104,6 +104,21 @@ def load_script(relative: str, root: Path | None = None) -> str:
     return body if prelude is None else compose(read_resource(prelude, root), body)
 
 
+def prelude_section(family: str, name: str, root: Path | None = None) -> str:
+    """The part of ``family``'s prelude between ``# >>> name`` and ``# <<< name`` lines, comment lines left
+    out: code a channel runs by itself (the Windows run-folder rules), kept once, in the prelude."""
+    preludes = _manifest(root).get("preludes") or {}
+    relative = preludes.get(family) if isinstance(preludes, dict) else None
+    if not relative:
+        raise ConfigurationError(f"The guest task list names no {family} prelude.", hint=_HINT)
+    text = read_resource(str(relative), root)
+    start, end = f"# >>> {name}", f"# <<< {name}"
+    if start not in text or end not in text:
+        raise ConfigurationError(f"The {family} prelude has no section {name!r}.", hint=_HINT)
+    body = text.split(start, 1)[1].split("\n", 1)[1].split(end, 1)[0]
+    return "\n".join(line for line in body.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+
+
 def script_tasks(root: Path | None = None) -> dict[str, str]:
     """Script file name (lower case) -> task id, for the scripts that exactly one task runs.
 

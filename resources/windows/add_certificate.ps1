@@ -28,7 +28,7 @@ function Get-CatalogSigners([string]$Package) {
     $folder = $Package
     if ((Test-Path -LiteralPath $Package -PathType Leaf) -and $Package -match '\.msi$') {
         # An administrative install only unpacks the MSI's files; it installs nothing.
-        $folder = Join-Path $env:TEMP ('xtract-msi-' + [guid]::NewGuid().ToString('N'))
+        $folder = New-XtractWorkFile 'msi'  # inside the protected run folder
         $p = Start-Process -FilePath 'msiexec.exe' -ArgumentList @('/a', ('"{0}"' -f $Package), '/qn', ('TARGETDIR="{0}"' -f $folder)) -Wait -PassThru
         if ($p.ExitCode -ne 0) { throw ('msiexec /a could not unpack {0} (exit {1}).' -f $Package, $p.ExitCode) }
     }
@@ -42,12 +42,12 @@ function Get-CatalogSigners([string]$Package) {
 }
 
 function Add-ToTrustedPublisher($Certificate) {
-    $file = Join-Path $env:TEMP ('xtract-{0}.cer' -f $Certificate.Thumbprint)
+    $file = New-XtractWorkFile ('{0}.cer' -f $Certificate.Thumbprint)
     [System.IO.File]::WriteAllBytes($file, $Certificate.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Cert))
     try {
-        $out = & "$env:SystemRoot\System32\certutil.exe" -f -addstore TrustedPublisher $file 2>&1
-        if ($LASTEXITCODE -eq 0) { return 'certutil' }
-        Write-XtractLog ('certutil -addstore failed ({0}): {1}' -f $LASTEXITCODE, ($out -join ' '))
+        $run = Invoke-XtractNative "$env:SystemRoot\System32\certutil.exe" @('-f', '-addstore', 'TrustedPublisher', $file)
+        if ($run.ExitCode -eq 0) { return 'certutil' }
+        Write-XtractLog ('certutil -addstore failed ({0}): {1}' -f $run.ExitCode, $run.Text)
         if (Get-Command Import-Certificate -ErrorAction SilentlyContinue) {
             [void](Import-Certificate -FilePath $file -CertStoreLocation $StorePath)
             return 'Import-Certificate'

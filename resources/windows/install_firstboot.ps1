@@ -7,7 +7,8 @@
 $TaskId = 'win.install_firstboot'
 
 # A scheduled task, not RunOnce: RunOnce waits for an interactive logon, and nobody logs on to a
-# freshly cut-over server. SYSTEM, at startup, repeated every minute for a bounded time.
+# freshly cut-over server. SYSTEM, at startup, repeated every minute for 30 minutes; the script
+# itself gives up at a deadline in time counted from its first run on AHV (firstboot-config.json).
 $TaskName = '\Xtract\FirstBoot'
 
 function Get-TaskXml([string]$Script) {
@@ -40,8 +41,10 @@ function Get-TaskXml([string]$Script) {
 
 try {
     $text = [string](Get-XtractParam 'firstboot_script' '')
-    $maxAttempts = [int](Get-XtractParam 'max_attempts' 15)
+    $deadlineMinutes = [int](Get-XtractParam 'deadline_minutes' 30)
+    $sharedDisks = Test-XtractTrue (Get-XtractParam 'has_shared_disks' $false)
     if (-not $text.Trim()) { Complete-XtractTask $false 'The first-boot script was not sent (parameter firstboot_script is empty): this is a bug in the tool; report it.' }
+    if ($deadlineMinutes -lt 5) { $deadlineMinutes = 5 }
     if (-not (Read-XtractState 'network.json')) {
         Add-XtractWarning 'No saved network configuration yet (Retaining IP addresses did not run): the first boot will only bring disks online.'
     }
@@ -55,8 +58,10 @@ try {
         $uuid = $identity['smbios_uuid']
     }
     [void](Save-XtractState 'source-identity.json' @{ smbios_uuid = $uuid })
-    [void](Save-XtractState 'firstboot-config.json' @{ max_attempts = $maxAttempts; task_name = $TaskName })
+    [void](Save-XtractState 'firstboot-config.json' @{ deadline_minutes = $deadlineMinutes; task_name = $TaskName; has_shared_disks = $sharedDisks })
 
+    # The state folder is protected (Initialize-XtractStateDir): the SYSTEM task runs only what an
+    # administrator wrote there.
     $scriptPath = Join-Path $script:StateDir 'firstboot.ps1'
     $scriptChanged = $true
     if (Test-Path -LiteralPath $scriptPath) { $scriptChanged = [System.IO.File]::ReadAllText($scriptPath) -ne $text }
@@ -65,20 +70,20 @@ try {
         $script:Changed = $true
     }
 
-    & "$env:SystemRoot\System32\schtasks.exe" /Query /TN $TaskName 2>&1 | Out-Null
-    $exists = $LASTEXITCODE -eq 0
+    $query = Invoke-XtractNative "$env:SystemRoot\System32\schtasks.exe" @('/Query', '/TN', $TaskName)
+    $exists = $query.ExitCode -eq 0
     if (-not $exists -or $scriptChanged) {
-        $xmlFile = Join-Path $env:TEMP ('xtract-task-' + [guid]::NewGuid().ToString('N') + '.xml')
+        $xmlFile = New-XtractWorkFile 'task.xml'
         [System.IO.File]::WriteAllText($xmlFile, (Get-TaskXml $scriptPath), [System.Text.Encoding]::Unicode)
         try {
-            $out = & "$env:SystemRoot\System32\schtasks.exe" /Create /TN $TaskName /XML $xmlFile /F 2>&1
-            if ($LASTEXITCODE -ne 0) {
-                Complete-XtractTask $false ('schtasks could not create {0} (exit {1}: {2}): check that the Task Scheduler service runs, then run the task again.' -f $TaskName, $LASTEXITCODE, ($out -join ' '))
+            $create = Invoke-XtractNative "$env:SystemRoot\System32\schtasks.exe" @('/Create', '/TN', $TaskName, '/XML', $xmlFile, '/F')
+            if ($create.ExitCode -ne 0) {
+                Complete-XtractTask $false ('schtasks could not create {0} (exit {1}: {2}): check that the Task Scheduler service runs, then run the task again.' -f $TaskName, $create.ExitCode, $create.Text)
             }
         } finally { Remove-Item -LiteralPath $xmlFile -Force -ErrorAction SilentlyContinue }
         $script:Changed = $true
     }
-    $data = @{ task_name = $TaskName; script = $scriptPath; source_smbios_uuid = $uuid; max_attempts = $maxAttempts }
+    $data = @{ task_name = $TaskName; script = $scriptPath; source_smbios_uuid = $uuid; deadline_minutes = $deadlineMinutes }
     if ($script:Changed) { Complete-XtractTask $true 'Installed the first-boot task; it will restore the network when the VM starts on AHV.' $data }
     Complete-XtractTask $true 'The first-boot task is already installed.' $data
 } catch {

@@ -40,25 +40,30 @@ function Get-PnpUtil {
 function Add-DriverPackage([string]$Inf) {
     $build = (Get-XtractOsVersion).Build
     # /add-driver exists from Windows 10 1607 / Server 2016 (build 14393); older pnputil takes -i -a.
-    if ($build -ge 14393) { $out = & (Get-PnpUtil) /add-driver $Inf /install 2>&1 } else { $out = & (Get-PnpUtil) -i -a $Inf 2>&1 }
-    Write-XtractLog ("pnputil {0}: exit {1}: {2}" -f $Inf, $LASTEXITCODE, ($out -join ' '))
+    $arguments = @('-i', '-a', $Inf)
+    if ($build -ge 14393) { $arguments = @('/add-driver', $Inf, '/install') }
+    $run = Invoke-XtractNative (Get-PnpUtil) $arguments
+    Write-XtractLog ("pnputil {0}: exit {1}: {2}" -f $Inf, $run.ExitCode, $run.Text)
     # 259 = ERROR_NO_MORE_ITEMS: staged, no device to install on (expected on ESXi); 3010 = reboot.
-    return @(0, 259, 3010) -contains $LASTEXITCODE
+    return @(0, 259, 3010) -contains $run.ExitCode
 }
 
-function Find-DriverFile([string]$Name, [string]$Package) {
+function Find-DriverFile([string]$Name) {
+    # Only what the MSI put into the driver store: a file picked from a folder of another Windows
+    # version or architecture would install and then fail at boot on AHV.
     $repo = Join-Path $env:SystemRoot 'System32\DriverStore\FileRepository'
     $found = @(Get-ChildItem -Path (Join-Path $repo ($Name + '.inf_*')) -ErrorAction SilentlyContinue |
         ForEach-Object { Get-ChildItem -LiteralPath $_.FullName -Filter ($Name + '.sys') -ErrorAction SilentlyContinue } |
         Sort-Object LastWriteTime -Descending)
-    if ($found.Count -eq 0 -and $Package -and (Test-Path -LiteralPath $Package -PathType Container)) {
-        $arch = 'x86'
-        if ([IntPtr]::Size -eq 8 -or $env:PROCESSOR_ARCHITEW6432) { $arch = 'amd64' }
-        $found = @(Get-ChildItem -LiteralPath $Package -Recurse -Filter ($Name + '.sys') -ErrorAction SilentlyContinue |
-            Where-Object { $_.FullName -match ('\\' + $arch + '\\') -or $_.FullName -notmatch '\\(amd64|x86|arm64)\\' })
-    }
     if ($found.Count -gt 0) { return $found[0].FullName }
     return $null
+}
+
+function Get-Sha256([string]$Path) {
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    $stream = [System.IO.File]::OpenRead($Path)
+    try { return ([System.BitConverter]::ToString($sha.ComputeHash($stream)) -replace '-', '').ToLowerInvariant() }
+    finally { $stream.Close() }
 }
 
 function Set-RegValue([string]$Path, [string]$Name, $Value, [string]$Type) {
@@ -81,12 +86,12 @@ function Test-DriverDatabaseMapping([string[]]$Ids) {
     return $false
 }
 
-function Repair-BootDriver($Driver, [string]$Package) {
+function Repair-BootDriver($Driver) {
     $name = $Driver.name
     $sys = Join-Path $env:SystemRoot ('System32\drivers\' + $name + '.sys')
     $state = @{ service = $name; sys_present = $false; start = $null; created = $false; device_mapping = $null; start_override_cleared = $false }
     if (-not (Test-Path -LiteralPath $sys)) {
-        $from = Find-DriverFile $name $Package
+        $from = Find-DriverFile $name
         if (-not $from) { return $state }
         Copy-Item -LiteralPath $from -Destination $sys -Force
         $script:Changed = $true
@@ -141,11 +146,16 @@ function Get-InstallRestrictions {
 
 try {
     $package = Get-XtractParam 'package_path' $null
+    $expected = ([string](Get-XtractParam 'package_sha256' '')).ToLowerInvariant()
     $pattern = [string](Get-XtractParam 'product_name_pattern' 'VirtIO')
-    if (-not $package) { Complete-XtractTask $false 'No VirtIO package was given: choose the Nutanix VirtIO MSI (or the virtio-win drivers) in the plan.' }
-    if (-not (Test-Path -LiteralPath $package)) { Complete-XtractTask $false ("The VirtIO package {0} is not on the guest: upload it again, then run the task again." -f $package) }
-    if (-not (Test-Path -LiteralPath $script:StateDir)) { [void](New-Item -ItemType Directory -Path $script:StateDir -Force) }
+    if (-not $package) { Complete-XtractTask $false 'No VirtIO package was given: choose the Nutanix VirtIO MSI (or virtio-win-gt-x64.msi) in the plan.' }
+    # Only an MSI: it installs the drivers of this Windows version and architecture itself. A folder
+    # of INF files (a virtio-win ISO tree) holds every version's drivers side by side.
+    if ($package -notmatch '\.msi$') { Complete-XtractTask $false ("{0} is not an MSI: give the Nutanix VirtIO MSI or the virtio-win guest tools MSI (virtio-win-gt-x64.msi), not a folder or an ISO." -f $package) }
+    if (-not (Test-Path -LiteralPath $package -PathType Leaf)) { Complete-XtractTask $false ("The VirtIO package {0} is not on the guest: upload it again, then run the task again." -f $package) }
+    if (-not $expected) { Complete-XtractTask $false 'The SHA-256 of the VirtIO package was not sent (package_sha256): this is a bug in the tool; report it.' }
     $log = Join-Path $script:StateDir 'virtio-install.log'
+    Initialize-XtractStateDir
     $exitCode = $null
     $product = $null
 
@@ -154,45 +164,42 @@ try {
         if ($restrictions[$k]) { Add-XtractWarning ("Group Policy device installation restriction '{0}' is on: it can keep the VirtIO drivers from loading on AHV (0x7B); allow them or lift the policy before cutover." -f $k) }
     }
 
-    if ($package -match '\.msi$') {
-        $product = Find-Product $pattern
-        if (-not $product) {
-            Write-XtractLog "Installing $package"
-            $p = Start-Process -FilePath 'msiexec.exe' -ArgumentList @('/i', ('"{0}"' -f $package), '/quiet', '/norestart', '/l*v', ('"{0}"' -f $log)) -Wait -PassThru
-            $exitCode = $p.ExitCode
-            if (@(0, 3010, 1641) -notcontains $exitCode) {
-                $hint = ''
-                if (Test-Path -LiteralPath $log) {
-                    $hint = (@([System.IO.File]::ReadAllLines($log) | Where-Object { $_ -match 'Return value 3|error \d{4}' } | Select-Object -First 3) -join ' | ')
-                }
-                $what = 'read the log {0}, fix the cause, then run the task again.'
-                if ($exitCode -eq 1618) { $what = 'another installation is running; wait for it to finish, then run the task again.' }
-                Complete-XtractTask $false (("msiexec could not install the VirtIO package (exit {0}); " + $what) -f $exitCode, $log) @{ msiexec_exit_code = $exitCode; log_file = $log; log_excerpt = $hint }
-            }
-            $script:Changed = $true
-            # The product registers under the Uninstall keys a little after msiexec returns.
-            $deadline = (Get-Date).AddSeconds(120)
-            while (-not $product -and (Get-Date) -lt $deadline) {
-                $product = Find-Product $pattern
-                if (-not $product) { Start-Sleep -Seconds 3 }
-            }
-            if (-not $product) { Add-XtractWarning ("msiexec succeeded but no product matching '{0}' appeared under the Uninstall keys within 120 s." -f $pattern) }
+    $product = Find-Product $pattern
+    if (-not $product) {
+        # msiexec runs elevated: it installs a copy in this run's protected folder, checked against the
+        # SHA-256 of the file the user chose right before msiexec starts.
+        $copy = New-XtractWorkFile 'virtio.msi'
+        Copy-Item -LiteralPath $package -Destination $copy -Force
+        $actual = Get-Sha256 $copy
+        if ($actual -ne $expected) {
+            Remove-Item -LiteralPath $copy -Force -ErrorAction SilentlyContinue
+            Complete-XtractTask $false ("The VirtIO package on the guest is not the one that was uploaded (SHA-256 {0}, expected {1}): something changed it. Upload it again, then run the task again." -f $actual, $expected) @{ package_sha256 = $actual; expected_sha256 = $expected }
         }
-    } else {
-        $arch = 'x86'
-        if ([IntPtr]::Size -eq 8 -or $env:PROCESSOR_ARCHITEW6432) { $arch = 'amd64' }
-        $infs = @(Get-ChildItem -LiteralPath $package -Recurse -Filter '*.inf' -ErrorAction SilentlyContinue |
-            Where-Object { $_.FullName -match ('\\' + $arch + '\\') -or $_.FullName -notmatch '\\(amd64|x86|arm64)\\' })
-        if ($infs.Count -eq 0) { Complete-XtractTask $false ("No driver (.inf) for {0} under {1}: point the plan at the folder of the drivers for this Windows version." -f $arch, $package) }
-        foreach ($inf in $infs) {
-            $staged = @(Get-ChildItem -Path (Join-Path $env:SystemRoot ('System32\DriverStore\FileRepository\' + $inf.BaseName + '.inf_*')) -ErrorAction SilentlyContinue)
-            if ($staged.Count -gt 0) { continue }
-            if (-not (Add-DriverPackage $inf.FullName)) { Add-XtractWarning ("pnputil could not stage {0}." -f $inf.FullName) } else { $script:Changed = $true }
+        Write-XtractLog "Installing $package (SHA-256 $actual)"
+        $p = Start-Process -FilePath (Join-Path $env:SystemRoot 'System32\msiexec.exe') -ArgumentList @('/i', ('"{0}"' -f $copy), '/quiet', '/norestart', '/l*v', ('"{0}"' -f $log)) -Wait -PassThru
+        $exitCode = $p.ExitCode
+        Remove-Item -LiteralPath $copy -Force -ErrorAction SilentlyContinue
+        if (@(0, 3010, 1641) -notcontains $exitCode) {
+            $hint = ''
+            if (Test-Path -LiteralPath $log) {
+                $hint = (@([System.IO.File]::ReadAllLines($log) | Where-Object { $_ -match 'Return value 3|error \d{4}' } | Select-Object -First 3) -join ' | ')
+            }
+            $what = 'read the log {0}, fix the cause, then run the task again.'
+            if ($exitCode -eq 1618) { $what = 'another installation is running; wait for it to finish, then run the task again.' }
+            Complete-XtractTask $false (("msiexec could not install the VirtIO package (exit {0}); " + $what) -f $exitCode, $log) @{ msiexec_exit_code = $exitCode; log_file = $log; log_excerpt = $hint }
         }
+        $script:Changed = $true
+        # The product registers under the Uninstall keys a little after msiexec returns.
+        $deadline = (Get-Date).AddSeconds(120)
+        while (-not $product -and (Get-Date) -lt $deadline) {
+            $product = Find-Product $pattern
+            if (-not $product) { Start-Sleep -Seconds 3 }
+        }
+        if (-not $product) { Add-XtractWarning ("msiexec succeeded but no product matching '{0}' appeared under the Uninstall keys within 120 s." -f $pattern) }
     }
 
     $drivers = @()
-    foreach ($driver in $BootDrivers) { $drivers += (Repair-BootDriver $driver $package) }
+    foreach ($driver in $BootDrivers) { $drivers += (Repair-BootDriver $driver) }
     $netkvm = @(Get-ChildItem -Path (Join-Path $env:SystemRoot 'System32\DriverStore\FileRepository\netkvm.inf_*') -ErrorAction SilentlyContinue).Count -gt 0
     if (-not $netkvm) { Add-XtractWarning 'The VirtIO network driver (netkvm) is not staged: the VM will have no network on AHV.' }
     $viostor = $drivers[1]
@@ -202,7 +209,7 @@ try {
                boot_drivers = $drivers; netkvm_staged = $netkvm; device_install_restrictions = $restrictions }
     $scsi = $drivers[0]
     if (-not $scsi.sys_present) {
-        Complete-XtractTask $false 'vioscsi.sys is neither in the driver store nor in the package: use a VirtIO package for this Windows version, then run the task again.' $data
+        Complete-XtractTask $false 'vioscsi.sys is not in the driver store after the install: use a VirtIO MSI that supports this Windows version, then run the task again.' $data
     }
     if ($scsi.start -ne 0 -or -not $scsi.device_mapping) {
         Complete-XtractTask $false 'The vioscsi boot driver is installed but not mapped to the VirtIO SCSI controller: reinstall the VirtIO package with an administrator account, then run the task again.' $data

@@ -12,16 +12,23 @@ try {
     $result = Read-XtractState 'firstboot-result.json'
     if (-not $result) {
         $state = Read-XtractState 'firstboot-state.json'
-        $config = Read-XtractState 'firstboot-config.json'
         $attempts = 0
-        $max = 15
-        if ($state) { $attempts = [int]$state['attempts'] }
-        if ($config) { $max = [int]$config['max_attempts'] }
-        & "$env:SystemRoot\System32\schtasks.exe" /Query /TN '\Xtract\FirstBoot' 2>&1 | Out-Null
-        if ($LASTEXITCODE -ne 0) {
-            Complete-XtractTask $false 'There is no first-boot result and the first-boot task is not installed: restore the network by hand from C:\ProgramData\xtract\network.json.' @{ pending = $false; attempts = $attempts; max_attempts = $max }
+        $deadline = $null
+        $missing = @()
+        if ($state) {
+            $attempts = [int]$state['attempts']
+            $deadline = $state['deadline']
+            if ($state.ContainsKey('missing')) { $missing = @($state['missing']) }
         }
-        Complete-XtractTask $false ('The first-boot task has not finished yet (attempt {0} of {1}); ask again in a minute.' -f $attempts, $max) @{ pending = $true; attempts = $attempts; max_attempts = $max }
+        $pending = @{ pending = $true; attempts = $attempts; deadline = $deadline; missing = $missing }
+        $query = Invoke-XtractNative "$env:SystemRoot\System32\schtasks.exe" @('/Query', '/TN', '\Xtract\FirstBoot')
+        if ($query.ExitCode -ne 0) {
+            $pending.pending = $false
+            Complete-XtractTask $false 'There is no first-boot result and the first-boot task is not installed: restore the network by hand from C:\ProgramData\xtract\network.json.' $pending
+        }
+        $msg = 'The first-boot task has not finished yet (attempt {0}); ask again in a minute.' -f $attempts
+        if ($missing.Count -gt 0) { $msg = 'The first-boot task restored the adapters present and waits for {0} more (attempt {1}, until {2}); ask again in a minute.' -f $missing.Count, $attempts, $deadline }
+        Complete-XtractTask $false $msg $pending
     }
     $restored = @(@($result['nics']) | Where-Object { $_['restored'] }).Count
     $total = @($result['nics']).Count

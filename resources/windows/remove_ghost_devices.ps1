@@ -1,21 +1,24 @@
 <#
 .SYNOPSIS
-    After cutover: find the non-present VMware devices without SetupAPI and remove them with pnputil (1903+).
+    After cutover: find the non-present VMware devices and remove them through SetupAPI.
 .NOTES
     Task win.remove_ghost_devices (resources/manifest.json). Windows PowerShell 2.0 or later.
 #>
 $TaskId = 'win.remove_ghost_devices'
 
 # After cutover the VMware devices (vendor 15AD: vmxnet3, PVSCSI, SVGA...) remain as non-present
-# devices. We find them without SetupAPI: device instances under HKLM\...\Enum that no present
-# Win32_PnPEntity matches. Windows 10 1903 / 2019+ remove them with pnputil /remove-device; older
-# versions only get the list and the manual way (Device Manager, View > Show hidden devices; on
-# Windows 7 / 2008 R2 set DEVMGR_SHOW_NONPRESENT_DEVICES=1 first). They are harmless there, since
-# the first boot already freed their names and addresses.
+# devices. They are device instances under HKLM\...\Enum that no present Win32_PnPEntity matches.
+# Windows 10 / 2016 and later list non-present devices in Win32_PnPEntity too, with Present = False:
+# only entities whose Present is not False count as present. Removal goes through SetupAPI
+# (DIF_REMOVE) on every version; the first boot already freed their names and addresses.
 try {
     $classes = @(Get-XtractParam 'classes' @())
     $present = @{}
-    foreach ($e in (Get-XtractCim 'Win32_PnPEntity')) { if ($e.DeviceID) { $present[([string]$e.DeviceID).ToUpperInvariant()] = $true } }
+    foreach ($e in (Get-XtractCim 'Win32_PnPEntity')) {
+        if (-not $e.DeviceID) { continue }
+        if ($e.PSObject.Properties['Present'] -and $e.Present -eq $false) { continue }
+        $present[([string]$e.DeviceID).ToUpperInvariant()] = $true
+    }
     $ghosts = @()
     foreach ($bus in @('PCI', 'SCSI', 'ROOT')) {
         $enum = 'HKLM:\SYSTEM\CurrentControlSet\Enum\' + $bus
@@ -33,17 +36,12 @@ try {
             }
         }
     }
-    $data = @{ method = 'list'; removed = @(); failed = @(); found = $ghosts }
+    $data = @{ method = 'setupapi'; removed = @(); failed = @(); found = $ghosts }
     if ($ghosts.Count -eq 0) { Complete-XtractTask $true 'No non-present VMware devices are left.' $data }
-    if ((Get-XtractOsVersion).Build -lt 18362) {
-        Add-XtractWarning 'This Windows has no pnputil /remove-device: remove the listed devices in Device Manager (View > Show hidden devices) if you want them gone.'
-        Complete-XtractTask $true ('Found {0} non-present VMware device(s); this Windows version cannot remove them unattended.' -f $ghosts.Count) $data
-    }
-    $data.method = 'pnputil'
     foreach ($g in $ghosts) {
-        $out = & "$env:SystemRoot\System32\pnputil.exe" /remove-device $g.instance_id 2>&1
-        if ($LASTEXITCODE -eq 0) { $data.removed += $g; $script:Changed = $true }
-        else { $g['error'] = ($out -join ' '); $data.failed += $g }
+        $code = Remove-XtractDevice $g.instance_id
+        if ($code -eq 0) { $data.removed += $g; $script:Changed = $true }
+        else { $g['error'] = ('SetupAPI error {0}' -f $code); $data.failed += $g }
     }
     if ($data.failed.Count -gt 0) {
         Complete-XtractTask $false ('{0} device(s) could not be removed: remove them in Device Manager (View > Show hidden devices).' -f $data.failed.Count) $data

@@ -50,9 +50,9 @@ try {
         if (-not (Get-Service -Name $svc -ErrorAction SilentlyContinue)) { continue }
         if (-not $needFallback -and $product) { continue }
         Stop-Service -Name $svc -Force -ErrorAction SilentlyContinue
-        $out = & "$env:SystemRoot\System32\sc.exe" delete $svc 2>&1
-        if ($LASTEXITCODE -eq 0) { $data.services_removed += $svc; $script:Changed = $true }
-        else { Add-XtractWarning ('sc delete {0}: {1}' -f $svc, ($out -join ' ')) }
+        $run = Invoke-XtractNative "$env:SystemRoot\System32\sc.exe" @('delete', $svc)
+        if ($run.ExitCode -eq 0) { $data.services_removed += $svc; $script:Changed = $true }
+        else { Add-XtractWarning ('sc delete {0}: {1}' -f $svc, $run.Text) }
     }
     if ($needFallback -or (-not $product -and $data.services_removed.Count -gt 0)) {
         $data.fallback_used = $true

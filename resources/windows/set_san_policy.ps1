@@ -35,11 +35,11 @@ try {
         Set-StorageSetting -NewDiskPolicy OnlineAll
         $data.method = 'Set-StorageSetting'
     } else {
-        $diskpartFile = Join-Path $env:TEMP ('xtract-san-' + [guid]::NewGuid().ToString('N') + '.txt')
+        $diskpartFile = New-XtractWorkFile 'san.txt'
         [System.IO.File]::WriteAllText($diskpartFile, "san policy=OnlineAll`r`n", [System.Text.Encoding]::ASCII)
         try {
-            $out = & "$env:SystemRoot\System32\diskpart.exe" /s $diskpartFile 2>&1
-            if ($LASTEXITCODE -ne 0) { throw ('diskpart exited {0}: {1}' -f $LASTEXITCODE, ($out -join ' ')) }
+            $run = Invoke-XtractNative "$env:SystemRoot\System32\diskpart.exe" @('/s', $diskpartFile)
+            if ($run.ExitCode -ne 0) { throw ('diskpart exited {0}: {1}' -f $run.ExitCode, $run.Text) }
         } finally { Remove-Item -LiteralPath $diskpartFile -Force -ErrorAction SilentlyContinue }
         $data.method = 'diskpart'
     }

@@ -14,10 +14,10 @@ $Names = @{ 1 = 'OnlineAll'; 2 = 'OfflineShared'; 3 = 'OfflineAll'; 4 = 'Offline
 
 try {
     $data = @{ task_removed = $false; files_removed = @(); san_policy_restored = $null; certificates_removed = @() }
-    & "$env:SystemRoot\System32\schtasks.exe" /Query /TN $TaskName 2>&1 | Out-Null
-    if ($LASTEXITCODE -eq 0) {
-        $out = & "$env:SystemRoot\System32\schtasks.exe" /Delete /TN $TaskName /F 2>&1
-        if ($LASTEXITCODE -ne 0) { Complete-XtractTask $false ('Could not delete the scheduled task {0}: {1} Delete it in Task Scheduler.' -f $TaskName, ($out -join ' ')) }
+    $query = Invoke-XtractNative "$env:SystemRoot\System32\schtasks.exe" @('/Query', '/TN', $TaskName)
+    if ($query.ExitCode -eq 0) {
+        $delete = Invoke-XtractNative "$env:SystemRoot\System32\schtasks.exe" @('/Delete', '/TN', $TaskName, '/F')
+        if ($delete.ExitCode -ne 0) { Complete-XtractTask $false ('Could not delete the scheduled task {0}: {1} Delete it in Task Scheduler.' -f $TaskName, $delete.Text) }
         $data.task_removed = $true
         $script:Changed = $true
     }
@@ -35,11 +35,11 @@ try {
             $name = $Names[[int]$saved['san_policy']]
             if (Get-Command Set-StorageSetting -ErrorAction SilentlyContinue) { Set-StorageSetting -NewDiskPolicy $name }
             else {
-                $file = Join-Path $env:TEMP 'xtract-san-undo.txt'
+                $file = New-XtractWorkFile 'san-undo.txt'
                 [System.IO.File]::WriteAllText($file, ('san policy={0}' -f $name) + "`r`n", [System.Text.Encoding]::ASCII)
-                $out = & "$env:SystemRoot\System32\diskpart.exe" /s $file 2>&1
+                $run = Invoke-XtractNative "$env:SystemRoot\System32\diskpart.exe" @('/s', $file)
                 Remove-Item -LiteralPath $file -Force -ErrorAction SilentlyContinue
-                if ($LASTEXITCODE -ne 0) { Complete-XtractTask $false ('diskpart could not set the SAN policy back to {0}: {1}' -f $name, ($out -join ' ')) $data }
+                if ($run.ExitCode -ne 0) { Complete-XtractTask $false ('diskpart could not set the SAN policy back to {0}: {1}' -f $name, $run.Text) $data }
             }
             Remove-Item -LiteralPath (Join-Path $script:StateDir 'san-policy-before.json') -Force
             $data.san_policy_restored = $name
@@ -52,8 +52,8 @@ try {
             foreach ($thumb in @($ledger['thumbprints'])) {
                 $path = Join-Path 'Cert:\LocalMachine\TrustedPublisher' $thumb
                 if (-not (Test-Path -LiteralPath $path)) { continue }
-                $out = & "$env:SystemRoot\System32\certutil.exe" -delstore TrustedPublisher $thumb 2>&1
-                if ($LASTEXITCODE -ne 0) { Remove-Item -LiteralPath $path -Force }
+                $run = Invoke-XtractNative "$env:SystemRoot\System32\certutil.exe" @('-delstore', 'TrustedPublisher', $thumb)
+                if ($run.ExitCode -ne 0) { Remove-Item -LiteralPath $path -Force }
                 $data.certificates_removed += $thumb
                 $script:Changed = $true
             }

@@ -164,3 +164,14 @@ def test_a_container_with_its_own_nfs_whitelist_must_name_this_laptop_in_warm_mo
     assert "container_whitelist" not in wide(outside, TransferMode.COLD)  # no NFS in cold mode
     inherits = replace(own, nfs_whitelist=(), nfs_whitelist_inherited=True)
     assert "container_whitelist" not in wide(replace(outside, containers=(inherits,)))
+
+
+def test_winrm_over_http_is_a_warning_that_names_ntlm_relay() -> None:
+    v = vm()
+    p = plan(v)
+    winrm = replace(p.vms[0].guest, channel=GuestChannelKind.WINRM, winrm_host="10.0.0.5")
+    assert "winrm_http" not in codes(v, replace(p, vms=(replace(p.vms[0], guest=winrm),)))
+    http = replace(winrm, winrm_https=False, allow_http_ntlm=True)
+    found = check_vm(v, replace(p, vms=(replace(p.vms[0], guest=http),)), target())
+    (warning,) = [f for f in found if f.code == "winrm_http"]
+    assert warning.severity is Severity.WARNING and "NTLM relay" in warning.message and "HTTPS" in warning.fix

@@ -48,8 +48,10 @@ def test_params_file_holds_only_json_and_names_the_task() -> None:
 
 def test_task_params_pick_the_tasks_own_and_fill_param_files() -> None:
     install = next(t for t in load_manifest() if t.id == "win.install_firstboot")
-    params = task_params(install, {"max_attempts": 5, "password": "unrelated"}, loader=lambda rel: f"text of {rel}")
-    assert params == {"max_attempts": 5, "firstboot_script": "text of windows/firstboot.ps1"}
+    params = task_params(install, {"deadline_minutes": 5, "has_shared_disks": True, "password": "unrelated"},
+                         loader=lambda rel: f"text of {rel}")
+    assert params == {"deadline_minutes": 5, "has_shared_disks": True,
+                      "firstboot_script": "text of windows/firstboot.ps1"}
 
 
 def test_task_params_merge_the_fixed_params_over_the_plans_values() -> None:

@@ -6,8 +6,10 @@ The simulator runs guest programs for real, chrooted into a directory standing f
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -39,6 +41,7 @@ from xtract_gui.engine.ports import GuestTarget
 from xtract_gui.engine.prep import run_sequence
 from xtract_gui.esxi_address import host_address
 from xtract_gui.guest import GuestChannels, VmToolsChannelFactory
+from xtract_gui.guest.scripts import REFUSED
 from xtract_gui.guest.vmtools_channel import pem_fingerprint
 from xtract_gui.lab.vcsim import start_vcsim
 from xtract_gui.resources import load_manifest
@@ -314,22 +317,52 @@ def test_timeout_stops_the_guest_process(guestops: GuestOpsLab) -> None:
         channel.close()
 
 
-def test_windows_guest_gets_a_cmd_exe_command_line(guestops: GuestOpsLab) -> None:
+def test_windows_run_folder_is_made_by_the_folder_rules_before_anything_else(guestops: GuestOpsLab) -> None:
     channel = factory(guestops).open(guestops.target("windows"))
     try:
-        result = channel.run_task(task("win.lab_probe", os_family=OsFamily.WINDOWS, script="windows/p.ps1"),
-                                  "Write-Output 1", {}, timeout=30)
+        with pytest.raises(GuestError, match="exit code 9009"):  # the simulator cannot run Windows programs
+            channel.run_task(task("win.lab_probe", os_family=OsFamily.WINDOWS, script="windows/p.ps1"),
+                             "Write-Output 1", {}, timeout=30)
     finally:
         channel.close()
-    assert result.exit_code == 9009  # the simulator cannot run cmd.exe; it says so as cmd.exe would
     pm = guestops.si.content.guestOperationsManager.processManager
     auth = vim.vm.guest.NamePasswordAuthentication(username=GUEST_USER, password=GUEST_PASSWORD)
-    (proc,) = pm.ListProcessesInGuest(guestops.vms["windows"], auth)
-    assert proc.cmdLine.startswith("C:\\Windows\\System32\\cmd.exe /c powershell.exe -NoProfile")
-    assert "-ExecutionPolicy Bypass -File \"C:\\Windows\\Temp\\xtract\\" in proc.cmdLine
-    assert "-ParamsFile" in proc.cmdLine and "> \"C:\\Windows\\Temp\\xtract\\" in proc.cmdLine
+    (proc,) = pm.ListProcessesInGuest(guestops.vms["windows"], auth)  # only the folder command ran
+    assert proc.cmdLine.startswith("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe -NoProfile")
+    script = base64.b64decode(proc.cmdLine.split("-EncodedCommand ", 1)[1]).decode("utf-16-le")
+    assert "function Initialize-XtractFolder" in script and "-Fresh" in script
+    assert "C:\\Windows\\Temp\\xtract\\" in script
     assert not (guestops.root / "C/Windows/Temp/xtract").exists() or \
         list((guestops.root / "C/Windows/Temp/xtract").iterdir()) == []
+
+
+def test_a_parent_planted_by_an_unprivileged_account_is_refused_and_nothing_runs(guestops: GuestOpsLab) -> None:
+    """Issue 21.1: a local user who made /tmp/xtract first could rename the run folder, plant the script
+    and symlink the output file; the run refuses before anything is uploaded, and only the check ran."""
+    planted = guestops.root / "tmp/xtract"
+    planted.mkdir(parents=True, exist_ok=True)
+    os.chown(planted, 1000, 1000)
+    planted.chmod(0o777)
+    marker = guestops.root / "var/lib/xtract/seen.json"
+    marker.unlink(missing_ok=True)
+    channel = GuestChannels(vmtools=factory(guestops)).open(guestops.target())
+    try:
+        with pytest.raises(PermissionDeniedError, match="Nothing was uploaded or run"):
+            channel.run_task(task(), PROBE, {"answer": 42}, timeout=60)
+    finally:
+        channel.close()
+    assert list(planted.iterdir()) == [] and not marker.exists()
+    pm = guestops.si.content.guestOperationsManager.processManager
+    auth = vim.vm.guest.NamePasswordAuthentication(username=GUEST_USER, password=GUEST_PASSWORD)
+    (proc,) = pm.ListProcessesInGuest(guestops.vms["linux"], auth)
+    assert "xtract_path_safe" in proc.cmdLine and proc.exitCode == REFUSED
+    planted.chmod(0o700)
+    os.chown(planted, 0, 0)  # the same folder, root's and private: runs go on
+    channel = GuestChannels(vmtools=factory(guestops)).open(guestops.target())
+    try:
+        assert channel.run_task(task(), PROBE, {"answer": 42}, timeout=60).ok
+    finally:
+        channel.close()
 
 
 def test_secret_params_are_masked_in_output_and_logs(guestops: GuestOpsLab, caplog: pytest.LogCaptureFixture

@@ -4,6 +4,7 @@ through the real WinRM channel against the lab guest."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import threading
 from collections.abc import Iterator
@@ -31,14 +32,16 @@ def prep_tasks() -> list[GuestTask]:
     return tasks_for(load_manifest(), OsFamily.WINDOWS, GuestPhase.PREP)
 
 
-VALUES: dict[str, Any] = {"package_path": PACKAGE, "user_name": "Administrator", "password": LAB_PASSWORD,
-                          "has_shared_disks": False, "max_attempts": 15}
+PACKAGE_BYTES = b"MSI\x00lab-package"
+VALUES: dict[str, Any] = {"package_path": PACKAGE, "package_sha256": hashlib.sha256(PACKAGE_BYTES).hexdigest(),
+                          "user_name": "Administrator", "password": LAB_PASSWORD, "has_shared_disks": False,
+                          "deadline_minutes": 30}
 
 
 @pytest.fixture
 def channel(windows_guest: Endpoint) -> Iterator[WinRmChannel]:
     ch = FACTORY.open(winrm_target(windows_guest))
-    ch.put_file(b"MSI\x00lab-package", PACKAGE)  # the user-supplied VirtIO package, uploaded first
+    ch.put_file(PACKAGE_BYTES, PACKAGE)  # the user-supplied VirtIO package, uploaded first
     yield ch
     ch.close()
 

@@ -59,11 +59,10 @@ def test_http_ntlm_encrypted_runs_a_task_and_cleans_up(windows_guest: Endpoint) 
     assert result.result["data"]["integrity_sid"] == "S-1-16-12288"
     assert result.result["data"]["filter_administrator_token"] == 0  # JSON keys survive secret masking
     guest = windows_guest.guest
-    assert guest.log == ["write", "write", "run win.check_admin", "remove"]
-    assert guest.paths_under(TEMP) == []  # per-run folder (script and params) gone
+    assert guest.log == ["folder", "write", "run win.check_admin", "remove"]
+    assert guest.paths_under(TEMP) == [] and guest.folders == set()  # per-run folder gone
     assert windows_guest.shells == {}  # the shell was deleted on close
-    assert any("-ExecutionPolicy Bypass -File" in line and "-ParamsFile" in line
-               for line in windows_guest.command_lines)
+    assert any("-ExecutionPolicy Bypass -EncodedCommand" in line for line in windows_guest.command_lines)
     assert set(windows_guest.auth_schemes) == {"ntlm+encrypted"}  # nothing crossed HTTP in clear
 
 
@@ -183,8 +182,8 @@ def test_large_script_goes_up_in_chunks_intact(windows_guest: Endpoint) -> None:
     assert result.result["data"]["script_sha256"] == hashlib.sha256(uploaded).hexdigest()
     assert result.result["data"]["script_bytes"] == len(uploaded)
     assert windows_guest.guest.log.count("write") >= len(uploaded) // (32 * 1024) + 1
-    # every command line stays far below cmd.exe's 8191 characters
-    assert max(len(line) for line in windows_guest.command_lines) < 2000
+    # every command line stays below cmd.exe's 8191 characters (CreateProcess allows 32767)
+    assert max(len(line) for line in windows_guest.command_lines) < 8191
 
 
 def test_timeout_stops_the_remote_command(windows_guest: Endpoint) -> None:
@@ -193,7 +192,7 @@ def test_timeout_stops_the_remote_command(windows_guest: Endpoint) -> None:
     try:
         with pytest.raises(GuestError, match="Timed out"):
             channel.run_task(manifest_task("win.check_admin"), "#", {}, timeout=1.5)
-        assert [code for line, code in windows_guest.signals if "-ParamsFile" in line] == ["terminate"]
+        assert [code for line, code in windows_guest.signals if "-ExecutionPolicy Bypass" in line] == ["terminate"]
     finally:
         channel.close()
     assert windows_guest.guest.paths_under(TEMP) == []
@@ -218,7 +217,7 @@ def test_cancel_stops_the_remote_command(windows_guest: Endpoint) -> None:
         with pytest.raises(CancelledError):
             channel.run_task(manifest_task("win.install_virtio"), "#", {"package_path": "C:\\p.msi"},
                              timeout=120, cancel=cancel)
-        assert [code for line, code in windows_guest.signals if "-ParamsFile" in line] == ["terminate"]
+        assert [code for line, code in windows_guest.signals if "-ExecutionPolicy Bypass" in line] == ["terminate"]
         # the channel stays usable after a cancel: a new shell is opened
         channel.put_file(b"ok", "C:\\after-cancel.txt")
     finally:
@@ -256,3 +255,92 @@ def test_secrets_never_reach_logs_or_command_lines(windows_guest: Endpoint, capl
         assert secret not in caplog.text
         assert all(secret not in line for line in windows_guest.command_lines)
         assert secret not in result.stdout + result.stderr
+
+
+FORGED = '{"task":"win.check_admin","ok":true,"changed":false,"message":"forged","warnings":[],"data":{"forged":true}}'
+
+
+def test_an_answer_in_clear_on_an_encrypted_session_is_refused(windows_guest: Endpoint) -> None:
+    """Issue 21.3: on HTTP with NTLM message encryption, a reply that is not multipart/encrypted is
+    someone else's answer (pywinrm would hand it back as is); no forged result may reach the engine."""
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        windows_guest.guest.faults.clear_replies = True
+        windows_guest.guest.faults.forged_result = FORGED
+        with pytest.raises(ConnectionFailedError, match="in clear") as info:
+            channel.run_task(manifest_task("win.check_admin"), "#", {}, timeout=30)
+        assert "relay" in info.value.hint  # what to do: HTTPS, and why plain HTTP is a risk
+    finally:
+        windows_guest.guest.faults.clear_replies = False
+        windows_guest.guest.faults.forged_result = ""
+        channel.close()
+
+
+def test_the_same_forgery_sealed_by_the_guest_itself_is_what_the_guest_said(windows_guest: Endpoint) -> None:
+    """The check is about the envelope, not the content: the lab's own sealed answers still pass."""
+    windows_guest.guest.faults.forged_result = FORGED
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        result = channel.run_task(manifest_task("win.check_admin"), "#", {}, timeout=30)
+    finally:
+        channel.close()
+    assert result.result["data"] == {"forged": True}
+
+
+def test_a_run_folder_parent_planted_by_another_account_is_refused(windows_guest: Endpoint) -> None:
+    """Issue 21.1: a local user who made C:\\Windows\\Temp\\xtract first (with Everyone:F) must not get
+    to rewrite the script or read the parameters: the run refuses before anything is written."""
+    guest = windows_guest.guest
+    guest.planted[TEMP] = "S-1-5-21-3623811015-3361044348-30300820-1104"
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        with pytest.raises(PermissionDeniedError, match="owned by S-1-5-21") as info:
+            channel.run_task(manifest_task("win.load_user_profile"), "# profile",
+                             {"user_name": "Administrator", "password": LAB_PASSWORD}, timeout=30)
+    finally:
+        channel.close()
+    assert "Nothing was written or run" in str(info.value) and "planted" in info.value.hint
+    assert guest.written == [] and not any(entry.startswith("run") for entry in guest.log)
+    assert guest.log == ["refused"]  # and the planted folder was left alone (never removed by us)
+
+
+def test_a_run_folder_that_exists_already_is_refused(windows_guest: Endpoint, monkeypatch: pytest.MonkeyPatch
+                                                     ) -> None:
+    import xtract_gui.guest.winrm_channel as module
+
+    monkeypatch.setattr(module, "run_id", lambda: "0123456789abcdef")
+    windows_guest.guest.write_file(f"{TEMP}\\0123456789abcdef\\check_admin.ps1", b"planted")
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        with pytest.raises(PermissionDeniedError, match="exists already"):
+            channel.run_task(manifest_task("win.check_admin"), "#", {}, timeout=30)
+    finally:
+        channel.close()
+    assert windows_guest.guest.read_file(f"{TEMP}\\0123456789abcdef\\check_admin.ps1") == b"planted"
+
+
+def test_parameters_travel_on_stdin_and_never_in_a_file(windows_guest: Endpoint) -> None:
+    """Issue 21.1: the user-profile password reaches the script on stdin (inside the encrypted session);
+    no params file is ever written in the guest."""
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        result = channel.run_task(manifest_task("win.load_user_profile"), "# profile",
+                                  {"user_name": "Administrator", "password": LAB_PASSWORD}, timeout=30)
+    finally:
+        channel.close()
+    assert result.ok and result.result["data"]["created"] is True  # the lab read the password from stdin
+    guest = windows_guest.guest
+    assert [p.rsplit("\\", 1)[-1] for p in guest.written] == ["load_user_profile.ps1"]
+    assert all(LAB_PASSWORD.encode() not in body for body in guest.files.values())
+
+
+def test_put_file_makes_its_folder_by_the_folder_rules(windows_guest: Endpoint) -> None:
+    guest = windows_guest.guest
+    guest.planted["C:\\ProgramData\\xtract"] = "S-1-5-21-1-2-3-1105"
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        with pytest.raises(PermissionDeniedError, match="owned by"):
+            channel.put_file(b"MSI", "C:\\ProgramData\\xtract\\upload\\virtio.msi")
+    finally:
+        channel.close()
+    assert guest.written == []

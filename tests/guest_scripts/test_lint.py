@@ -132,7 +132,7 @@ def test_no_known_traps(path):
 
 def test_certificates_use_certutil_with_fallbacks():
     code = without_comments((RESOURCES / "windows" / "add_certificate.ps1").read_text(encoding="utf-8"), "#")
-    assert re.search(r"certutil\.exe\"? -f -addstore TrustedPublisher", code)
+    assert re.search(r"certutil\.exe\" @\('-f', '-addstore', 'TrustedPublisher'", code)
     assert "Import-Certificate" in code and "X509Store" in code
     assert "Thumbprint" in code  # idempotent by thumbprint
     assert "Get-XtractParam 'hash_family'" in code  # one script for sha1 and sha2: the manifest says which
@@ -140,19 +140,20 @@ def test_certificates_use_certutil_with_fallbacks():
 
 def test_firstboot_is_a_scheduled_task_as_system_with_bounded_retries():
     code = (RESOURCES / "windows" / "install_firstboot.ps1").read_text(encoding="utf-8")
-    assert "schtasks.exe\" /Create" in code and "<BootTrigger>" in code
+    assert "schtasks.exe\" @('/Create'" in code and "<BootTrigger>" in code
     assert "<UserId>S-1-5-18</UserId>" in code
     assert re.search(r"<Interval>PT1M</Interval><Duration>PT\d+M</Duration>", code)
     assert "Win32_ComputerSystemProduct" in code
     firstboot = (RESOURCES / "windows" / "firstboot.ps1").read_text(encoding="utf-8")
-    assert "Win32_ComputerSystemProduct" in firstboot and "/Delete /TN" in firstboot
-    assert "ipconfig.exe\" /registerdns" in firstboot and "firstboot-result.json" in firstboot
-    assert "max_attempts" in firstboot
+    assert "Win32_ComputerSystemProduct" in firstboot and "@('/Delete', '/TN'" in firstboot
+    assert "ipconfig.exe\" @('/registerdns')" in firstboot and "firstboot-result.json" in firstboot
+    assert "deadline_minutes" in firstboot and "AddMinutes($deadlineMinutes)" in firstboot  # a time, not runs
 
 
 def test_virtio_install_is_silent_and_repairs_the_boot_driver():
     code = (RESOURCES / "windows" / "install_virtio.ps1").read_text(encoding="utf-8")
     for needle in ("'/quiet'", "'/norestart'", "'/l*v'", "AddSeconds(120)", "'Start' 0 'DWord'", "'SCSI miniport'",
+                   "package_sha256", "Get-Sha256 $copy",
                    "StartOverride", "CriticalDeviceDatabase", "DriverDatabase", "VEN_1AF4&DEV_1048",
                    "VEN_1AF4&DEV_1004", "VEN_1AF4&DEV_1001", "VEN_1AF4&DEV_1042", "Sysnative",
                    "DeviceInstall\\Restrictions"):

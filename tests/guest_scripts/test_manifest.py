@@ -119,7 +119,7 @@ def test_params_are_declared_consistently():
 def test_windows_script_takes_params_file(script):
     text = load_script(script)  # what the channel sends
     # param() must be the script's first statement: only comments may come before it.
-    before = text[: text.index("param([string]$ParamsFile)")]
+    before = text[: text.index("param([string]$ParamsFile, [string]$ParamsJson)")]
     assert all(not line.strip() or line.startswith("#") for line in before.splitlines()), script
     assert "Remove-Item -LiteralPath $ParamsFile" in text
 

@@ -157,6 +157,14 @@ def _guest(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
         yield _f(vm, "guest_operations_not_ready", Severity.WARNING,
                  f"VMware Tools in {vm.name} does not accept guest operations yet.",
                  "Wait a minute after boot, or update VMware Tools.")
+    access = ctx.vm_plan.guest
+    if channel is GuestChannelKind.WINRM and not access.winrm_https:
+        # The channel refuses answers in clear on that session; what HTTP cannot stop is the relay of
+        # the NTLM exchange itself to another server the account may use.
+        yield _f(vm, "winrm_http", Severity.WARNING,
+                 f"WinRM to {vm.name} uses plain HTTP with NTLM message encryption: the NTLM exchange can be "
+                 "relayed (NTLM relay) to another server by someone on the path.",
+                 "Use HTTPS (port 5986) with the guest's certificate pinned, or the VMware Tools channel.")
     shared = any(d.sharing is DiskSharing.MULTI_WRITER for d in vm.disks)
     if shared and vm.guest_family is OsFamily.WINDOWS:
         yield _f(vm, "san_policy_shared", Severity.WARNING,

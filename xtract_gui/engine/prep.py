@@ -7,6 +7,7 @@ Guest prep is guarded by a safety snapshot: taken first, removed when every task
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -99,7 +100,7 @@ def prep_values(ctx: JobContext, vm: SourceVM, target: GuestTarget,
     return {
         "user_name": target.user, "password": target.password,
         "has_shared_disks": any(d.sharing is not DiskSharing.NONE for d in vm.disks),
-        "max_attempts": 15, "restore_san_policy": True, "remove_certificates": True, "restore_backups": True,
+        "deadline_minutes": 30, "restore_san_policy": True, "remove_certificates": True, "restore_backups": True,
         "nics": [{"mac": n.mac, "network": n.network} for n in vm.nics],
         **(uploads or {}),
     }
@@ -127,6 +128,8 @@ async def upload_files(ctx: JobContext, channel: GuestChannel, vm: SourceVM) -> 
         return {}
     base = "C:\\ProgramData\\xtract\\upload\\"
 
+    digests: dict[str, str] = {}
+
     async def put(local: str) -> str:
         try:
             data = await ctx.call(Path(local).read_bytes)
@@ -135,7 +138,8 @@ async def upload_files(ctx: JobContext, channel: GuestChannel, vm: SourceVM) -> 
                                      hint="Check the VirtIO package and certificate paths in the plan.") from exc
         remote = base + Path(local).name
         await ctx.call(channel.put_file, data, remote, cancel=ctx.cancel)
-        ctx.log(f"Uploaded {Path(local).name} ({len(data)} bytes) to {remote}")
+        digests[remote] = hashlib.sha256(data).hexdigest()  # install_virtio checks it right before msiexec
+        ctx.log(f"Uploaded {Path(local).name} ({len(data)} bytes, SHA-256 {digests[remote]}) to {remote}")
         return remote
 
     out: dict[str, Any] = {}
@@ -143,6 +147,7 @@ async def upload_files(ctx: JobContext, channel: GuestChannel, vm: SourceVM) -> 
     async def run() -> None:
         if opts.virtio_package:
             out["package_path"] = out["driver_package"] = await put(opts.virtio_package)
+            out["package_sha256"] = digests[out["package_path"]]
         if opts.certificate_files:
             out["certificate_files"] = [await put(c) for c in opts.certificate_files]
 

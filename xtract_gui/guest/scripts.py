@@ -7,6 +7,7 @@ import json
 import logging
 import posixpath
 import re
+import shlex
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -45,6 +46,50 @@ def script_basename(task: GuestTask) -> str:
 def run_id() -> str:
     """A per-run folder name: two runs on one guest never share files."""
     return uuid.uuid4().hex[:16]
+
+
+# -- run folders on Linux (issue 21.1) ------------------------------------------------------------
+# Shared by every channel that reaches a Linux guest (VMware Tools here, SSH later): the shell code
+# that makes a fresh run folder, and that checks it again right before a script runs as root.
+LINUX_WORK_ROOT = "/tmp/xtract"
+REFUSED = 86  # exit code of that shell code when a folder must not be used (rare for a script)
+
+_LINUX_FOLDER_RULES = r"""
+xtract_me=$(id -u)
+# A folder on the path is safe when it is no link, belongs to root or to this account, and nobody
+# else may write it, unless it is root's and sticky (/tmp: others cannot rename or delete our entries).
+xtract_safe() {
+  [ -d "$1" ] && [ ! -L "$1" ] || { echo "refused: $1 is not a directory (or is a link)" >&2; return 1; }
+  set -- "$1" $(stat -c '%u %a' -- "$1")
+  if [ "$2" != 0 ] && [ "$2" != "$xtract_me" ]; then echo "refused: $1 belongs to uid $2" >&2; return 1; fi
+  if [ $((8#$3 & 8#022)) -ne 0 ] && { [ "$2" != 0 ] || [ $((8#$3 & 8#1000)) -eq 0 ]; }; then
+    echo "refused: $1 may be written by others (mode $3)" >&2; return 1
+  fi
+}
+xtract_path_safe() {
+  p=""
+  for part in $(printf '%s' "$1" | tr '/' ' '); do p="$p/$part"; xtract_safe "$p" || return 1; done
+  xtract_safe / || return 1
+}
+"""
+
+
+def linux_make_run_folder(folder: str) -> str:
+    """Shell code: make ``folder`` (mode 0700, new: it must not exist) under its parent (made 0700 when
+    missing), every component checked; exit REFUSED with the reason on stderr otherwise. Runs as the
+    guest account, before anything is uploaded."""
+    parent = posixpath.dirname(folder)
+    return (_LINUX_FOLDER_RULES + f"umask 077\nmkdir -m 0700 -- {shlex.quote(parent)} 2>/dev/null || true\n"
+            f"xtract_path_safe {shlex.quote(parent)} || exit {REFUSED}\n"
+            f"mkdir -m 0700 -- {shlex.quote(folder)} || {{ echo \"refused: {folder} exists already\" >&2; "
+            f"exit {REFUSED}; }}\nxtract_path_safe {shlex.quote(folder)} || exit {REFUSED}\n")
+
+
+def linux_guard_run(folder: str, command: str) -> str:
+    """Shell code: check ``folder`` and every component again, then run ``command`` (which may redirect
+    into the folder: it is this account's, 0700, so nobody else can have planted a link there)."""
+    return (_LINUX_FOLDER_RULES + f"xtract_path_safe {shlex.quote(folder)} || exit {REFUSED}\n"
+            f"[ \"$(stat -c %a -- {shlex.quote(folder)})\" = 700 ] || exit {REFUSED}\nset -C\n{command}\n")
 
 
 def parse_result(stdout: str) -> dict[str, Any]:

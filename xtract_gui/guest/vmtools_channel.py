@@ -13,6 +13,7 @@ nothing to click.  ``transfer_verify`` True or a CA bundle path switches to CA c
 
 from __future__ import annotations
 
+import base64
 import logging
 import shlex
 import ssl
@@ -31,8 +32,19 @@ from ..domain.guest_tasks import GuestTask
 from ..domain.redact import scrub
 from ..engine.ports import Cancellation, GuestTarget, ScriptResult
 from ..esxi_address import NET_CONFIG, host_address
+from ..resources import prelude_section
 from ..tlspin import PinnedAdapter, format_fingerprint, read_peer_fingerprint
-from .scripts import finish, params_bytes, run_id, script_basename, secret_values
+from .scripts import (
+    LINUX_WORK_ROOT,
+    REFUSED,
+    finish,
+    linux_guard_run,
+    linux_make_run_folder,
+    params_bytes,
+    run_id,
+    script_basename,
+    secret_values,
+)
 from .vmtools_faults import TOOLS_HINT, host_certificate_mismatch, no_host_certificate, translate
 
 log = logging.getLogger("xtract_gui.guest.vmtools")
@@ -41,6 +53,10 @@ _LOCKS: dict[tuple[str, str], threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 UTF8_BOM = b"\xef\xbb\xbf"
 PIN_HOST = None  # transfer_verify default: pin the ESXi host's certificate as vCenter lists it
+WINDOWS_WORK_ROOT = "C:\\Windows\\Temp\\xtract"
+POWERSHELL_EXE = "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"
+REFUSED_HINT = ("Another account made or may change a folder the tool runs from as an administrator or root. "
+                "Check what it holds (someone may have planted files), delete it, then run the task again.")
 
 
 def pem_fingerprint(pem: bytes) -> str:
@@ -234,7 +250,7 @@ class VmToolsChannel:
                 return b""
             raise
 
-    def _command(self, script_path: str, params_path: str, out: str, err: str) -> tuple[str, str]:
+    def _command(self, folder: str, script_path: str, params_path: str, out: str, err: str) -> tuple[str, str]:
         if self._windows:
             return ("C:\\Windows\\System32\\cmd.exe",
                     f'/c powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{script_path}" '
@@ -242,7 +258,33 @@ class VmToolsChannel:
         runner = "bash" if self.target.user == "root" else "sudo -n bash"  # sudo must not prompt: no tty here
         inner = f"{runner} {shlex.quote(script_path)} {shlex.quote(params_path)} > {shlex.quote(out)} " \
                 f"2> {shlex.quote(err)}"
-        return "/bin/bash", f"-c {shlex.quote(inner)}"
+        return "/bin/bash", f"-c {shlex.quote(linux_guard_run(folder, inner))}"
+
+    def _make_run_folder(self, folder: str, *, deadline: float, cancel: Cancellation | None,
+                         secrets: list[str]) -> None:
+        """A new run folder by the same rules as the WinRM channel's (Windows: the prelude's folder rules,
+        inline as there is no stdin here; Linux: guest.scripts), before anything is uploaded."""
+        if self._windows:
+            rules = prelude_section("windows", "folder rules")
+            script = (rules + "\n$ErrorActionPreference='Stop'\n"
+                      f"try {{ Initialize-XtractFolder '{folder}' -Fresh; exit 0 }} catch {{ exit {REFUSED} }}\n")
+            program = POWERSHELL_EXE  # not through cmd.exe: the command line passes its 8191 characters
+            arguments = "-NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand " + \
+                base64.b64encode(script.encode("utf-16-le")).decode("ascii")
+        else:
+            program, arguments = "/bin/bash", f"-c {shlex.quote(linux_make_run_folder(folder))}"
+        spec = vim.vm.guest.ProcessManager.ProgramSpec(programPath=program, arguments=arguments)
+        pid = int(self._call(secrets, self._procs.StartProgramInGuest, spec=spec))
+        code = self._wait(pid, deadline=deadline, cancel=cancel, secrets=secrets, what=f"making {folder}")
+        if code == REFUSED:
+            raise PermissionDeniedError(
+                f"{self._vm_id}: the run folder {folder} was not used: it exists already, or a folder above it "
+                "belongs to another account or may be written by others. Nothing was uploaded or run.",
+                hint=REFUSED_HINT)
+        if code != 0:
+            raise GuestError(f"Could not make the run folder {folder} in {self._vm_id} (exit code {code}).",
+                             hint="Check that the guest account is an administrator (Windows) or may use sudo "
+                                  "(Linux), and that the guest has free space.")
 
     def _wait(self, pid: int, *, deadline: float, cancel: Cancellation | None, secrets: list[str], what: str) -> int:
         while True:
@@ -271,7 +313,7 @@ class VmToolsChannel:
     def run_task(self, task: GuestTask, script: str, params: dict[str, Any], *, timeout: float,
                  cancel: Cancellation | None = None) -> ScriptResult:
         secrets = secret_values(task, params, [self.target.password])
-        folder = (f"C:\\Windows\\Temp\\xtract\\{run_id()}" if self._windows else f"/tmp/xtract/{run_id()}")
+        folder = (f"{WINDOWS_WORK_ROOT}\\{run_id()}" if self._windows else f"{LINUX_WORK_ROOT}/{run_id()}")
         script_path = self._join(folder, script_basename(task))
         params_path = self._join(folder, "params.json")
         out_path, err_path = self._join(folder, "stdout.txt"), self._join(folder, "stderr.txt")
@@ -281,17 +323,25 @@ class VmToolsChannel:
         deadline = time.monotonic() + timeout
         with self._exclusive(cancel, task.id):
             log.info("vmtools %s: task %s (%s) starting", self._vm_id, task.id, task.title)
-            self._mkdir(folder, secrets)
+            self._make_run_folder(folder, deadline=deadline, cancel=cancel, secrets=secrets)
             try:
                 self._put(body, script_path, secrets)
+                # Guest operations have no stdin, so the parameters go in a file. It lives only in the run
+                # folder just made (Windows: SYSTEM, Administrators and this account; Linux: this account,
+                # 0700, under checked parents), the prelude deletes it as its first action, and the folder
+                # goes right after the run. On Windows the one secret (the user-profile password) is the
+                # guest password these guest operations already authenticate with.
                 self._put(params_bytes(task, params), params_path, secrets)
-                program, arguments = self._command(script_path, params_path, out_path, err_path)
+                program, arguments = self._command(folder, script_path, params_path, out_path, err_path)
                 log.debug("vmtools %s: %s %s", self._vm_id, program, scrub(arguments, secrets))
                 spec = vim.vm.guest.ProcessManager.ProgramSpec(programPath=program, arguments=arguments,
                                                                workingDirectory=folder)
                 pid = int(self._call(secrets, self._procs.StartProgramInGuest, spec=spec))
                 code = self._wait(pid, deadline=deadline, cancel=cancel, secrets=secrets, what=task.id)
                 out = self._get_optional(out_path, secrets)
+                if code == REFUSED and not self._windows and not out:  # the guard stopped before the redirect
+                    raise PermissionDeniedError(f"{self._vm_id}: {folder} changed before the run; nothing was run.",
+                                                hint=REFUSED_HINT)
                 err = self._get_optional(err_path, secrets)
             finally:
                 try:

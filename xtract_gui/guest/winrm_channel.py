@@ -5,9 +5,10 @@ when one is given (a pin: chain and name are not checked, the exact certificate 
 this computer's trusted CAs.  HTTP (5985) is used only when the user allowed it, and then only with
 NTLM message encryption so that nothing crosses the network in clear.
 
-A script run: upload the script and its params file into a per-run folder under
-``C:\\Windows\\Temp\\xtract\\`` (base64 pieces on stdin, appended by short PowerShell commands),
-run it with ``-ParamsFile``, collect stdout/stderr, parse the last JSON line, remove the folder.
+A script run: make a fresh protected per-run folder under ``C:\\Windows\\Temp\\xtract\\`` (refused when
+it or a folder above it is not safe: see winrm_commands), upload the script into it (base64 pieces
+on stdin, appended by short PowerShell commands), run it with its parameters on stdin (never in a
+file: they can hold a secret), collect stdout/stderr, parse the last JSON line, remove the folder.
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ import threading
 import time
 from typing import Any, Literal
 
+import requests
 import winrm
 from winrm.exceptions import WinRMOperationTimeoutError
+from winrm.transport import Transport
 
 from ..domain.errors import (
     CancelledError,
     ConfigurationError,
+    ConnectionFailedError,
     GuestError,
+    PermissionDeniedError,
     TransientError,
     UnsupportedError,
     XtractError,
@@ -36,7 +41,16 @@ from ..domain.redact import scrub
 from ..engine.ports import Cancellation, GuestTarget, ScriptResult
 from ..tlspin import PinnedAdapter, normalize_fingerprint
 from . import winrm_commands as cmds
-from .scripts import check_cancel, decode_output, finish, params_bytes, run_id, script_basename, secret_values
+from .scripts import (
+    check_cancel,
+    clean_clixml,
+    decode_output,
+    finish,
+    params_bytes,
+    run_id,
+    script_basename,
+    secret_values,
+)
 from .winrm_faults import translate
 
 log = logging.getLogger("xtract_gui.guest.winrm")
@@ -50,6 +64,31 @@ def is_loopback(host: str) -> bool:
     except ValueError:
         return host.lower() == "localhost"
 UTF8_BOM = b"\xef\xbb\xbf"
+CLEAR_REPLY_HINT = (
+    "Something between this computer and the guest answered in its place. Use HTTPS (port 5986) with the "
+    "guest's certificate pinned; plain HTTP, even with NTLM message encryption, stays open to NTLM relay "
+    "and to tampering on the path, so allow it only on a network you trust.")
+
+
+class SealedTransport(Transport):
+    """pywinrm's transport that refuses a reply in clear on a session it encrypts.
+
+    pywinrm 0.5.0 ``Encryption.parse_encrypted_response`` returns a body that is not
+    ``multipart/encrypted`` unchanged, so on HTTP anyone on the path could answer for the guest
+    (script results, first-boot reports, file contents). Once the session is encrypted, every reply
+    must be sealed too, faults included (MS-WSMV 2.2.9.1).
+    """
+
+    def _get_message_response_text(self, response: requests.Response) -> bytes:
+        if self.encryption is not None:
+            protocol = f'protocol="{self.encryption.protocol_string.decode()}"'
+            if protocol not in response.headers.get("Content-Type", ""):
+                host = self.endpoint.split("/")[2]
+                raise ConnectionFailedError(
+                    f"WinRM on {host} answered in clear on an encrypted session; the answer was refused.",
+                    hint=CLEAR_REPLY_HINT,
+                    detail=f"HTTP {response.status_code}, Content-Type {response.headers.get('Content-Type')!r}")
+        return super()._get_message_response_text(response)
 
 
 class WinRmChannel:
@@ -98,6 +137,9 @@ class WinRmChannel:
             proxy=None, read_timeout_sec=self._read_timeout, operation_timeout_sec=self._op_timeout,
             message_encryption=encryption,  # type: ignore[arg-type]
         )
+        if encryption == "always":
+            # Same object, one method stricter (see SealedTransport); pywinrm builds its transport itself.
+            self._protocol.transport.__class__ = SealedTransport
         self._where = f"{target.host}:{self.port}"
 
     # -- plumbing ------------------------------------------------------------------------------------
@@ -190,17 +232,35 @@ class WinRmChannel:
             raise error from None
 
     def _upload(self, data: bytes, path: str, *, deadline: float, cancel: Cancellation | None,
-                secrets: list[str]) -> None:
+                secrets: list[str], fresh: bool = False) -> None:
         pieces = [data[i:i + self._chunk] for i in range(0, len(data), self._chunk)] or [b""]
         for index, piece in enumerate(pieces):
             check_cancel(cancel, f"uploading {path}")
             code, _out, err = self._execute(
-                cmds.write_chunk(path, append=index > 0), stdin=base64.b64encode(piece) + b"\r\n",
+                cmds.write_chunk(path, append=index > 0, fresh=fresh), stdin=base64.b64encode(piece) + b"\r\n",
                 deadline=deadline, cancel=cancel, secrets=secrets, what=f"uploading {path}")
-            if code != 0:
+            if code != 0:  # its folder was made by the folder rules first (make_folder)
                 raise GuestError(f"Could not write {path} on {self._where} (exit code {code}).",
                                  hint="Check free space on C: and that the account may write C:\\Windows\\Temp.",
                                  detail=scrub(decode_output(err), secrets))
+
+    def _refused(self, path: str, err: bytes, secrets: list[str]) -> PermissionDeniedError:
+        reason = scrub(clean_clixml(decode_output(err)).strip(), secrets) or "a folder on its path is not safe"
+        return PermissionDeniedError(
+            f"{self._where}: {path} was not used: {reason} Nothing was written or run there.",
+            hint="Another account made or may change a folder the tool runs from as an administrator. Check what "
+                 "it holds (someone may have planted files), delete it, then run the task again.")
+
+    def _make_folder(self, folder: str, *, fresh: bool, deadline: float, cancel: Cancellation | None,
+                     secrets: list[str]) -> None:
+        code, _out, err = self._execute(cmds.make_folder(folder, fresh=fresh), stdin=cmds.folder_rules(),
+                                        deadline=deadline, cancel=cancel, secrets=secrets, what=f"making {folder}")
+        if code == cmds.REFUSED:
+            raise self._refused(folder, err, secrets)
+        if code != 0:
+            raise GuestError(f"Could not make {folder} on {self._where} (exit code {code}).",
+                             hint="Check that the account is an administrator and that C: has free space.",
+                             detail=scrub(decode_output(err), secrets))
 
     def _remove_tree(self, folder: str, secrets: list[str]) -> None:
         try:
@@ -216,7 +276,6 @@ class WinRmChannel:
         secrets = secret_values(task, params, [self.target.password])
         folder = f"{cmds.WORK_ROOT}\\{run_id()}"
         script_path = f"{folder}\\{script_basename(task)}"
-        params_path = f"{folder}\\params.json"
         body = script.encode("utf-8")
         if not body.startswith(UTF8_BOM):
             body = UTF8_BOM + body  # Windows PowerShell 5.1 reads a BOM-less .ps1 as ANSI
@@ -224,11 +283,12 @@ class WinRmChannel:
         log.info("winrm %s: task %s (%s) starting", self._where, task.id, task.title)
         with self._lock:
             check_cancel(cancel, f"starting {task.id}")
+            self._make_folder(folder, fresh=True, deadline=deadline, cancel=cancel, secrets=secrets)
             try:
-                self._upload(body, script_path, deadline=deadline, cancel=cancel, secrets=secrets)
-                self._upload(params_bytes(task, params), params_path, deadline=deadline, cancel=cancel,
-                             secrets=secrets)
-                code, out, err = self._execute(cmds.run_script(script_path, params_path), stdin=None,
+                self._upload(body, script_path, deadline=deadline, cancel=cancel, secrets=secrets, fresh=True)
+                # The parameters go on stdin: they may hold a secret (the user-profile password).
+                code, out, err = self._execute(cmds.run_script(script_path),
+                                               stdin=base64.b64encode(params_bytes(task, params)) + b"\r\n",
                                                deadline=deadline, cancel=cancel, secrets=secrets,
                                                what=f"running {task.id}")
             finally:
@@ -239,9 +299,13 @@ class WinRmChannel:
         return ScriptResult(exit_code=code, stdout=stdout, stderr=stderr, result=result)
 
     def put_file(self, data: bytes, remote_path: str, *, cancel: Cancellation | None = None) -> None:
+        """Writes ``remote_path`` in a folder made or checked by the folder rules (the tool's uploads go to
+        C:\\ProgramData\\xtract, whose files run elevated: nobody else may have made or may change it)."""
+        deadline = time.monotonic() + 600 + len(data) / 100_000
         with self._lock:
-            self._upload(data, remote_path, deadline=time.monotonic() + 600 + len(data) / 100_000, cancel=cancel,
-                         secrets=self._secrets())
+            self._make_folder(remote_path.rsplit("\\", 1)[0], fresh=False, deadline=deadline, cancel=cancel,
+                              secrets=self._secrets())
+            self._upload(data, remote_path, deadline=deadline, cancel=cancel, secrets=self._secrets())
 
     def get_file(self, remote_path: str) -> bytes:
         with self._lock:

@@ -12,7 +12,9 @@ Known deviations from real Windows / WinRM:
   binding checked on HTTPS) via pyspnego's acceptor, and Basic (which real WinRM disables by default
   and this lab always accepts); no Kerberos or CredSSP.  NTLM passwords come from one pyspnego
   credential file per process (env NTLM_USER_FILE, set by the lab when unset).  Unencrypted HTTP
-  is accepted (real WinRM refuses it unless AllowUnencrypted is true).
+  is accepted (real WinRM refuses it unless AllowUnencrypted is true).  ``Faults.clear_replies`` answers
+  encrypted requests in clear and ``Faults.forged_result`` rewrites a run's stdout: what someone on the
+  path could send (pywinrm 0.5.0's ``Encryption.parse_encrypted_response`` hands such a body back as is).
 - Commands other than the four shapes above fail with exit code 1; there is no cmd.exe or PowerShell.
   Scripts that are not in the manifest (or have no handler, e.g. win.remove_ghost_devices) succeed
   without changing anything and report the SHA-256 and size of what was uploaded.

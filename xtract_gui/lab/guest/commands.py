@@ -1,8 +1,9 @@
 """Recognise the command lines a WinRM client sends and answer them from the guest's state.
 
-Only the shapes the product's WinRM channel sends are understood (write a base64 piece read from
-stdin, read a file as base64, remove a folder, run a script with ``-ParamsFile``); anything else
-ends with exit code 1 and says so on stderr, as PowerShell would for a command it cannot run.
+Only the shapes the product's WinRM channel sends are understood (make a run folder with the
+prelude's folder rules, write a base64 piece read from stdin, read a file as base64, remove a folder,
+run a script with its parameters on stdin, or with ``-ParamsFile``); anything else ends with exit
+code 1 and says so on stderr, as PowerShell would for a command it cannot run.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from . import tasks
 from .state import WindowsGuest
 
 _ENCODED = re.compile(r"(?i)^powershell(?:\.exe)?\b.*?-EncodedCommand\s+(\S+)\s*$")
-_WRITE = re.compile(r"\$p='((?:[^']|'')*)';.*FromBase64String.*FileMode\]::(Append|Create)", re.S)
+_WRITE = re.compile(r"\$p='((?:[^']|'')*)';.*FromBase64String.*FileMode\]::(Append|CreateNew|Create)\b", re.S)
+_FOLDER = re.compile(r"Initialize-XtractFolder '((?:[^']|'')*)'( -Fresh)?")
+_RUN_STDIN = re.compile(r"& '((?:[^']|'')*)' -ParamsJson \$j")
 _READ = re.compile(r"ReadAllBytes\('((?:[^']|'')*)'\)")
 _REMOVE = re.compile(r"Remove-Item -LiteralPath '((?:[^']|'')*)'")
 _RUN = re.compile(r'(?i)^powershell(?:\.exe)?\s.*-File\s+"([^"]+)"\s+-ParamsFile\s+"([^"]+)"\s*$')
@@ -75,18 +78,46 @@ def execute(guest: WindowsGuest, user: str, command: Command) -> tuple[int, str,
             script = base64.b64decode(encoded.group(1)).decode("utf-16-le")
         except (binascii.Error, UnicodeDecodeError):
             return 1, "", "Cannot decode the -EncodedCommand argument.\r\n"
-        return _helper(guest, script, b"" if command.console_stdin else bytes(command.stdin))
+        stdin = b"" if command.console_stdin else bytes(command.stdin)
+        run = _RUN_STDIN.search(script)
+        if run:
+            try:
+                raw = base64.b64decode(b"".join(stdin.split()), validate=True)
+            except binascii.Error:
+                return 1, "", "Exception calling \"FromBase64String\": The input is not a valid Base-64 string.\r\n"
+            return _run_script(guest, user, _unquote(run.group(1)), raw, command)
+        return _helper(guest, script, stdin)
     run = _RUN.match(line)
     if run:
-        return _run_script(guest, user, run.group(1), run.group(2), command)
+        params_file = guest.read_file(run.group(2))
+        guest.remove_tree(run.group(2))  # what every script does first: the file may hold a secret
+        return _run_script(guest, user, run.group(1), params_file, command)
     guest.log.append("unknown")
     return 1, "", f"lab: this simulator does not run arbitrary commands ({line.split(' ', 1)[0]}).\r\n"
 
 
 def _helper(guest: WindowsGuest, script: str, stdin: bytes) -> tuple[int, str, str]:
+    folder = _FOLDER.search(script)
+    if folder:
+        # The folder rules come on stdin (the real command dot-sources them); the lab checks they did.
+        if b"function Initialize-XtractFolder" not in base64.b64decode(b"".join(stdin.split()) or b""):
+            return 1, "", "The term 'Initialize-XtractFolder' is not recognized as the name of a cmdlet.\r\n"
+        path = _unquote(folder.group(1))
+        fresh = bool(folder.group(2))
+        refused = guest.unsafe(path) or (f"Refused: {path} exists already; a run folder must be new."
+                                         if fresh and guest.exists(path) else "")
+        if refused:
+            guest.log.append("refused")
+            return 3, "", refused + "\r\n"
+        with guest.lock:
+            guest.folders.add(path.lower().rstrip("\\"))
+        guest.log.append("folder")
+        return 0, "", ""
     write = _WRITE.search(script)
     if write:
         path = _unquote(write.group(1))
+        if write.group(2) == "CreateNew" and guest.read_file(path) is not None:
+            return 1, "", f"Exception calling \"Open\": The file '{path}' already exists.\r\n"
         try:
             data = base64.b64decode(b"".join(stdin.split()), validate=True)
         except binascii.Error:
@@ -111,7 +142,7 @@ def _helper(guest: WindowsGuest, script: str, stdin: bytes) -> tuple[int, str, s
     return 1, "", "lab: unrecognised PowerShell command.\r\n"
 
 
-def _run_script(guest: WindowsGuest, user: str, script_path: str, params_path: str,
+def _run_script(guest: WindowsGuest, user: str, script_path: str, raw: bytes | None,
                 command: Command) -> tuple[int, str, str] | None:
     if command.outcome is not None:
         return command.outcome
@@ -119,8 +150,6 @@ def _run_script(guest: WindowsGuest, user: str, script_path: str, params_path: s
     if script is None:
         return 1, "", (f"The argument '{script_path}' to the -File parameter does not exist. Provide the path "
                        "to an existing '.ps1' file as an argument to the -File parameter.\r\n")
-    raw = guest.read_file(params_path)
-    guest.remove_tree(params_path)  # what every script does first: the file may hold a secret
     try:
         params = json.loads((raw or b"{}").decode("utf-8-sig") or "{}")
     except ValueError:

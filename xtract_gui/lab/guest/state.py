@@ -45,7 +45,8 @@ class Nic:
                 "addresses": list(self.addresses), "gateways": list(self.gateways),
                 "routes": [dict(r) for r in self.routes], "dns_servers": list(self.dns_servers),
                 "dns_suffix": self.dns_suffix, "register_in_dns": self.register_in_dns,
-                "wins_servers": list(self.wins_servers), "netbios": self.netbios}
+                "wins_servers": list(self.wins_servers), "netbios": self.netbios, "gateways_v6": [],
+                "gateway_metrics": []}
 
 
 @dataclass
@@ -58,6 +59,10 @@ class Faults:
     virtio_install_fails: bool = False  # msiexec ends with 1603
     fail_tasks: dict[str, str] = field(default_factory=dict)  # task id -> message: the task reports failure
     hang_tasks: set[str] = field(default_factory=set)  # task ids that never end until terminated
+    # Someone on the path answers for the guest: replies to NTLM-encrypted requests come back in clear
+    # (application/soap+xml), and a run's result line is replaced by this text when it is not empty.
+    clear_replies: bool = False
+    forged_result: str = ""
 
 
 def _default_nics() -> list[Nic]:
@@ -97,6 +102,11 @@ class WindowsGuest:
     firstboot_attempts: int = 0
     on_ahv: bool = False
     license_channel: str = "VOLUME_KMSCLIENT"
+    # Folders another (non-admin) account made first, path -> its SID: the folder rules refuse them and
+    # whatever lies below (the lab keeps no other ACLs). ``folders``: folders the tool made.
+    planted: dict[str, str] = field(default_factory=dict)
+    folders: set[str] = field(default_factory=set)
+    written: list[str] = field(default_factory=list)  # every path a write command wrote, in order
     faults: Faults = field(default_factory=Faults)
     log: list[str] = field(default_factory=list)  # every command shape the guest recognised, for tests
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -123,9 +133,24 @@ class WindowsGuest:
 
     # -- files ---------------------------------------------------------------------------------------
 
+    def unsafe(self, path: str) -> str:
+        """Why the folder rules refuse ``path`` (a planted folder on or above it), or ''."""
+        key = path.lower().rstrip("\\")
+        for folder, owner in self.planted.items():
+            mine = folder.lower().rstrip("\\")
+            if key == mine or key.startswith(mine + "\\"):
+                return f"Refused: {folder} is owned by {owner}."
+        return ""
+
+    def exists(self, path: str) -> bool:
+        key = path.lower().rstrip("\\")
+        return (key in self.folders or key in self.files or any(k.startswith(key + "\\") for k in self.files)
+                or any(p.lower().rstrip("\\") == key for p in self.planted))
+
     def write_file(self, path: str, data: bytes, *, append: bool = False) -> None:
         key = path.lower()
         with self.lock:
+            self.written.append(path)
             self.files[key] = (self.files.get(key, b"") if append else b"") + data
             self.file_names[key] = path
 
@@ -135,6 +160,7 @@ class WindowsGuest:
     def remove_tree(self, path: str) -> None:
         prefix = path.lower().rstrip("\\")
         with self.lock:
+            self.folders = {f for f in self.folders if f != prefix and not f.startswith(prefix + "\\")}
             for key in [k for k in self.files if k == prefix or k.startswith(prefix + "\\")]:
                 del self.files[key]
                 self.file_names.pop(key, None)

@@ -142,8 +142,14 @@ def install_virtio(g: WindowsGuest, user: str, params: dict[str, Any]) -> Outcom
     package = params.get("package_path")
     if not package:
         return emit(task, False, False, "No VirtIO package was given (package_path).", code=2)
-    if g.read_file(str(package)) is None:
+    body = g.read_file(str(package))
+    if body is None:
         return emit(task, False, False, f"The VirtIO package {package} is not on the guest: upload it again.")
+    actual = hashlib.sha256(body).hexdigest()
+    if str(params.get("package_sha256") or "").lower() != actual:
+        return emit(task, False, False, "The VirtIO package on the guest is not the one that was uploaded "
+                    f"(SHA-256 {actual}, expected {params.get('package_sha256')}): something changed it.",
+                    {"package_sha256": actual, "expected_sha256": params.get("package_sha256")})
     name, version, code = VIRTIO_PRODUCT
     restrictions = {"deny_unspecified": False, "deny_device_classes": False, "deny_device_ids": False}
     log_file = DATA_DIR + "\\virtio-install.log"
@@ -195,7 +201,7 @@ def set_san_policy(g: WindowsGuest, user: str, params: dict[str, Any]) -> Outcom
 
 def retain_ip(g: WindowsGuest, user: str, params: dict[str, Any]) -> Outcome:
     snapshot = {"global": {"search_list": list(g.search_list), "primary_suffix": g.search_list[0] if g.search_list
-                           else ""}, "nics": [n.as_json() for n in g.nics]}
+                           else ""}, "nics": [n.as_json() for n in g.nics], "excluded_addresses": []}
     body = json.dumps(snapshot, sort_keys=True).encode("utf-8")
     changed = g.read_file(NETWORK_FILE) != body
     if changed:
@@ -210,7 +216,7 @@ def install_firstboot(g: WindowsGuest, user: str, params: dict[str, Any]) -> Out
     if not script:
         return emit("win.install_firstboot", False, False, "No first-boot script was given (firstboot_script).",
                     code=2)
-    attempts = int(params.get("max_attempts") or 15)
+    minutes = int(params.get("deadline_minutes") or 30)
     path = DATA_DIR + "\\firstboot.ps1"
     identity = {"smbios_uuid": g.smbios_uuid}
     with g.lock:
@@ -222,7 +228,7 @@ def install_firstboot(g: WindowsGuest, user: str, params: dict[str, Any]) -> Out
             g.firstboot_installed = True
             g.firstboot_attempts = 0
     data = {"task_name": "\\Xtract\\FirstBoot", "script": path, "source_smbios_uuid": g.smbios_uuid,
-            "max_attempts": attempts}
+            "deadline_minutes": minutes}
     msg = ("Installed the first-boot task; it will restore the network when the VM starts on AHV." if not same
            else "The first-boot task is already installed.")
     return emit("win.install_firstboot", True, not same, msg, data)
@@ -241,9 +247,9 @@ def record_license(g: WindowsGuest, user: str, params: dict[str, Any]) -> Outcom
 def read_firstboot_result(g: WindowsGuest, user: str, params: dict[str, Any]) -> Outcome:
     body = g.read_file(FIRSTBOOT_RESULT)
     if body is None:
-        data = {"pending": True, "attempts": g.firstboot_attempts, "max_attempts": 15}
+        data = {"pending": True, "attempts": g.firstboot_attempts, "deadline": None, "missing": []}
         return emit("win.read_firstboot_result", False, False,
-                    f"The first-boot task has not finished yet (attempt {g.firstboot_attempts} of 15); ask again "
+                    f"The first-boot task has not finished yet (attempt {g.firstboot_attempts}); ask again "
                     "in a minute.", data)
     result = json.loads(body.decode("utf-8"))
     restored = sum(1 for n in result.get("nics", []) if n.get("restored"))

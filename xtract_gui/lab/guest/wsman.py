@@ -89,6 +89,15 @@ def _fault(relates_to: str, code: int, reason: str, subcode: str = "w:InternalEr
         f'Machine="lab"><f:Message>{escape(reason)}</f:Message></f:WSManFault></s:Detail></s:Fault>')
 
 
+def _forge(body: bytes, line: str) -> bytes:
+    """A Receive reply whose stdout is ``line`` instead: what a man in the middle would answer."""
+    if b"ReceiveResponse" not in body or b'Name="stdout"' not in body:
+        return body
+    forged = base64.b64encode(line.encode("utf-8") + b"\r\n")
+    return re.sub(rb'(<rsp:Stream Name="stdout" CommandId="[^"]*">)[^<]+(</rsp:Stream>)',
+                  lambda m: m.group(1) + forged + m.group(2), body, count=1)
+
+
 def _duration(text: str | None, default: float) -> float:
     match = re.fullmatch(r"PT(\d+(?:\.\d+)?)S", (text or "").strip())
     return float(match.group(1)) if match else default
@@ -192,7 +201,10 @@ class _Handler(BaseHTTPRequestHandler):
         with self.endpoint.lock:
             self.endpoint.auth_schemes.append(scheme)
         status, body = self.endpoint_dispatch(root, acc)
-        if encrypted and self._ntlm is not None:
+        faults = self.endpoint.guest.faults
+        if faults.forged_result:
+            body = _forge(body, faults.forged_result)
+        if encrypted and self._ntlm is not None and not faults.clear_replies:
             sealed, content_type = self._ntlm.encrypt(body)
             self._send(status, sealed, content_type=content_type)
         else:
