@@ -201,18 +201,28 @@ class PrismCentral:
         if not files:
             return staged
         cluster = self._cluster(spec.cluster_uuid)
+        # An earlier attempt whose create answer was lost may have left its staging image: those are ours by name.
+        self._sweep_staging_images(spec)
         try:
             for i, d in files:
                 url = f"nfs://{cluster.external_ip}/{d.ndfs_path.lstrip('/')}"
-                check_cancel(cancel, f"import image 'xtract-{spec.name}-disk{i}'")
-                staged[i] = self.images.create(f"xtract-{spec.name}-disk{i}",
+                check_cancel(cancel, f"import image '{_staging_image_name(spec, i)}'")
+                staged[i] = self.images.create(_staging_image_name(spec, i),
                                                {"image_type": "DISK_IMAGE", "source_uri": url}, cluster.uuid,
                                                cancel=cancel)
         except BaseException:
             for image_uuid in staged.values():
                 best_effort("remove a staging image", lambda u=image_uuid: self.delete_image(u))
+            # The image whose create answer was lost has no uuid here: find it by its name.
+            best_effort("remove staging images", lambda: self._sweep_staging_images(spec))
             raise
         return staged
+
+    def _sweep_staging_images(self, spec: TargetVMSpec) -> None:
+        for i, d in enumerate(spec.disks):
+            if d.ndfs_path and not d.image_uuid:
+                for image_uuid in self.find_images(_staging_image_name(spec, i)):
+                    best_effort("remove a staging image", lambda u=image_uuid: self.delete_image(u))
 
     def create_vm(self, spec: TargetVMSpec, *, progress: ProgressFn = no_progress,
                   cancel: Cancellation | None = None) -> str:
@@ -235,6 +245,8 @@ class PrismCentral:
         finally:
             for image_uuid in staged.values():
                 best_effort("remove a staging image", lambda u=image_uuid: self.delete_image(u))
+            if staged:  # a delete whose answer was lost, retried by name
+                best_effort("remove staging images", lambda: self._sweep_staging_images(spec))
         progress(1.0, f"VM '{spec.name}' created")
         return vm_uuid
 
@@ -361,3 +373,8 @@ class PrismCentral:
 
     def remove_nfs_whitelist(self, entry: str, cluster_uuid: str = "") -> None:
         self._whitelist_element(cluster_uuid).remove_nfs_whitelist(entry)
+
+
+def _staging_image_name(spec: TargetVMSpec, index: int) -> str:
+    """The staging image of one disk: the target name is unique in a plan (readiness), and ``xtract-`` marks it ours."""
+    return f"xtract-{spec.name}-disk{index}"
