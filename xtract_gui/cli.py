@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, paths
 from .domain.errors import ConfigurationError, XtractError
 from .domain.plan import Plan, SecretRef, TransferMode
 from .domain.states import JobState
@@ -361,6 +361,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    paths.keep_files_private()
     args = build_parser().parse_args(argv)
     try:
         if args.command is None:

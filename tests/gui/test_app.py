@@ -155,7 +155,7 @@ def test_run_gui_demo_starts_the_lab_and_quits_cleanly(tmp_path: Path) -> None:
     """)
     env = {**os.environ, "XTRACT_GUI_HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=paths.bundle_root())
+                          cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "ready xtract-gui — demo" in done.stdout
     assert (tmp_path / "logs" / "xtract-gui.log").exists()

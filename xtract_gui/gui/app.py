@@ -166,6 +166,7 @@ def run_gui(demo: bool = False, argv: list[str] | None = None) -> int:
 
     from .window import MainWindow
 
+    paths.keep_files_private()
     setup_logging()
     app = create_application(argv)
     translations = Translations(app)
