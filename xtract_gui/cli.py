@@ -275,6 +275,16 @@ def has_screen(environ: Mapping[str, str] | None = None, platform: str | None = 
     return any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
+def _desktop_problem() -> str:
+    """Why the wizard cannot open on this desktop (Qt's platform plugin lacks system libraries), or ""."""
+    try:
+        from .gui.qpa_check import platform_problem
+    except ImportError:
+        return ""  # no Qt at all: _gui says so
+    problem = platform_problem()
+    return problem.message() if problem else ""
+
+
 def _gui(demo: bool) -> int:
     try:
         from .gui.app import run_gui
@@ -365,13 +375,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command is None:
-            if has_screen():
+            why_not = "" if has_screen() else "no screen (no DISPLAY or WAYLAND_DISPLAY)"
+            if not why_not and args.demo:
+                problem = _desktop_problem()  # the demo can still run headless: say why, then run it
+                if problem:
+                    print(f"xtract-gui: {problem}", file=sys.stderr, flush=True)
+                    why_not = "the wizard cannot open on this desktop"
+            if not why_not:
                 return _gui(args.demo)
             if not args.demo:
                 raise CliError("No screen to show the wizard on (no DISPLAY or WAYLAND_DISPLAY): run it on a "
                                "desktop, or try 'xtract-gui demo' for the headless demo.", 2)
-            print("xtract-gui: no screen (no DISPLAY or WAYLAND_DISPLAY); running the headless demo instead.",
-                  file=sys.stderr, flush=True)
+            print(f"xtract-gui: {why_not}; running the headless demo instead.", file=sys.stderr, flush=True)
             args = build_parser().parse_args([*(["--sync-seconds", str(args.sync_seconds)] if args.sync_seconds
                                                 else []), "demo"])
         commands: dict[str, Callable[[argparse.Namespace], int]] = {
