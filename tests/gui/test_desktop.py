@@ -21,6 +21,7 @@ import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import PySide6
 import pytest
 from PySide6.QtCore import QLibraryInfo
 
@@ -28,6 +29,7 @@ from xtract_gui.gui.qpa_check import PACKAGES, PlatformProblem, candidate_plugin
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORMS = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms"
+PYSIDE = Path(PySide6.__file__).parent
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's X11/Wayland plugins are Linux's")
 DEBIAN = {"ID": "debian"}
 
@@ -77,10 +79,10 @@ def _needed(library: Path) -> list[str]:
     return re.findall(r"^\s+NEEDED\s+(\S+)$", out.stdout, re.MULTILINE)
 
 
-def _system_libraries_of(plugins: Sequence[str]) -> dict[str, str]:
-    """soname -> file, for the system libraries the plugins and the Qt libraries they pull in link to directly."""
+def _system_libraries_of(roots: Sequence[Path]) -> dict[str, str]:
+    """soname -> file, for the system libraries ``roots`` and the Qt libraries they pull in link to directly."""
     qt_lib = PLATFORMS.parents[1] / "lib"
-    todo, seen, system = [PLATFORMS / p for p in plugins], set(), {}
+    todo, seen, system = list(roots), set(), {}
     while todo:
         library = todo.pop()
         if library in seen:
@@ -110,12 +112,13 @@ def _minimal_debian() -> set[str]:
 @pytest.mark.skipif(not (shutil.which("dpkg-query") and shutil.which("apt-cache") and shutil.which("objdump")),
                     reason="package names are checked on Debian/Ubuntu (dpkg, binutils)")
 def test_readme_and_run_sh_name_every_library_the_desktop_plugins_need() -> None:
-    """Each system library the xcb and wayland plugins (and the Qt libraries they load) link to, unless a minimal
-    Debian has it, is in qpa_check's table under its real package; README's
-    apt-get line and tests/run.sh name every package of that table."""
+    """Each system library that QtWidgets, the xcb and wayland plugins (and the Qt libraries they load) link
+    to, unless a minimal Debian has it, is in qpa_check's table under its real package; README's apt-get line
+    and tests/run.sh name every package of that table."""
     base = _minimal_debian()
     checked = []
-    for soname, path in sorted(_system_libraries_of(["libqxcb.so", "libqwayland.so"]).items()):
+    for soname, path in sorted(_system_libraries_of([*PYSIDE.glob("QtWidgets.*so"), PLATFORMS / "libqxcb.so",
+                                                                    PLATFORMS / "libqwayland.so"]).items()):
         owner = subprocess.run(["dpkg-query", "-S", os.path.realpath(path)], capture_output=True, text=True,
                                timeout=60)
         if owner.returncode != 0:

@@ -9,12 +9,14 @@ dynamic loader's own search; ``dlopen`` when ldd is absent) and the answer is tu
 installs them on this distribution.
 
 Only names are read from the environment, the same ones Qt reads (QT_QPA_PLATFORM, WAYLAND_DISPLAY,
-XDG_SESSION_TYPE, QT_QPA_PLATFORM_PLUGIN_PATH); nothing here creates a QGuiApplication.
+XDG_SESSION_TYPE, QT_QPA_PLATFORM_PLUGIN_PATH); nothing here loads Qt, so a system where QtGui itself cannot
+load (no libEGL, fontconfig …: a minimal Debian) is explained the same way instead of an ImportError.
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
 import re
 import shutil
@@ -64,15 +66,15 @@ _DLOPEN = re.compile(r"^(\S+?): cannot open shared object file")
 
 @dataclass(frozen=True)
 class PlatformProblem:
-    """Every plugin Qt would try cannot load; ``missing`` are the libraries they lack (sonames)."""
+    """Qt cannot start on this desktop; ``missing`` are the libraries it lacks (sonames)."""
 
-    plugins: tuple[str, ...]
+    plugins: tuple[str, ...]  # empty: Qt's own libraries cannot load, whatever the plugin
     missing: tuple[str, ...]
 
     def message(self, os_release: Mapping[str, str] | None = None) -> str:
-        names = ", ".join(f'"{p}"' for p in self.plugins)
-        lines = [f"Qt cannot load its {names} platform plugin (the link to the desktop): these system libraries "
-                 f"are missing: {', '.join(self.missing)}."]
+        names = " or ".join(f'"{p}"' for p in self.plugins)
+        what = f"its {names} platform plugin (the link to the desktop)" if self.plugins else "its libraries"
+        lines = [f"Qt cannot load {what}: these system libraries are missing: {', '.join(self.missing)}."]
         command = install_command(self.missing, os_release if os_release is not None else _os_release())
         if command:
             lines.append(f"Install them with:\n  {command}")
@@ -113,13 +115,17 @@ def candidate_plugins(environ: Mapping[str, str]) -> list[str]:
     return ["wayland", "xcb"] if wayland else ["xcb"]
 
 
-def plugin_dirs(environ: Mapping[str, str]) -> list[Path]:
+def pyside_dir() -> Path | None:
+    """PySide6's folder (site-packages, or the frozen build's), found without loading Qt."""
+    spec = importlib.util.find_spec("PySide6")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]) if locations else None
+
+
+def plugin_dirs(environ: Mapping[str, str], pyside: Path) -> list[Path]:
     dirs = [Path(p) for p in environ.get("QT_QPA_PLATFORM_PLUGIN_PATH", "").split(os.pathsep) if p]
     dirs += [Path(p) / "platforms" for p in environ.get("QT_PLUGIN_PATH", "").split(os.pathsep) if p]
-    from PySide6.QtCore import QLibraryInfo
-
-    dirs.append(Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms")
-    return dirs
+    return [*dirs, pyside / "Qt" / "plugins" / "platforms"]
 
 
 def missing_libraries(library: Path) -> list[str]:
@@ -140,23 +146,29 @@ def missing_libraries(library: Path) -> list[str]:
 
 
 def platform_problem(environ: Mapping[str, str] | None = None) -> PlatformProblem | None:
-    """None when Qt can load one of the platform plugins it would try (or this is not Linux, or the plugin
-    files are not where we look: Qt then reports that itself); else what is missing."""
+    """None when Qt's widgets load and one of the platform plugins Qt would try can load (or this is not Linux,
+    or the files are not where we look: Qt then reports that itself); else what is missing. QtWidgets comes
+    first: libQt6Gui itself links to EGL/GL, fontconfig and xkbcommon, which a minimal system lacks."""
     if not sys.platform.startswith("linux"):
         return None
     env = os.environ if environ is None else environ
+    pyside = pyside_dir()
+    if pyside is None:
+        return None
+    widgets = next(iter(sorted(pyside.glob("QtWidgets.*so"))), None)
+    core = missing_libraries(widgets) if widgets else []
     plugins = candidate_plugins(env)
-    dirs = plugin_dirs(env)
+    dirs = plugin_dirs(env, pyside)
     missing: list[str] = []
     for name in plugins:
         path = next((d / f"libq{name}.so" for d in dirs if (d / f"libq{name}.so").is_file()), None)
         if path is None:
-            return None
+            return PlatformProblem((), tuple(core)) if core else None
         lacking = missing_libraries(path)
-        if not lacking:
+        if not lacking and not core:
             return None
         missing += lacking
-    return PlatformProblem(tuple(plugins), tuple(dict.fromkeys(missing)))
+    return PlatformProblem(tuple(plugins), tuple(dict.fromkeys([*core, *missing])))
 
 
 __all__ = ["PACKAGES", "PlatformProblem", "candidate_plugins", "install_command", "platform_problem"]
