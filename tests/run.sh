@@ -21,13 +21,16 @@ fi
 dpkg -s nfs-ganesha-vfs >/dev/null 2>&1 || need_apt+=(nfs-ganesha-vfs)
 # Shared libraries Qt loads: the offscreen plugin on a bare Debian, and the xcb plugin (a real X server, Xvfb,
 # in tests/gui/test_desktop.py): the README's Debian list (xtract_gui/gui/qpa_check.py), checked by that test.
-for lib in fonts-noto-cjk xvfb \
+for lib in fonts-noto-cjk xvfb x11-utils \
            libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-util1 \
            libxcb-randr0 libxcb-render0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 \
            libx11-6 libx11-xcb1 libxkbcommon0 libxkbcommon-x11-0 libgl1 libglx0 libglvnd0 libegl1 \
            libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0 libwayland-client0 libwayland-cursor0 libwayland-egl1; do
   dpkg -s "$lib" >/dev/null 2>&1 || need_apt+=("$lib")
 done
+# GTK as on a desktop or GitHub's Ubuntu runner: the frozen build must stay under its size target with Qt's GTK
+# theme available to collect (it measured 159 MB with it; installer/prune.py leaves it out).
+dpkg -s libgtk-3-0 >/dev/null 2>&1 || need_apt+=(libgtk-3-0)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -q

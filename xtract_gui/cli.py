@@ -376,11 +376,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command is None:
             why_not = "" if has_screen() else "no screen (no DISPLAY or WAYLAND_DISPLAY)"
-            if not why_not and args.demo:
-                problem = _desktop_problem()  # the demo can still run headless: say why, then run it
-                if problem:
-                    print(f"xtract-gui: {problem}", file=sys.stderr, flush=True)
-                    why_not = "the wizard cannot open on this desktop"
+            problem = "" if why_not else _desktop_problem()  # before Qt is imported: QtGui itself may not load
+            if problem:
+                print(f"xtract-gui: {problem}", file=sys.stderr, flush=True)
+                if not args.demo:
+                    return 1
+                why_not = "the wizard cannot open on this desktop"  # the demo can still run headless
             if not why_not:
                 return _gui(args.demo)
             if not args.demo:

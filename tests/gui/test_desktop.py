@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import stat
 import subprocess
 import sys
 import textwrap
@@ -25,6 +24,8 @@ import PySide6
 import pytest
 from PySide6.QtCore import QLibraryInfo
 
+from tests.support.hidden_libs import hiding, library_folder
+from tests.support.xvfb import running_xvfb
 from xtract_gui.gui.qpa_check import PACKAGES, PlatformProblem, candidate_plugins, install_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,20 +144,8 @@ def test_readme_and_run_sh_name_every_library_the_desktop_plugins_need() -> None
 
 @pytest.fixture
 def xvfb() -> Iterator[str]:
-    if not shutil.which("Xvfb"):
-        pytest.skip("Xvfb is not installed (tests/run.sh installs xvfb)")
-    read, write = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-nolisten", "tcp", "-screen", "0", "1280x800x24"],
-                            pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        display = pipe.readline().strip()  # Xvfb writes its display number once it accepts clients
-    try:
-        assert display, "Xvfb did not start"
-        yield f":{display}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with running_xvfb() as display:
+        yield display
 
 
 _OPEN_WIZARD = textwrap.dedent("""
@@ -200,19 +189,7 @@ def test_the_wizard_opens_on_a_real_x_server(tmp_path: Path, xvfb: str) -> None:
 
 
 def _hiding(libraries: Sequence[str], tmp_path: Path) -> list[str]:
-    """A command prefix that runs its command where ``libraries`` exist nowhere for the dynamic loader."""
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        pytest.skip("hiding system libraries needs root and unshare (a private mount namespace)")
-    libdir = Path(os.path.realpath(_ldd(PLATFORMS / "libqxcb.so")["libxcb.so.1"])).parent
-    upper, work = tmp_path / "upper", tmp_path / "work"
-    upper.mkdir()
-    work.mkdir()
-    for name in libraries:
-        for path in libdir.glob(f"{name}*"):
-            os.mknod(upper / path.name, stat.S_IFCHR | 0o600, os.makedev(0, 0))  # an overlay whiteout
-    mount = 'mount -t overlay overlay -o lowerdir="$1",upperdir="$2",workdir="$3" "$1" && shift 3 && exec "$@"'
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", mount, "sh", str(libdir), str(upper),
-            str(work)]
+    return hiding(libraries, library_folder("libxcb.so.1", PLATFORMS / "libqxcb.so"), tmp_path / "overlay")
 
 
 HIDDEN = ("libxcb-icccm.so.4", "libxcb-cursor.so.0")
@@ -239,3 +216,15 @@ def test_the_demo_on_such_a_desktop_runs_headless_instead(tmp_path: Path, xvfb: 
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     assert "libxcb-icccm.so.4" in run.stderr and "running the headless demo instead" in run.stderr
     assert "demo: every VM cut over and verified" in run.stdout
+
+
+@linux_only
+@pytest.mark.gui
+def test_a_system_where_qtgui_itself_cannot_load_is_told_too(tmp_path: Path, xvfb: str) -> None:
+    """libQt6Gui links to libEGL: without it, importing QtWidgets fails before any platform plugin is tried."""
+    run = subprocess.run([*_hiding(["libEGL.so.1"], tmp_path), sys.executable, "-m", "xtract_gui"],
+                         env=_desktop_env(tmp_path, xvfb), cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 1, run.stderr[-3000:]
+    assert "Qt cannot load its libraries: these system libraries are missing: libEGL.so.1" in run.stderr, run.stderr
+    if Path("/etc/debian_version").exists():
+        assert "sudo apt-get install libegl1" in run.stderr, run.stderr

@@ -162,13 +162,15 @@ def platform_problem(environ: Mapping[str, str] | None = None) -> PlatformProble
     missing: list[str] = []
     for name in plugins:
         path = next((d / f"libq{name}.so" for d in dirs if (d / f"libq{name}.so").is_file()), None)
-        if path is None:
-            return PlatformProblem((), tuple(core)) if core else None
-        lacking = missing_libraries(path)
-        if not lacking and not core:
-            return None
+        lacking = missing_libraries(path) if path else []
+        if path is None or not lacking:
+            if not core:
+                return None  # Qt loads this plugin (or reports a missing plugin file itself)
+            continue
         missing += lacking
-    return PlatformProblem(tuple(plugins), tuple(dict.fromkeys([*core, *missing])))
+    if core:  # nothing of Qt's GUI loads, whatever the plugin: name its libraries (and the plugins' too)
+        return PlatformProblem((), tuple(dict.fromkeys([*core, *missing])))
+    return PlatformProblem(tuple(plugins), tuple(dict.fromkeys(missing)))
 
 
 __all__ = ["PACKAGES", "PlatformProblem", "candidate_plugins", "install_command", "platform_problem"]
