@@ -10,7 +10,11 @@ SHIPPED = ("resources", "assets", "ui")
 setup(
     packages=find_packages(include=["xtract_gui", "xtract_gui.*"]) + [f"xtract_gui._data.{d}" for d in SHIPPED],
     package_dir={f"xtract_gui._data.{d}": d for d in SHIPPED},
-    package_data={f"xtract_gui._data.{d}": ["**/*"] for d in SHIPPED},
+    package_data={
+        **{f"xtract_gui._data.{d}": ["**/*"] for d in SHIPPED},
+        # Sources a package builds at run time (the lab's Go vCenter simulator) travel with it.
+        "": ["*.go", "go.mod", "go.sum"],
+    },
     # README pictures, not read by the app.
     exclude_package_data={"xtract_gui._data.assets": ["screenshots/*"]},
 )
