@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.wizard_script import wizard_script
 from xtract_gui import paths
 from xtract_gui.domain.errors import ConfigurationError
 from xtract_gui.lab.runner import Lab
@@ -135,28 +136,11 @@ def test_the_cli_keeps_store_and_vm_logs_private(tmp_path: Path, lab: Lab) -> No
 @posix_only
 @pytest.mark.gui
 def test_the_wizard_keeps_its_log_pins_and_settings_private(tmp_path: Path) -> None:
-    script = textwrap.dedent("""
-        import sys
-        from PySide6.QtCore import QTimer
-        from PySide6.QtWidgets import QApplication
-        from xtract_gui.gui import app as gui_app
-        from xtract_gui.gui.window import MainWindow
-
-        def check():
-            windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-            if windows and windows[0].controller.manager:
-                windows[0].backend.pins.pin("vc.example.com", 443, "ab" * 32)  # what trusting a certificate does
-                gui_app.settings().setValue("language", "en")
-                gui_app.settings().sync()
-                windows[0].close()
-                QApplication.instance().quit()
-            else:
-                QTimer.singleShot(100, check)
-
-        app = QApplication(["xtract-gui"])
-        QTimer.singleShot(100, check)
-        sys.exit(gui_app.run_gui(demo=True, argv=["xtract-gui"]))
-    """)
+    script = "from xtract_gui.gui import app as gui_app\n" + wizard_script("""
+        window.backend.pins.pin("vc.example.com", 443, "ab" * 32)  # what trusting a certificate does
+        gui_app.settings().setValue("language", "en")
+        gui_app.settings().sync()
+    """, when="window.controller.manager")
     home = tmp_path / "home"
     env = {**os.environ, "XTRACT_GUI_HOME": str(home), "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=180,

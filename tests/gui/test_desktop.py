@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import pytest
 from PySide6.QtCore import QLibraryInfo
 
 from tests.support.hidden_libs import hiding, library_folder
+from tests.support.wizard_script import wizard_script
 from tests.support.xvfb import running_xvfb
 from xtract_gui.gui.qpa_check import PACKAGES, PlatformProblem, candidate_plugins, install_command
 
@@ -148,26 +148,8 @@ def xvfb() -> Iterator[str]:
         yield display
 
 
-_OPEN_WIZARD = textwrap.dedent("""
-    import sys
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-    from xtract_gui.gui.app import run_gui
-    from xtract_gui.gui.window import MainWindow
-
-    def check():
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        if windows and windows[0].isVisible() and windows[0].controller.manager:
-            print("ready", QApplication.platformName(), windows[0].windowTitle(), flush=True)
-            windows[0].close()
-            QApplication.instance().quit()
-        else:
-            QTimer.singleShot(100, check)
-
-    app = QApplication(["xtract-gui"])  # run_gui reuses it; the timer needs it to exist
-    QTimer.singleShot(100, check)
-    sys.exit(run_gui(demo=True, argv=["xtract-gui"]))
-""")
+_OPEN_WIZARD = wizard_script('print("ready", app.platformName(), window.windowTitle(), flush=True)',
+                             when="window.isVisible() and window.controller.manager")
 
 
 def _desktop_env(tmp_path: Path, display: str) -> dict[str, str]:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.guest_scripts import debian_root
+from tests.support.wizard_script import wizard_script
 from tests.support.xvfb import running_xvfb
 
 from .checkout import fresh_copy
@@ -124,26 +125,7 @@ def _mounted(root: Path, display_socket: Path | None) -> Iterator[None]:
             subprocess.run(["umount", "-l", str(target)], check=False, timeout=60)
 
 
-_OPEN_WIZARD = """
-import sys
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
-from xtract_gui.gui.app import run_gui
-from xtract_gui.gui.window import MainWindow
-
-def check():
-    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-    if windows and windows[0].isVisible():
-        print("ready", QApplication.platformName(), flush=True)
-        windows[0].close()
-        QApplication.instance().quit()
-    else:
-        QTimer.singleShot(100, check)
-
-app = QApplication(["xtract-gui"])
-QTimer.singleShot(100, check)
-sys.exit(run_gui(demo=True, argv=["xtract-gui"]))
-"""
+_OPEN_WIZARD = wizard_script('print("ready", app.platformName(), flush=True)')
 
 
 def _readme_debian_line() -> str:

@@ -12,11 +12,12 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from tests.support.wizard_script import wizard_script
 
 from .checkout import ROOT, fresh_copy, tracked_files
 
@@ -73,33 +74,15 @@ def test_the_installed_wheel_runs_the_headless_demo(installed: Path, tmp_path: P
 
 
 def test_the_installed_wheel_opens_the_wizard_on_its_first_page(installed: Path, tmp_path: Path) -> None:
-    script = textwrap.dedent("""
-        import sys
-        from PySide6.QtCore import QTimer
-        from PySide6.QtWidgets import QApplication
-        from xtract_gui import paths
-        from xtract_gui.gui.flow_answers import PageId
-        from xtract_gui.gui.app import Translations, run_gui
-        from xtract_gui.gui.window import MainWindow
-
-        def check():
-            windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-            if windows and windows[0].isVisible():
-                wizard = windows[0].wizard
-                first = wizard.stack.currentWidget() is wizard.pages[PageId.SOURCE]
-                print("page", first, wizard.title.text(), flush=True)
-                print("styled", bool(QApplication.instance().styleSheet()), flush=True)
-                print("japanese", Translations(QApplication.instance()).install("ja"), flush=True)
-                print("from", paths.ui_dir(), flush=True)
-                windows[0].close()
-                QApplication.instance().quit()
-            else:
-                QTimer.singleShot(100, check)
-
-        app = QApplication(["xtract-gui"])
-        QTimer.singleShot(100, check)
-        sys.exit(run_gui(demo=True, argv=["xtract-gui"]))
-    """)
+    script = "from xtract_gui import paths\nfrom xtract_gui.gui.app import Translations\n" + \
+        "from xtract_gui.gui.flow_answers import PageId\n" + wizard_script("""
+            wizard = window.wizard
+            first = wizard.stack.currentWidget() is wizard.pages[PageId.SOURCE]
+            print("page", first, wizard.title.text(), flush=True)
+            print("styled", bool(app.styleSheet()), flush=True)
+            print("japanese", Translations(app).install("ja"), flush=True)
+            print("from", paths.ui_dir(), flush=True)
+        """)
     run = subprocess.run([str(installed / "python"), "-c", script], capture_output=True, text=True, timeout=300,
                          cwd=tmp_path, env=_env(tmp_path))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
