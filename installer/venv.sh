@@ -66,7 +66,7 @@ xtract_venv() {
   # lint-imports look at the wrong tree), packaging changed (setup.py maps folders into the editable finder),
   # or a module the caller needs is missing.
   here=$(pwd -P)
-  want="$here $(cat pyproject.toml setup.py | sha256sum | cut -c1-16)"
+  want="$here $(cat pyproject.toml setup.py | cksum)"  # cksum: POSIX, on macOS too (no sha256sum there)
   stamp="$VENV/.xtract-gui-installed"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] \
      || ! (cd / && "$PY" -c "import xtract_gui${imports:+, $imports}") >/dev/null 2>&1; then
