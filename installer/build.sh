@@ -13,10 +13,18 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-PY=${PYTHON:-python3}
-$PY -c 'import PyInstaller' 2>/dev/null || $PY -m pip install -q 'pyinstaller>=6.5'
+if [ -n "${PYTHON:-}" ]; then
+  PY=$PYTHON  # a Python that already has xtract-gui and PyInstaller (CI, tests)
+  "$PY" -c 'import PyInstaller, xtract_gui' || { echo "$PY lacks PyInstaller or xtract-gui" >&2; exit 1; }
+else
+  # The checkout's .venv with the installer extra (installer/venv.sh): the app is frozen from what is installed.
+  cd "$ROOT"
+  # shellcheck source=installer/venv.sh
+  . installer/venv.sh
+  xtract_venv "installer" "PyInstaller"
+fi
 mkdir -p "$OUT"
-$PY -m PyInstaller --noconfirm --clean --log-level WARN \
+"$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath "$OUT/dist" --workpath "$OUT/work" "$ROOT/installer/xtract-gui.spec"
 if [ "${XTRACT_ONEFILE:-}" = 1 ]; then target="$OUT/dist/xtract-gui"; else target="$OUT/dist/xtract-gui"; fi
 size_mb=$(du -sm "$target" | cut -f1)

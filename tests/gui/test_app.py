@@ -6,7 +6,6 @@ import logging
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from PySide6.QtGui import QFontDatabase, QIcon
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QLabel
 
+from tests.support.wizard_script import wizard_script
 from xtract_gui import paths
 from xtract_gui.gui import app as gui_app
 from xtract_gui.gui import i18n
@@ -133,29 +133,11 @@ def test_switching_language_rebuilds_the_window(preview_window, qapp) -> None:  
 
 
 def test_run_gui_demo_starts_the_lab_and_quits_cleanly(tmp_path: Path) -> None:
-    script = textwrap.dedent("""
-        import sys
-        from PySide6.QtCore import QTimer
-        from PySide6.QtWidgets import QApplication
-        from xtract_gui.gui.app import run_gui
-        from xtract_gui.gui.window import MainWindow
-
-        def check():
-            windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-            if windows and windows[0].flow.state.source.password and windows[0].controller.manager:
-                print("ready", windows[0].windowTitle(), flush=True)
-                windows[0].close()
-                QApplication.instance().quit()
-            else:
-                QTimer.singleShot(100, check)
-
-        app = QApplication(["xtract-gui"])  # run_gui reuses it; the timer needs it to exist
-        QTimer.singleShot(100, check)
-        sys.exit(run_gui(demo=True, argv=["xtract-gui"]))
-    """)
+    script = wizard_script('print("ready", window.windowTitle(), flush=True)',
+                           when="window.flow.state.source.password and window.controller.manager")
     env = {**os.environ, "XTRACT_GUI_HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=paths.bundle_root())
+                          cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr[-2000:]
     assert "ready xtract-gui — demo" in done.stdout
     assert (tmp_path / "logs" / "xtract-gui.log").exists()

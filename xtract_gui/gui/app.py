@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from .. import __version__, paths
 from ..domain.redact import scrub
 from .gc_guard import GuiThreadCollector
+from .qpa_check import platform_problem
 
 log = logging.getLogger("xtract_gui.gui")
 LANGUAGES = {"en": "English", "ja": "日本語"}
@@ -166,6 +167,11 @@ def run_gui(demo: bool = False, argv: list[str] | None = None) -> int:
 
     from .window import MainWindow
 
+    paths.keep_files_private()
+    if QApplication.instance() is None and (problem := platform_problem()) is not None:
+        # Qt would abort (SIGABRT, no library named) in QApplication(): name what is missing instead.
+        print(f"xtract-gui: {problem.message()}", file=sys.stderr)
+        return 1
     setup_logging()
     app = create_application(argv)
     translations = Translations(app)
