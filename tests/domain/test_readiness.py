@@ -16,7 +16,7 @@ from xtract_gui.domain.inventory import (
     StorageContainer,
     ToolsStatus,
 )
-from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, PlanOptions, TransferMode, VmPlan
+from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, PlanOptions, SecretRef, TransferMode, VmPlan
 from xtract_gui.domain.readiness import PLAN_WIDE, Severity, blockers, check_plan, check_vm
 
 
@@ -97,3 +97,19 @@ def test_check_plan_reports_plan_wide_problems_and_unknown_vms() -> None:
     assert wide == {"container_space_total", "target_name_twice"}
     assert [f.code for f in result["vm-2"]] == ["vm_not_found"]
     assert {f.code for f in blockers(result)} == {"target_name_twice", "vm_not_found", "container_space"}
+
+
+def test_ssh_needs_a_linux_guest_an_address_and_a_pinned_host_key() -> None:
+    linux = replace(vm(), guest_family=OsFamily.LINUX, guest_full_name="Debian GNU/Linux 12")
+    ssh = GuestAccess(channel=GuestChannelKind.SSH, user="root", ssh_key=SecretRef("xtract-gui", "root@k"),
+                      ssh_host_key="ssh-ed25519 SHA256:" + "A" * 43)
+
+    def with_access(v, access):  # type: ignore[no-untyped-def]
+        p = plan(v)
+        return codes(v, replace(p, vms=(replace(p.vms[0], guest=access),)))
+
+    assert with_access(linux, ssh) == {}
+    assert with_access(replace(linux, guest_family=OsFamily.WINDOWS), ssh)["ssh_needs_linux"] is Severity.BLOCKER
+    assert with_access(replace(linux, guest_ips=()), ssh)["guest_no_address"] is Severity.BLOCKER
+    assert with_access(replace(linux, guest_ips=()), replace(ssh, ssh_host="10.0.0.5")) == {}
+    assert with_access(linux, replace(ssh, ssh_host_key=""))["ssh_host_key_not_pinned"] is Severity.BLOCKER
