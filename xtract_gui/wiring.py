@@ -111,17 +111,27 @@ def service_instance_provider(source: Any) -> Callable[[], Any] | None:
 
 
 def guest_channel_factory(*, si_provider: Callable[[], Any] | None = None) -> GuestChannelFactory | None:
-    """WinRM always (each guest's authentication comes from its plan, ``GuestAccess.winrm_auth``); VMware
-    Tools guest operations when ``si_provider`` gives the vCenter ServiceInstance.
+    """WinRM and SSH always (each guest's authentication comes from its plan); VMware Tools guest operations
+    when ``si_provider`` gives the vCenter ServiceInstance.
     """
     try:
         from .guest.factory import GuestChannels
+        from .guest.ssh_channel import SshChannelFactory
         from .guest.vmtools_channel import VmToolsChannelFactory
         from .guest.winrm_channel import WinRmChannelFactory
     except ImportError:
         return None
     vmtools = VmToolsChannelFactory(si_provider) if si_provider is not None else None
-    return GuestChannels(winrm=WinRmChannelFactory(), vmtools=vmtools)  # type: ignore[return-value]
+    return GuestChannels(winrm=WinRmChannelFactory(), vmtools=vmtools,  # type: ignore[return-value]
+                         ssh=SshChannelFactory())
+
+
+def probe_ssh_host_key(host: str, port: int = 22) -> str:
+    """The host key a Linux guest's sshd offers, as the pin the plan stores ("ssh-ed25519 SHA256:…"), for the
+    wizard to show and a person to accept (blocking: run it off the GUI thread)."""
+    from .guest.ssh_connect import probe_host_key
+
+    return probe_host_key(host, port)
 
 
 class SourceAwareGuests:

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from tests.domain.factories import plan, vm
 from xtract_gui.domain.errors import ConfigurationError
-from xtract_gui.domain.plan import Plan, PlanOptions, SecretRef
+from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, Plan, PlanOptions, SecretRef
 
 
 def test_plan_round_trips_exactly_through_json() -> None:
@@ -78,3 +79,35 @@ def test_duplicate_vm_and_missing_guest_account_are_rejected() -> None:
 
 def test_secret_ref_renders_as_a_keyring_reference() -> None:
     assert str(SecretRef("svc", "me@host")) == "keyring:svc/me@host"
+
+
+PIN = "ssh-ed25519 SHA256:" + "Qk9" * 14 + "x"
+
+
+def _ssh_plan(**guest: object) -> Plan:
+    base = plan()
+    access = GuestAccess(channel=GuestChannelKind.SSH, user="migsvc", ssh_host="10.1.20.16", ssh_port=2222,
+                         ssh_host_key=PIN, ssh_key=SecretRef("xtract-gui", "migsvc@web-key"))
+    return replace(base, vms=(replace(base.vms[0], guest=replace(access, **guest)),))
+
+
+def test_ssh_access_round_trips_and_a_key_alone_is_a_guest_account() -> None:
+    p = _ssh_plan()
+    text = p.to_json()
+    assert '"ssh_key": "keyring:xtract-gui/migsvc@web-key"' in text and '"password": null' in text
+    again = Plan.from_json(text)
+    assert again == p and again.vms[0].guest.ssh_host_key == PIN
+    data = json.loads(text)
+    data["vms"][0]["guest"]["ssh_key"] = "-----BEGIN OPENSSH PRIVATE KEY-----"
+    with pytest.raises(ConfigurationError, match="keyring references"):
+        Plan.from_dict(data)
+    data["vms"][0]["guest"]["ssh_key"] = None
+    with pytest.raises(ConfigurationError, match="no guest account"):
+        Plan.from_dict(data)
+
+
+@pytest.mark.parametrize("pin", ["SHA256:abc", "ssh-ed25519 " + "a" * 43, "ssh-ed25519 SHA256:" + "A" * 44,
+                                 "MD5:aa:bb"])
+def test_a_malformed_host_key_pin_is_refused(pin: str) -> None:
+    with pytest.raises(ConfigurationError, match="ssh_host_key"):
+        Plan.from_dict(json.loads(_ssh_plan(ssh_host_key=pin).to_json()))

@@ -17,7 +17,7 @@ from xtract_gui.domain.inventory import (
     TargetKind,
     ToolsStatus,
 )
-from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, PlanOptions, TransferMode, VmPlan
+from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, PlanOptions, SecretRef, TransferMode, VmPlan
 from xtract_gui.domain.readiness import PLAN_WIDE, Severity, blockers, check_plan, check_vm
 
 
@@ -175,3 +175,19 @@ def test_winrm_over_http_is_a_warning_that_names_ntlm_relay() -> None:
     found = check_vm(v, replace(p, vms=(replace(p.vms[0], guest=http),)), target())
     (warning,) = [f for f in found if f.code == "winrm_http"]
     assert warning.severity is Severity.WARNING and "NTLM relay" in warning.message and "HTTPS" in warning.fix
+
+
+def test_ssh_needs_a_linux_guest_an_address_and_a_pinned_host_key() -> None:
+    linux = replace(vm(), guest_family=OsFamily.LINUX, guest_full_name="Debian GNU/Linux 12")
+    ssh = GuestAccess(channel=GuestChannelKind.SSH, user="root", ssh_key=SecretRef("xtract-gui", "root@k"),
+                      ssh_host_key="ssh-ed25519 SHA256:" + "A" * 43)
+
+    def with_access(v, access):  # type: ignore[no-untyped-def]
+        p = plan(v)
+        return codes(v, replace(p, vms=(replace(p.vms[0], guest=access),)))
+
+    assert with_access(linux, ssh) == {}
+    assert with_access(replace(linux, guest_family=OsFamily.WINDOWS), ssh)["ssh_needs_linux"] is Severity.BLOCKER
+    assert with_access(replace(linux, guest_ips=()), ssh)["guest_no_address"] is Severity.BLOCKER
+    assert with_access(replace(linux, guest_ips=()), replace(ssh, ssh_host="10.0.0.5")) == {}
+    assert with_access(linux, replace(ssh, ssh_host_key=""))["ssh_host_key_not_pinned"] is Severity.BLOCKER

@@ -63,7 +63,7 @@ def test_task_params_merge_the_fixed_params_over_the_plans_values() -> None:
 
 
 def test_unknown_or_unavailable_channel_is_a_configuration_error() -> None:
-    target = GuestTarget(vm_id="vm-1", os_family="windows", channel="ssh", host="h", user="u", password="p")
+    target = GuestTarget(vm_id="vm-1", os_family="windows", channel="telnet", host="h", user="u", password="p")
     with pytest.raises(ConfigurationError, match="Unknown guest channel"):
         GuestChannels().open(target)
     with pytest.raises(ConfigurationError, match="vCenter"):

@@ -23,7 +23,10 @@ import pytest
 SUITE = "bookworm"
 VARIANT = "minbase"
 PACKAGES = ("initramfs-tools", "linux-image-cloud-amd64", "systemd", "kmod")
-TWEAKS = "MODULES=list;update-initramfs -u -k all;apt-get clean;no doc/man/locale;v2"
+# Installed after debootstrap with daemons kept from starting: the SSH channel's tests run this root's
+# sshd (chrooted, on a loopback port) and sudo.
+SERVICES = ("openssh-server", "sudo")
+TWEAKS = "MODULES=list;update-initramfs -u -k all;apt-get clean;no doc/man/locale;v2;services"
 MIRROR = os.environ.get("XTRACT_DEBIAN_MIRROR", "http://deb.debian.org/debian")
 _UNREACHABLE = ("Failed getting release file", "Couldn't download", "Temporary failure resolving",
                 "Could not resolve", "Network is unreachable", "Connection refused", "Connection timed out")
@@ -37,7 +40,7 @@ def cache_dir() -> Path:
 
 
 def tarball_path() -> Path:
-    key = hashlib.sha256("|".join((SUITE, VARIANT, ",".join(PACKAGES), TWEAKS)).encode()).hexdigest()[:16]
+    key = hashlib.sha256("|".join((SUITE, VARIANT, ",".join(PACKAGES + SERVICES), TWEAKS)).encode()).hexdigest()[:16]
     return cache_dir() / f"debian-{SUITE}-{VARIANT}-{key}.tar"
 
 
@@ -64,6 +67,7 @@ def ensure_tarball() -> Path:
                 if any(marker in log for marker in _UNREACHABLE):
                     pytest.skip(f"debootstrap cannot reach the Debian mirror {MIRROR}: {log.strip().splitlines()[-1]}")
                 raise AssertionError(f"debootstrap failed ({proc.returncode}):\n{log[-3000:]}")
+            install_without_starting(root, SERVICES)
             conf = root / "etc/initramfs-tools/initramfs.conf"
             conf.write_text(conf.read_text().replace("MODULES=most", "MODULES=list"))
             subprocess.run(["chroot", str(root), "update-initramfs", "-u", "-k", "all"], capture_output=True,
@@ -79,6 +83,23 @@ def ensure_tarball() -> Path:
         finally:
             shutil.rmtree(build, ignore_errors=True)
     return tar
+
+
+def install_without_starting(root: Path, packages: tuple[str, ...]) -> None:
+    """apt-get install inside the root with policy-rc.d refusing every start: a maintainer script must not
+    start the root's sshd on this machine's port 22."""
+    policy = root / "usr/sbin/policy-rc.d"
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    policy.chmod(0o755)
+    env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
+    try:
+        proc = subprocess.run(["chroot", str(root), "apt-get", "install", "-y", "-q", "--no-install-recommends",
+                               *packages], capture_output=True, text=True, env=env, timeout=900, check=False)
+        if proc.returncode != 0:
+            raise AssertionError(f"apt-get install {' '.join(packages)} failed in the root:\n"
+                                 f"{(proc.stdout + proc.stderr)[-3000:]}")
+    finally:
+        policy.unlink(missing_ok=True)
 
 
 def extract(tar: Path, into: Path) -> Path:

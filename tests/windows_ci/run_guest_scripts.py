@@ -1,6 +1,7 @@
 """Run the Windows guest scripts for real, in an order that is safe on a throw-away CI runner.
 
-Used by .github/workflows/windows-guest.yml on Windows Server 2022 and 2025 (Windows PowerShell 5.1; GitHub has no 2019 runner any more).
+Used by .github/workflows/windows-guest.yml on Windows Server 2022 and 2025
+(Windows PowerShell 5.1; GitHub has no 2019 runner any more).
 Each script is composed as a channel sends it (prelude + body), run by powershell.exe with its
 parameters as JSON on stdin (what the WinRM channel does), and its last stdout line checked against
 the contract and the manifest's example shape. Stdlib only, so it runs before any install.

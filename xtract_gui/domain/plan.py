@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields
@@ -29,6 +30,7 @@ class TransferMode(StrEnum):
 class GuestChannelKind(StrEnum):
     WINRM = "winrm"
     VMTOOLS = "vmtools"  # VMware Tools guest operations; no network path needed
+    SSH = "ssh"  # Linux guests over SSH (password or key; host key pinned)
     NONE = "none"  # skip guest preparation (the user prepared the guest)
 
 
@@ -88,6 +90,12 @@ class GuestAccess:
     allow_http_ntlm: bool = False  # HTTP 5985 with NTLM message encryption
     winrm_host: str = ""  # default: the guest's IP as VMware Tools reports it
     fingerprint: str = ""
+    # SSH (Linux guests).  The host key is pinned like a TLS certificate: "<key type> SHA256:<base64>", as
+    # ``ssh-keygen -lf`` prints it, taken when the wizard first showed it; a different key is refused.
+    ssh_host: str = ""  # default: the guest's IP as VMware Tools reports it
+    ssh_port: int = 0  # 0: 22
+    ssh_host_key: str = ""
+    ssh_key: SecretRef | None = None  # a private key (OpenSSH/PEM text) in the keyring; ``password`` unlocks it
 
 
 @dataclass(frozen=True)
@@ -186,10 +194,17 @@ class Plan:
             if vm.guest.winrm_auth not in ("ntlm", "basic"):
                 raise ConfigurationError(f"VM {vm.name!r}: guest.winrm_auth is {vm.guest.winrm_auth!r}.",
                                          hint="Use \"ntlm\" or \"basic\".")
-            if vm.guest.channel is not GuestChannelKind.NONE and (not vm.guest.user or vm.guest.password is None):
+            credential = vm.guest.password is not None or (
+                vm.guest.channel is GuestChannelKind.SSH and vm.guest.ssh_key is not None)
+            if vm.guest.channel is not GuestChannelKind.NONE and (not vm.guest.user or not credential):
                 raise ConfigurationError(f"VM {vm.name!r} has no guest account.",
                                          hint="Set guest.user and guest.password (a keyring reference), "
                                               "or set guest.channel to \"none\" to skip guest preparation.")
+            if vm.guest.ssh_host_key and not is_ssh_host_key_pin(vm.guest.ssh_host_key):
+                raise ConfigurationError(
+                    f"VM {vm.name!r}: guest.ssh_host_key is {vm.guest.ssh_host_key!r}.",
+                    hint="Use the form \"ssh-ed25519 SHA256:<43 base64 characters>\" (what the wizard stores and "
+                         "'ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' prints in the guest), or leave it empty.")
         if self.options.sync_interval_minutes < 1:
             raise ConfigurationError("options.sync_interval_minutes must be at least 1.")
         if self.options.bandwidth_limit_mbps < 0:
@@ -204,6 +219,14 @@ class Plan:
             if v.vm_id == vm_id:
                 return v
         raise KeyError(vm_id)
+
+
+_SSH_PIN = re.compile(r"^(?:[a-z0-9@.-]+ )?SHA256:[A-Za-z0-9+/]{43}$")
+
+
+def is_ssh_host_key_pin(value: str) -> bool:
+    """"[<key type> ]SHA256:<43 base64 characters, no padding>": an SSH host key pin as OpenSSH prints it."""
+    return bool(_SSH_PIN.match(value))
 
 
 def _is_hhmm(value: str) -> bool:

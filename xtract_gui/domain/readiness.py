@@ -132,6 +132,22 @@ def _cbt(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
                  "Nothing to do: on a running VM a short snapshot makes the setting take effect.")
 
 
+def _ssh(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
+    access = ctx.vm_plan.guest
+    if vm.guest_family is not OsFamily.LINUX:
+        yield _f(vm, "ssh_needs_linux", Severity.BLOCKER, f"SSH guest preparation is for Linux guests; {vm.name} "
+                 f"runs {vm.guest_full_name or vm.guest_id}.", "Use WinRM or VMware Tools for this guest.")
+    elif not (access.ssh_host or vm.guest_ips):
+        yield _f(vm, "guest_no_address", Severity.BLOCKER,
+                 f"No IP address is known for {vm.name}, so SSH cannot reach it.",
+                 "Enter the guest's address, or use the VMware Tools channel.")
+    elif not access.ssh_host_key:
+        yield _f(vm, "ssh_host_key_not_pinned", Severity.BLOCKER,
+                 f"The SSH host key of {vm.name} is not pinned, so the guest cannot be told from an impostor.",
+                 "Open the guest credentials page and accept the key it shows after checking it on the guest's "
+                 "console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), or set guest.ssh_host_key.")
+
+
 def _guest(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     channel = ctx.vm_plan.guest.channel
     if channel is GuestChannelKind.NONE:
@@ -152,6 +168,8 @@ def _guest(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
         yield _f(vm, "guest_no_address", Severity.BLOCKER,
                  f"No IP address is known for {vm.name}, so WinRM cannot reach it.",
                  "Enter the guest's address, or use the VMware Tools channel.")
+    elif channel is GuestChannelKind.SSH:
+        yield from _ssh(vm, ctx)
     elif channel is GuestChannelKind.VMTOOLS and vm.tools_status is ToolsStatus.RUNNING \
             and not vm.guest_operations_ready:
         yield _f(vm, "guest_operations_not_ready", Severity.WARNING,

@@ -141,7 +141,9 @@ async def _wait_for_guest(ctx: JobContext, vm: SourceVM) -> None:
     tasks = [t for t in tasks_for(ctx.session.adapters.manifest(), vm.guest_family, GuestPhase.POST)
              if t.id.endswith(FIRSTBOOT_READ)]
     target = guest_target(ctx, vm)
-    if not tasks or target is None or ctx.vm_plan.guest.channel is not GuestChannelKind.WINRM:
+    # Only network channels reach the guest on AHV (VMware Tools guest operations stay with vCenter).
+    if not tasks or target is None or ctx.vm_plan.guest.channel not in (GuestChannelKind.WINRM,
+                                                                        GuestChannelKind.SSH):
         ctx.step("cutover.wait_guest", "Waiting for guest", StepState.SKIPPED,
                  "the guest channel cannot reach the guest on AHV; check the console")
         return

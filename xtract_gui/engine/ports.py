@@ -288,15 +288,17 @@ class GuestTarget:
 
     vm_id: str
     os_family: str
-    channel: str  # "winrm" | "vmtools"
-    host: str  # WinRM address (guest IP) or the VM id for guest operations
+    channel: str  # "winrm" | "vmtools" | "ssh"
+    host: str  # WinRM/SSH address (guest IP) or the VM id for guest operations
     user: str
-    password: str = field(repr=False)
+    password: str = field(repr=False)  # SSH: also sudo's password and the private key's passphrase ("" none)
     port: int = 0
     https: bool = True
     allow_http_ntlm: bool = False
     fingerprint: str = ""
     auth: str = "ntlm"  # WinRM: "ntlm" (domain or local accounts) or "basic" (local accounts, HTTPS only)
+    host_key: str = ""  # SSH: the pinned host key, "<type> SHA256:<base64>" (empty: refuse to connect)
+    private_key: str = field(default="", repr=False)  # SSH: the private key text from the keyring ("" none)
 
 
 class GuestChannelFactory(Protocol):

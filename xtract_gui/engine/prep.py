@@ -81,6 +81,8 @@ async def check_readiness(ctx: JobContext) -> None:
 
 def guest_target(ctx: JobContext, vm: SourceVM) -> GuestTarget | None:
     access = ctx.vm_plan.guest
+    if access.channel is GuestChannelKind.SSH:
+        return ssh_target(ctx, vm)
     if access.channel is GuestChannelKind.NONE or access.password is None:
         return None
     password = ctx.session.secret(access.password)
@@ -92,6 +94,19 @@ def guest_target(ctx: JobContext, vm: SourceVM) -> GuestTarget | None:
                        user=access.user, password=password, port=access.winrm_port, https=access.winrm_https,
                        allow_http_ntlm=access.allow_http_ntlm, fingerprint=access.fingerprint,
                        auth=access.winrm_auth)
+
+
+def ssh_target(ctx: JobContext, vm: SourceVM) -> GuestTarget | None:
+    """SSH: a password, a private key, or both (the password then unlocks the key and answers sudo)."""
+    access = ctx.vm_plan.guest
+    if access.password is None and access.ssh_key is None:
+        return None
+    password = ctx.session.secret(access.password) if access.password is not None else ""
+    key = ctx.session.secret(access.ssh_key) if access.ssh_key is not None else ""
+    host = access.ssh_host or (vm.guest_ips[0] if vm.guest_ips else "")
+    return GuestTarget(vm_id=vm.vm_id, os_family=vm.guest_family.value, channel=access.channel.value, host=host,
+                       user=access.user, password=password, port=access.ssh_port or 22,
+                       host_key=access.ssh_host_key, private_key=key)
 
 
 def prep_values(ctx: JobContext, vm: SourceVM, target: GuestTarget,

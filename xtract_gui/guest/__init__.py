@@ -1,4 +1,4 @@
-"""Guest channels: run resource scripts inside a guest over WinRM or VMware Tools guest operations.
+"""Guest channels: run resource scripts inside a guest over WinRM, VMware Tools guest operations or SSH.
 
 The composition root builds ``GuestChannels(winrm=WinRmChannelFactory(), vmtools=VmToolsChannelFactory(
 xtract_gui.wiring.service_instance_provider(source)))`` and hands it to the engine as its
@@ -7,7 +7,9 @@ xtract_gui.wiring.service_instance_provider(source)))`` and hands it to the engi
 """
 
 from .factory import GuestChannels
+from .ssh_channel import SshChannel, SshChannelFactory
 from .vmtools_channel import VmToolsChannel, VmToolsChannelFactory
 from .winrm_channel import WinRmChannel, WinRmChannelFactory
 
-__all__ = ["GuestChannels", "VmToolsChannel", "VmToolsChannelFactory", "WinRmChannel", "WinRmChannelFactory"]
+__all__ = ["GuestChannels", "SshChannel", "SshChannelFactory", "VmToolsChannel", "VmToolsChannelFactory",
+           "WinRmChannel", "WinRmChannelFactory"]
