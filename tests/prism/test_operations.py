@@ -118,9 +118,9 @@ def test_upload_create_power_snapshot_delete(surface: Surface) -> None:
     assert not (surface.sim.state_dir / record["path"]).exists()
 
 
+@pytest.mark.parametrize("surface", ["pc"], indirect=True)
 def test_secure_boot_uses_q35(surface: Surface) -> None:
-    if surface.mode == "pe":
-        pytest.skip("Prism Element cannot create Secure Boot VMs (test_v2_schema.py shows the refusal)")
+    """Through Prism Central only: Prism Element refuses Secure Boot (test_v2_schema.py shows the refusal)."""
     image, _ = upload(surface)
     vm_uuid = surface.target.create_vm(vm_spec(surface.target, "secure", boot_type=BootType.SECURE_BOOT,
                                                disks=(TargetDiskSpec(size_bytes=0, image_uuid=image),)))
