@@ -172,7 +172,8 @@ for d in /sys/class/net/*/; do
 done
 ip -o addr show | awk '$2 != "lo" { print "addr " $2 " " $4 }'
 echo "failed $(systemctl --failed --plain --no-legend | awk '{ print $1 }' | tr '\n' ' ')"
-echo "firstboot-unit $(systemctl show -p ActiveState --value xtract-firstboot.service) $(systemctl show -p Result --value xtract-firstboot.service)"
+echo "firstboot-unit $(systemctl show -p ActiveState --value xtract-firstboot.service)" \
+  "$(systemctl show -p Result --value xtract-firstboot.service)"
 echo "firstboot-result $(tr -d '\n' < /var/lib/xtract/firstboot-result.json 2>/dev/null)"
 echo "vmtools $(dpkg-query -W -f='${Status}' open-vm-tools 2>/dev/null || echo absent)"
 """
