@@ -16,17 +16,27 @@ say "installing family $FAMILY ($FIRMWARE)"
 udevadm settle
 for d in "$ROOT_DISK" "$DATA_DISK"; do [ -b "$d" ] || { say "no $d"; exit 1; }; done
 
+# partition DISK LAYOUT: udev (and LVM's pvscan) may still hold a disk that was just probed: wait, retry.
+partition() {
+  local i
+  for i in 1 2 3 4 5 6; do
+    udevadm settle
+    printf '%b' "$2" | sfdisk -q "$1" && return 0
+    sleep "$i"
+  done
+  return 1
+}
 if [ "$FIRMWARE" = uefi ]; then
-  printf 'label: gpt\nsize=100MiB, type=uefi\ntype=linux\n' | sfdisk -q "$ROOT_DISK"
+  partition "$ROOT_DISK" 'label: gpt\nsize=100MiB, type=uefi\ntype=linux\n'
   ESP=${ROOT_DISK}1 ROOTPART=${ROOT_DISK}2
 elif [ "$FAMILY" = rhel ]; then
-  printf 'label: dos\nsize=300MiB, type=83, bootable\ntype=8e\n' | sfdisk -q "$ROOT_DISK"
+  partition "$ROOT_DISK" 'label: dos\nsize=300MiB, type=83, bootable\ntype=8e\n'
   BOOTPART=${ROOT_DISK}1 ROOTPART=${ROOT_DISK}2
 else
-  printf 'label: dos\ntype=83, bootable\n' | sfdisk -q "$ROOT_DISK"
+  partition "$ROOT_DISK" 'label: dos\ntype=83, bootable\n'
   ROOTPART=${ROOT_DISK}1
 fi
-printf 'label: dos\ntype=83\n' | sfdisk -q "$DATA_DISK"
+partition "$DATA_DISK" 'label: dos\ntype=83\n'
 udevadm settle
 
 if [ "$FAMILY" = rhel ]; then

@@ -103,9 +103,13 @@ def _smbios(m: Machine) -> list[str]:
         # What ESXi shows a guest (dmidecode on a vSphere VM); the serial is derived from the BIOS UUID.
         # (QEMU option values escape a comma by doubling it.)
         serial = "VMware-" + " ".join(m.uuid.replace("-", "")[i:i + 2] for i in range(0, 32, 2))
+        # Board and chassis too: QEMU's defaults say "QEMU", and dracut's is_qemu_virtualized reads every
+        # /sys/class/dmi/id/*_vendor (dracut 059 dracut-init.sh), so its host-only image would take VirtIO.
         return ["-smbios", "type=0,vendor=Phoenix Technologies LTD,version=6.00",
                 "-smbios", f"type=1,manufacturer=VMware,, Inc.,product=VMware Virtual Platform,uuid={m.uuid},"
-                           f"serial={serial}"]
+                           f"serial={serial}",
+                "-smbios", "type=2,manufacturer=Intel Corporation,product=440BX Desktop Reference Platform",
+                "-smbios", "type=3,manufacturer=No Enclosure"]
     return ["-smbios", f"type=1,manufacturer=Nutanix,product=AHV,uuid={m.uuid},serial={m.uuid}"]
 
 
