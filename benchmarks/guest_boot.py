@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.boot.journey import run_journey, write_proof  # noqa: E402
-from xtract_gui.lab.qemu.accel import accelerator  # noqa: E402
+from tests.boot.journey import run_journey, write_proof
+from xtract_gui.lab.qemu.accel import accelerator
 
 
 def measure(family: str) -> dict[str, float]:
