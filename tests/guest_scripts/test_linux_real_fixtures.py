@@ -10,28 +10,18 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from .debian_root import writable_root
 from .helpers import check_contract, composed_file, run_linux
-from .test_linux_debootstrap import stage_source_vm
 
 pytestmark = [pytest.mark.guest, pytest.mark.slow]
 
 BUILTIN = "6.8.0-31-generic"
 VIRTIO_BUILTIN = ("kernel/drivers/virtio/virtio_pci.ko\nkernel/drivers/scsi/virtio_scsi.ko\n"
                   "kernel/drivers/block/virtio_blk.ko\nkernel/drivers/net/virtio_net.ko\n")
-
-
-@pytest.fixture
-def debian(tmp_path: Path) -> Iterator[Path]:
-    with writable_root(tmp_path / "debian") as root:
-        stage_source_vm(root)
-        yield root
 
 
 def _cloud_kernel(root: Path) -> str:

@@ -130,32 +130,12 @@ auto {NICS[1]}
 iface {NICS[1]} inet dhcp
 """)
     elif r.family == "rhel":
-        put(root, f"/etc/NetworkManager/system-connections/{NICS[0]}.nmconnection", f"""[connection]
-id={NICS[0]}
-uuid={uuid.uuid5(uuid.NAMESPACE_DNS, 'xtract-lab-ens16')}
-type=ethernet
-interface-name={NICS[0]}
-
-[ipv4]
-method=manual
-address1={STATIC_IPV4}/24,10.10.0.2
-
-[ipv6]
-method=manual
-address1={STATIC_IPV6}/64
-""", 0o600)
-        put(root, f"/etc/NetworkManager/system-connections/{NICS[1]}.nmconnection", f"""[connection]
-id={NICS[1]}
-uuid={uuid.uuid5(uuid.NAMESPACE_DNS, 'xtract-lab-ens17')}
-type=ethernet
-interface-name={NICS[1]}
-
-[ipv4]
-method=auto
-
-[ipv6]
-method=ignore
-""", 0o600)
+        static = (f"[ipv4]\nmethod=manual\naddress1={STATIC_IPV4}/24,10.10.0.2\n\n"
+                  f"[ipv6]\nmethod=manual\naddress1={STATIC_IPV6}/64\n")
+        for name, addressing in zip(NICS, (static, "[ipv4]\nmethod=auto\n\n[ipv6]\nmethod=ignore\n"), strict=True):
+            put(root, f"/etc/NetworkManager/system-connections/{name}.nmconnection",
+                f"[connection]\nid={name}\nuuid={uuid.uuid5(uuid.NAMESPACE_DNS, f'xtract-lab-{name}')}\n"
+                f"type=ethernet\ninterface-name={name}\n\n{addressing}", 0o600)
     else:  # cloud-init renders netplan from the seed; the seed itself is a disk of the source VM
         put(root, "/etc/cloud/cloud.cfg.d/90-xtract-lab.cfg", "datasource_list: [ NoCloud, None ]\n")
         chroot(root, "systemctl", "enable", "systemd-networkd.service")

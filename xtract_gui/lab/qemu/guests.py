@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..source.state import StateFile
+from .accel import accelerator
 from .hardware import Disk, Machine, Nic
 from .images import NETWORKS, STATIC_IPV4, STATIC_IPV6, GuestImage
 from .process import QemuVm
@@ -106,6 +107,7 @@ class RealGuests:
     def add_vm(self, image: GuestImage, *, name: str, vm_id: str, macs: tuple[str, ...] = (),
                ssh_port: int = 0) -> RealGuest:
         """A powered-on source VM made from ``image`` (its disks copied into the lab source)."""
+        accelerator(image.kernel)  # probe KVM once, with a real kernel (TCG where a vCPU cannot run it)
         nets = ("VM Network", "App Net")
         macs = macs or tuple(f"00:50:56:{0x20 + len(self.guests):02x}:{i:02x}:{0x11 * (i + 1):02x}"
                              for i in range(len(nets)))
@@ -183,6 +185,17 @@ class RealGuests:
                 elif raw["power"] != "on" and running and vm is not None:
                     vm.stop()
 
+    def _reap_deleted(self) -> None:
+        """A VM Prism deleted while it ran (a rollback) stops too: AHV deletes a running VM."""
+        if self.prism is None:
+            return
+        with self.prism.state.lock:
+            known = set(self.prism.state.data.get("vms", {}))
+        with self._lock:
+            gone = [(g, u) for g in self.guests.values() for u in g.target_vms if u not in known]
+            for g, u in gone:
+                g.target_vms.pop(u).stop()
+
     def start(self) -> RealGuests:
         """Start the reconcile loop (and so every powered-on real guest)."""
         self.reconcile()
@@ -191,6 +204,7 @@ class RealGuests:
             while not self._stop.wait(RECONCILE_SECONDS):
                 try:
                     self.reconcile()
+                    self._reap_deleted()
                 except Exception:  # a lab being torn down under us
                     log.exception("real guests: reconcile failed")
 
