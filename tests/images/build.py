@@ -255,24 +255,11 @@ def _sparse(path: Path, size: int) -> Path:
     return path
 
 
-def _seed_disk(r: Recipe, tree: Path, path: Path) -> Path:
-    """A small vfat disk labelled CIDATA with the NoCloud files (made with the guest's own mkfs.vfat)."""
-    _sparse(path, 8 * 2**20)
-    inside = tree / "tmp/seed.img"
-    shutil.copyfile(path, inside)
-    chroot(tree, "mkfs.vfat", "-n", "CIDATA", "/tmp/seed.img")
-    mnt = Path(tempfile.mkdtemp(prefix="seed-"))
-    try:
-        run(["mount", "-o", "loop", str(inside), str(mnt)])
-        try:
-            for name, text in _seed_files(r).items():
-                (mnt / name).write_text(text)
-        finally:
-            run(["umount", str(mnt)])
-    finally:
-        mnt.rmdir()
-    shutil.move(str(inside), path)
-    return path
+def _seed_files_into(r: Recipe, tree: Path) -> None:
+    """The NoCloud files for the installer, which writes them onto a vfat disk labelled CIDATA (this
+    machine's kernel may have no vfat, the guest's has)."""
+    for name, text in _seed_files(r).items():
+        put(tree, f"/etc/xtract-lab/seed/{name}", text)
 
 
 def _machine(r: Recipe, work: Path, name: str, disks: tuple[Disk, ...], *, extra: tuple[Path, ...] = (),
@@ -339,13 +326,16 @@ def build(r: Recipe, dest: Path) -> None:
         shutil.copyfile(kernel, work / "vmlinuz")
         shutil.copyfile(initrd, work / "initrd.img")
         accelerator(work / "vmlinuz")  # probe KVM once with this kernel (TCG where KVM cannot run it)
-        seed = _seed_disk(r, tree, work / "seed.img") if r.family == "ubuntu" else None
+        seed = _sparse(work / "seed.img", 8 * 2**20) if r.family == "ubuntu" else None
+        if seed is not None:
+            _seed_files_into(r, tree)
         installer = _sparse(work / "installer.raw", 3 * 2**30)
         run(["mkfs.ext4", "-q", "-L", "xtract-inst", "-d", str(tree), str(installer)], timeout=1800)
         shutil.rmtree(tree)
         disks = (Disk(_sparse(work / "disk0.raw", DISK0), wwn=wwn(r.family, 0)),
                  Disk(_sparse(work / "disk1.raw", DISK1), wwn=wwn(r.family, 1)))
-        console = _boot(_machine(r, work, "install", (*disks, Disk(installer)), kernel=work / "vmlinuz",
+        extra_disks = (Disk(installer),) + ((Disk(seed),) if seed is not None else ())
+        console = _boot(_machine(r, work, "install", (*disks, *extra_disks), kernel=work / "vmlinuz",
                                  initrd=work / "initrd.img",
                                  append="root=LABEL=xtract-inst rw console=ttyS0,115200n8 xtract.install "
                                         "cloud-init=disabled"), 1800)

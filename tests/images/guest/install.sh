@@ -108,6 +108,11 @@ GRUB_CMDLINE_LINUX="$cmdline"
 GRUB_TERMINAL=serial
 GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
 EOF
+# The cloud-init seed the source hypervisor presents (ubuntu family): a vfat disk labelled CIDATA, the 4th disk.
+if [ -d /etc/xtract-lab/seed ]; then
+  mkfs.vfat -n CIDATA /dev/sdd >/dev/null
+  mkdir -p /run/seed && mount /dev/sdd /run/seed && cp /etc/xtract-lab/seed/* /run/seed/ && umount /run/seed
+fi
 mkdir -p /mnt/data
 mount "${DATA_DISK}1" /mnt/data
 echo "data disk of the $FAMILY lab image" >/mnt/data/README
