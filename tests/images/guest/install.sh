@@ -8,7 +8,10 @@
 set -euo pipefail
 . /etc/xtract-lab/recipe.env
 say() { printf 'XTRACT-INSTALL: %s\n' "$*" >/dev/ttyS0; }
-trap 'say "FAILED at line $LINENO"; sleep 2; systemctl poweroff' ERR
+trap 'say "FAILED at line $LINENO"' ERR
+# Whatever happens, the VM powers off: the builder waits for that, then reads this console.
+# shellcheck disable=SC2154  # rc is set inside the trap
+trap 'rc=$?; if [ "$rc" -ne 0 ]; then say "FAILED ($rc)"; sleep 2; systemctl poweroff; fi' EXIT
 
 ROOT_DISK=/dev/sda
 DATA_DISK=/dev/sdb
@@ -60,13 +63,13 @@ if [ -n "${ESP:-}" ]; then
   mkdir -p /mnt/boot/efi && mount "$ESP" /mnt/boot/efi
 fi
 say "copying the root"
-# tar exits 1 when a file changed while read (the journal): that is fine for a copy of a quiet system.
-set +e +o pipefail
-tar -C / --one-file-system --xattrs --acls --numeric-owner --exclude=./mnt -cf - . 2>/dev/ttyS0 |
-  tar -C /mnt --xattrs --acls --numeric-owner -xpf - 2>/dev/ttyS0
-rc=("${PIPESTATUS[@]}")
-set -e -o pipefail
-if [ "${rc[0]}" -gt 1 ] || [ "${rc[1]}" -ne 0 ]; then say "copy failed: ${rc[*]}"; exit 1; fi
+# Each top-level entry on its own, staying on this file system (-x: /proc, /sys, /dev, /run come as empty
+# folders), keeping owners, modes, links, xattrs (-a); /mnt is where the copy goes.
+for entry in /* /.[!.]*; do
+  [ -e "$entry" ] || [ -L "$entry" ] || continue
+  [ "$entry" = /mnt ] && continue
+  cp -ax -- "$entry" /mnt/
+done
 mkdir -p /mnt/mnt
 # The installer's own pieces go.
 rm -f /mnt/etc/systemd/system/multi-user.target.wants/xtract-install.service
