@@ -19,12 +19,18 @@ say "installing family $FAMILY ($FIRMWARE)"
 udevadm settle
 for d in "$ROOT_DISK" "$DATA_DISK"; do [ -b "$d" ] || { say "no $d"; exit 1; }; done
 
-# partition DISK LAYOUT: udev (and LVM's pvscan) may still hold a disk that was just probed: wait, retry.
+# partition DISK LAYOUT: udev's probes (blkid, LVM's pvscan) may hold a fresh disk open, which sfdisk's
+# "in use" check (a re-read of the table) takes for a mounted disk: skip that check, then tell the kernel
+# about the new partitions ourselves.
 partition() {
   local i
   for i in 1 2 3 4 5 6; do
     udevadm settle
-    printf '%b' "$2" | sfdisk -q "$1" && return 0
+    if printf '%b' "$2" | sfdisk -q --no-reread "$1"; then
+      partx -u "$1" 2>/dev/null || partx -a "$1" 2>/dev/null || true
+      udevadm settle
+      return 0
+    fi
     sleep "$i"
   done
   return 1
@@ -63,11 +69,12 @@ if [ -n "${ESP:-}" ]; then
   mkdir -p /mnt/boot/efi && mount "$ESP" /mnt/boot/efi
 fi
 say "copying the root"
-# Each top-level entry on its own, staying on this file system (-x: /proc, /sys, /dev, /run come as empty
-# folders), keeping owners, modes, links, xattrs (-a); /mnt is where the copy goes.
+# Each top-level entry on its own, keeping owners, modes, links, xattrs (-a) and staying on the root's
+# file system (-x); mount points (/proc, /sys, /dev, /run, /tmp) come as empty folders; /mnt is the target.
 for entry in /* /.[!.]*; do
   [ -e "$entry" ] || [ -L "$entry" ] || continue
   [ "$entry" = /mnt ] && continue
+  if mountpoint -q -- "$entry"; then mkdir -p "/mnt$entry"; continue; fi
   cp -ax -- "$entry" /mnt/
 done
 mkdir -p /mnt/mnt
