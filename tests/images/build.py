@@ -106,6 +106,11 @@ def put(root: Path, rel: str, text: str, mode: int = 0o644) -> None:
     path.chmod(mode)
 
 
+def boot_bus(r: Recipe) -> str:
+    """Debian's OVMF has no PVSCSI driver: a UEFI image boots from SATA on the source (vSphere allows both)."""
+    return "sata" if r.firmware == "uefi" else "scsi"
+
+
 def wwn(family: str, disk: int) -> str:
     """VMware's NAA prefix 6000c29 + a per-image serial (QEMU's wwn is 64 bits)."""
     return "0x6000c29" + hashlib.sha256(f"{family}/{disk}".encode()).hexdigest()[:9]
@@ -178,7 +183,8 @@ def _accounts(r: Recipe, root: Path) -> str:
 
 
 def _units(r: Recipe, root: Path) -> None:
-    put(root, "/etc/xtract-lab/recipe.env", f"FAMILY={r.family}\nFIRMWARE={r.firmware}\n")
+    put(root, "/etc/xtract-lab/recipe.env", f"FAMILY={r.family}\nFIRMWARE={r.firmware}\nROOT_WWN={wwn(r.family, 0)}\n"
+                                            f"DATA_WWN={wwn(r.family, 1)}\nSEED_WWN={wwn(r.family, 2)}\n")
     for name in ("install.sh", "finish.sh"):
         put(root, f"/etc/xtract-lab/{name}", (HERE / "guest" / name).read_text(), 0o755)
     put(root, "/etc/systemd/system/xtract-install.service", """[Unit]
@@ -297,8 +303,9 @@ def _report(console: str) -> dict[str, str]:
 
 def _check(r: Recipe, report: dict[str, str]) -> None:
     problems = []
-    if report.get("initramfs.vmw_pvscsi") != "yes":
-        problems.append("the initramfs lacks vmw_pvscsi")
+    driver = "ahci" if boot_bus(r) == "sata" else "vmw_pvscsi"
+    if report.get(f"initramfs.{driver}") != "yes":
+        problems.append(f"the initramfs lacks {driver}, the driver of its boot disk")
     for m in ("virtio_scsi", "virtio_pci"):
         if report.get(f"initramfs.{m}") != "no":
             problems.append(f"the host-only initramfs holds {m}: it was not built on VMware-like hardware")
@@ -332,9 +339,9 @@ def build(r: Recipe, dest: Path) -> None:
         installer = _sparse(work / "installer.raw", 3 * 2**30)
         run(["mkfs.ext4", "-q", "-L", "xtract-inst", "-d", str(tree), str(installer)], timeout=1800)
         shutil.rmtree(tree)
-        disks = (Disk(_sparse(work / "disk0.raw", DISK0), wwn=wwn(r.family, 0)),
+        disks = (Disk(_sparse(work / "disk0.raw", DISK0), wwn=wwn(r.family, 0), bus=boot_bus(r)),
                  Disk(_sparse(work / "disk1.raw", DISK1), wwn=wwn(r.family, 1)))
-        extra_disks = (Disk(installer),) + ((Disk(seed),) if seed is not None else ())
+        extra_disks = (Disk(installer),) + ((Disk(seed, wwn=wwn(r.family, 2)),) if seed is not None else ())
         console = _boot(_machine(r, work, "install", (*disks, *extra_disks), kernel=work / "vmlinuz",
                                  initrd=work / "initrd.img",
                                  append="root=LABEL=xtract-inst rw console=ttyS0,115200n8 xtract.install "
@@ -346,7 +353,8 @@ def build(r: Recipe, dest: Path) -> None:
         _check(r, report)
         host_key = f"ssh-ed25519 {report['hostkey.ssh-ed25519']}"
         meta = {"family": r.family, "firmware": "efi" if r.firmware == "uefi" else "bios",
-                "disks": [{"file": d.path.name, "capacity": d.path.stat().st_size, "wwn": d.wwn} for d in disks],
+                "disks": [{"file": d.path.name, "capacity": d.path.stat().st_size, "wwn": d.wwn, "bus": d.bus}
+                          for d in disks],
                 "nic_names": list(NICS), "user": r.user, "password": PASSWORD if r.login == "password" else "",
                 "private_key": facts["private_key"], "host_key": host_key, "kernel": "vmlinuz",
                 "seed": "seed.img" if seed else "", "report": report}

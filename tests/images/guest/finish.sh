@@ -26,7 +26,7 @@ done
 {
   echo "XTRACT-REPORT-BEGIN"
   echo "kernel=$kver"
-  for m in vmw_pvscsi virtio_scsi virtio_pci virtio_blk; do
+  for m in vmw_pvscsi ahci virtio_scsi virtio_pci virtio_blk; do
     if printf '%s\n' "$listing" | grep -q "/$m\.ko"; then echo "initramfs.$m=yes"; else echo "initramfs.$m=no"; fi
   done
   ip -o addr show | awk '$2 != "lo" { print "addr." $2 "=" $4 }'

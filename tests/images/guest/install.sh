@@ -13,10 +13,12 @@ trap 'say "FAILED at line $LINENO"' ERR
 # shellcheck disable=SC2154  # rc is set inside the trap
 trap 'rc=$?; if [ "$rc" -ne 0 ]; then say "FAILED ($rc)"; sleep 2; systemctl poweroff; fi' EXIT
 
-ROOT_DISK=/dev/sda
-DATA_DISK=/dev/sdb
 say "installing family $FAMILY ($FIRMWARE)"
 udevadm settle
+# The VM's disks by their world-wide names: SATA and SCSI disks are both sdX, in probe order.
+ROOT_DISK=$(readlink -f "/dev/disk/by-id/wwn-$ROOT_WWN")
+DATA_DISK=$(readlink -f "/dev/disk/by-id/wwn-$DATA_WWN")
+part() { case $1 in *[0-9]) printf '%sp%s' "$1" "$2" ;; *) printf '%s%s' "$1" "$2" ;; esac; }
 for d in "$ROOT_DISK" "$DATA_DISK"; do [ -b "$d" ] || { say "no $d"; exit 1; }; done
 
 # partition DISK LAYOUT: udev's probes (blkid, LVM's pvscan) may hold a fresh disk open, which sfdisk's
@@ -37,13 +39,13 @@ partition() {
 }
 if [ "$FIRMWARE" = uefi ]; then
   partition "$ROOT_DISK" 'label: gpt\nsize=100MiB, type=uefi\ntype=linux\n'
-  ESP=${ROOT_DISK}1 ROOTPART=${ROOT_DISK}2
+  ESP=$(part "$ROOT_DISK" 1) ROOTPART=$(part "$ROOT_DISK" 2)
 elif [ "$FAMILY" = rhel ]; then
   partition "$ROOT_DISK" 'label: dos\nsize=300MiB, type=83, bootable\ntype=8e\n'
-  BOOTPART=${ROOT_DISK}1 ROOTPART=${ROOT_DISK}2
+  BOOTPART=$(part "$ROOT_DISK" 1) ROOTPART=$(part "$ROOT_DISK" 2)
 else
   partition "$ROOT_DISK" 'label: dos\ntype=83, bootable\n'
-  ROOTPART=${ROOT_DISK}1
+  ROOTPART=$(part "$ROOT_DISK" 1)
 fi
 partition "$DATA_DISK" 'label: dos\ntype=83\n'
 udevadm settle
@@ -99,7 +101,7 @@ case $FAMILY in
     } >/mnt/etc/fstab ;;
   ubuntu)  # mount by device id (SLES' default), the data disk by its PCI path.
     {
-      echo "/dev/$(by_link "$ROOTDEV" disk/by-id/scsi-3) / ext4 errors=remount-ro 0 1"
+      echo "/dev/$(by_link "$ROOTDEV" disk/by-id/wwn-) / ext4 errors=remount-ro 0 1"
       echo "UUID=$(uuid_of "$ESP") /boot/efi vfat umask=0077 0 1"
       echo "/dev/$(by_link "${DATA_DISK}1" disk/by-path/) /data ext4 defaults 0 2"
     } >/mnt/etc/fstab ;;
@@ -107,7 +109,7 @@ esac
 cmdline="console=ttyS0,115200n8"
 case $FAMILY in
   rhel) cmdline="$cmdline rd.lvm.lv=rhel/root" ;;
-  ubuntu) cmdline="$cmdline root=/dev/$(by_link "$ROOTDEV" disk/by-id/scsi-3)" ;;
+  ubuntu) cmdline="$cmdline root=/dev/$(by_link "$ROOTDEV" disk/by-id/wwn-)" ;;
 esac
 cat >/mnt/etc/default/grub <<EOF
 GRUB_DEFAULT=0
@@ -118,10 +120,11 @@ GRUB_CMDLINE_LINUX="$cmdline"
 GRUB_TERMINAL=serial
 GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
 EOF
-# The cloud-init seed the source hypervisor presents (ubuntu family): a vfat disk labelled CIDATA, the 4th disk.
+# The cloud-init seed the source hypervisor presents (ubuntu family): a vfat disk labelled CIDATA.
 if [ -d /etc/xtract-lab/seed ]; then
-  mkfs.vfat -n CIDATA /dev/sdd >/dev/null
-  mkdir -p /run/seed && mount /dev/sdd /run/seed && cp /etc/xtract-lab/seed/* /run/seed/ && umount /run/seed
+  seed=$(readlink -f "/dev/disk/by-id/wwn-$SEED_WWN")
+  mkfs.vfat -n CIDATA "$seed" >/dev/null
+  mkdir -p /run/seed && mount "$seed" /run/seed && cp /etc/xtract-lab/seed/* /run/seed/ && umount /run/seed
 fi
 mkdir -p /mnt/data
 mount "${DATA_DISK}1" /mnt/data

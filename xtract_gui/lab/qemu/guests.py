@@ -139,7 +139,7 @@ class RealGuests:
         g.boots += 1
         base = self.run_dir / f"{g.vm_id}-source-{g.boots}"
         disks = tuple(Disk(self.lab_root / "source" / "disks" / f"{g.vm_id}-{d['key']}.raw",
-                           wwn=g.image.disks[d["unit"]].wwn) for d in raw["disks"])
+                           wwn=g.image.disks[d["unit"]].wwn, bus=g.image.disks[d["unit"]].bus) for d in raw["disks"])
         nics = tuple(Nic(mac=n["mac"], network=NETWORKS[n["network"]],
                          forward_port=g.ssh_port if n["network"] == "VM Network" else 0,
                          forward_to=STATIC_IPV4 if n["network"] == "VM Network" else "")

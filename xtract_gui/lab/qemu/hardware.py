@@ -1,6 +1,7 @@
 """The virtual hardware of a real lab guest, as QEMU arguments: VMware-like on the source, AHV-like on the target.
 
-Source ("vmware"): i440FX, PVSCSI controller with SCSI disks that carry VMware's NAA world-wide names
+Source ("vmware"): i440FX, PVSCSI controller (SATA for a UEFI VM's boot disk: Debian's OVMF has no PVSCSI
+driver, and vSphere EFI VMs boot from SATA too) with disks that carry VMware's NAA world-wide names
 (what ``disk.EnableUUID`` shows a guest: ``/dev/disk/by-id/wwn-0x6000c29…``), vmxnet3 NICs in PCI slots
 16, 17 (so the guest names them ens16, ens17), SMBIOS "VMware, Inc." / "VMware Virtual Platform" with
 the VM's BIOS UUID.  Target ("ahv"): virtio-scsi (or virtio-blk / SATA as the VM spec's bus says) with
@@ -133,7 +134,8 @@ def _storage(m: Machine) -> list[str]:
         elif d.bus == "virtio-blk":
             args += ["-device", f"virtio-blk-pci,drive=disk{i}{boot}"]
         else:
-            args += ["-device", f"ide-hd,bus=sata0.{i},drive=disk{i}{boot}"]
+            wwn = f",wwn={d.wwn}" if d.wwn else ""
+            args += ["-device", f"ide-hd,bus=sata0.{i},drive=disk{i}{wwn}{boot}"]
     for i, image in enumerate(m.extra_drives):
         args += ["-drive", f"file={image},format=raw,if=none,id=extra{i},readonly=on",
                  "-device", f"scsi-hd,bus=scsi0.0,channel=0,scsi-id={16 + i},lun=0,drive=extra{i}"]

@@ -30,6 +30,7 @@ class ImageDisk:
     file: Path
     capacity: int
     wwn: str
+    bus: str = "scsi"  # on the source hardware: "scsi" (PVSCSI) or "sata"
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class GuestImage:
     def load(cls, root: Path) -> GuestImage:
         meta: dict[str, Any] = json.loads((root / "meta.json").read_text(encoding="utf-8"))
         return cls(family=meta["family"], root=root, firmware=meta["firmware"],
-                   disks=tuple(ImageDisk(root / d["file"], int(d["capacity"]), d["wwn"]) for d in meta["disks"]),
+                   disks=tuple(ImageDisk(root / d["file"], int(d["capacity"]), d["wwn"], d.get("bus", "scsi"))
+                              for d in meta["disks"]),
                    nic_names=tuple(meta["nic_names"]), user=meta["user"], password=meta["password"],
                    private_key=meta["private_key"], host_key=meta["host_key"], kernel=root / meta["kernel"],
                    seed=root / meta["seed"] if meta.get("seed") else None, report=dict(meta["report"]))
