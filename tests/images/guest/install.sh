@@ -16,8 +16,14 @@ trap 'rc=$?; if [ "$rc" -ne 0 ]; then say "FAILED ($rc)"; sleep 2; systemctl pow
 say "installing family $FAMILY ($FIRMWARE)"
 udevadm settle
 # The VM's disks by their world-wide names: SATA and SCSI disks are both sdX, in probe order.
-ROOT_DISK=$(readlink -f "/dev/disk/by-id/wwn-$ROOT_WWN")
-DATA_DISK=$(readlink -f "/dev/disk/by-id/wwn-$DATA_WWN")
+# by_wwn WWN: the disk whose by-id link ends with it (wwn-0x…, scsi-3…, or an NVMe disk's serial).
+by_wwn() {
+  local l
+  for l in /dev/disk/by-id/*"${1#0x}"; do [ -e "$l" ] && readlink -f "$l" && return 0; done
+  echo "/dev/disk/by-id/*${1#0x}"
+}
+ROOT_DISK=$(by_wwn "$ROOT_WWN")
+DATA_DISK=$(by_wwn "$DATA_WWN")
 part() { case $1 in *[0-9]) printf '%sp%s' "$1" "$2" ;; *) printf '%s%s' "$1" "$2" ;; esac; }
 for d in "$ROOT_DISK" "$DATA_DISK"; do [ -b "$d" ] || { say "no $d"; exit 1; }; done
 
@@ -101,7 +107,7 @@ case $FAMILY in
     } >/mnt/etc/fstab ;;
   ubuntu)  # mount by device id (SLES' default), the data disk by its PCI path.
     {
-      echo "/dev/$(by_link "$ROOTDEV" disk/by-id/wwn-) / ext4 errors=remount-ro 0 1"
+      echo "/dev/$(by_link "$ROOTDEV" disk/by-id/nvme-QEMU) / ext4 errors=remount-ro 0 1"
       echo "UUID=$(uuid_of "$ESP") /boot/efi vfat umask=0077 0 1"
       echo "/dev/$(by_link "${DATA_DISK}1" disk/by-path/) /data ext4 defaults 0 2"
     } >/mnt/etc/fstab ;;
@@ -109,7 +115,7 @@ esac
 cmdline="console=ttyS0,115200n8"
 case $FAMILY in
   rhel) cmdline="$cmdline rd.lvm.lv=rhel/root" ;;
-  ubuntu) cmdline="$cmdline root=/dev/$(by_link "$ROOTDEV" disk/by-id/wwn-)" ;;
+  ubuntu) cmdline="$cmdline root=/dev/$(by_link "$ROOTDEV" disk/by-id/nvme-QEMU)" ;;
 esac
 cat >/mnt/etc/default/grub <<EOF
 GRUB_DEFAULT=0
@@ -122,7 +128,7 @@ GRUB_SERIAL_COMMAND="serial --unit=0 --speed=115200"
 EOF
 # The cloud-init seed the source hypervisor presents (ubuntu family): a vfat disk labelled CIDATA.
 if [ -d /etc/xtract-lab/seed ]; then
-  seed=$(readlink -f "/dev/disk/by-id/wwn-$SEED_WWN")
+  seed=$(by_wwn "$SEED_WWN")
   mkfs.vfat -n CIDATA "$seed" >/dev/null
   mkdir -p /run/seed && mount "$seed" /run/seed && cp /etc/xtract-lab/seed/* /run/seed/ && umount /run/seed
 fi

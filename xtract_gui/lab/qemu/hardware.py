@@ -1,7 +1,7 @@
 """The virtual hardware of a real lab guest, as QEMU arguments: VMware-like on the source, AHV-like on the target.
 
-Source ("vmware"): i440FX, PVSCSI controller (SATA for a UEFI VM's boot disk: Debian's OVMF has no PVSCSI
-driver, and vSphere EFI VMs boot from SATA too) with disks that carry VMware's NAA world-wide names
+Source ("vmware"): i440FX, PVSCSI controller (NVMe for a UEFI VM's boot disk: Debian's OVMF has no PVSCSI
+driver, and vSphere EFI VMs boot from vNVMe too) with disks that carry VMware's NAA world-wide names
 (what ``disk.EnableUUID`` shows a guest: ``/dev/disk/by-id/wwn-0x6000c29…``), vmxnet3 NICs in PCI slots
 16, 17 (so the guest names them ens16, ens17), SMBIOS "VMware, Inc." / "VMware Virtual Platform" with
 the VM's BIOS UUID.  Target ("ahv"): virtio-scsi (or virtio-blk / SATA as the VM spec's bus says) with
@@ -49,7 +49,7 @@ class Nic:
 @dataclass(frozen=True)
 class Disk:
     path: Path
-    bus: str = "scsi"  # "scsi" | "virtio-blk" | "sata"
+    bus: str = "scsi"  # "scsi" | "virtio-blk" | "sata" | "nvme"
     wwn: str = ""  # "0x6000c29…" (VMware NAA); empty on AHV
     serial: str = ""
 
@@ -131,6 +131,8 @@ def _storage(m: Machine) -> list[str]:
                      else ",vendor=NUTANIX,product=VDISK" if m.kind == "ahv" else "")
             serial = f",serial={d.serial}" if d.serial else ""
             args += ["-device", f"scsi-hd,bus=scsi0.0,channel=0,scsi-id={i},lun=0,drive=disk{i}{ident}{serial}{boot}"]
+        elif d.bus == "nvme":
+            args += ["-device", f"nvme,drive=disk{i},serial={d.serial or d.wwn.removeprefix('0x') or i}{boot}"]
         elif d.bus == "virtio-blk":
             args += ["-device", f"virtio-blk-pci,drive=disk{i}{boot}"]
         else:

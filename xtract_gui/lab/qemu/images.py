@@ -30,7 +30,7 @@ class ImageDisk:
     file: Path
     capacity: int
     wwn: str
-    bus: str = "scsi"  # on the source hardware: "scsi" (PVSCSI) or "sata"
+    bus: str = "scsi"  # on the source hardware: "scsi" (PVSCSI) or "nvme"
 
 
 @dataclass(frozen=True)
