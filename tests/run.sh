@@ -6,9 +6,12 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 for pair in go:golang-go qemu-img:qemu-utils ganesha.nfsd:nfs-ganesha rpcbind:rpcbind shellcheck:shellcheck \
-            debootstrap:debootstrap; do
+            debootstrap:debootstrap qemu-system-x86_64:qemu-system-x86 ssh-keygen:openssh-client; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_apt+=("${pair#*:}")
 done
+# Real guests (boot tests): OVMF for UEFI guests; sshd is Debian's, run chrooted in the test roots.
+[ -f /usr/share/OVMF/OVMF_CODE.fd ] || [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] || need_apt+=(ovmf)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 [ -d /usr/share/gocode/src/github.com/vmware/govmomi ] || need_apt+=(golang-github-vmware-govmomi-dev)
 # The project's own virtual environment (installer/venv.sh, shared with the README's first command): a stock
 # Debian 12 / Ubuntu 24.04 Python refuses pip outside one (PEP 668). Debian splits venv/ensurepip out.

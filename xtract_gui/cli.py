@@ -196,7 +196,8 @@ def _lab_serve(args: argparse.Namespace) -> int:
     state_dir = Path(args.state_dir or tempfile.mkdtemp(prefix="xtract-lab-"))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with Lab(state_dir, vms=args.vms, source=args.source) as lab:
+    boot = {"boot": "qemu", "families": tuple(args.families.split(","))} if args.boot == "qemu" else {}
+    with Lab(state_dir, vms=args.vms, source=args.source, **boot) as lab:
         assert lab.endpoints is not None and lab.prism is not None
         if args.task_delay:
             lab.prism.task_delay(args.task_delay)
@@ -239,6 +240,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--state-dir")
     serve.add_argument("--source", choices=["python", "vcsim"], default="python")
     serve.add_argument("--vms", type=int, default=4)
+    serve.add_argument("--boot", choices=["none", "qemu"], default="none",
+                       help="qemu: real Linux guests in QEMU (source checkout, root; images built once)")
+    serve.add_argument("--families", default="debian", help="with --boot qemu: debian,rhel,ubuntu")
     serve.add_argument("--task-delay", type=float, default=0.0, help=argparse.SUPPRESS)  # tests: slow Prism tasks
     plan = sub.add_parser("plan", help="plan files").add_subparsers(dest="plan_command", required=True)
     plan.add_parser("validate", help="readiness table").add_argument("plan")

@@ -138,13 +138,41 @@ write_file() {
   return 0
 }
 
+# Issue 21.2: the first-boot unit runs and reads what lives in $STATE_DIR as root at boot.  Nobody but
+# root may own or be able to change it, nor any folder above it, nor anything planted in it before.
+unsafe_state_dir() {
+  local p=$STATE_DIR owner mode bad
+  while [ -n "$p" ] && [ "$p" != "$ROOT" ] && [ "$p" != / ]; do
+    if [ -L "$p" ]; then echo "$p is a symbolic link"; return 0; fi
+    if [ -e "$p" ]; then
+      owner=$(stat -c %u -- "$p")
+      mode=$(stat -c %a -- "$p")
+      if [ "$owner" != 0 ]; then echo "$p is owned by uid $owner, not root"; return 0; fi
+      if [ $((0$mode & 022)) -ne 0 ]; then echo "$p is writable by group or others (mode $mode)"; return 0; fi
+    fi
+    p=$(dirname -- "$p")
+  done
+  if [ -d "$STATE_DIR" ]; then
+    bad=$(find "$STATE_DIR" \( ! -uid 0 -o -perm /022 -o -type l \) -print -quit 2>/dev/null)
+    if [ -n "$bad" ]; then echo "$bad is not root's alone (owner, mode or a link)"; return 0; fi
+  fi
+  return 1
+}
+
 require_root() {
+  local why
   if [ "$(id -u)" != 0 ]; then
     finish false "This task needs root: run it as root or give the guest account passwordless sudo."
+  fi
+  if why=$(unsafe_state_dir); then
+    finish false "Refused: $why, so another account could change what the first-boot unit runs as root. Remove or fix it (root-owned, mode 0755 or stricter) and run the preparation again."
   fi
 }
 # The first-boot unit: install_firstboot writes it; firstboot (once on AHV) and undo remove it.
 FIRSTBOOT_UNIT=/etc/systemd/system/xtract-firstboot.service
 FIRSTBOOT_WANTS=/etc/systemd/system/multi-user.target.wants/xtract-firstboot.service
 remove_firstboot_unit() { rm -f -- "$ROOT$FIRSTBOOT_WANTS" "$ROOT$FIRSTBOOT_UNIT"; }
+# retain_ip turns cloud-init's networking off for the move; undo removes it.
+# shellcheck disable=SC2034  # used by retain_ip and undo
+CLOUD_INIT_CFG=/etc/cloud/cloud.cfg.d/99-xtract-disable-network-config.cfg
 # --- end of xtract prelude ---

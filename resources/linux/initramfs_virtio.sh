@@ -22,11 +22,26 @@ module_dir() {
   if [ -d "$ROOT/lib/modules/$1" ]; then printf '%s' "/lib/modules/$1"; else printf '%s' "/usr/lib/modules/$1"; fi
 }
 
-# kind KVER MODULE: builtin | module | absent, from the kernel's own module lists.
+# The kernel config symbol of each driver, for kernels whose modules.builtin is missing.
+config_symbol() {
+  case $1 in
+    virtio_pci) echo CONFIG_VIRTIO_PCI ;;
+    virtio_scsi) echo CONFIG_SCSI_VIRTIO ;;
+    virtio_blk) echo CONFIG_VIRTIO_BLK ;;
+    virtio_net) echo CONFIG_VIRTIO_NET ;;
+    virtio) echo CONFIG_VIRTIO ;;
+    virtio_ring) echo CONFIG_VIRTIO ;;
+    *) echo "CONFIG_$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')" ;;
+  esac
+}
+
+# kind KVER MODULE: builtin | module | absent, from the kernel's own lists (modules.builtin, else its
+# config: Ubuntu's generic kernels build the VirtIO drivers in, =y).
 module_kind() {
   local dir
   dir="$ROOT$(module_dir "$1")"
-  if grep -q "/$2\.ko\$" "$dir/modules.builtin" 2>/dev/null; then echo builtin
+  if grep -q "/$2\.ko\$" "$dir/modules.builtin" 2>/dev/null \
+     || grep -qx "$(config_symbol "$2")=y" "$ROOT/boot/config-$1" "$dir/config" 2>/dev/null; then echo builtin
   elif [ -n "$(find "$dir" -name "$2.ko*" -print -quit 2>/dev/null)" ]; then echo module
   else echo absent
   fi
@@ -135,18 +150,27 @@ INITRD_MODULES=\"$merged\"" || rc=$?
 esac
 if [ "$rc" -eq 2 ]; then finish false "Could not write $config: check free space and that / is not read-only."; fi
 
+# The kernel that boots next: the running one on a live system, else the newest installed.
+default_kernel=$(uname -r 2>/dev/null)
+if [ -n "$ROOT" ] || ! case " $kernels " in *" $default_kernel "*) true ;; *) false ;; esac; then
+  # shellcheck disable=SC2086  # one kernel per word
+  default_kernel=$(printf '%s\n' $kernels | sort -V | tail -n 1)
+fi
+
 force_rebuild=false
 if [ -f "$REBUILD_MARKER" ]; then force_rebuild=true; fi
 kernels_json=""
 failed=""
+not_ready=""
 ready=0
 for k in $kernels; do
   image=$(image_for "$k")
   need=""
+  absent=""
   for m in $REQUIRED; do
     case $(module_kind "$k" "$m") in
       module) need="$need $m" ;;
-      absent) warn "Kernel $k has no $m driver: it will not boot on AHV; boot a newer kernel before cutover." ;;
+      absent) absent="$absent $m" ;;
     esac
   done
   # shellcheck disable=SC2086  # word splitting of the module list is intended
@@ -167,8 +191,20 @@ for k in $kernels; do
   fi
   # shellcheck disable=SC2086
   after=$(missing_in "$image" $need)
-  if [ -z "$after" ] && [ -n "$need" ]; then ready=$((ready + 1)); fi
-  if [ -n "$after" ]; then case " $failed " in *" $k "*) ;; *) failed="$failed $k" ;; esac; fi
+  # Ready: every driver is built into the kernel or inside its initramfs.
+  if [ -z "$after" ] && [ -z "$absent" ]; then
+    ready=$((ready + 1))
+  else
+    not_ready="$not_ready $k"
+    if [ -n "$after" ]; then case " $failed " in *" $k "*) ;; *) failed="$failed $k" ;; esac; fi
+  fi
+  if [ -n "$absent" ]; then
+    if [ "$k" = "$default_kernel" ]; then
+      failed="$failed $k"
+    else
+      warn "Kernel $k has no${absent} driver: it cannot boot on AHV; the default kernel $default_kernel is used."
+    fi
+  fi
   # shellcheck disable=SC2086
   kernels_json="$kernels_json,{\"version\":$(json_str "$k"),\"image\":$(json_str "$image"),\"rebuilt\":$rebuilt,\"backup\":$(json_str "$backup"),\"missing_before\":$(json_list $before),\"missing_after\":$(json_list $after)}"
 done
@@ -177,9 +213,17 @@ rm -f -- "$REBUILD_MARKER"
 # shellcheck disable=SC2086
 data="{\"tool\":$(json_str "$tool"),\"modules\":$(json_list $all_modules),\"kernels\":[${kernels_json#,}],\"config\":$(json_str "$config")}"
 count=$(echo "$kernels" | wc -w)
-if [ -n "$failed" ]; then
-  finish false "The initramfs of kernel(s)${failed} still lacks VirtIO drivers (the original image was kept): read the log above, fix the $tool error and run the preparation again." "$data"
-fi
+# Only the kernel that boots next must be ready; an older one that could not be rebuilt is a warning.
+case " $failed " in
+  *" $default_kernel "*)
+    if [ "$(module_kind "$default_kernel" virtio_scsi)" = absent ]; then
+      finish false "The kernel that boots next ($default_kernel) has no VirtIO disk driver: install a kernel that ships virtio_scsi and virtio_blk (or boot one that does), then run the preparation again." "$data"
+    fi
+    finish false "The initramfs of the kernel that boots next ($default_kernel) still lacks VirtIO drivers (the original image was kept): read the log above, fix the $tool error and run the preparation again." "$data" ;;
+esac
+for k in $not_ready; do
+  [ "$k" = "$default_kernel" ] || warn "Kernel $k is not ready for AHV (see data.kernels); boot $default_kernel there."
+done
 if [ "$ready" -eq 0 ]; then
   finish false "No installed kernel has the VirtIO drivers this VM needs to boot on AHV: install a kernel that ships virtio_scsi and virtio_blk." "$data"
 fi

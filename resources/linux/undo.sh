@@ -16,6 +16,9 @@ fi
 for f in firstboot.sh source-identity.json network.json firstboot-result.json initramfs-rebuild-needed; do
   if [ -e "$STATE_DIR/$f" ]; then rm -f -- "$STATE_DIR/$f"; CHANGED=true; fi
 done
+# cloud-init manages the network again (whether or not the other files are put back).
+cloud_init_restored=false
+if [ -e "$ROOT$CLOUD_INIT_CFG" ]; then rm -f -- "$ROOT$CLOUD_INIT_CFG"; cloud_init_restored=true; CHANGED=true; fi
 
 restored=""
 removed=""
@@ -50,7 +53,7 @@ fi
 rmdir -- "$STATE_DIR" 2>/dev/null
 
 # shellcheck disable=SC2086
-data="{\"unit_removed\":$unit_removed,\"restored\":$(json_list $restored),\"removed\":$(json_list $removed)}"
+data="{\"unit_removed\":$unit_removed,\"restored\":$(json_list $restored),\"removed\":$(json_list $removed),\"cloud_init_networking\":$cloud_init_restored}"
 if [ "$CHANGED" = true ]; then
   finish true "Removed the first-boot task$(is_true "$restore" && echo " and put back the original files")." "$data"
 fi

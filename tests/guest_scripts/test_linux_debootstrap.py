@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from xtract_gui.domain.guest_tasks import GuestPhase, tasks_for
 from xtract_gui.domain.inventory import OsFamily
 from xtract_gui.engine.prep import task_params
 
-from .debian_root import initramfs_listing, writable_root
+from .debian_root import initramfs_listing
 from .helpers import check_contract, file_digests, manifest_tasks, run_linux
 
 pytestmark = [pytest.mark.guest, pytest.mark.slow]
@@ -21,13 +20,6 @@ pytestmark = [pytest.mark.guest, pytest.mark.slow]
 MAC = "00:50:56:8a:12:34"
 VIRTIO = ("virtio_scsi", "virtio_blk", "virtio_net", "virtio_pci")
 TOUCHED = ("etc", "boot", "var/lib/xtract")
-
-
-@pytest.fixture
-def debian(tmp_path: Path) -> Iterator[Path]:
-    with writable_root(tmp_path / "debian") as root:
-        stage_source_vm(root)
-        yield root
 
 
 def stage_source_vm(root: Path) -> None:

@@ -28,8 +28,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def frozen_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("installer")
+    # The interpreter running the tests has the project's dependencies (tests/run.sh's venv); a python3
+    # found on PATH may not (it lacked paramiko), and PyInstaller bundles what that interpreter has.
     run = subprocess.run(["bash", str(ROOT / "installer" / "build.sh"), "--out", str(out)],
-                         capture_output=True, text=True, timeout=1200)
+                         capture_output=True, text=True, timeout=1200, env={**os.environ, "PYTHON": sys.executable})
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     size_line = next(line for line in run.stdout.splitlines() if line.startswith("size: "))
     print(size_line)

@@ -85,6 +85,9 @@ class SshChannel:
             self._check_host_key()
             self._authenticate()
             self._transport.set_keepalive(30)
+        except (paramiko.SSHException, EOFError, OSError) as exc:  # the peer went away during the handshake
+            self._transport.close()
+            raise faults.lost(target.host, "opening the session", exc) from None
         except BaseException:
             self._transport.close()
             raise
@@ -288,6 +291,7 @@ class SshChannel:
                 raise CancelledError(f"Cancelled before {task.id} started in {self.target.host}.")
             self._sudo_mode()  # a refusal stops here, before a file is written
             folder = self._run_folder()
+            removed = False
             try:
                 script_path = posixpath.join(folder, script_basename(task))
                 params_path = posixpath.join(folder, "params.json")
@@ -296,11 +300,16 @@ class SshChannel:
                 command, stdin = self._as_root(["bash", script_path, params_path])
                 log.info("ssh %s: task %s (%s) starting", self.target.host, task.id, task.title)
                 log.debug("ssh %s: %s", self.target.host, scrub(command, secrets))
-                code, out, err = self._exec(f"cd {shlex.quote(folder)} && echo {PID_MARK}$$ && exec {command}",
-                                            stdin=stdin, timeout=timeout, cancel=cancel, what=task.id,
-                                            on_stop=self._kill_group)
+                # The account's shell leads the process group (its pid is the group id a cancel kills), runs
+                # the script as root, then removes the folder: one round trip, which counts on a slow guest.
+                q = shlex.quote(folder)
+                code, out, err = self._exec(f"cd {q} && echo {PID_MARK}$$ && {{ {command}; }}; rc=$?; cd / && "
+                                            f"rm -rf -- {q}; exit $rc", stdin=stdin, timeout=timeout,
+                                            cancel=cancel, what=task.id, on_stop=self._kill_group)
+                removed = True
             finally:
-                self._remove_folder(folder)
+                if not removed:
+                    self._remove_folder(folder)
         if out.startswith(PID_MARK.encode()):
             out = out.split(b"\n", 1)[1] if b"\n" in out else b""
         if code != 0 and self._sudo != "root" and not out.strip() and (b"sudo:" in err or b"Sorry, try" in err):

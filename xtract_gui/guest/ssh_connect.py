@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import logging
 import socket
 
 import paramiko
@@ -13,6 +14,10 @@ import paramiko
 from ..domain.errors import ConfigurationError
 from ..engine.ports import GuestTarget
 from . import ssh_faults as faults
+
+# Every paramiko failure becomes one of our errors with a hint (ssh_faults); paramiko's own ERROR lines
+# with tracebacks (a guest still booting resets each attempt) would only repeat them in the app's log.
+logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)
 
 # The handshake negotiates a signature algorithm, not a key type: an RSA key signs with any of these
 # (SHA-1 "ssh-rsa" signatures only where this paramiko still offers them).

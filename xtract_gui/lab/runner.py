@@ -86,12 +86,19 @@ class Lab:
 
     def __init__(self, state_dir: Path, *, vms: int = 4, source: str = "python",
                  guest_os_mix: tuple[str, ...] = ("windows", "linux"), workload: bool = True,
-                 winrm_https: bool = True, target: str = "auto") -> None:
+                 winrm_https: bool = True, target: str = "auto", boot: str = "",
+                 families: tuple[str, ...] = ()) -> None:
         if source not in ("python", "vcsim"):
             raise ConfigurationError(f"Unknown lab source {source!r}.", hint="Use 'python' or 'vcsim'.")
         if target not in ("auto", "pe", "pc"):
             raise ConfigurationError(f"Unknown lab target {target!r}.", hint="Use 'pe', 'pc' or 'auto'.")
+        if boot not in ("", "qemu") or (boot and source != "python"):
+            raise ConfigurationError(f"Unknown lab boot mode {boot!r} with source {source!r}.",
+                                     hint="Use '--boot qemu' with the built-in lab source.")
         self.target = target
+        # --boot qemu (lab/qemu): real Linux guests, one per image family, instead of the simulated VMs.
+        self.boot, self.families = boot, families or (("debian",) if boot else ())
+        self.real: Any = None
         self.state_dir = Path(state_dir).resolve()
         self.vms, self.source_kind, self.mix = vms, source, guest_os_mix
         self.workload, self.winrm_https = workload, winrm_https
@@ -116,6 +123,11 @@ class Lab:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if self.source_kind == "vcsim":
             self._start_vcsim()
+        elif self.boot:
+            from .qemu.lab import real_guests
+
+            self.source = LabSource.create(self.state_dir, vms=0)
+            self.real = real_guests(self.state_dir, self.families)
         else:
             self.source = LabSource.create(self.state_dir, vms=self.vms, guest_os_mix=self.mix)
         seed = ClusterSeed(containers=(ContainerSeed(CONTAINER), ContainerSeed("SelfServiceContainer")),
@@ -129,12 +141,18 @@ class Lab:
                                         password=PRISM_PASSWORD, element=self.element,
                                         on_power_change=self._power_changed).start()
         guests = self._start_guests()
-        if self.workload and self.source is not None:
+        if self.real is not None:
+            self.real.prism = self.prism
+            self.real.start()
+        if self.workload and self.source is not None and not self.boot:
             self.source.start_workload()
         self.endpoints = self._endpoints(guests)
         return self.endpoints
 
     def stop(self) -> None:
+        if self.real is not None:
+            self.real.close()
+            self.real = None
         if self.source is not None:
             self.source.stop_workload()
         if self.winrm is not None:
@@ -202,6 +220,8 @@ class Lab:
 
     def _power_changed(self, vm: dict[str, Any]) -> None:
         """Prism powered a VM on or off: the matching guest boots on AHV and runs its first-boot task."""
+        if self.real is not None and self.real.power_changed(vm):
+            return  # a real guest: its QEMU booted (or stopped) on AHV-like hardware
         if str(vm.get("power_state", "")).upper() != "ON" or vm.get("name", "").endswith("-xtract-test"):
             return
         macs = [str(n.get("mac_address", "")).lower() for n in vm.get("nics", [])]
@@ -230,6 +250,14 @@ class Lab:
         inventory = self.inventory()
         for vm in inventory.vms:
             g = guests.get(vm.vm_id)
+            if self.real is not None and vm.vm_id in self.real.guests:
+                from .qemu.lab import guest_access
+
+                access, real_secrets = guest_access(self.real.guests[vm.vm_id], SERVICE)
+                for (service, user), secret in real_secrets.items():
+                    secrets.set(service, user, secret)
+                vms.append(VmPlan(vm_id=vm.vm_id, name=vm.name, guest=access))
+                continue
             access = GuestAccess(channel=GuestChannelKind.WINRM, user=GUEST_USER,
                                  password=SecretRef(SERVICE, f"{GUEST_USER}@guests"), winrm_host="127.0.0.1",
                                  winrm_port=g["port"], winrm_https=self.winrm_https, winrm_auth="ntlm",
@@ -244,7 +272,8 @@ class Lab:
                                  **{n: subnets["vlan100"] for n in inventory.networks if n not in ("VM Network",)}},
                     test_subnet_uuid=subnets["isolated"],
                     options=PlanOptions(sync_interval_minutes=1, shutdown_policy=ShutdownPolicy.POWER_OFF_AFTER_TIMEOUT,
-                                        shutdown_timeout_seconds=30, max_parallel_vms=4, streams_per_disk=2,
+                                        shutdown_timeout_seconds=300 if self.boot else 30, max_parallel_vms=4,
+                                        streams_per_disk=2,
                                         virtio_package=str(package)))
         return LabEndpoints(state_dir=self.state_dir, source=source, prism_url=self.prism.url,
                             prism_host=self.prism.host, prism_port=self.prism.port, containers_dir=containers_dir,

@@ -203,7 +203,11 @@ class LabSource(FidelityControls):
             if self._power(raw) == "on" and not raw.get("tools", True):
                 raise UnsupportedError(f"Cannot shut down the guest of {raw['name']}: VMware Tools is not running.",
                                        hint="Start VMware Tools in the guest, or power the VM off instead.")
-            if self._power(raw) == "on" and not raw["shutdown_at"] and not raw.get("hung"):
+            if raw.get("boot") and self._power(raw) == "on":
+                # A real guest (lab/qemu) shuts down when IT decides: the ACPI request is recorded here,
+                # the QEMU lab presses the power button and marks the VM off once the guest stopped.
+                raw["acpi_shutdown"] = time.time()
+            elif self._power(raw) == "on" and not raw["shutdown_at"] and not raw.get("hung"):
                 raw["shutdown_at"] = time.time() + SHUTDOWN_DELAY
 
     def power_off(self, vm_id: str) -> None:
@@ -275,6 +279,8 @@ class LabSource(FidelityControls):
         """What a running guest does: returns how many blocks were written."""
         written = 0
         for vm_id, raw in self._read().get("vms", {}).items():
+            if raw.get("boot"):
+                continue  # a real guest (lab/qemu) writes its own disks
             with self._disk_lock(vm_id):
                 if self._power(self._raw(self._read(), vm_id)) != "on":
                     continue

@@ -1,0 +1,70 @@
+"""The QEMU command lines of real lab guests (no QEMU started): the source looks like ESXi, the target like AHV,
+and no guest can reach anything but its own slirp network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from xtract_gui.domain.errors import ConfigurationError
+from xtract_gui.lab.qemu.hardware import Disk, Machine, Nic, qemu_argv
+from xtract_gui.lab.qemu.images import NETWORKS, STATIC_IPV4
+from xtract_gui.lab.qemu.lab import real_guests
+from xtract_gui.lab.runner import Lab
+
+UUID = "4210aaaa-bbbb-cccc-dddd-eeeeffff0001"
+
+
+def machine(kind: str, **kw: object) -> Machine:
+    base = dict(name="vm", kind=kind, uuid=UUID,
+                disks=(Disk(Path("/d/0.raw"), wwn="0x6000c29aaaaaaaaa"), Disk(Path("/d/1.raw"))),
+                nics=(Nic("00:50:56:00:00:01", NETWORKS["VM Network"], 2222, STATIC_IPV4),
+                      Nic("00:50:56:00:00:02", NETWORKS["App Net"])),
+                serial_log=Path("/r/s.log"), qmp_socket=Path("/r/q.sock"), vars_file=Path("/r/vars.fd"))
+    base.update(kw)
+    return Machine(**base)  # type: ignore[arg-type]
+
+
+def test_the_source_looks_like_esxi() -> None:
+    argv = " ".join(qemu_argv(machine("vmware"), "tcg"))
+    assert "-device pvscsi" in argv and "virtio" not in argv
+    assert "vendor=VMware,product=Virtual disk,wwn=0x6000c29aaaaaaaaa" in argv
+    assert argv.count("-device vmxnet3") == 2 and "mac=00:50:56:00:00:01,addr=0x10" in argv
+    assert "manufacturer=VMware,, Inc.,product=VMware Virtual Platform" in argv and f"uuid={UUID}" in argv
+    assert "qemu64,hypervisor=off" in argv  # the guest must not see QEMU's CPUID signature
+
+
+def test_the_target_looks_like_ahv_and_follows_the_spec_bus() -> None:
+    argv = " ".join(qemu_argv(machine("ahv"), "kvm"))
+    assert "-device virtio-scsi-pci" in argv and "vendor=NUTANIX,product=VDISK" in argv
+    assert argv.count("-device virtio-net-pci") == 2 and "mac=00:50:56:00:00:01,addr=0x03" in argv
+    assert "manufacturer=Nutanix,product=AHV" in argv and "pvscsi" not in argv and "vmxnet3" not in argv
+    blk = " ".join(qemu_argv(machine("ahv", disks=(Disk(Path("/d/0.raw"), bus="virtio-blk"),)), "tcg"))
+    assert "-device virtio-blk-pci,drive=disk0,bootindex=0" in blk and "virtio-scsi" not in blk
+    uefi = qemu_argv(machine("ahv", uefi=True), "tcg")
+    assert any(a.startswith("if=pflash") and "OVMF_CODE" in a for a in uefi)
+    assert "if=pflash,format=raw,file=/r/vars.fd" in uefi
+
+
+@pytest.mark.parametrize("kind", ["vmware", "ahv"])
+def test_networking_is_slirp_restricted_and_forwarded_on_loopback_only(kind: str) -> None:
+    argv = qemu_argv(machine(kind), "tcg")
+    netdevs = [argv[i + 1] for i, a in enumerate(argv) if a == "-netdev"]
+    assert len(netdevs) == 2 and all(n.startswith("user,") and "restrict=on" in n for n in netdevs)
+    assert "hostfwd=tcp:127.0.0.1:2222-10.10.0.11:22" in netdevs[0] and "hostfwd" not in netdevs[1]
+    assert not any(word in " ".join(argv) for word in ("tap", "bridge", "socket,", "vde"))
+
+
+def test_a_boot_lab_takes_only_known_families_and_the_builtin_source(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="Unknown guest image family"):
+        real_guests(tmp_path, ["windows"], images=lambda f: pytest.fail("no image is built"))
+    with pytest.raises(ConfigurationError, match="boot mode"):
+        Lab(tmp_path, source="vcsim", boot="qemu")
+
+
+def test_lab_serve_takes_the_boot_mode_and_families() -> None:
+    from xtract_gui.cli import build_parser
+
+    args = build_parser().parse_args(["lab", "serve", "--boot", "qemu", "--families", "debian,rhel"])
+    assert (args.boot, args.families) == ("qemu", "debian,rhel")
