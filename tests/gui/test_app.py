@@ -18,8 +18,8 @@ from tests.support.wizard_script import wizard_script
 from xtract_gui import paths
 from xtract_gui.gui import app as gui_app
 from xtract_gui.gui import i18n
-from xtract_gui.gui.flow import PageId
-from xtract_gui.gui.pages_base import load_ui
+from xtract_gui.gui.wizard.flow import PageId
+from xtract_gui.gui.wizard.pages_base import load_ui
 
 from .conftest import OFFSCREEN_LIMITS
 
@@ -94,7 +94,7 @@ def test_language_choice_menu_over_system(xtract_home: Path, monkeypatch: pytest
 
 def test_crash_handler_scrubs_secrets_logs_and_opens_a_dialog(qtbot, xtract_home: Path, caplog) -> None:  # type: ignore[no-untyped-def]
     from xtract_gui.domain.plan import SecretRef
-    from xtract_gui.gui.backend import SessionSecrets
+    from xtract_gui.gui.wizard.backend import SessionSecrets
 
     secrets = SessionSecrets(None)
     secrets.remember(SecretRef("xtract-gui", "u@h"), "S3cret-Value", persist=False)

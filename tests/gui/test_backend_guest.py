@@ -12,8 +12,8 @@ from tests.support.winrm import LAB_PASSWORD, LAB_USER
 from xtract_gui import wiring
 from xtract_gui.domain.plan import GuestChannelKind
 from xtract_gui.gui import preview
-from xtract_gui.gui.backend import Backend, SessionSecrets
-from xtract_gui.gui.flow import GuestAnswers
+from xtract_gui.gui.wizard.backend import Backend, SessionSecrets
+from xtract_gui.gui.wizard.flow import GuestAnswers
 
 pytestmark = [pytest.mark.guest]
 

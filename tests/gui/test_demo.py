@@ -9,9 +9,9 @@ import pytest
 
 from xtract_gui.domain.states import JobState
 from xtract_gui.engine.context import Tuning
-from xtract_gui.gui.flow import PageId
 from xtract_gui.gui.screenshots import drive, wait_until
 from xtract_gui.gui.window import MainWindow
+from xtract_gui.gui.wizard.flow import PageId
 from xtract_gui.lab.runner import Lab
 
 from .conftest import OFFSCREEN_LIMITS, run

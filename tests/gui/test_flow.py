@@ -8,7 +8,8 @@ from xtract_gui.domain.inventory import SourceInventory
 from xtract_gui.domain.plan import GuestChannelKind, Plan
 from xtract_gui.domain.units import human_bytes
 from xtract_gui.gui import preview
-from xtract_gui.gui.flow import (
+from xtract_gui.gui.shared.texts import describe_plan, human_seconds
+from xtract_gui.gui.wizard.flow import (
     PAGES,
     Finding,
     GuestAnswers,
@@ -16,7 +17,6 @@ from xtract_gui.gui.flow import (
     WizardFlow,
     msg,
 )
-from xtract_gui.gui.texts import describe_plan, human_seconds
 
 
 def connected_flow() -> WizardFlow:
@@ -38,8 +38,8 @@ def test_flow_imports_without_qt() -> None:
     import sys
 
     code = ("import sys; sys.modules['PySide6'] = None; sys.modules['qasync'] = None; "
-            "import xtract_gui.gui.flow, xtract_gui.gui.flow_answers, xtract_gui.gui.flow_rules; "
-            "import xtract_gui.gui.backend; "
+            "import xtract_gui.gui.wizard.flow, xtract_gui.gui.wizard.flow_answers, xtract_gui.gui.wizard.flow_rules; "
+            "import xtract_gui.gui.wizard.backend; "
             "assert not any(m.startswith('PySide6.') for m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 

@@ -8,10 +8,10 @@ from PySide6.QtCore import Qt
 from xtract_gui.domain.states import JobState
 from xtract_gui.engine.events import JobStateChanged, LogLine, Progress, StepChanged, StepState, SyncSummary
 from xtract_gui.gui import preview
-from xtract_gui.gui.flow import Finding
-from xtract_gui.gui.models import FRACTION_ROLE, SORT_ROLE, InventoryModel, JobsModel
-from xtract_gui.gui.monitor import allowed
-from xtract_gui.gui.steps_model import StepsModel
+from xtract_gui.gui.monitor.steps_model import StepsModel
+from xtract_gui.gui.monitor.widget import allowed
+from xtract_gui.gui.shared.models import FRACTION_ROLE, SORT_ROLE, InventoryModel, JobsModel
+from xtract_gui.gui.wizard.flow import Finding
 
 pytestmark = pytest.mark.gui
 

@@ -19,7 +19,7 @@ from xtract_gui.engine.events import JobStateChanged, StepChanged, StepState
 from xtract_gui.engine.manager import JobManager
 from xtract_gui.engine.store import Store
 from xtract_gui.gui.bridge import EngineBridge
-from xtract_gui.gui.monitor import JobMonitor
+from xtract_gui.gui.monitor.widget import JobMonitor
 from xtract_gui.gui.screenshots import wait_until
 from xtract_gui.wiring import DictSecrets
 

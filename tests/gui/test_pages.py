@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xtract_gui.domain.errors import CertificateMismatchError
-from xtract_gui.gui.flow import PageId
+from xtract_gui.gui.wizard.flow import PageId
 
 from .conftest import OFFSCREEN_LIMITS, run
 

@@ -151,7 +151,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName("xtract-gui")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("xtract-gui")
-    from .icons import app_icon
+    from .shared.icons import app_icon
 
     app.setWindowIcon(app_icon())
     app.setStyleSheet(load_stylesheet())

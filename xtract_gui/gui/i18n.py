@@ -31,14 +31,15 @@ def ts_path(lang: str) -> Path:
 
 
 def _gui_sources() -> list[Path]:
-    return sorted(Path(__file__).parent.glob("*.py"))
+    return sorted(Path(__file__).parent.rglob("*.py"))
 
 
 def flow_templates() -> list[str]:
     """Every literal template passed to ``msg()`` in the flow modules and texts."""
     out = []
-    nodes = [n for name in ("flow.py", "flow_answers.py", "flow_rules.py", "texts.py")
-             for n in ast.walk(ast.parse((Path(__file__).parent / name).read_text(encoding="utf-8")))]
+    here = Path(__file__).parent
+    nodes = [n for name in ("wizard/flow.py", "wizard/flow_answers.py", "wizard/flow_rules.py", "shared/texts.py")
+             for n in ast.walk(ast.parse((here / name).read_text(encoding="utf-8")))]
     for node in nodes:
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "msg" and node.args \
                 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
@@ -61,10 +62,10 @@ def step_titles() -> list[str]:
 
 
 def extra_messages() -> dict[str, list[str]]:
-    from .models import STATE_TEXT, InventoryModel, JobsModel
-    from .pages_vms import GuestsPage
-    from .steps_model import StepsModel
-    from .texts import SECONDS_TEMPLATES
+    from .monitor.steps_model import StepsModel
+    from .shared.models import STATE_TEXT, InventoryModel, JobsModel
+    from .shared.texts import SECONDS_TEMPLATES
+    from .wizard.pages_vms import GuestsPage
 
     inventory = [*InventoryModel.COLUMNS, "checking…", "blocked", "warnings", "ready", "on", "off",
                  "suspended"]

@@ -34,7 +34,7 @@ from ..domain.plan import Plan
 from ..domain.states import JobState
 from ..engine.events import Event, JobStateChanged, LogLine, Progress, StepChanged, StepState, SyncSummary
 from ..engine.ports import ScriptResult
-from .models import JobRow
+from .shared.models import JobRow
 
 GIB = 2**30
 FINGERPRINT = "3A:91:5C:0E:77:B2:14:D8:9F:60:AA:21:C3:4B:E8:05:71:9D:2F:C6:58:0B:E4:13:6A:8C:D2:39:F1:47:BE:90"

@@ -23,8 +23,8 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 
 from ..domain.plan import GuestChannelKind
-from .flow import PageId
-from .models import VM_ID_ROLE
+from .shared.models import VM_ID_ROLE
+from .wizard.flow import PageId
 
 SIZE = (1280, 800)  # a consultant laptop's usable screen
 

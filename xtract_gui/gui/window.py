@@ -26,13 +26,13 @@ from qasync import asyncSlot
 from .. import __version__, paths
 from ..domain.plan import Plan
 from ..domain.redact import scrub
-from .backend import Backend, SessionSecrets
 from .bridge import EngineBridge, Service
 from .controller import Controller
-from .flow import PageId, WizardFlow
-from .monitor import JobMonitor
-from .pages_base import PageContext
-from .wizard import WizardWidget
+from .monitor.widget import JobMonitor
+from .wizard.backend import Backend, SessionSecrets
+from .wizard.flow import PageId, WizardFlow
+from .wizard.pages_base import PageContext
+from .wizard.widget import WizardWidget
 
 log = logging.getLogger(__name__)
 DEMO_SYNC_SECONDS = 20.0

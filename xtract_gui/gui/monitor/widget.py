@@ -24,10 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain.states import JobState
-from ..engine.events import JobStateChanged, LogLine, Progress, StepChanged, SyncSummary
-from .models import JobsModel
-from .monitor_feed import DetailFeed, JobsFeed
+from ...domain.states import JobState
+from ...engine.events import JobStateChanged, LogLine, Progress, StepChanged, SyncSummary
+from ..shared.models import JobsModel
+from .feed import DetailFeed, JobsFeed
 from .plot import ProgressDelegate, ThroughputPlot
 from .steps_model import StepsModel
 

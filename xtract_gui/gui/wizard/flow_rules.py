@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..domain.plan import GuestChannelKind
-from ..domain.units import human_bytes
+from ...domain.plan import GuestChannelKind
+from ...domain.units import human_bytes
 from .flow_answers import EndpointAnswers, Msg, PageId, WizardState, msg, raw
 
 

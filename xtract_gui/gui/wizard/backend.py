@@ -16,18 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import paths, resources
-from ..domain import readiness
-from ..domain.errors import (
+from ... import paths, resources
+from ...domain import readiness
+from ...domain.errors import (
     AuthenticationError,
     CertificateMismatchError,
     GuestError,
     PermissionDeniedError,
     XtractError,
 )
-from ..domain.guest_tasks import GuestPhase, tasks_for
-from ..domain.inventory import SourceInventory, SourceVM, TargetCluster, TargetInventory, TargetKind
-from ..domain.plan import (
+from ...domain.guest_tasks import GuestPhase, tasks_for
+from ...domain.inventory import SourceInventory, SourceVM, TargetCluster, TargetInventory, TargetKind
+from ...domain.plan import (
     GuestAccess,
     GuestChannelKind,
     Plan,
@@ -37,7 +37,7 @@ from ..domain.plan import (
     TransferMode,
     VmPlan,
 )
-from ..engine.ports import GuestTarget
+from ...engine.ports import GuestTarget
 from .flow import EndpointAnswers, Finding, GuestAnswers, TargetAnswers, WizardState
 
 # Codes decided on later pages (network mapping); the VM page does not hold them against a VM.
@@ -145,7 +145,7 @@ class UntrustedElementCertificate(CertificateMismatchError):
 
 
 def _wiring() -> Any:
-    from .. import wiring
+    from ... import wiring
 
     return wiring
 

@@ -15,11 +15,11 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QIcon
 
-from ..domain.inventory import SourceVM
-from ..domain.states import JobState
-from ..domain.units import human_bytes
-from ..engine.events import JobStateChanged, Progress, StepChanged, StepState, SyncSummary
-from .flow import Finding
+from ...domain.inventory import SourceVM
+from ...domain.states import JobState
+from ...domain.units import human_bytes
+from ...engine.events import JobStateChanged, Progress, StepChanged, StepState, SyncSummary
+from ..wizard.flow import Finding
 from .icons import severity_icon, step_icon
 from .texts import human_seconds
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..domain.plan import GuestChannelKind, Plan, ShutdownPolicy, TransferMode
+from ...domain.plan import GuestChannelKind, Plan, ShutdownPolicy, TransferMode
 
 if TYPE_CHECKING:
-    from .flow import Msg
+    from ..wizard.flow import Msg
 
 
 def describe_plan(plan: Plan, subnet_names: dict[str, str] | None = None) -> list[Msg]:
     """The plan in words for the summary page."""
-    from .flow import msg
+    from ..wizard.flow import msg
 
     names = subnet_names or {}
     o = plan.options

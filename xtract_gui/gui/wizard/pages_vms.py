@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from ..domain.plan import GuestChannelKind
-from ..domain.units import human_bytes
+from ...domain.plan import GuestChannelKind
+from ...domain.units import human_bytes
+from ..shared.icons import severity_icon
+from ..shared.models import SORT_ROLE, VM_ID_ROLE, InventoryModel
 from .backend import describe_error
 from .flow import GuestAnswers, PageId
-from .icons import severity_icon
-from .models import SORT_ROLE, VM_ID_ROLE, InventoryModel
 from .pages_base import Page, PageContext
 
 

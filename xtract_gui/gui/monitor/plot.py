@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain.units import human_bytes
-from .models import FRACTION_ROLE
+from ...domain.units import human_bytes
+from ..shared.models import FRACTION_ROLE
 
 
 class ThroughputPlot(QWidget):

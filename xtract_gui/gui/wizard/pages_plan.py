@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain.errors import XtractError
-from ..domain.plan import Plan, ShutdownPolicy
+from ...domain.errors import XtractError
+from ...domain.plan import Plan, ShutdownPolicy
+from ..shared.icons import severity_icon
+from ..shared.texts import describe_plan
 from .flow import PageId
-from .icons import severity_icon
 from .pages_base import Page, PageContext, tr_flow
-from .texts import describe_plan
 
 
 class NetworkPage(Page):

@@ -9,8 +9,8 @@ from PySide6.QtCore import QCoreApplication, QFile, QIODevice, Signal
 from PySide6.QtUiTools import QUiLoader
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from .. import paths
-from .bridge import Service
+from ... import paths
+from ..bridge import Service
 from .flow import Msg, PageId, WizardFlow
 
 

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ..domain.inventory import SourceInventory, SourceVM, StorageContainer, Subnet, TargetCluster, TargetKind
-from ..domain.plan import GuestChannelKind, PlanOptions, SecretRef, TransferMode
+from ...domain.inventory import SourceInventory, SourceVM, StorageContainer, Subnet, TargetCluster, TargetKind
+from ...domain.plan import GuestChannelKind, PlanOptions, SecretRef, TransferMode
 
 SECRET_SERVICE = "xtract-gui"
 # Answers that go into the plan as they are (same name on both sides), so that a new plan field round-trips

@@ -7,9 +7,9 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from ..engine.events import StepChanged
-from .icons import step_icon
-from .models import ColumnsModel, _Index, tr
+from ...engine.events import StepChanged
+from ..shared.icons import step_icon
+from ..shared.models import ColumnsModel, _Index, tr
 
 
 def step_title(title: str) -> str:

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
-from ..domain.inventory import TargetKind
-from ..domain.plan import TransferMode
-from ..domain.units import human_bytes
+from ...domain.inventory import TargetKind
+from ...domain.plan import TransferMode
+from ...domain.units import human_bytes
 from .backend import UntrustedElementCertificate, describe_error
 from .flow import EndpointAnswers, PageId
 from .pages_base import Page, PageContext, load_ui

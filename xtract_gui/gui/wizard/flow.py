@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from ..domain.plan import GuestAccess, Plan, SourceEndpoint, TargetEndpoint, VmPlan
+from ...domain.plan import GuestAccess, Plan, SourceEndpoint, TargetEndpoint, VmPlan
 from .flow_answers import (
     GUEST_PLAN_FIELDS,
     PAGES,

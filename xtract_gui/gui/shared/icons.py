@@ -7,8 +7,8 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
-from .. import paths
-from ..engine.events import StepState
+from ... import paths
+from ...engine.events import StepState
 
 GREEN, AMBER, RED, BLUE, GREY = "#2e9d5b", "#d99a1e", "#cf3b3b", "#2f6fd6", "#9aa3ad"
 
