@@ -207,7 +207,7 @@ class JobRow:
 STATE_TEXT = {
     JobState.PENDING: "Pending", JobState.VALIDATING: "Validating", JobState.PREPARING: "Preparing guest",
     JobState.SEEDING: "Seeding", JobState.SYNCING: "Syncing", JobState.CUTTING_OVER: "Cutting over",
-    JobState.POST: "Post tasks", JobState.DONE: "Done", JobState.PAUSED: "Paused", JobState.FAILED: "Failed",
+    JobState.POST: "Post tasks", JobState.DONE: "Done", JobState.DONE_UNVERIFIED: "Done — check the console", JobState.PAUSED: "Paused", JobState.FAILED: "Failed",
     JobState.CANCELLED: "Cancelled", JobState.ROLLED_BACK: "Rolled back",
 }
 
