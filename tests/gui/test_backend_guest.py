@@ -24,7 +24,7 @@ def test_guest_test_uses_the_chosen_winrm_authentication(windows_guest_https, tm
     vm = replace(preview.SOURCE.vm("vm-101"), guest_ips=("127.0.0.1",))
     g = GuestAnswers(GuestChannelKind.WINRM, LAB_USER, LAB_PASSWORD, winrm_auth=auth,
                      winrm_port=windows_guest_https.port, fingerprint=windows_guest_https.fingerprint)
-    ok, said = backend.test_guest(vm, g)
-    assert ok, said
+    result = backend.test_guest(vm, g)
+    assert result.ok, result.message
     schemes = set(windows_guest_https.auth_schemes)
     assert schemes and all(s.startswith(auth) for s in schemes), schemes

@@ -52,6 +52,7 @@ class Translations:
             self.app.removeTranslator(t)
         self.installed = []
         self.language = lang
+        set_font_for(lang)  # English too: it takes the CJK font Japanese added away again
         if lang == "en":
             return True
         ours = QTranslator(self.app)
@@ -65,7 +66,6 @@ class Translations:
         if qt.load(f"qtbase_{lang}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
             self.app.installTranslator(qt)
             self.installed.append(qt)
-        set_font_for(lang)
         return ok
 
 
@@ -75,11 +75,13 @@ def set_font_for(lang: str) -> None:
     if not isinstance(app, QApplication):
         return
     font = QFont(app.font())
+    families = [f for f in font.families() if f not in CJK_FAMILIES]
     if lang == "ja":
-        families = set(QFontDatabase.families())
-        family = next((f for f in CJK_FAMILIES if f in families), "")
+        installed = set(QFontDatabase.families())
+        family = next((f for f in CJK_FAMILIES if f in installed), "")
         if family:
-            font.setFamilies([family, *font.families()])
+            families = [family, *families]
+    font.setFamilies(families)
     app.setFont(font)
 
 

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from ...engine.events import Event, JobStateChanged, LogLine, Progress, StepChanged, SyncSummary
 from ..bridge import read_view
-from ..shared.models import JobsModel
+from .jobs_model import JobsModel
 from .steps_model import StepsModel
 
 log = logging.getLogger(__name__)
