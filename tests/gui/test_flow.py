@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 
 from xtract_gui.domain.inventory import SourceInventory
+from xtract_gui.domain.messages import seconds
 from xtract_gui.domain.plan import GuestChannelKind, Plan, TransferMode
 from xtract_gui.domain.units import human_bytes
 from xtract_gui.gui import preview
-from xtract_gui.domain.messages import seconds
-from xtract_gui.gui.wizard.summary_text import summarize
 from xtract_gui.gui.wizard.flow import (
     PAGES,
     Finding,
@@ -18,6 +17,7 @@ from xtract_gui.gui.wizard.flow import (
     WizardFlow,
     msg,
 )
+from xtract_gui.gui.wizard.summary_text import summarize
 
 
 def connected_flow() -> WizardFlow:

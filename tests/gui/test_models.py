@@ -8,12 +8,12 @@ from PySide6.QtCore import Qt
 from xtract_gui.domain.states import JobState
 from xtract_gui.engine.events import JobStateChanged, LogLine, Progress, StepChanged, StepState, SyncSummary
 from xtract_gui.gui import preview
+from xtract_gui.gui.monitor.jobs_model import JobsModel
 from xtract_gui.gui.monitor.steps_model import StepsModel
 from xtract_gui.gui.monitor.widget import allowed
-from xtract_gui.gui.monitor.jobs_model import JobsModel
 from xtract_gui.gui.shared.table import FRACTION_ROLE, SORT_ROLE
-from xtract_gui.gui.wizard.inventory_model import InventoryModel
 from xtract_gui.gui.wizard.flow import Finding
+from xtract_gui.gui.wizard.inventory_model import InventoryModel
 
 pytestmark = pytest.mark.gui
 
