@@ -105,6 +105,169 @@ Compare it with the one your administrator shows (Certificate Management), then 
     </message>
   </context>
   <context>
+    <name>GuestsPage</name>
+    <message>
+      <source>Access for the selected VMs</source>
+      <translation>選択した VM へのアクセス</translation>
+    </message>
+    <message>
+      <source>WinRM (Windows, HTTPS 5986)</source>
+      <translation>WinRM (Windows、HTTPS 5986)</translation>
+    </message>
+    <message>
+      <source>SSH (Linux)</source>
+      <translation>SSH (Linux)</translation>
+    </message>
+    <message>
+      <source>VMware Tools (no network path needed)</source>
+      <translation>VMware Tools (ネットワーク経路は不要)</translation>
+    </message>
+    <message>
+      <source>None: guest already prepared</source>
+      <translation>なし: ゲストは準備済み</translation>
+    </message>
+    <message>
+      <source>Administrator or root</source>
+      <translation>Administrator または root</translation>
+    </message>
+    <message>
+      <source>Test selected VMs</source>
+      <translation>選択した VM をテスト</translation>
+    </message>
+    <message>
+      <source>Passwords and keys are kept in the system keyring only, never in the plan file.</source>
+      <translation>パスワードと鍵はシステムのキーリングにのみ保存され、プランファイルには書き込まれません。</translation>
+    </message>
+    <message>
+      <source>Trust this key</source>
+      <translation>このキーを信頼</translation>
+    </message>
+    <message>
+      <source>Do not trust</source>
+      <translation>信頼しない</translation>
+    </message>
+    <message>
+      <source>NTLM (domain or local account)</source>
+      <translation>NTLM (ドメインまたはローカルアカウント)</translation>
+    </message>
+    <message>
+      <source>Basic (local account, HTTPS only)</source>
+      <translation>Basic (ローカルアカウント、HTTPS のみ)</translation>
+    </message>
+    <message>
+      <source>Basic needs HTTPS and a local account, and must be enabled in the guest's WinRM service; NTLM works as Windows ships.</source>
+      <translation>Basic には HTTPS とローカルアカウントが必要で、ゲストの WinRM サービスで有効にしておく必要があります。NTLM は Windows の既定のままで使えます。</translation>
+    </message>
+    <message>
+      <source>How xtract-gui reaches inside each guest to install drivers and keep its IP settings. The form edits the VMs selected in the table.</source>
+      <translation>ドライバーのインストールと IP 設定の保持のために、xtract-gui が各ゲストの内部にアクセスする方法です。フォームは表で選択した VM を編集します。</translation>
+    </message>
+    <message>
+      <source>Address</source>
+      <translation>アドレス</translation>
+    </message>
+    <message>
+      <source>SSH port</source>
+      <translation>SSH ポート</translation>
+    </message>
+    <message>
+      <source>Private key</source>
+      <translation>秘密鍵</translation>
+    </message>
+    <message>
+      <source>Host key</source>
+      <translation>ホストキー</translation>
+    </message>
+    <message>
+      <source>Allow HTTP 5985 with NTLM encryption</source>
+      <translation>NTLM 暗号化付きの HTTP 5985 を許可する</translation>
+    </message>
+    <message>
+      <source>default: the IP VMware Tools reports</source>
+      <translation>既定: VMware Tools が報告する IP</translation>
+    </message>
+    <message>
+      <source>SHA-256 of the WinRM certificate (optional)</source>
+      <translation>WinRM 証明書の SHA-256 (任意)</translation>
+    </message>
+    <message>
+      <source>Key file…</source>
+      <translation>鍵ファイル…</translation>
+    </message>
+    <message>
+      <source>No key</source>
+      <translation>鍵なし</translation>
+    </message>
+    <message>
+      <source>Apply to selected VMs</source>
+      <translation>選択した VM に適用</translation>
+    </message>
+    <message>
+      <source>Test of {vm}: {said}</source>
+      <translation>{vm} のテスト: {said}</translation>
+    </message>
+    <message>
+      <source>a key is set (the password, if any, unlocks it)</source>
+      <translation>鍵が設定済み (パスワードがあれば鍵のロック解除に使用)</translation>
+    </message>
+    <message>
+      <source>none: log in with the password</source>
+      <translation>なし: パスワードでログイン</translation>
+    </message>
+    <message>
+      <source>not pinned yet: Test shows it</source>
+      <translation>未固定: 「テスト」で表示されます</translation>
+    </message>
+    <message>
+      <source>unlocks the key, and answers sudo</source>
+      <translation>鍵のロック解除と sudo に使用</translation>
+    </message>
+    <message>
+      <source>Private key for SSH</source>
+      <translation>SSH の秘密鍵</translation>
+    </message>
+    <message>
+      <source>The key file {path} cannot be read: {why}</source>
+      <translation>鍵ファイル {path} を読み込めません: {why}</translation>
+    </message>
+    <message>
+      <source>{vm} ({address}) offers this SSH host key:
+{key}
+Check it on the guest's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub shows it), then trust it. It is pinned in the plan: a different key later stops the connection.</source>
+      <translation>{vm} ({address}) が次の SSH ホストキーを提示しています:
+{key}
+ゲストのコンソールで確認してから (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub で表示できます) 信頼してください。キーはプランに固定され、後で別のキーが提示されると接続を中止します。</translation>
+    </message>
+    <message>
+      <source>The SSH host key was not trusted; nothing was sent to the guest.</source>
+      <translation>SSH ホストキーを信頼しなかったため、ゲストには何も送信していません。</translation>
+    </message>
+    <message>
+      <source>Channel</source>
+      <translation>チャネル</translation>
+    </message>
+    <message>
+      <source>Account</source>
+      <translation>アカウント</translation>
+    </message>
+    <message>
+      <source>Password</source>
+      <translation>パスワード</translation>
+    </message>
+    <message>
+      <source>Authentication</source>
+      <translation>認証方式</translation>
+    </message>
+    <message>
+      <source>Certificate</source>
+      <translation>証明書</translation>
+    </message>
+    <message>
+      <source>Guest credentials</source>
+      <translation>ゲスト資格情報</translation>
+    </message>
+  </context>
+  <context>
     <name>JobMonitor</name>
     <message>
       <source>Test</source>
@@ -177,6 +340,60 @@ Compare it with the one your administrator shows (Certificate Management), then 
     <message>
       <source>Remove test VM</source>
       <translation>テスト VM を削除</translation>
+    </message>
+    <message>
+      <source>Projected downtime: {t}</source>
+      <translation>予測ダウンタイム: {t}</translation>
+    </message>
+    <message>
+      <source>Its test VM {name} is removed first.</source>
+      <translation>テスト VM {name} を先に削除します。</translation>
+    </message>
+    <message>
+      <source>Cut over</source>
+      <translation>カットオーバー</translation>
+    </message>
+    <message>
+      <source>Cut over {n} VM(s)?</source>
+      <translation>{n} 台の VM をカットオーバーしますか?</translation>
+    </message>
+    <message>
+      <source>For each VM:
+1. the guest is shut down (downtime starts);
+2. a final delta sync copies the last changes;
+3. the VM is created on AHV and powered on;
+4. the source VM stays off and its NICs are disconnected so it cannot come back with the same IP.
+A failure before the AHV VM boots rolls back and powers the source on again.</source>
+      <translation>各 VM について:
+1. ゲストをシャットダウンします (ここからダウンタイム)。
+2. 最終差分同期で最後の変更をコピーします。
+3. AHV 上に VM を作成して電源を入れます。
+4. 移行元 VM は停止したままにし、同じ IP で復帰しないよう NIC を切断します。
+AHV の VM が起動する前に失敗した場合はロールバックし、移行元の電源を再び入れます。</translation>
+    </message>
+    <message>
+      <source>Not now</source>
+      <translation>今はしない</translation>
+    </message>
+    <message>
+      <source>Cancel migration</source>
+      <translation>移行をキャンセル</translation>
+    </message>
+    <message>
+      <source>Cancel the migration of {names}?</source>
+      <translation>{names} の移行をキャンセルしますか?</translation>
+    </message>
+    <message>
+      <source>Snapshots and partial disks on the target are removed. The source VMs keep running unchanged.</source>
+      <translation>スナップショットとターゲット上の作成途中のディスクは削除されます。移行元 VM はそのまま稼働を続けます。</translation>
+    </message>
+    <message>
+      <source>Also undo the guest preparation (remove the first-boot task and the saved network settings, restore the SAN policy)</source>
+      <translation>ゲスト準備も元に戻す (初回起動タスクと保存したネットワーク設定を削除し、SAN ポリシーを復元)</translation>
+    </message>
+    <message>
+      <source>Keep going</source>
+      <translation>続行する</translation>
     </message>
   </context>
   <context>
@@ -453,6 +670,18 @@ Migrates running VMware vSphere VMs to Nutanix AHV with minimal downtime.</sourc
       <translation>プランを確認し、必要なら保存してから開始してください。ジョブモニターで「カットオーバー」を押すまで何もシャットダウンされません。</translation>
     </message>
     <message>
+      <source>Readiness</source>
+      <translation>準備状況</translation>
+    </message>
+    <message>
+      <source>Readiness: no blockers.</source>
+      <translation>事前確認: 移行を妨げる問題はありません。</translation>
+    </message>
+    <message>
+      <source>Saved to {path}.</source>
+      <translation>{path} に保存しました。</translation>
+    </message>
+    <message>
       <source>VM</source>
       <translation>VM</translation>
     </message>
@@ -475,6 +704,10 @@ Migrates running VMware vSphere VMs to Nutanix AHV with minimal downtime.</sourc
     <message>
       <source>Expected downtime</source>
       <translation>想定ダウンタイム</translation>
+    </message>
+    <message>
+      <source>Shut down when you press Start</source>
+      <translation>「開始」を押すとシャットダウンされます</translation>
     </message>
     <message>
       <source>Shut these VMs down now?</source>
@@ -662,6 +895,14 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
       <translation>vCenter と Prism からインベントリを読み直し、事前確認をやり直します</translation>
     </message>
     <message>
+      <source>Select a VM to see what readiness found.</source>
+      <translation>VM を選ぶと事前確認の結果が表示されます。</translation>
+    </message>
+    <message>
+      <source>Ready: nothing stands in the way.</source>
+      <translation>準備完了: 移行を妨げるものはありません。</translation>
+    </message>
+    <message>
       <source>Blocks the migration</source>
       <translation>移行を妨げる問題</translation>
     </message>
@@ -680,6 +921,10 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
     <message>
       <source>(outside xtract-gui; then press Check again)</source>
       <translation>(xtract-gui の外で対処し、その後「再確認」を押してください)</translation>
+    </message>
+    <message>
+      <source>What to do:</source>
+      <translation>対処:</translation>
     </message>
     <message>
       <source>Source vCenter</source>
@@ -930,8 +1175,8 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
       <translation>VM</translation>
     </message>
     <message>
-      <source>Guest OS</source>
-      <translation>ゲスト OS</translation>
+      <source>Test</source>
+      <translation>テスト</translation>
     </message>
     <message>
       <source>Channel</source>
@@ -946,8 +1191,8 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
       <translation>アドレス</translation>
     </message>
     <message>
-      <source>Test</source>
-      <translation>テスト</translation>
+      <source>Guest OS</source>
+      <translation>ゲスト OS</translation>
     </message>
     <message>
       <source>host key to check</source>

@@ -159,7 +159,7 @@ def update(lang: str) -> Path:
         ctx.remove(m)  # made again from the code: a message the code no longer makes goes
     for template, mid in messages():
         add(ctx, template, mid)
-    for old in ("flow", "steps", "units", "GuestsPage"):  # contexts of before the one message mechanism
+    for old in ("flow", "steps", "units"):  # contexts of before the one message mechanism
         if old in contexts:
             root.remove(contexts.pop(old))
     for ctx in root.findall("context"):

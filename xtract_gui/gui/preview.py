@@ -30,7 +30,7 @@ from ..domain.inventory import (
     TargetKind,
     ToolsStatus,
 )
-from ..domain.messages import msg
+from ..domain.messages import msg, took
 from ..domain.plan import Plan
 from ..domain.states import JobState
 from ..engine.events import Event, JobStateChanged, LogLine, Progress, StepChanged, StepState, SyncSummary
@@ -271,8 +271,7 @@ class PreviewManager:
             done = min(total, done + int(rate * 4))
             r = rate * (0.85 + 0.3 * ((done // GIB) % 3) / 2)
             self._emit(Progress(vm_id, "seed", done, total, r, (total - done) / r))
-        self._step(vm_id, "seed", "Seed", StepState.SUCCEEDED,
-                   f"{total / GIB:.1f} GiB in {time.time() - t0:.0f} s")
+        self._step(vm_id, "seed", "Seed", StepState.SUCCEEDED, took(time.time() - t0))  # as the engine says it
         self._state(vm_id, JobState.SYNCING)
         self._emit(SyncSummary(vm_id, 0, total, time.time() - t0, 95.0))
         self._step(vm_id, "sync.1", "Sync 1", StepState.SUCCEEDED, "312 MiB changed")

@@ -20,8 +20,8 @@ CHANNEL_NAMES = {GuestChannelKind.WINRM: "WinRM", GuestChannelKind.SSH: "SSH",
 
 
 class GuestsModel(ColumnsModel):
-    COLUMNS = ("VM", "Guest OS", "Channel", "Account", "Address", "Test")
-    TEST_COLUMN = 5
+    COLUMNS = ("VM", "Test", "Channel", "Account", "Address", "Guest OS")  # the result next to the name: seen first
+    TEST_COLUMN = 1
 
     def __init__(self, answers: Callable[[str], GuestAnswers], parent: Any = None) -> None:
         super().__init__(parent)
@@ -66,8 +66,8 @@ class GuestsModel(ColumnsModel):
         if role == Qt.ItemDataRole.DisplayRole:
             channel = CHANNEL_NAMES.get(g.channel) or tr("GuestsModel", "none")
             address = address_of(vm, g) if g.channel in (GuestChannelKind.WINRM, GuestChannelKind.SSH) else ""
-            return (vm.name, vm.guest_full_name or vm.guest_family.value, channel,
-                    g.user if g.channel is not GuestChannelKind.NONE else "", address, self.test_text(vm, g))[col]
+            return (vm.name, self.test_text(vm, g), channel, g.user if g.channel is not GuestChannelKind.NONE else "",
+                    address, vm.guest_full_name or vm.guest_family.value)[col]
         if col == self.TEST_COLUMN and role == Qt.ItemDataRole.DecorationRole:
             if vm.vm_id in self.pending_keys:
                 return severity_icon("WARNING")

@@ -125,11 +125,13 @@ class SummaryPage(Page):
                  for f in blockers]
         lines += [f'<li style="color:#8a5a00">⚠ {html.escape(shown(f.message))} {html.escape(shown(f.fix))}</li>'
                   for f in warnings]
-        parts.append(f"<p><b>{html.escape(self.tr('Readiness'))}</b></p>")
-        parts.append("<ul>" + "".join(lines) + "</ul>" if lines else
-                     f"<p>{html.escape(self.tr('Readiness: no blockers.'))}</p>")
+        # lupdate reads no tr() inside f-strings: every text is fetched first.
+        heading, clean = self.tr("Readiness"), self.tr("Readiness: no blockers.")
+        parts.append(f"<p><b>{html.escape(heading)}</b></p>")
+        parts.append("<ul>" + "".join(lines) + "</ul>" if lines else f"<p>{html.escape(clean)}</p>")
         if self.saved_to:
-            parts.append(f"<p>{html.escape(self.tr('Saved to {path}.').format(path=self.saved_to))}</p>")
+            saved = self.tr("Saved to {path}.").format(path=self.saved_to)
+            parts.append(f"<p>{html.escape(saved)}</p>")
         self.text.setHtml("".join(parts))
         self.findings_html = "".join(lines)
         self.start_button.setEnabled(not blockers)
@@ -140,8 +142,8 @@ class SummaryPage(Page):
                 self.tr("Expected downtime"))
         rows = []
         for v in vms:
-            off = (f'<br/><span style="color:#c62828"><b>{html.escape(self.tr("Shut down when you press Start"))}'
-                   "</b></span>") if v.off_at_start else ""
+            going = self.tr("Shut down when you press Start")
+            off = f'<br/><span style="color:#c62828"><b>{html.escape(going)}</b></span>' if v.off_at_start else ""
             cells = (html.escape(v.name) + off, html.escape(v.target), html.escape(shown(v.access)), str(v.disks),
                      human_bytes(v.size), html.escape(shown(v.downtime)))
             rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")

@@ -274,7 +274,8 @@ class VmsPage(Page):
         vm_id = self.current_vm_id()
         inv = self.ctx.state.inventory
         if not vm_id or inv is None:
-            self.details.setHtml(f"<p>{html.escape(self.tr('Select a VM to see what readiness found.'))}</p>")
+            text = self.tr("Select a VM to see what readiness found.")  # lupdate reads no tr() inside f-strings
+            self.details.setHtml(f"<p>{html.escape(text)}</p>")
             return
         vm = inv.vm(vm_id)
         found = self.model.findings.get(vm_id)
@@ -282,7 +283,8 @@ class VmsPage(Page):
             found = self.ctx.backend.check_vm(self.ctx.state, vm)  # a VM not ticked: what ticking it would show
         head = f"<p><b>{html.escape(vm.name)}</b> — {html.escape(vm.guest_full_name or vm.guest_id)}</p>"
         if not found:
-            self.details.setHtml(head + f"<p>{html.escape(self.tr('Ready: nothing stands in the way.'))}</p>")
+            ready = self.tr("Ready: nothing stands in the way.")
+            self.details.setHtml(head + f"<p>{html.escape(ready)}</p>")
             return
         self.details.setHtml(head + "".join(self._finding_html(f) for f in found))
 
@@ -296,8 +298,9 @@ class VmsPage(Page):
             fix_at = f' <a href="page:{where.value}">{html.escape(link)}</a>'
         else:
             fix_at = " " + html.escape(self.tr("(outside xtract-gui; then press Check again)")) if not f.section else ""
+        todo = self.tr("What to do:")
         return (f'<p><span style="color:{colour}"><b>{html.escape(word)}:</b></span> {html.escape(shown(f.message))}'
-                f'<br/>{html.escape(self.tr("What to do:"))} {html.escape(shown(f.fix))}{fix_at}</p>')
+                f'<br/>{html.escape(todo)} {html.escape(shown(f.fix))}{fix_at}</p>')
 
     def _page_name(self, page: PageId) -> str:
         return {PageId.SOURCE: self.tr("Source vCenter"), PageId.TARGET: self.tr("Target Prism"),
