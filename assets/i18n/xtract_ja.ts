@@ -105,66 +105,34 @@ Compare it with the one your administrator shows (Certificate Management), then 
     </message>
   </context>
   <context>
-    <name>GuestsPage</name>
+    <name>GuestForm</name>
     <message>
       <source>Access for the selected VMs</source>
       <translation>選択した VM へのアクセス</translation>
     </message>
     <message>
-      <source>WinRM (Windows, HTTPS 5986)</source>
-      <translation>WinRM (Windows、HTTPS 5986)</translation>
+      <source>Channel</source>
+      <translation>チャネル</translation>
     </message>
     <message>
-      <source>SSH (Linux)</source>
-      <translation>SSH (Linux)</translation>
+      <source>Account</source>
+      <translation>アカウント</translation>
     </message>
     <message>
-      <source>VMware Tools (no network path needed)</source>
-      <translation>VMware Tools (ネットワーク経路は不要)</translation>
+      <source>Password</source>
+      <translation>パスワード</translation>
     </message>
     <message>
-      <source>None: guest already prepared</source>
-      <translation>なし: ゲストは準備済み</translation>
-    </message>
-    <message>
-      <source>Administrator or root</source>
-      <translation>Administrator または root</translation>
-    </message>
-    <message>
-      <source>Test selected VMs</source>
-      <translation>選択した VM をテスト</translation>
-    </message>
-    <message>
-      <source>Passwords and keys are kept in the system keyring only, never in the plan file.</source>
-      <translation>パスワードと鍵はシステムのキーリングにのみ保存され、プランファイルには書き込まれません。</translation>
-    </message>
-    <message>
-      <source>Trust this key</source>
-      <translation>このキーを信頼</translation>
-    </message>
-    <message>
-      <source>Do not trust</source>
-      <translation>信頼しない</translation>
-    </message>
-    <message>
-      <source>NTLM (domain or local account)</source>
-      <translation>NTLM (ドメインまたはローカルアカウント)</translation>
-    </message>
-    <message>
-      <source>Basic (local account, HTTPS only)</source>
-      <translation>Basic (ローカルアカウント、HTTPS のみ)</translation>
-    </message>
-    <message>
-      <source>Basic needs HTTPS and a local account, and must be enabled in the guest's WinRM service; NTLM works as Windows ships.</source>
-      <translation>Basic には HTTPS とローカルアカウントが必要で、ゲストの WinRM サービスで有効にしておく必要があります。NTLM は Windows の既定のままで使えます。</translation>
-    </message>
-    <message>
-      <source>How xtract-gui reaches inside each guest to install drivers and keep its IP settings. The form edits the VMs selected in the table.</source>
-      <translation>ドライバーのインストールと IP 設定の保持のために、xtract-gui が各ゲストの内部にアクセスする方法です。フォームは表で選択した VM を編集します。</translation>
+      <source>Authentication</source>
+      <translation>認証方式</translation>
     </message>
     <message>
       <source>Address</source>
       <translation>アドレス</translation>
+    </message>
+    <message>
+      <source>Certificate</source>
+      <translation>証明書</translation>
     </message>
     <message>
       <source>SSH port</source>
@@ -177,6 +145,14 @@ Compare it with the one your administrator shows (Certificate Management), then 
     <message>
       <source>Host key</source>
       <translation>ホストキー</translation>
+    </message>
+    <message>
+      <source>Administrator or root</source>
+      <translation>Administrator または root</translation>
+    </message>
+    <message>
+      <source>Basic needs HTTPS and a local account, and must be enabled in the guest's WinRM service; NTLM works as Windows ships.</source>
+      <translation>Basic には HTTPS とローカルアカウントが必要で、ゲストの WinRM サービスで有効にしておく必要があります。NTLM は Windows の既定のままで使えます。</translation>
     </message>
     <message>
       <source>Allow HTTP 5985 with NTLM encryption</source>
@@ -203,8 +179,36 @@ Compare it with the one your administrator shows (Certificate Management), then 
       <translation>選択した VM に適用</translation>
     </message>
     <message>
-      <source>Test of {vm}: {said}</source>
-      <translation>{vm} のテスト: {said}</translation>
+      <source>Test selected VMs</source>
+      <translation>選択した VM をテスト</translation>
+    </message>
+    <message>
+      <source>Passwords and keys are kept in the system keyring only, never in the plan file.</source>
+      <translation>パスワードと鍵はシステムのキーリングにのみ保存され、プランファイルには書き込まれません。</translation>
+    </message>
+    <message>
+      <source>NTLM (domain or local account)</source>
+      <translation>NTLM (ドメインまたはローカルアカウント)</translation>
+    </message>
+    <message>
+      <source>Basic (local account, HTTPS only)</source>
+      <translation>Basic (ローカルアカウント、HTTPS のみ)</translation>
+    </message>
+    <message>
+      <source>WinRM (Windows, HTTPS 5986)</source>
+      <translation>WinRM (Windows、HTTPS 5986)</translation>
+    </message>
+    <message>
+      <source>SSH (Linux)</source>
+      <translation>SSH (Linux)</translation>
+    </message>
+    <message>
+      <source>VMware Tools (no network path needed)</source>
+      <translation>VMware Tools (ネットワーク経路は不要)</translation>
+    </message>
+    <message>
+      <source>None: guest already prepared</source>
+      <translation>なし: ゲストは準備済み</translation>
     </message>
     <message>
       <source>a key is set (the password, if any, unlocks it)</source>
@@ -230,6 +234,25 @@ Compare it with the one your administrator shows (Certificate Management), then 
       <source>The key file {path} cannot be read: {why}</source>
       <translation>鍵ファイル {path} を読み込めません: {why}</translation>
     </message>
+  </context>
+  <context>
+    <name>GuestsPage</name>
+    <message>
+      <source>Trust this key</source>
+      <translation>このキーを信頼</translation>
+    </message>
+    <message>
+      <source>Do not trust</source>
+      <translation>信頼しない</translation>
+    </message>
+    <message>
+      <source>How xtract-gui reaches inside each guest to install drivers and keep its IP settings. The form edits the VMs selected in the table.</source>
+      <translation>ドライバーのインストールと IP 設定の保持のために、xtract-gui が各ゲストの内部にアクセスする方法です。フォームは表で選択した VM を編集します。</translation>
+    </message>
+    <message>
+      <source>Test of {vm}: {said}</source>
+      <translation>{vm} のテスト: {said}</translation>
+    </message>
     <message>
       <source>{vm} ({address}) offers this SSH host key:
 {key}
@@ -241,26 +264,6 @@ Check it on the guest's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pu
     <message>
       <source>The SSH host key was not trusted; nothing was sent to the guest.</source>
       <translation>SSH ホストキーを信頼しなかったため、ゲストには何も送信していません。</translation>
-    </message>
-    <message>
-      <source>Channel</source>
-      <translation>チャネル</translation>
-    </message>
-    <message>
-      <source>Account</source>
-      <translation>アカウント</translation>
-    </message>
-    <message>
-      <source>Password</source>
-      <translation>パスワード</translation>
-    </message>
-    <message>
-      <source>Authentication</source>
-      <translation>認証方式</translation>
-    </message>
-    <message>
-      <source>Certificate</source>
-      <translation>証明書</translation>
     </message>
     <message>
       <source>Guest credentials</source>

@@ -11,8 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QRect, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication
+from PySide6.QtCore import QCoreApplication, QEvent, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -34,6 +34,7 @@ from ..domain.redact import scrub
 from .bridge import EngineBridge, Service, read_view
 from .controller import Controller
 from .monitor.widget import JobMonitor
+from .placement import place, remember
 from .shared.tr import shown
 from .wizard.backend import Backend, SessionSecrets
 from .wizard.flow import PageId, WizardFlow, WizardState
@@ -42,15 +43,6 @@ from .wizard.widget import WizardWidget
 
 log = logging.getLogger(__name__)
 DEMO_SYNC_SECONDS = 20.0
-PREFERRED_SIZE = (1280, 800)
-
-
-def fitted(available: QRect, preferred: tuple[int, int] = PREFERRED_SIZE) -> QRect:
-    """The window's first geometry: the preferred size, or the whole available area of a smaller screen
-    (a 1366×768 or 1280×720 laptop, the task bar taken off), centred."""
-    width, height = min(preferred[0], available.width()), min(preferred[1], available.height())
-    return QRect(available.x() + (available.width() - width) // 2, available.y() + (available.height() - height) // 2,
-                 width, height)
 
 
 class MainWindow(QMainWindow):
@@ -78,7 +70,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_central()
         self.retranslate()
-        self._place()
+        place(self)
 
     # -- building --------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -176,33 +168,8 @@ class MainWindow(QMainWindow):
         self.act_quit.triggered.connect(self.close)
         self.act_about.triggered.connect(self._about)
 
-    # -- size and place ------------------------------------------------------------------------
-    def _place(self) -> None:
-        """Where it was last time if that still fits a screen; else fitted to the screen it opens on."""
-        from .app import settings
-
-        saved = settings().value("window/geometry")
-        if isinstance(saved, QByteArray | bytes) and self.restoreGeometry(QByteArray(saved)):
-            screen = QGuiApplication.screenAt(self.geometry().center())
-            if screen is not None:  # still on a screen of this computer: keep it there, no bigger than it
-                self._clamp(screen.availableGeometry())
-                return
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        if screen is not None:
-            self.setGeometry(fitted(screen.availableGeometry()))
-        else:
-            self.resize(*PREFERRED_SIZE)
-
-    def _clamp(self, available: QRect) -> None:
-        g = self.geometry()
-        if g.width() > available.width() or g.height() > available.height():
-            self.setGeometry(fitted(available, (min(g.width(), available.width()),
-                                                min(g.height(), available.height()))))
-
     def save_place(self) -> None:
-        from .app import settings
-
-        settings().setValue("window/geometry", self.saveGeometry())
+        remember(self)
 
     # -- life cycle ------------------------------------------------------------------------------
     async def start_up(self) -> None:

@@ -12,44 +12,29 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QFileDialog,
-    QFormLayout,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
-    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 from qasync import asyncSlot
 
-from ...domain.inventory import OsFamily, SourceVM
-from ...domain.plan import GuestChannelKind
 from ..shared.table import VM_ID_ROLE
 from ..shared.tr import shown
 from .flow import GuestAnswers, PageId
 from .guest_check import GuestTest, test_failure
+from .guest_form import GuestForm, fits
 from .guests_model import GuestsModel
 from .pages_base import Page, PageContext
-
-_FITS = {GuestChannelKind.WINRM: {OsFamily.WINDOWS}, GuestChannelKind.SSH: {OsFamily.LINUX}}
-
-
-def fits(channel: GuestChannelKind, vm: SourceVM) -> bool:
-    return vm.guest_family in _FITS.get(channel, {vm.guest_family})
 
 
 class GuestsPage(Page):
@@ -94,79 +79,21 @@ class GuestsPage(Page):
         left.addWidget(self.key_frame)
         body.addLayout(left, 3)
 
-        self.box = QGroupBox(self)
-        form = QFormLayout(self.box)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.channel = QComboBox(self.box)
-        self.user = QLineEdit(self.box)
-        self.password = QLineEdit(self.box)
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.auth = QComboBox(self.box)
-        self.auth_hint = QLabel(self.box)
-        self.auth_hint.setWordWrap(True)
-        self.auth_hint.setProperty("role", "hint")
-        self.allow_http = QCheckBox(self.box)
-        self.address = QLineEdit(self.box)
-        self.fingerprint = QLineEdit(self.box)
-        self.ssh_port = QSpinBox(self.box)
-        self.ssh_port.setRange(0, 65535)
-        self.ssh_port.setSpecialValueText("22")
-        key_row = QHBoxLayout()
-        self.key_file = QLabel(self.box)
-        self.key_button = QPushButton(self.box)
-        self.key_clear = QPushButton(self.box)
-        key_row.addWidget(self.key_file, 1)
-        key_row.addWidget(self.key_button)
-        key_row.addWidget(self.key_clear)
-        self.host_key = QLabel(self.box)
-        self.host_key.setWordWrap(True)
-        self.host_key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.apply_button = QPushButton(self.box)
-        self.test_button = QPushButton(self.box)
-        self.note = QLabel(self.box)
-        self.note.setWordWrap(True)
-        self.note.setProperty("role", "hint")
-        self.labels = {k: QLabel(self.box) for k in ("channel", "user", "password", "auth", "address", "cert",
-                                                      "port", "key", "host_key")}
-        form.addRow(self.labels["channel"], self.channel)
-        form.addRow(self.labels["user"], self.user)
-        form.addRow(self.labels["password"], self.password)
-        form.addRow(self.labels["auth"], self.auth)
-        form.addRow("", self.auth_hint)
-        form.addRow("", self.allow_http)
-        form.addRow(self.labels["address"], self.address)
-        form.addRow(self.labels["cert"], self.fingerprint)
-        form.addRow(self.labels["port"], self.ssh_port)
-        form.addRow(self.labels["key"], key_row)
-        form.addRow(self.labels["host_key"], self.host_key)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.apply_button)
-        buttons.addWidget(self.test_button)
-        form.addRow("", buttons)
-        form.addRow("", self.note)
-        self.form_layout = form
-        self.box.setMaximumWidth(520)
+        self.box = GuestForm(self)
+        for name in ("channel", "user", "password", "auth", "auth_hint", "allow_http", "address", "fingerprint",
+                     "ssh_port", "key_file", "key_button", "key_clear", "host_key", "apply_button", "test_button",
+                     "labels"):
+            setattr(self, name, getattr(self.box, name))  # the page's tests and the driver reach them here
         body.addWidget(self.box, 2)
         self.root.addLayout(body, 1)
         self.errors_text = self.error_label("guests")
         self.root.addWidget(self.errors_text)
-        self._dirty = False  # the form was edited since it showed the selection's answers
-        self._filling = False
-        self._key_text = ""  # a private key read from a file, until applied
         self._offers: list[tuple[str, str, str]] = []  # (vm_id, address, key) waiting for a yes
-        self._dialog: QFileDialog | None = None
         self._result_text: Callable[[], str] = lambda: ""
         self.apply_button.clicked.connect(self.apply_to_selected)
         self.test_button.clicked.connect(self.test_selected)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.channel.currentIndexChanged.connect(self._form_edited)
-        self.auth.currentIndexChanged.connect(self._form_edited)
-        for w in (self.user, self.password, self.address, self.fingerprint):
-            w.textEdited.connect(self._form_edited)
-        self.allow_http.toggled.connect(self._form_edited)
-        self.ssh_port.valueChanged.connect(self._form_edited)
-        self.key_button.clicked.connect(self._ask_key)
-        self.key_clear.clicked.connect(self._clear_key)
+        self.box.unreadable.connect(lambda why: self._show_result(lambda: why))
         self.key_trust.clicked.connect(self.trust_key)
         self.key_reject.clicked.connect(self._reject_key)
         self.retranslate()
@@ -179,51 +106,14 @@ class GuestsPage(Page):
                        "The form edits the VMs selected in the table.")
 
     def retranslate(self) -> None:
-        self.box.setTitle(self.tr("Access for the selected VMs"))
-        texts = {"channel": self.tr("Channel"), "user": self.tr("Account"), "password": self.tr("Password"),
-                 "auth": self.tr("Authentication"), "address": self.tr("Address"), "cert": self.tr("Certificate"),
-                 "port": self.tr("SSH port"), "key": self.tr("Private key"), "host_key": self.tr("Host key")}
-        for key, label in self.labels.items():
-            label.setText(texts[key])
-        self.user.setPlaceholderText(self.tr("Administrator or root"))
-        self.auth_hint.setText(self.tr("Basic needs HTTPS and a local account, and must be enabled in the guest's "
-                                       "WinRM service; NTLM works as Windows ships."))
-        self.allow_http.setText(self.tr("Allow HTTP 5985 with NTLM encryption"))
-        self.address.setPlaceholderText(self.tr("default: the IP VMware Tools reports"))
-        self.fingerprint.setPlaceholderText(self.tr("SHA-256 of the WinRM certificate (optional)"))
-        self.key_button.setText(self.tr("Key file…"))
-        self.key_clear.setText(self.tr("No key"))
-        self.apply_button.setText(self.tr("Apply to selected VMs"))
-        self.test_button.setText(self.tr("Test selected VMs"))
-        self.note.setText(self.tr("Passwords and keys are kept in the system keyring only, never in the plan file."))
+        super().retranslate()
+        self.box.retranslate()
         self.key_trust.setText(self.tr("Trust this key"))
         self.key_reject.setText(self.tr("Do not trust"))
-        self._fill_auth()
         self.model.retranslate()
         self.result.setText(self._result_text())
         self._show_offer()
         self._show_form()
-
-    def _fill_auth(self) -> None:
-        current = self.auth.currentData() or "ntlm"
-        self._filling = True
-        self.auth.clear()
-        self.auth.addItem(self.tr("NTLM (domain or local account)"), "ntlm")
-        self.auth.addItem(self.tr("Basic (local account, HTTPS only)"), "basic")
-        self.auth.setCurrentIndex(max(0, self.auth.findData(current)))
-        self._filling = False
-
-    def _fill_channels(self, vms: list[SourceVM], chosen: GuestChannelKind) -> None:
-        """Only the channels every selected VM can use."""
-        self.channel.clear()
-        names = {GuestChannelKind.WINRM: self.tr("WinRM (Windows, HTTPS 5986)"),
-                 GuestChannelKind.SSH: self.tr("SSH (Linux)"),
-                 GuestChannelKind.VMTOOLS: self.tr("VMware Tools (no network path needed)"),
-                 GuestChannelKind.NONE: self.tr("None: guest already prepared")}
-        for kind in (GuestChannelKind.WINRM, GuestChannelKind.SSH, GuestChannelKind.VMTOOLS, GuestChannelKind.NONE):
-            if all(fits(kind, vm) for vm in vms):
-                self.channel.addItem(names[kind], kind.value)
-        self.channel.setCurrentIndex(max(0, self.channel.findData(chosen.value)))
 
     def enter(self) -> None:
         vms = self.ctx.state.selected_vms()
@@ -261,67 +151,13 @@ class GuestsPage(Page):
             self._show_result(lambda: "")
             return
         g = self.ctx.state.guest(ids[0])
-        self._filling = True
-        self._fill_channels(vms, g.channel)
-        self.user.setText(g.user)
-        self.password.setText(g.password)
-        self.auth.setCurrentIndex(max(0, self.auth.findData(g.winrm_auth)))
-        self.allow_http.setChecked(g.allow_http_ntlm)
-        one = len(ids) == 1
-        self.address.setText((g.ssh_host if g.channel is GuestChannelKind.SSH else g.winrm_host) if one else "")
-        self.fingerprint.setText(g.fingerprint if one else "")
-        self.ssh_port.setValue(g.ssh_port)
-        self._key_text = ""
-        self._filling = False
-        self._dirty = False
-        self._enable()
+        self.box.show_answers(vms, g)
         name, message = vms[0].name, g.test_message
         self._show_result(lambda: self.tr("Test of {vm}: {said}").format(vm=name, said=shown(message))
                           if message else "")
 
-    def _enable(self) -> None:
-        kind = GuestChannelKind(self.channel.currentData() or GuestChannelKind.NONE.value)
-        winrm, ssh = kind is GuestChannelKind.WINRM, kind is GuestChannelKind.SSH
-        none = kind is GuestChannelKind.NONE
-        for w in (self.user, self.password, self.labels["user"], self.labels["password"]):
-            w.setEnabled(not none)
-        winrm_only = (self.auth, self.auth_hint, self.labels["auth"], self.fingerprint, self.labels["cert"])
-        ssh_only = (self.ssh_port, self.labels["port"], self.key_file, self.key_button, self.key_clear,
-                    self.labels["key"], self.host_key, self.labels["host_key"])
-        for w in winrm_only:
-            w.setVisible(winrm)
-        for w in ssh_only:
-            w.setVisible(ssh)
-        self.allow_http.setVisible(winrm)
-        self.allow_http.setEnabled(winrm and self.auth.currentData() != "basic")
-        for w in (self.address, self.labels["address"]):
-            w.setVisible(winrm or ssh)
-        ids = self.selected_vm_ids()
-        g = self.ctx.state.guest(ids[0]) if ids else GuestAnswers()
-        has_key = self._key_text or g.ssh_key or g.loaded_key_ref
-        self.key_file.setText(self.tr("a key is set (the password, if any, unlocks it)") if has_key
-                              else self.tr("none: log in with the password"))
-        self.host_key.setText(g.ssh_host_key or self.tr("not pinned yet: Test shows it"))
-        self.password.setPlaceholderText(self.tr("unlocks the key, and answers sudo") if ssh else "")
-
-    @Slot()
-    def _form_edited(self, *_: Any) -> None:
-        if self._filling:
-            return
-        self._dirty = True
-        if self.auth.currentData() == "basic":
-            self.allow_http.setChecked(False)
-        self._enable()
-
     def form_answers(self) -> GuestAnswers:
-        kind = GuestChannelKind(self.channel.currentData() or GuestChannelKind.NONE.value)
-        address = self.address.text().strip()
-        return GuestAnswers(channel=kind, user=self.user.text().strip(), password=self.password.text(),
-                            allow_http_ntlm=self.allow_http.isChecked(), winrm_auth=self.auth.currentData() or "ntlm",
-                            winrm_host=address if kind is GuestChannelKind.WINRM else "",
-                            fingerprint=self.fingerprint.text().strip().upper(),
-                            ssh_host=address if kind is GuestChannelKind.SSH else "",
-                            ssh_port=self.ssh_port.value(), ssh_key=self._key_text)
+        return self.box.answers()
 
     @Slot()
     def apply_to_selected(self) -> list[str]:
@@ -331,11 +167,13 @@ class GuestsPage(Page):
         chosen = [v for v in self.selected_vm_ids() if inv is not None and fits(answers.channel, inv.vm(v))]
         for vm_id in chosen:
             old = self.ctx.state.guest(vm_id)
-            keep = replace(answers, ssh_key=answers.ssh_key or old.ssh_key)
+            keep = answers if answers.ssh_key or self.box.key_cleared else replace(answers, ssh_key=old.ssh_key)
             self.ctx.flow.apply_guest([vm_id], keep)
+            if self.box.key_cleared:
+                self.ctx.state.guest(vm_id).loaded_key_ref = None
             # Memory only here (the keyring may block); the window persists them when the migration starts.
             self.ctx.backend.remember_guest_password(inv.vm(vm_id).name, self.ctx.state.guest(vm_id), persist=False)
-        self._dirty = False
+        self.box.dirty = False
         self._after_change(chosen)
         return chosen
 
@@ -353,40 +191,11 @@ class GuestsPage(Page):
         for vm_id in vm_ids:
             self.ctx.state.findings[vm_id] = self.ctx.backend.check_vm(self.ctx.state, inv.vm(vm_id))
 
-    # -- private key -------------------------------------------------------------------------------------
-    @Slot()
-    def _ask_key(self) -> None:
-        d = QFileDialog(self, self.tr("Private key for SSH"))
-        d.setFileMode(QFileDialog.FileMode.ExistingFile)
-        d.fileSelected.connect(self.load_key)
-        self._dialog = d
-        d.open()  # never exec() under qasync
-
-    def load_key(self, path: str) -> bool:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            why = str(getattr(exc, "strerror", None) or exc)
-            self._show_result(lambda: self.tr("The key file {path} cannot be read: {why}").format(path=path, why=why))
-            return False
-        self._key_text = text
-        self._form_edited()
-        self.key_file.setText(Path(path).name)
-        return True
-
-    @Slot()
-    def _clear_key(self) -> None:
-        self._key_text = ""
-        for vm_id in self.selected_vm_ids():
-            g = self.ctx.state.guest(vm_id)
-            g.ssh_key, g.loaded_key_ref = "", None
-        self._form_edited()
-
     # -- test --------------------------------------------------------------------------------------------
     @asyncSlot()
     async def test_selected(self) -> None:
         """Each selected VM tested with its own settings (the form's edits are applied to them first)."""
-        if self._dirty:
+        if self.box.dirty:
             self.apply_to_selected()
         ids = self.selected_vm_ids()
         self.test_button.setEnabled(False)
