@@ -130,3 +130,29 @@ def test_a_vm_migrated_before_fails_with_the_name_clash_first(rig: Rig) -> None:
     snap = run(go)
     assert snap.state is JobState.FAILED
     assert "already exists on the target" in snap.error and "Power the VM on" not in snap.error
+
+
+def test_the_bandwidth_limit_in_force_is_the_plans_until_a_person_sets_one(rig: Rig) -> None:
+    """15.7: the monitor asks the engine which limit holds (it showed "No limit" for a plan saved with one); a
+    limit set while jobs run holds for sessions opened later too (a resumed plan)."""
+    async def go() -> tuple[float, float, float | None]:
+        m = rig.manager()
+        plan = make_plan(rig.lab, channel=GuestChannelKind.NONE, bandwidth_limit_mbps=50.0)
+        ids = [v.vm_id for v in plan.vms]
+        await m.start(plan)
+        from_plan = m.bandwidth_limit()
+        m.set_bandwidth_limit(80)
+        await m.wait(ids, lambda s: s.ready_for_cutover or _stopped(s))
+        await m.pause(ids)
+        await m.close()
+        again = rig.manager()
+        again.set_bandwidth_limit(80)
+        await again.resume(ids)
+        session = next(iter(again._sessions.values()))
+        rate = session.scheduler.throttle.rate
+        await again.cancel(ids)
+        await again.close()
+        return from_plan, m.bandwidth_limit(), rate
+
+    from_plan, set_here, rate = run(go)
+    assert (from_plan, set_here) == (50.0, 80.0) and rate == 80 * 125_000

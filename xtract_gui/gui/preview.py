@@ -201,7 +201,10 @@ class PreviewManager:
         self._jobs: dict[str, _Job] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._families: dict[str, OsFamily] = {}
+        self._plans = 0
+        self.plans: dict[str, Plan] = {}  # what Start handed over, by plan id
         self.bandwidth = 0.0
+        self.bandwidth_set: float | None = None
 
     def subscribe(self, sink: Callable[[Event], None]) -> Callable[[], None]:
         self._sinks.append(sink)
@@ -234,15 +237,19 @@ class PreviewManager:
         task.add_done_callback(self._tasks.discard)
 
     async def start(self, plan: Plan) -> str:
+        self._plans += 1
+        plan_id = f"preview-plan-{self._plans}"
+        self.plans[plan_id] = plan
+        if self.bandwidth_set is None:  # like the engine: the newest plan's limit until a person sets one
+            self.bandwidth = plan.options.bandwidth_limit_mbps
         for vm in plan.vms:
             src = next((v for v in SOURCE.vms if v.vm_id == vm.vm_id), None)
             total = src.provisioned_bytes // 3 if src else 8 * GIB
             family = src.guest_family if src else OsFamily.LINUX
-            self._jobs[vm.vm_id] = _Job(vm.vm_id, vm.name, total_bytes=total, plan_id="preview-plan",
-                                        plan_name=plan.name)
+            self._jobs[vm.vm_id] = _Job(vm.vm_id, vm.name, total_bytes=total, plan_id=plan_id, plan_name=plan.name)
             self._families[vm.vm_id] = family
             self._spawn(self._run(vm.vm_id, family, total))
-        return "preview-plan"
+        return plan_id
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds / self.speed)
@@ -331,7 +338,7 @@ class PreviewManager:
         return None
 
     def set_bandwidth_limit(self, mbps: float) -> None:
-        self.bandwidth = mbps
+        self.bandwidth = self.bandwidth_set = mbps
 
     def bandwidth_limit(self) -> float:
         return self.bandwidth

@@ -105,7 +105,7 @@ def guest_errors(s: WizardState) -> dict[str, Msg]:
         elif g.tested_ok is False:
             errs[vm.vm_id] = msg("wizard.guest_test_failed", "{name}: the account test failed: {reason}",
                                  name=vm.name, reason=g.test_message)
-    return {**_held(s, ("guests",)), **errs}
+    return {**errs, **_held(s, ("guests",))}  # a VM that cannot go at all: say that first
 
 
 def _held(s: WizardState, sections: tuple[str, ...]) -> dict[str, Msg]:
