@@ -38,8 +38,16 @@ pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_LIMITS)]
 
 CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
 # Words an English sentence cannot do without; none of them is a name a VM, host or OS carries.
-ENGLISH = frozenset(
-    ["the", "a", "an", "is", "are", "was", "were", "be", "to", "of", "and", "or", "in", "on", "for", "with", "from", "by", "at", "as", "not", "no", "this", "that", "it", "its", "your", "you", "will", "can", "has", "have", "enter", "choose", "select", "press", "check", "connect", "cancel", "apply", "back", "next", "none", "all", "any", "shown", "clear", "trust", "default", "reports", "tick", "search", "start", "save", "load", "pause", "resume", "retry", "cut", "over", "log", "tasks", "plan", "keep", "remove", "done", "failed", "ready", "waiting", "pending", "seeding", "syncing", "copying", "checking", "blocked", "warnings", "only", "never", "guest", "password", "account", "channel", "certificate", "address", "user", "port", "limit", "bandwidth", "export", "report", "test", "key", "file"])
+ENGLISH = frozenset({
+    "the", "a", "an", "is", "are", "was", "were", "be", "to", "of", "and", "or", "in", "on", "for", "with",
+    "from", "by", "at", "as", "not", "no", "this", "that", "it", "its", "your", "you", "will", "can", "has",
+    "have", "enter", "choose", "select", "press", "check", "connect", "cancel", "apply", "back", "next", "none",
+    "all", "any", "shown", "clear", "trust", "default", "reports", "tick", "search", "start", "save", "load",
+    "pause", "resume", "retry", "cut", "over", "log", "tasks", "plan", "keep", "remove", "done", "failed",
+    "ready", "waiting", "pending", "seeding", "syncing", "copying", "checking", "blocked", "warnings", "only",
+    "never", "guest", "password", "account", "channel", "certificate", "address", "user", "port", "limit",
+    "bandwidth", "export", "report", "test", "key", "file",
+})
 
 
 def english_sentence(text: str) -> bool:
