@@ -53,8 +53,8 @@
       <translation>パスワードをシステムのキーリングに保存する</translation>
     </message>
     <message>
-      <source>Connect</source>
-      <translation>接続</translation>
+      <source>&amp;Connect</source>
+      <translation>接続(&amp;C)</translation>
     </message>
     <message>
       <source>Cancel</source>
@@ -277,10 +277,6 @@ Check it on the guest's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pu
       <translation>テスト</translation>
     </message>
     <message>
-      <source>Cut over…</source>
-      <translation>カットオーバー…</translation>
-    </message>
-    <message>
       <source>Pause</source>
       <translation>一時停止</translation>
     </message>
@@ -337,6 +333,10 @@ Check it on the guest's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pu
       <translation>タスク</translation>
     </message>
     <message>
+      <source>C&amp;ut over…</source>
+      <translation>カットオーバー(&amp;U)…</translation>
+    </message>
+    <message>
       <source>Log</source>
       <translation>ログ</translation>
     </message>
@@ -373,6 +373,10 @@ A failure before the AHV VM boots rolls back and powers the source on again.</so
 3. AHV 上に VM を作成して電源を入れます。
 4. 移行元 VM は停止したままにし、同じ IP で復帰しないよう NIC を切断します。
 AHV の VM が起動する前に失敗した場合はロールバックし、移行元の電源を再び入れます。</translation>
+    </message>
+    <message>
+      <source>&amp;Cut over</source>
+      <translation>カットオーバー(&amp;C)</translation>
     </message>
     <message>
       <source>Not now</source>
@@ -657,8 +661,8 @@ Migrates running VMware vSphere VMs to Nutanix AHV with minimal downtime.</sourc
       <translation>プランを読み込む…</translation>
     </message>
     <message>
-      <source>Start migration</source>
-      <translation>移行を開始</translation>
+      <source>&amp;Start migration</source>
+      <translation>移行を開始(&amp;S)</translation>
     </message>
     <message>
       <source>Summary</source>
@@ -973,12 +977,12 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
   <context>
     <name>WizardWidget</name>
     <message>
-      <source>Back</source>
-      <translation>戻る</translation>
+      <source>&amp;Back</source>
+      <translation>戻る(&amp;B)</translation>
     </message>
     <message>
-      <source>Next</source>
-      <translation>次へ</translation>
+      <source>&amp;Next</source>
+      <translation>次へ(&amp;N)</translation>
     </message>
   </context>
   <context>
@@ -1615,9 +1619,9 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
       <translation>ゲストタスク「{title}」が失敗しました: {why}</translation>
     </message>
     <message>
-      <source>IP retention needs guest preparation, which is off for this VM.</source>
+      <source>IP retention needs guest preparation, which is off for {vm}.</source>
       <comment>readiness.ip_retention_needs_guest</comment>
-      <translation>IP 保持にはゲスト準備が必要ですが、この VM ではオフです。</translation>
+      <translation>IP 保持にはゲスト準備が必要ですが、{vm} ではオフです。</translation>
     </message>
     <message>
       <source>IP settings are not carried over; set them on AHV.</source>

@@ -53,7 +53,7 @@ def test_icon_and_stylesheet(qtbot) -> None:  # type: ignore[no-untyped-def]
 def test_japanese_translation_is_complete_and_compiled(tmp_path: Path) -> None:
     assert i18n.unfinished("ja") == []
     done = {(c, s): t for c, s, _, t in i18n.translations("ja")}
-    assert done[("WizardWidget", "Next")] == "次へ"
+    assert done[("WizardWidget", "&Next")] == "次へ(&N)"
     for (_, source), text in done.items():  # placeholders survive translation
         assert sorted(_fields(source)) == sorted(_fields(text)), source
     fresh = tmp_path / "ja.qm"
@@ -73,7 +73,7 @@ def test_installing_japanese_translates_and_picks_a_cjk_font(qapp) -> None:  # t
     t = gui_app.Translations(qapp)
     try:
         assert t.install("ja")
-        assert QCoreApplication.translate("WizardWidget", "Next") == "次へ"
+        assert QCoreApplication.translate("WizardWidget", "&Next") == "次へ(&N)"
         assert QCoreApplication.translate("messages", "Enter the password.", "wizard.password") == \
             "パスワードを入力してください。"
         cjk = [f for f in gui_app.CJK_FAMILIES if f in QFontDatabase.families()]
@@ -82,7 +82,7 @@ def test_installing_japanese_translates_and_picks_a_cjk_font(qapp) -> None:  # t
         assert cjk[0] in QApplication.font().families()
     finally:
         t.install("en")
-    assert QCoreApplication.translate("WizardWidget", "Next") == "Next"
+    assert QCoreApplication.translate("WizardWidget", "&Next") == "&Next"
 
 
 def test_language_choice_menu_over_system(xtract_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -136,7 +136,7 @@ def test_switching_language_keeps_every_state(preview_window, aloop, qapp) -> No
     window_ids = {id(w.wizard), id(mon), id(w.wizard.page(PageId.SOURCE))}
     try:
         w.set_language("ja")
-        assert w.wizard.next_button.text() == "次へ" and mon.buttons["pause"].text() == "一時停止"
+        assert w.wizard.next_button.text() == "次へ(&N)" and mon.buttons["pause"].text() == "一時停止"
         assert {id(w.wizard), id(mon), id(w.wizard.page(PageId.SOURCE))} == window_ids  # nothing rebuilt
         assert mon.jobs.headerData(0, Qt.Orientation.Horizontal) == "VM"
         assert len(mon.jobs.rows()) == rows and mon.selected_ids() == selected
@@ -148,7 +148,7 @@ def test_switching_language_keeps_every_state(preview_window, aloop, qapp) -> No
         assert w.wizard.title.text() == "概要"  # still the page it was on (Summary), in Japanese
     finally:
         w.set_language("en")
-    assert w.wizard.next_button.text() == "Next"
+    assert w.wizard.next_button.text() == "&Next"
     assert QApplication.font().families() == english_font  # the CJK font goes with Japanese
 
 

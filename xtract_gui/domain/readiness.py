@@ -287,7 +287,7 @@ def _network(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     if opts.retain_ip and ctx.vm_plan.guest.channel is GuestChannelKind.NONE and vm.nics:
         yield _f(vm, "ip_retention_needs_guest", Severity.WARNING,
                  msg("readiness.ip_retention_needs_guest",
-                     "IP retention needs guest preparation, which is off for this VM."),
+                     "IP retention needs guest preparation, which is off for {vm}.", vm=vm.name),
                  msg("readiness.ip_retention_needs_guest.fix",
                      "Enable a guest channel, or reconfigure the IP addresses on AHV by hand."), Section.GUESTS)
 

@@ -163,8 +163,9 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(demo: bool = False, argv: list[str] | None = None) -> int:
-    """Start the desktop app; returns the process exit code."""
+def run_gui(demo: bool = False, argv: list[str] | None = None, sync_seconds: float | None = None) -> int:
+    """Start the desktop app; returns the process exit code.  ``sync_seconds``: the demo's sync interval (the
+    Xvfb journey script keeps it short)."""
     import qasync
 
     from .window import MainWindow
@@ -182,7 +183,12 @@ def run_gui(demo: bool = False, argv: list[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     collector = GuiThreadCollector(app)  # Qt objects in garbage are freed on this thread, never a copy thread's
     closed = asyncio.Event()
-    window = MainWindow(translations=translations, demo=demo)
+    options = {}
+    if sync_seconds:
+        from ..engine.context import Tuning
+
+        options = {"tuning": Tuning(sync_interval_seconds=sync_seconds, guest_wait_seconds=60)}
+    window = MainWindow(translations=translations, demo=demo, manager_options=options or None)
     crash = CrashHandler(window.secrets)
     crash.install()
     app.aboutToQuit.connect(closed.set)

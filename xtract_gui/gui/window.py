@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.act_wizard = QAction(self)
         self.act_monitor = QAction(self)
         self.act_quit = QAction(self)
+        self.act_quit.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
         self.file_menu.addAction(self.act_wizard)
         self.file_menu.addAction(self.act_monitor)
         self.file_menu.addSeparator()

@@ -45,13 +45,14 @@ def cutover_box(parent: QWidget, rows: Sequence[JobRow]) -> tuple[QMessageBox, Q
     box.setTextFormat(Qt.TextFormat.RichText)
     question = QCoreApplication.translate("JobMonitor", "Cut over {n} VM(s)?").format(n=len(rows))
     box.setText(question + cutover_details(rows))
-    box.setInformativeText(QCoreApplication.translate(
+    steps = QCoreApplication.translate(
         "JobMonitor",
         "For each VM:\n1. the guest is shut down (downtime starts);\n2. a final delta sync copies the last "
         "changes;\n3. the VM is created on AHV and powered on;\n4. the source VM stays off and its NICs are "
         "disconnected so it cannot come back with the same IP.\nA failure before the AHV VM boots rolls back "
-        "and powers the source on again."))
-    ok = box.addButton(QCoreApplication.translate("JobMonitor", "Cut over"), QMessageBox.ButtonRole.AcceptRole)
+        "and powers the source on again.")
+    box.setInformativeText(html.escape(steps).replace("\n", "<br/>"))  # rich text, as the box's text is
+    ok = box.addButton(QCoreApplication.translate("JobMonitor", "&Cut over"), QMessageBox.ButtonRole.AcceptRole)
     no = box.addButton(QCoreApplication.translate("JobMonitor", "Not now"), QMessageBox.ButtonRole.RejectRole)
     _safe(box, no)
     return box, ok, no

@@ -157,7 +157,7 @@ class JobMonitor(QWidget):
 
     def retranslate(self) -> None:
         """Every text in the language just installed; rows, selection, graph and the limit stay as they are."""
-        labels = {"test": self.tr("Test"), "test_undo": self.tr("Remove test VM"), "cutover": self.tr("Cut over…"),
+        labels = {"test": self.tr("Test"), "test_undo": self.tr("Remove test VM"), "cutover": self.tr("C&ut over…"),
                   "pause": self.tr("Pause"), "resume": self.tr("Resume"), "cancel": self.tr("Cancel…"),
                   "retry": self.tr("Retry")}
         for action, button in self.buttons.items():

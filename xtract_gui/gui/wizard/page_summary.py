@@ -66,7 +66,7 @@ class SummaryPage(Page):
         self.say(name_label.setText, lambda: self.tr("Plan name"))
         self.say(self.save_button.setText, lambda: self.tr("Save plan…"))
         self.say(self.load_button.setText, lambda: self.tr("Load plan…"))
-        self.say(self.start_button.setText, lambda: self.tr("Start migration"))
+        self.say(self.start_button.setText, lambda: self.tr("&Start migration"))
         self.save_button.clicked.connect(self._ask_save)
         self.load_button.clicked.connect(self._ask_load)
         self.start_button.clicked.connect(self._start)

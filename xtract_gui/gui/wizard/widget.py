@@ -93,8 +93,8 @@ class WizardWidget(QWidget):
         self.show_page(PageId.SOURCE)
 
     def retranslate(self) -> None:
-        self.back_button.setText(self.tr("Back"))
-        self.next_button.setText(self.tr("Next"))
+        self.back_button.setText(self.tr("&Back"))  # Alt+B / Alt+N: the keyboard walks the wizard
+        self.next_button.setText(self.tr("&Next"))
         if self.flow.current in self.pages:
             self._show_heading()
 
