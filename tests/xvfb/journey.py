@@ -80,9 +80,9 @@ class Run:
         while time.monotonic() < deadline:
             if self.app is not None and self.app.poll() is not None:
                 raise RuntimeError(f"the app ended ({self.app.returncode}): {self.app.stdout.read()[-3000:]}")
-            found = self.xdotool("search", "--name", "xtract-gui").split()
+            found = self.xdotool("search", "--onlyvisible", "--name", "xtract-gui").split()  # not Qt's 1×1 leader
             if found:
-                return found[-1]
+                return found[0]
             time.sleep(0.5)
         raise TimeoutError("no xtract-gui window")
 
@@ -92,7 +92,10 @@ class Run:
             time.sleep(pause)
 
     def click(self, window: str, x: int, y: int) -> None:
-        self.xdotool("mousemove", "--window", window, str(x), str(y), "click", "1")
+        """A click at (x, y) inside the window, wherever the window sits on the screen."""
+        shell = dict(line.split("=", 1) for line in self.xdotool("getwindowgeometry", "--shell", window).splitlines()
+                     if "=" in line)
+        self.xdotool("mousemove", str(int(shell.get("X", 0)) + x), str(int(shell.get("Y", 0)) + y), "click", "1")
         time.sleep(0.5)
 
     def shot(self, name: str) -> Path:

@@ -104,7 +104,7 @@ class JobMonitor(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         for column, width in ((0, 130), (JobsModel.PLAN_COLUMN, 110), (JobsModel.PHASE_COLUMN, 250),
-                              (JobsModel.PROGRESS_COLUMN, 130), (4, 95), (5, 75), (6, 75), (7, 80), (8, 120)):
+                              (JobsModel.PROGRESS_COLUMN, 130), (4, 95), (5, 75), (6, 75), (7, 80), (8, 165)):
             header.resizeSection(column, width)
         self.detail_title = QLabel(self)
         self.detail_title.setObjectName("detailTitle")
