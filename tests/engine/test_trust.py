@@ -3,11 +3,8 @@ was seen, a test VM never outlives the cutover unmentioned, and a re-run names t
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
@@ -18,21 +15,7 @@ from xtract_gui.engine.manager import JobSnapshot
 from xtract_gui.engine.report import render_report
 
 from .fakes import Rig, make_plan, make_rig
-
-T = TypeVar("T")
-STOPPED = (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED,
-           JobState.PAUSED)
-
-
-def run(fn: Callable[[], Awaitable[T]]) -> T:
-    async def main() -> T:
-        return await asyncio.wait_for(fn(), 90)
-
-    return asyncio.run(main())
-
-
-def _stopped(s: JobSnapshot) -> bool:
-    return s.state in STOPPED
+from .test_pipeline import _stopped, run
 
 
 @pytest.fixture
