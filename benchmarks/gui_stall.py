@@ -109,9 +109,9 @@ async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int
                   sync_normal: bool = False) -> Heartbeat:
     from xtract_gui.domain.states import JobState
     from xtract_gui.engine.context import Tuning
-    from xtract_gui.gui.flow import PageId
     from xtract_gui.gui.screenshots import drive, wait_until
     from xtract_gui.gui.window import MainWindow
+    from xtract_gui.gui.wizard.flow import PageId
     from xtract_gui.lab.runner import Lab
 
     window = MainWindow(demo=True, state_dir=home, lab_factory=functools.partial(Lab, vms=vms),

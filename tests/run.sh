@@ -24,7 +24,7 @@ fi
 dpkg -s nfs-ganesha-vfs >/dev/null 2>&1 || need_apt+=(nfs-ganesha-vfs)
 # Shared libraries Qt loads: the offscreen plugin on a bare Debian, and the xcb plugin (a real X server, Xvfb,
 # in tests/gui/test_desktop.py): the README's Debian list (xtract_gui/gui/qpa_check.py), checked by that test.
-for lib in fonts-noto-cjk xvfb x11-utils \
+for lib in fonts-noto-cjk xvfb xdotool x11-utils \
            libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-util1 \
            libxcb-randr0 libxcb-render0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1 \
            libx11-6 libx11-xcb1 libxkbcommon0 libxkbcommon-x11-0 libgl1 libglx0 libglvnd0 libegl1 \

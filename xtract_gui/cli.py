@@ -179,12 +179,12 @@ def _desktop_problem() -> str:
     return problem.message() if problem else ""
 
 
-def _gui(demo: bool) -> int:
+def _gui(demo: bool, sync_seconds: float | None = None) -> int:
     try:
         from .gui.app import run_gui
     except ImportError as exc:
         raise CliError(f"The desktop wizard is not available in this installation ({exc}).") from None
-    return int(run_gui(demo=demo))
+    return int(run_gui(demo=demo, sync_seconds=sync_seconds))
 
 
 def _lab_serve(args: argparse.Namespace) -> int:
@@ -310,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     return 1
                 why_not = "the wizard cannot open on this desktop"  # the demo can still run headless
             if not why_not:
-                return _gui(args.demo)
+                return _gui(args.demo, args.sync_seconds)
             if not args.demo:
                 raise CliError("No screen to show the wizard on (no DISPLAY or WAYLAND_DISPLAY): run it on a "
                                "desktop, or try 'xtract-gui demo' for the headless demo.", 2)

@@ -15,6 +15,49 @@ from typing import Any
 
 from requests.adapters import HTTPAdapter
 
+from .domain.errors import ConnectionFailedError
+from .domain.messages import msg
+
+# What OpenSSL says when the other end does not speak TLS at all (an HTTP server answers a ClientHello with
+# "HTTP/1.1 400", which OpenSSL reads as a record of a wrong version or length).
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG",
+                      "UNKNOWN_PROTOCOL"})
+
+
+def unreachable(host: str, port: int, exc: BaseException, *, product: str) -> ConnectionFailedError:
+    """Why ``host:port`` could not be reached over TLS, naming the port really used and what to check.
+    ``product`` is what should answer there ("vCenter", "Prism")."""
+    detail = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, socket.gaierror):
+        return ConnectionFailedError(msg("net.no_name", "The name {host} cannot be resolved.", host=host),
+                                     hint=msg("net.no_name.hint", "Check the {product} address and this computer's "
+                                              "DNS settings.", product=product), detail=detail)
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectionFailedError(msg("net.refused", "{host}:{port} refused the connection.", host=host,
+                                         port=port),
+                                     hint=msg("net.refused.hint", "Check the address and port, and that {product} "
+                                              "is running there.", product=product), detail=detail)
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return ConnectionFailedError(msg("net.timeout", "{host}:{port} did not answer in time.", host=host,
+                                         port=port),
+                                     hint=msg("net.timeout.hint", "Check the network path (VPN, firewall rules for "
+                                              "TCP {port}) to {product}.", port=port, product=product),
+                                     detail=detail)
+    if isinstance(exc, ssl.SSLError) and (getattr(exc, "reason", None) in _NOT_TLS or "wrong version" in str(exc)):
+        return ConnectionFailedError(msg("net.not_tls", "{host}:{port} does not answer in HTTPS (plain HTTP or "
+                                         "another protocol is listening there).", host=host, port=port),
+                                     hint=msg("net.not_tls.hint", "Check the port: {product} serves HTTPS on {usual}.",
+                                              product=product, usual=443 if product == "vCenter" else 9440),
+                                     detail=detail)
+    if isinstance(exc, ssl.SSLError):
+        return ConnectionFailedError(msg("net.tls_failed", "The TLS handshake with {host}:{port} failed.",
+                                         host=host, port=port),
+                                     hint=msg("net.tls_failed.hint", "Check that the port is {product}'s HTTPS port.",
+                                              product=product), detail=detail)
+    return ConnectionFailedError(msg("net.unreachable", "Cannot reach {host}:{port}.", host=host, port=port),
+                                 hint=msg("net.unreachable.hint", "Check the address, port and network path to "
+                                          "{product}.", product=product), detail=detail)
+
 
 def format_fingerprint(der: bytes) -> str:
     """SHA-256 of a DER certificate as "AA:BB:…"."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .domain.errors import ConfigurationError, ConnectionFailedError, SecretMissingError
+from .domain.messages import msg
 from .domain.plan import Plan, SourceEndpoint, TargetEndpoint, TransferMode
 from .engine.context import Adapters, Tuning
 from .engine.manager import JobManager
@@ -126,6 +127,14 @@ def guest_channel_factory(*, si_provider: Callable[[], Any] | None = None) -> Gu
                          ssh=SshChannelFactory())
 
 
+def probe_nfs(host: str, container: str, *, nfs_port: int = 0, mount_port: int = 0, timeout: float = 5.0) -> Any:
+    """Warm mode's check before a migration: portmapper, MOUNT of the container, NFS NULL (target/nfs/probe.py);
+    an ``NfsProbe`` that says which step failed and what to do."""
+    from .target.nfs.probe import probe_container
+
+    return probe_container(host, container, nfs_port=nfs_port, mount_port=mount_port, timeout=timeout)
+
+
 def probe_ssh_host_key(host: str, port: int = 22) -> str:
     """The host key a Linux guest's sshd offers, as the pin the plan stores ("ssh-ed25519 SHA256:…"), for the
     wizard to show and a person to accept (blocking: run it off the GUI thread)."""
@@ -178,13 +187,19 @@ class KeyringSecrets:
 
     def set(self, service: str, username: str, secret: str) -> None:
         import keyring
-        from keyring.errors import KeyringError
+        from keyring.errors import KeyringError, NoKeyringError
 
         try:
             keyring.set_password(service, username, secret)
+        except NoKeyringError:
+            raise ConfigurationError(msg("keyring.none", "this computer has no keyring service"),
+                                     hint=msg("keyring.none.hint", "(on Linux, GNOME Keyring or KWallet, unlocked at "
+                                              "login) to keep passwords in.")) from None
         except KeyringError as exc:
-            raise ConfigurationError(f"The OS keyring refused the secret ({type(exc).__name__}).",
-                                     hint="Check that a keyring backend is installed and unlocked.") from None
+            raise ConfigurationError(msg("keyring.refused", "the system keyring refused it ({why})",
+                                         why=str(exc) or type(exc).__name__),
+                                     hint=msg("keyring.refused.hint", "Unlock the keyring, then connect again "
+                                              "to keep the password.")) from None
 
     def delete(self, service: str, username: str) -> None:
         import keyring

@@ -87,7 +87,7 @@ def test_run_keeps_syncing_until_a_cutover_from_another_shell(tmp_path: Path, en
             run.communicate()
     assert run.returncode == 0, out[-2000:] + err
     assert "Traceback" not in err
-    assert _job(env)["state"] == "done"
+    assert _job(env)["state"] == "done_unverified"  # no guest channel: nobody saw it boot (issue 15.4)
 
 
 def test_a_progress_figure_reaches_another_process_while_it_copies(tmp_path: Path, env: dict[str, str],  # noqa: F811
@@ -161,4 +161,4 @@ def test_a_transient_fault_while_a_cutover_starts_is_retried(tmp_path: Path, env
     cut = cli("cutover", "lab-lin-02", env=env, timeout=240)
     assert cut.returncode == 0, cut.stdout[-2000:] + cut.stderr
     assert proxy.injected["after_request"] == 6
-    assert _job(env)["state"] == "done"
+    assert _job(env)["state"] == "done_unverified"  # no guest channel: nobody saw it boot (issue 15.4)

@@ -86,9 +86,31 @@ def test_name_clash_and_missing_subnet_on_the_target() -> None:
     assert codes(v, p)["subnet_missing"] is Severity.BLOCKER
 
 
-def test_cold_mode_and_skipped_guest_prep_are_explained() -> None:
+def test_cold_mode_powers_a_running_vm_off_only_when_someone_said_yes() -> None:
+    """Issue 15.1: a cold migration shuts the source down before its copy; without the plan's recorded consent
+    (the wizard asks at Start) readiness blocks the VM, so the engine never powers it off."""
     v = vm()
-    assert codes(v, replace(plan(v), transfer_mode=TransferMode.COLD))["cold_shutdown"] is Severity.INFO
+    cold = replace(plan(v), transfer_mode=TransferMode.COLD)
+    found = check_vm(v, cold, target())
+    assert [f.code for f in found if f.severity is Severity.BLOCKER] == ["cold_power_off_unconfirmed"]
+    assert "nobody confirmed" in found[0].message and "allow_power_off_for_cold" in found[0].fix
+    agreed = replace(cold, options=replace(cold.options, allow_power_off_for_cold=True))
+    assert codes(v, agreed) == {"cold_shutdown": Severity.INFO}
+    assert "cold_power_off_unconfirmed" not in codes(replace(v, power_state=PowerState.OFF), cold)
+
+
+def test_a_migrated_vm_is_told_it_exists_on_the_target_first() -> None:
+    """Issue 15.9: a VM cut over before is off on vSphere and on AHV by name; the first blocker names the clash and
+    nothing advises powering the source on."""
+    v = replace(vm(), power_state=PowerState.OFF)
+    found = check_vm(v, plan(v), replace(target(), vm_names=frozenset({v.name})))
+    assert found[0].code == "name_clash"
+    assert all("Power the VM on" not in f.fix for f in found)
+    assert "migrated" in found[0].fix
+
+
+def test_skipped_guest_prep_is_explained() -> None:
+    v = vm()
     p = plan(v)
     p = replace(p, vms=(VmPlan(v.vm_id, v.name, guest=GuestAccess(channel=GuestChannelKind.NONE)),))
     found = codes(v, p)

@@ -82,7 +82,7 @@ def _journey(result: StormResult, lab: Lab, plan: Plan, proxies: dict[str, list[
         if "Traceback" in err:
             result.tracebacks.append(err[-3000:])
         result.messages += [line for line in err.splitlines() if line.startswith("xtract-gui: ")]
-        result.completed = code == 0 and all(j["state"] == "done" for j in _jobs(home))
+        result.completed = code == 0 and all(j["state"] in ("done", "done_unverified") for j in _jobs(home))
     for peer, group in proxies.items():
         result.injected[peer] = sum((p.injected for p in group), collections.Counter())
         for proxy in group:

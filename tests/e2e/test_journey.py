@@ -18,7 +18,8 @@ from xtract_gui.lab.runner import Lab, verify_disks
 from xtract_gui.wiring import build_manager
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prism, pytest.mark.guest]
-STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
+STOPPED = (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.FAILED,
+           JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
 
 
 @pytest.fixture
@@ -67,7 +68,7 @@ def test_cutover_reads_the_first_boot_result_and_is_byte_exact(lab: Lab, tmp_pat
         ids = await _ready(m, lab)
         await m.cutover(ids, requested_by="e2e")
         snaps = await m.wait(ids, _done)
-        assert [s.state for s in snaps] == [JobState.DONE] * 2, [s.error for s in snaps]
+        assert [s.state.is_done for s in snaps] == [True] * 2, [s.error for s in snaps]
         wait = {s.step_id: s for s in m.steps(ids[0])}["cutover.wait_guest"]
         assert wait.state.value == "succeeded", wait.message
         await m.close()
@@ -195,7 +196,7 @@ def test_cold_mode_streams_sparse_images_and_the_ahv_disks_equal_the_source(lab:
         m.subscribe(on_event)
         await m.start(plan)
         snaps = await m.wait([v.vm_id for v in plan.vms], _done)
-        assert [s.state for s in snaps] == [JobState.DONE] * 2, [s.error for s in snaps]
+        assert [s.state.is_done for s in snaps] == [True] * 2, [s.error for s in snaps]
         refs = {v.vm_id: {k: str(r["target_ref"]) for k, r in m.store.disks(v.vm_id).items()} for v in plan.vms}
         for v in plan.vms:  # one journaled delete per image, each settled, once the guest reported its boot
             deletes = [(e.object, e.outcome) for e in m.store.journal(v.vm_id) if e.action == "delete_image"]

@@ -24,7 +24,8 @@ from xtract_gui.transfer.retry import RetryPolicy
 from xtract_gui.wiring import build_manager
 
 pytestmark = [pytest.mark.e2e, pytest.mark.prism]
-STOPPED = (JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED, JobState.DONE)
+STOPPED = (JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED,
+           JobState.PAUSED, JobState.DONE, JobState.DONE_UNVERIFIED)
 CREATE_VM = rb"^POST /PrismGateway/services/rest/v2\.0/vms "
 FAST = Retries(attempts=4, base_delay=0.05, max_delay=0.2)
 
@@ -74,7 +75,7 @@ def test_a_create_whose_answer_is_lost_is_adopted(tmp_path: Path, fault_proxy: C
                 proxy.add_rule(Rule("after_request", CREATE_VM))
                 await m.cutover(ids, requested_by="lost-answer")
                 snaps = await m.wait(ids, lambda s: s.state in STOPPED)
-                assert [s.state for s in snaps] == [JobState.DONE], [s.error for s in snaps]
+                assert [s.state.is_done for s in snaps] == [True], [s.error for s in snaps]
                 creates = [e for e in m.store.journal(ids[0]) if e.action == "create_vm"]
                 assert [(e.outcome, e.params.get("adopted")) for e in creates] == [("ok", True)]
             finally:
@@ -112,7 +113,7 @@ def test_a_lost_create_that_prism_finishes_late_is_neither_doubled_nor_orphaned(
                 await m.wait(ids, lambda s: s.ready_for_cutover or s.state in STOPPED)
                 await m.cutover(ids, requested_by="again")
                 (snap,) = await m.wait(ids, lambda s: s.state in STOPPED)
-                assert snap.state is JobState.DONE, snap.error
+                assert snap.state.is_done, snap.error
                 outcomes = [e.outcome for e in m.store.journal(ids[0]) if e.action == "create_vm"]
                 assert outcomes == ["failed", "adopted"], outcomes
             finally:
@@ -181,7 +182,7 @@ def test_a_whitelist_entry_whose_answer_is_lost_is_taken_once_and_given_back(
                     assert lab.prism.state.data["nfs_whitelist"] == ["127.0.0.1/255.255.255.255"]  # type: ignore[union-attr]
                 await m.cutover(ids, requested_by="whitelist")
                 snaps = await m.wait(ids, lambda s: s.state in STOPPED)
-                assert [s.state for s in snaps] == [JobState.DONE], [s.error for s in snaps]
+                assert [s.state.is_done for s in snaps] == [True], [s.error for s in snaps]
             finally:
                 await m.close()
 
@@ -207,7 +208,7 @@ def test_an_image_whose_create_answer_is_lost_leaves_no_stray_image(
             try:
                 await m.start(plan)
                 snaps = await m.wait(ids, lambda s: s.state in STOPPED)
-                assert [s.state for s in snaps] == [JobState.DONE], [s.error for s in snaps]
+                assert [s.state.is_done for s in snaps] == [True], [s.error for s in snaps]
                 recorded = {str(r["target_ref"]) for r in m.store.disks(ids[0]).values()}
                 with lab.prism.state.lock:  # type: ignore[union-attr]
                     images = set(lab.prism.state.data["images"])  # type: ignore[union-attr]

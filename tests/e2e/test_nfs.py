@@ -50,7 +50,7 @@ def test_warm_migration_over_nfs(tmp_path: Path, ganesha_factory: Any) -> None:
             assert during == ["127.0.0.1/255.255.255.255"]
             await manager.cutover(ids, requested_by="nfs-e2e")
             snaps = await manager.wait(ids, lambda s: s.state.terminal or s.state is JobState.FAILED)
-            assert [s.state for s in snaps] == [JobState.DONE], [s.error for s in snaps]
+            assert [s.state.is_done for s in snaps] == [True], [s.error for s in snaps]
             await manager.close()
 
         asyncio.run(asyncio.wait_for(go(), 180))

@@ -60,7 +60,7 @@ def test_vmtools_guest_prep_in_a_debian_root_then_cutover(tmp_path: Path, debian
                 await manager.cutover([linux.vm_id], requested_by="vmtools-e2e")
                 (snap,) = await manager.wait([linux.vm_id], lambda s: s.state.terminal
                                              or s.state in (JobState.FAILED, JobState.ROLLED_BACK))
-                assert snap.state is JobState.DONE, snap.error
+                assert snap.state.is_done, snap.error
             finally:
                 await manager.close()
 

@@ -91,7 +91,7 @@ def test_warm_journey_vcsim_prism_nfs_with_data_in_the_deltas(tmp_path: Path, ga
                 await manager.cutover(ids, requested_by="warm-e2e")
                 snaps = await manager.wait(ids, lambda s: s.state.terminal or s.state in
                                            (JobState.FAILED, JobState.ROLLED_BACK))
-                assert [s.state for s in snaps] == [JobState.DONE] * len(ids), [s.error for s in snaps]
+                assert [s.state.is_done for s in snaps] == [True] * len(ids), [s.error for s in snaps]
                 for vm_id in ids:
                     syncs = {int(r["n"]): int(r["bytes"]) for r in manager.store.syncs(vm_id)}
                     # The deltas after the guest wrote carried data: at least its blocks, at most a
@@ -117,7 +117,7 @@ def test_warm_journey_vcsim_prism_nfs_with_data_in_the_deltas(tmp_path: Path, ga
     status = subprocess.run([sys.executable, "-m", "xtract_gui", "status", "--json"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=60)
     jobs = json.loads(status.stdout)
-    assert [j["state"] for j in jobs] == ["done", "done"]
+    assert [j["state"] for j in jobs] == ["done_unverified"] * 2  # no guest channel (issue 15.4)
     assert all(0 < j["downtime_seconds"] < 120 for j in jobs), jobs
     report = tmp_path / "report.html"
     subprocess.run([sys.executable, "-m", "xtract_gui", "report", "--html", str(report)], cwd=ROOT, env=env,

@@ -13,7 +13,8 @@ from xtract_gui.domain.errors import ConflictError
 from xtract_gui.domain.plan import GuestChannelKind
 from xtract_gui.domain.states import JobState
 
-STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
+STOPPED = (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.FAILED,
+           JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
 
 
 def test_a_paused_or_failed_job_says_so_when_asked_to_cut_over(tmp_path: Path) -> None:

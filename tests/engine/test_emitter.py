@@ -20,7 +20,8 @@ from xtract_gui.engine.naming import log_name
 
 from .fakes import Rig, make_plan, make_rig
 
-STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
+STOPPED = (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.FAILED,
+           JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
 
 
 def open_fds(folder: Path) -> list[Path]:

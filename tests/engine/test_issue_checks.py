@@ -16,7 +16,8 @@ from xtract_gui.engine.manager import JobSnapshot
 
 from .fakes import Rig, Writers, make_plan, make_rig
 
-STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
+STOPPED = (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.FAILED,
+           JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
 
 
 def _stopped(s: JobSnapshot) -> bool:
@@ -50,7 +51,7 @@ def test_the_whitelist_entry_goes_after_a_crash(rig: Rig, after: str) -> None:
             await m.resume_all()
             await m.cutover([vm_id], requested_by="gina")
             (snap,) = await m.wait([vm_id], _stopped)
-            assert snap.state is JobState.DONE, snap.error
+            assert snap.state.is_done, snap.error
         await m.close()
 
     asyncio.run(after_restart())
@@ -70,7 +71,7 @@ def test_retained_ips_are_checked_where_reachable(rig: Rig) -> None:
         await m.wait([vm_id], lambda s: s.ready_for_cutover or _stopped(s))
         await m.cutover([vm_id], requested_by="hank")
         (snap,) = await m.wait([vm_id], _stopped)
-        assert snap.state is JobState.DONE, snap.error
+        assert snap.state.is_done, snap.error
         (check,) = [s for s in m.steps(vm_id) if s.step_id == "cutover.check_ip"]
         assert check.state is StepState.WARNING and "192.0.2.44" in check.message and "127.0.0.1" not in check.message
         await m.close()

@@ -17,7 +17,8 @@ from xtract_gui.domain.plan import GuestChannelKind
 from xtract_gui.domain.states import JobState
 from xtract_gui.engine.locks import JobLockedError, JobLocks
 
-STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
+STOPPED = (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.FAILED,
+           JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_a_second_manager_leaves_a_driven_job_alone_and_its_cutover_is_carried_o
                 await second.pause([vm_id])
             await second.cutover([vm_id], requested_by="dave in another shell")
             (snap,) = await second.wait([vm_id], lambda s: s.state in STOPPED)
-            assert snap.state is JobState.DONE, snap.error
+            assert snap.state.is_done, snap.error
             assert [r["requested_by"] for r in first.store.cutovers(vm_id)] == ["dave in another shell"]
             assert first.store.job(vm_id).data["cutover_requested_by"] == "dave in another shell"  # type: ignore[union-attr]
         finally:
@@ -71,7 +72,7 @@ def test_a_job_whose_driver_went_away_is_driven_by_the_next_one(rig: Rig) -> Non
             assert vm_id in second._tasks
             await second.cutover([vm_id], requested_by="erin")
             (snap,) = await second.wait([vm_id], lambda s: s.state in STOPPED)
-            assert snap.state is JobState.DONE, snap.error
+            assert snap.state.is_done, snap.error
         finally:
             await second.close()
 

@@ -18,7 +18,8 @@ from xtract_gui.lab.runner import same_bytes
 from .fakes import CLUSTER, Rig, Writers, make_plan, make_rig
 
 T = TypeVar("T")
-STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
+STOPPED = (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.FAILED,
+           JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
 
 
 def run(fn: Callable[[], Awaitable[T]]) -> T:
@@ -70,7 +71,7 @@ def test_warm_migration_end_to_end(rig: Rig) -> None:
         await m.cutover(ids, requested_by="alice")
         snaps = await m.wait(ids, _stopped)
         rig.lab.stop_workload()
-        assert [s.state for s in snaps] == [JobState.DONE, JobState.DONE], [s.error for s in snaps]
+        assert [s.state.is_done for s in snaps] == [True, True], [s.error for s in snaps]
         titles = [s.title for s in m.steps(ids[0])]
         for want in ("Checking readiness", "Checking admin permissions", "Seed", "Sync 1", "Sync 2",
                      "Shutting down source", "Final sync", "Creating VM on AHV", "Powering on",
@@ -120,7 +121,7 @@ def test_cutover_failure_rolls_back_then_retry_finishes(rig: Rig, fault: str) ->
         await m.wait(ids[:1], lambda s: s.ready_for_cutover or _stopped(s))
         await m.cutover(ids[:1], requested_by="bob")
         (snap,) = await m.wait(ids[:1], _stopped)
-        assert snap.state is JobState.DONE, snap.error
+        assert snap.state.is_done, snap.error
         await m.close()
 
     run(go)
@@ -231,7 +232,7 @@ def test_restart_recovers_strays_and_resumes_the_copy_at_its_cursor(rig: Rig) ->
         assert sum(int(e.params.get("resumed", 0)) for e in writes) > 0
         await m.cutover(ids, requested_by="carol")
         snaps = await m.wait(ids, _stopped)
-        assert all(s.state is JobState.DONE for s in snaps), [s.error for s in snaps]
+        assert all(s.state.is_done for s in snaps), [s.error for s in snaps]
         await m.close()
 
     run(second)
@@ -248,7 +249,7 @@ def test_automatic_cutover_inside_the_budget(rig: Rig) -> None:
         plan = make_plan(rig.lab, channel=GuestChannelKind.NONE, auto_cutover=True, downtime_budget_seconds=3600)
         await m.start(plan)
         snaps = await m.wait([v.vm_id for v in plan.vms], _stopped)
-        assert all(s.state is JobState.DONE for s in snaps)
+        assert all(s.state.is_done for s in snaps)
         assert all(m.store.cutovers(s.vm_id)[0]["requested_by"] == "automatic cutover" for s in snaps)
         await m.close()
 
@@ -276,7 +277,7 @@ def test_post_cleanup_takes_an_ahv_snapshot_first(rig: Rig) -> None:
         ids = await _to_ready(m, rig, post_cleanup=True)
         await m.cutover(ids[:1], requested_by="dave")
         (snap,) = await m.wait(ids[:1], _stopped)
-        assert snap.state is JobState.DONE, snap.error
+        assert snap.state.is_done, snap.error
         steps = [s.step_id for s in m.steps(ids[0])]
         assert steps.index("post.snapshot") < steps.index("post.win.remove_vmware_tools")
         await m.cancel(ids[1:])

@@ -23,7 +23,7 @@ def rig(tmp_path: Path) -> Rig:
 
 
 def _settled(s: JobSnapshot) -> bool:
-    return s.ready_for_cutover or s.state in (JobState.DONE, JobState.FAILED, JobState.PAUSED)
+    return s.ready_for_cutover or s.state in (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.FAILED, JobState.PAUSED)
 
 
 def _run(rig: Rig, own_list: tuple[str, ...]) -> JobSnapshot:

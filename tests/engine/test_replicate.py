@@ -16,7 +16,8 @@ from xtract_gui.lab.source.disks import CBT_BLOCK
 
 from .fakes import Rig, make_plan, make_rig
 
-STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
+STOPPED = (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.FAILED,
+           JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
 
 
 @pytest.fixture

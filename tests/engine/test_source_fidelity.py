@@ -17,7 +17,8 @@ from xtract_gui.lab.source.disks import CBT_BLOCK
 
 from .fakes import Rig, make_plan, make_rig
 
-STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
+STOPPED = (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.FAILED,
+           JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def _target_equals_source(rig: Rig, vm_id: str) -> bool:
 
 def _whole_disk_copied(rig: Rig, m: JobManager, vm_id: str) -> dict[str, Any]:
     """Cut over; the AHV disk equals the source; the one full copy the job recorded."""
-    assert _cut_over(m, vm_id) is JobState.DONE
+    assert _cut_over(m, vm_id).is_done
     assert _target_equals_source(rig, vm_id)
     row = m.store.job(vm_id)
     assert row is not None
@@ -110,7 +111,7 @@ def test_without_vmware_tools_the_cutover_powers_off_when_the_plan_allows_it(rig
 
     m, vm_id = asyncio.run(go())
     # vSphere refuses ShutdownGuest (ToolsUnavailable); waiting 600 s for a shutdown would not help either.
-    assert _cut_over(m, vm_id) is JobState.DONE
+    assert _cut_over(m, vm_id).is_done
     assert rig.lab.get_vm(vm_id).power_state.value == "off"
     actions = [(e.action, e.outcome) for e in m.store.journal(vm_id) if e.side == "source"]
     assert ("shutdown_guest", "refused") in actions and ("power_off", "ok") in actions

@@ -18,7 +18,8 @@ from xtract_gui.engine.store import Store
 
 from .fakes import Rig, Writers, make_plan, make_rig
 
-STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
+STOPPED = (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.FAILED,
+           JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
 
 
 class FolderWriters(Writers):
@@ -54,7 +55,7 @@ def _cut_over(rig: Rig, writers: type[Writers]) -> tuple[list[str], JobManager]:
         assert all(s.ready_for_cutover for s in snaps), snaps
         await m.cutover(ids, requested_by="test")
         snaps = await m.wait(ids, lambda s: s.state in STOPPED)
-        assert [s.state for s in snaps] == [JobState.DONE] * len(ids), [s.error for s in snaps]
+        assert [s.state.is_done for s in snaps] == [True] * len(ids), [s.error for s in snaps]
         await m.close()
         return ids, m
 

@@ -25,11 +25,11 @@ def rig(tmp_path: Path) -> Rig:
 
 
 def _ready(s: JobSnapshot) -> bool:
-    return s.ready_for_cutover or s.state in (JobState.DONE, JobState.FAILED, JobState.PAUSED)
+    return s.ready_for_cutover or s.state in (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.FAILED, JobState.PAUSED)
 
 
 def _done(s: JobSnapshot) -> bool:
-    return s.state in (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED)
+    return s.state.is_done or s.state in (JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED)
 
 
 def _first_vm_ready_then_closed(rig: Rig) -> str:
@@ -67,12 +67,12 @@ def test_plans_on_two_clusters_each_remove_their_own_entry(rig: Rig) -> None:
         assert rig.target.whitelists == {CLUSTER: [ENTRY], OTHER_CLUSTER: [ENTRY]}
         await m.cutover([a], requested_by="ivan")
         (snap,) = await m.wait([a], _done)
-        assert snap.state is JobState.DONE, snap.error
+        assert snap.state.is_done, snap.error
         # The job on the other cluster still writes, but it holds another cluster's entry.
         assert rig.target.whitelists == {CLUSTER: [], OTHER_CLUSTER: [ENTRY]}
         await m.cutover([b], requested_by="ivan")
         (snap,) = await m.wait([b], _done)
-        assert snap.state is JobState.DONE, snap.error
+        assert snap.state.is_done, snap.error
         assert rig.target.whitelists == {CLUSTER: [], OTHER_CLUSTER: []}
         await m.close()
 
@@ -87,13 +87,13 @@ def test_a_paused_job_does_not_keep_the_entry_and_takes_it_again_to_write(rig: R
         await m.wait([b], lambda s: s.state is JobState.PAUSED)
         await m.cutover([a], requested_by="judy")
         (snap,) = await m.wait([a], _done)
-        assert snap.state is JobState.DONE, snap.error
+        assert snap.state.is_done, snap.error
         assert rig.target.whitelist == []  # the paused job does not write: nothing holds the entry
         adds = len(rig.target.whitelist_adds)
         await m.resume([b])
         await m.cutover([b], requested_by="judy")
         (snap,) = await m.wait([b], _done)
-        assert snap.state is JobState.DONE, snap.error
+        assert snap.state.is_done, snap.error
         # Before writing again (a sync or the final sync) it put the entry back, and took it away at the end.
         assert rig.target.whitelist_adds[adds:] == [(CLUSTER, ENTRY)]
         assert rig.target.whitelist == []
@@ -110,7 +110,7 @@ def test_an_entry_that_was_there_before_stays(rig: Rig) -> None:
         a, b = await _two_plans(m, rig, second_cluster=CLUSTER)
         await m.cutover([a, b], requested_by="kim")
         snaps = await m.wait([a, b], _done)
-        assert [s.state for s in snaps] == [JobState.DONE] * 2, [s.error for s in snaps]
+        assert [s.state.is_done for s in snaps] == [True] * 2, [s.error for s in snaps]
         await m.close()
 
     asyncio.run(asyncio.wait_for(go(), 90))
@@ -125,7 +125,7 @@ def test_a_paused_job_whose_entry_went_can_still_be_cancelled(rig: Rig) -> None:
         await m.wait([b], lambda s: s.state is JobState.PAUSED)
         await m.cutover([a], requested_by="lee")
         (snap,) = await m.wait([a], _done)
-        assert snap.state is JobState.DONE, snap.error
+        assert snap.state.is_done, snap.error
         assert rig.target.whitelist == []  # the last writer gave it back
         await m.cancel([b])  # removing b's staging files needs NFS: the entry is taken for that
         (snap,) = await m.wait([b], _done)
@@ -148,7 +148,7 @@ def test_an_entry_of_an_old_laptop_address_is_given_back(rig: Rig, monkeypatch: 
         await m.resume_all()
         await m.cutover([vm_id], requested_by="mia")
         (snap,) = await m.wait([vm_id], _done)
-        assert snap.state is JobState.DONE, snap.error
+        assert snap.state.is_done, snap.error
         await m.close()
 
     asyncio.run(asyncio.wait_for(after_restart(), 90))
@@ -164,7 +164,7 @@ def test_prism_refusing_the_last_remove_leaves_a_done_vm_that_cannot_be_cancelle
         a, _ = await _two_plans(m, rig, second_cluster=OTHER_CLUSTER)
         await m.cutover([a], requested_by="noa")
         (snap,) = await m.wait([a], _done)
-        assert snap.state is JobState.DONE, snap.error  # migrated; the entry is a warning, not a failure
+        assert snap.state.is_done, snap.error  # migrated; the entry is a warning, not a failure
         step = {s.step_id: s for s in m.steps(a)}["whitelist.remove"]
         assert step.state is StepState.WARNING and "Filesystem Whitelists" in step.message
         await m.cancel([a])  # a done job is left alone: its AHV VM stays

@@ -75,9 +75,9 @@ def run(loop, coro, timeout: float = 60.0):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def preview_window(qtbot, aloop, state_dir, nfs_port):  # type: ignore[no-untyped-def]
     """The main window on the scripted preview engine, with preview credentials typed in."""
-    from xtract_gui.gui.flow import PageId
     from xtract_gui.gui.preview import PASSWORD, PreviewManager, PreviewWiring
     from xtract_gui.gui.window import MainWindow
+    from xtract_gui.gui.wizard.flow import PageId
 
     window = MainWindow(state_dir=state_dir, wiring=PreviewWiring(lambda: PreviewManager(speed=200)))
     qtbot.addWidget(window)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QLocale
+from PySide6.QtCore import QCoreApplication, QLocale, Qt
 from PySide6.QtGui import QFontDatabase, QIcon
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QLabel
@@ -18,10 +18,10 @@ from tests.support.wizard_script import wizard_script
 from xtract_gui import paths
 from xtract_gui.gui import app as gui_app
 from xtract_gui.gui import i18n
-from xtract_gui.gui.flow import PageId
-from xtract_gui.gui.pages_base import load_ui
+from xtract_gui.gui.wizard.flow import PageId
+from xtract_gui.gui.wizard.pages_base import load_ui
 
-from .conftest import OFFSCREEN_LIMITS
+from .conftest import OFFSCREEN_LIMITS, run
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(OFFSCREEN_LIMITS)]
 
@@ -52,8 +52,8 @@ def test_icon_and_stylesheet(qtbot) -> None:  # type: ignore[no-untyped-def]
 
 def test_japanese_translation_is_complete_and_compiled(tmp_path: Path) -> None:
     assert i18n.unfinished("ja") == []
-    done = {(c, s): t for c, s, t in i18n.translations("ja")}
-    assert done[("WizardWidget", "Next")] == "次へ"
+    done = {(c, s): t for c, s, _, t in i18n.translations("ja")}
+    assert done[("WizardWidget", "&Next")] == "次へ(&N)"
     for (_, source), text in done.items():  # placeholders survive translation
         assert sorted(_fields(source)) == sorted(_fields(text)), source
     fresh = tmp_path / "ja.qm"
@@ -73,15 +73,16 @@ def test_installing_japanese_translates_and_picks_a_cjk_font(qapp) -> None:  # t
     t = gui_app.Translations(qapp)
     try:
         assert t.install("ja")
-        assert QCoreApplication.translate("WizardWidget", "Next") == "次へ"
-        assert QCoreApplication.translate("flow", "Enter the password.") == "パスワードを入力してください。"
+        assert QCoreApplication.translate("WizardWidget", "&Next") == "次へ(&N)"
+        assert QCoreApplication.translate("messages", "Enter the password.", "wizard.password") == \
+            "パスワードを入力してください。"
         cjk = [f for f in gui_app.CJK_FAMILIES if f in QFontDatabase.families()]
         if not cjk:
             pytest.skip("no CJK font installed (tests/run.sh installs fonts-noto-cjk)")
         assert cjk[0] in QApplication.font().families()
     finally:
         t.install("en")
-    assert QCoreApplication.translate("WizardWidget", "Next") == "Next"
+    assert QCoreApplication.translate("WizardWidget", "&Next") == "&Next"
 
 
 def test_language_choice_menu_over_system(xtract_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,7 +95,7 @@ def test_language_choice_menu_over_system(xtract_home: Path, monkeypatch: pytest
 
 def test_crash_handler_scrubs_secrets_logs_and_opens_a_dialog(qtbot, xtract_home: Path, caplog) -> None:  # type: ignore[no-untyped-def]
     from xtract_gui.domain.plan import SecretRef
-    from xtract_gui.gui.backend import SessionSecrets
+    from xtract_gui.gui.wizard.backend import SessionSecrets
 
     secrets = SessionSecrets(None)
     secrets.remember(SecretRef("xtract-gui", "u@h"), "S3cret-Value", persist=False)
@@ -118,18 +119,37 @@ def test_crash_handler_scrubs_secrets_logs_and_opens_a_dialog(qtbot, xtract_home
     assert "S3cret-Value" not in box.detailedText()
 
 
-def test_switching_language_rebuilds_the_window(preview_window, qapp) -> None:  # type: ignore[no-untyped-def]
+def test_switching_language_keeps_every_state(preview_window, aloop, qapp) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15.7/15.8: a language switch re-labels in place: answers, connection, the wizard page, the monitor's
+    rows and selection, its graph and the bandwidth limit stay; going back to English drops the CJK font."""
+    from xtract_gui.gui.screenshots import drive
+
     w = preview_window
     w.translations = gui_app.Translations(qapp)
-    w.flow.state.source.host = "kept.example"
+    english_font = QApplication.font().families()
+    run(aloop, drive(w, None, guest_password=w.test_password, cut_over=False, timeout=60))
+    mon = w.monitor
+    mon.table.selectRow(1)
+    mon.bandwidth.setValue(50)
+    points = mon.plot.points()
+    rows, selected = len(mon.jobs.rows()), mon.selected_ids()
+    window_ids = {id(w.wizard), id(mon), id(w.wizard.page(PageId.SOURCE))}
     try:
         w.set_language("ja")
-        assert w.wizard.next_button.text() == "次へ"
-        assert w.wizard.title.text() == "移行元 vCenter"
-        assert w.wizard.page(PageId.SOURCE).host.text() == "kept.example"  # answers survive the rebuild
+        assert w.wizard.next_button.text() == "次へ(&N)" and mon.buttons["pause"].text() == "一時停止"
+        assert {id(w.wizard), id(mon), id(w.wizard.page(PageId.SOURCE))} == window_ids  # nothing rebuilt
+        assert mon.jobs.headerData(0, Qt.Orientation.Horizontal) == "VM"
+        assert len(mon.jobs.rows()) == rows and mon.selected_ids() == selected
+        assert mon.bandwidth.value() == 50 and w.controller.manager.bandwidth == 50.0
+        assert mon.plot.points() == points and mon.plot.limit_bytes_per_s == 50 * 125_000
+        assert w.flow.state.source.connected and w.flow.state.target.connected
+        assert w.stack.currentWidget() is mon
+        w.show_wizard()
+        assert w.wizard.title.text() == "概要"  # still the page it was on (Summary), in Japanese
     finally:
         w.set_language("en")
-    assert w.wizard.next_button.text() == "Next"
+    assert w.wizard.next_button.text() == "&Next"
+    assert QApplication.font().families() == english_font  # the CJK font goes with Japanese
 
 
 def test_run_gui_demo_starts_the_lab_and_quits_cleanly(tmp_path: Path) -> None:

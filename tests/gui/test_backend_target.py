@@ -12,8 +12,8 @@ import pytest
 from tests.prism.conftest import CLUSTER_UUID, SEED, ZELDA, ZELDA_UUID
 from tests.support.prism import PRISM_PASSWORD, PRISM_USER, ClustersLab
 from xtract_gui.domain.inventory import TargetKind
-from xtract_gui.gui.backend import Backend, SessionSecrets, UntrustedElementCertificate
-from xtract_gui.gui.flow import TargetAnswers
+from xtract_gui.gui.wizard.backend import Backend, SessionSecrets, UntrustedElementCertificate
+from xtract_gui.gui.wizard.flow import TargetAnswers
 from xtract_gui.lab.prism import PrismSimulator
 
 pytestmark = pytest.mark.prism

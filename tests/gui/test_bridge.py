@@ -11,8 +11,8 @@ from xtract_gui.domain.errors import AuthenticationError
 from xtract_gui.domain.plan import SecretRef
 from xtract_gui.domain.states import JobState
 from xtract_gui.engine.events import JobStateChanged, LogLine, Progress
-from xtract_gui.gui.backend import SessionSecrets
 from xtract_gui.gui.bridge import EngineBridge, Service
+from xtract_gui.gui.wizard.backend import SessionSecrets
 
 from .conftest import run
 

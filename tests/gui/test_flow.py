@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from xtract_gui.domain.inventory import SourceInventory
-from xtract_gui.domain.plan import GuestChannelKind, Plan
+from xtract_gui.domain.messages import seconds
+from xtract_gui.domain.plan import GuestChannelKind, Plan, TransferMode
 from xtract_gui.domain.units import human_bytes
 from xtract_gui.gui import preview
-from xtract_gui.gui.flow import (
+from xtract_gui.gui.wizard.flow import (
     PAGES,
     Finding,
     GuestAnswers,
@@ -16,7 +17,7 @@ from xtract_gui.gui.flow import (
     WizardFlow,
     msg,
 )
-from xtract_gui.gui.texts import describe_plan, human_seconds
+from xtract_gui.gui.wizard.summary_text import summarize
 
 
 def connected_flow() -> WizardFlow:
@@ -38,8 +39,8 @@ def test_flow_imports_without_qt() -> None:
     import sys
 
     code = ("import sys; sys.modules['PySide6'] = None; sys.modules['qasync'] = None; "
-            "import xtract_gui.gui.flow, xtract_gui.gui.flow_answers, xtract_gui.gui.flow_rules; "
-            "import xtract_gui.gui.backend; "
+            "import xtract_gui.gui.wizard.flow, xtract_gui.gui.wizard.flow_answers, xtract_gui.gui.wizard.flow_rules; "
+            "import xtract_gui.gui.wizard.backend; "
             "assert not any(m.startswith('PySide6.') for m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
@@ -197,24 +198,41 @@ def test_basic_winrm_auth_over_http_is_refused_with_the_way_out() -> None:
     assert not flow.errors(PageId.GUESTS)
 
 
-def test_describe_plan_mentions_vms_and_mapping() -> None:
+def test_the_summary_says_what_the_plan_does() -> None:
+    """Issue 15.14: totals, plurals, the interval the engine really uses, IP retention only where the guest is
+    prepared, and in cold mode which VMs go off at Start."""
     flow = connected_flow()
-    flow.set_selected(["vm-104"])
+    flow.set_selected(["vm-104", "vm-106"])
     flow.apply_guest(["vm-104"], GuestAnswers(GuestChannelKind.VMTOOLS, "root", "pw"))
-    flow.state.network_map["App-VLAN20"] = "sn-20"
-    lines = [str(m) for m in describe_plan(flow.build_plan(), {"sn-20": "App-VLAN20 (AHV)"})]
-    assert any("app-rhel-01" in line for line in lines)
+    flow.apply_guest(["vm-106"], GuestAnswers(GuestChannelKind.NONE))
+    flow.state.network_map.update({"App-VLAN20": "sn-20", "VM Network": "sn-1"})
+    plan = flow.build_plan()
+    s = summarize(plan, flow.state.inventory, subnet_names={"sn-20": "App-VLAN20 (AHV)"}, sync_seconds=20)
+    totals = [str(m) for m in s.totals]
+    assert totals[0] == "2 VMs" and totals[1] == "3 disks" and "to copy" in totals[2] and "copy time" in totals[3]
+    lines = [str(m) for m in s.statements]
     assert any("App-VLAN20 (AHV)" in line for line in lines)
+    assert any("delta sync every 20 s" in line for line in lines), lines  # the demo's interval, not the plan's
+    assert any(line.startswith("IP settings are restored inside app-rhel-01 ") for line in lines)
+    assert any("build-agent: no guest preparation" in line for line in lines)
+    assert [v.name for v in s.vms] == ["app-rhel-01", "build-agent"] and not s.off_at_start
+    one = summarize(flow.build_plan(), flow.state.inventory)
+    assert any("every 60 minutes" in str(m) for m in one.statements)
+    flow.set_selected(["vm-104"])
+    flow.state.target.transfer_mode = TransferMode.COLD
+    cold = summarize(flow.build_plan(), flow.state.inventory)
+    assert str(cold.totals[0]) == "1 VM" and [v.name for v in cold.off_at_start] == ["app-rhel-01"]
+    assert "whole copy" in str(cold.vms[0].downtime)
 
 
 def test_messages_translate_their_template_only() -> None:
-    m = msg("Choose the AHV subnet for port group {pg}.", pg="DB")
-    assert m.render(lambda t: t.replace("Choose", "Pick")) == "Pick the AHV subnet for port group DB."
+    m = msg("wizard.map_subnet", "Choose the AHV subnet for port group {pg}.", pg="DB")
+    assert m.render(lambda m: m.template.replace("Choose", "Pick")) == "Pick the AHV subnet for port group DB."
 
 
 def test_human_units() -> None:
     assert human_bytes(0) == "0 B" and human_bytes(3 * 2**30) == "3.0 GiB"
-    assert human_seconds(None) == "–" and human_seconds(75) == "1 min 15 s" and human_seconds(7260) == "2 h 01 min"
+    assert str(seconds(None)) == "–" and str(seconds(75)) == "1 min 15 s" and str(seconds(7260)) == "2 h 01 min"
 
 
 def test_inventory_type_is_the_domain_one() -> None:

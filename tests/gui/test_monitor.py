@@ -19,7 +19,7 @@ def test_monitor_actions_confirmation_and_bandwidth(preview_window, aloop, qtbot
     manager = w.controller.manager
     assert [r.state for r in mon.jobs.rows()] == [JobState.SYNCING] * 4
     mon.table.selectRow(0)
-    assert mon.detail_title.text() == mon.jobs.row_at(0).name
+    assert mon.detail_title.text() == f"{mon.jobs.row_at(0).name} — Ready for cutover"
     assert mon.steps.rowCount() >= 3 and "Checking admin permissions" in mon.steps.index(0, 0).data()
     assert "Checking admin permissions: succeeded" in mon.log.toPlainText()
     # Cut over: asks first and lists what will happen; "Not now" does nothing.

@@ -19,7 +19,7 @@ from xtract_gui.engine.events import JobStateChanged, StepChanged, StepState
 from xtract_gui.engine.manager import JobManager
 from xtract_gui.engine.store import Store
 from xtract_gui.gui.bridge import EngineBridge
-from xtract_gui.gui.monitor import JobMonitor
+from xtract_gui.gui.monitor.widget import JobMonitor
 from xtract_gui.gui.screenshots import wait_until
 from xtract_gui.wiring import DictSecrets
 
@@ -202,7 +202,7 @@ def test_an_answer_for_a_vm_no_longer_selected_is_dropped(monitor: JobMonitor, m
     run(aloop, wait_until(lambda: monitor.detail.vm_id == "vm-2" and not monitor.detail.loading, 10, "vm-2"))
     steps_gate.open.set()
     _settle(aloop, qtbot)
-    assert monitor.detail.vm_id == "vm-2" and monitor.detail_title.text() == "web-02"
+    assert monitor.detail.vm_id == "vm-2" and monitor.detail_title.text().startswith("web-02 — ")
     assert _steps(monitor) == [("vm-2.only", StepState.SUCCEEDED)]
     assert _log_text(monitor) == ["line of vm-2"]
 

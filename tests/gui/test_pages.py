@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from xtract_gui.domain.errors import CertificateMismatchError
-from xtract_gui.gui.flow import PageId
+from xtract_gui.gui.wizard.flow import PageId
 
 from .conftest import OFFSCREEN_LIMITS, run
 
@@ -109,14 +109,14 @@ def test_target_page_shows_kind_free_space_and_unreachable_nfs(preview_window, a
 
     w = preview_window
     page = _to_target(w, aloop)
-    w.flow.state.target.nfs_port = 1  # nothing listens there
+    w.flow.state.target.nfs_host = "unreachable.nfs"  # the preview's NFS probe answers nothing there
     run(aloop, _connect(page, w.flow.state.target))
     assert page.kind_label.text() == "Prism Element 6.5.5"
     assert "12.0 TiB free of 20.0 TiB" in page.container.itemText(1)
     assert "Choose the storage container" in page.error_labels["container"].text()
     page.container.setCurrentIndex(1)
     run(aloop, wait_until(lambda: w.flow.state.target.mode_reachable is not None, 15))
-    assert "cannot be reached from this computer" in page.error_labels["mode"].text()
+    assert "portmapper of unreachable.nfs (TCP 111) does not answer" in page.error_labels["mode"].text()
     assert not w.wizard.next_button.isEnabled()
     page.cold.setChecked(True)  # cold needs only HTTPS to Prism
     run(aloop, wait_until(lambda: w.flow.state.target.mode_reachable is True, 15))
@@ -171,20 +171,21 @@ def test_guest_page_wrong_password_fails_the_test(preview_window, aloop) -> None
 
     w = preview_window
     page = _to_guests(w, aloop)
-    assert page.table.rowCount() == 2
+    assert page.model.rowCount() == 2
     assert not w.wizard.next_button.isEnabled()
-    assert "web-01: enter the guest account." in page.errors_text.text()
+    assert "web-01: enter the guest password." in page.errors_text.text()  # WinRM/Administrator by default
     page.table.selectAll()
-    page.user.setText("Administrator")
     page.password.setText("nope")
+    page.password.textEdited.emit("nope")
     page.test_button.click()
     run(aloop, wait_until(lambda: page.test_button.isEnabled() and all(
         w.flow.state.guest(v).tested_ok is not None for v in ("vm-101", "vm-102")), 15))
     assert "Logon failure" in page.errors_text.text()
-    assert "failed" in page.table.item(0, 4).text()
+    assert page.model.index(0, page.model.TEST_COLUMN).data() == "failed"
     assert not w.wizard.next_button.isEnabled()
     page.table.selectAll()
     page.password.setText(w.test_password)
+    page.password.textEdited.emit(w.test_password)
     page.test_button.click()
     run(aloop, wait_until(lambda: page.test_button.isEnabled() and all(
         w.flow.state.guest(v).tested_ok for v in ("vm-101", "vm-102")), 15))
@@ -199,9 +200,10 @@ def test_guest_page_winrm_authentication_defaults_to_ntlm_and_basic_excludes_htt
     page = _to_guests(w, aloop)
     page.table.selectAll()
     assert page.auth.currentData() == "ntlm"
-    assert not page.auth.isEnabled()  # VMware Tools: no WinRM settings
+    page.channel.setCurrentIndex(page.channel.findData("vmtools"))
+    assert page.auth.isHidden()  # VMware Tools: no WinRM settings
     page.channel.setCurrentIndex(page.channel.findData("winrm"))
-    assert page.auth.isEnabled() and page.allow_http.isEnabled()
+    assert page.auth.isVisibleTo(page) and page.allow_http.isEnabled()
     assert "HTTPS" in page.auth_hint.text() and "local account" in page.auth_hint.text()
     page.allow_http.setChecked(True)
     page.auth.setCurrentIndex(page.auth.findData("basic"))
@@ -227,6 +229,9 @@ def test_network_page_validation_and_summary_plan_files(preview_window, aloop, t
     page.user.setText("Administrator")
     page.password.setText(w.test_password)
     page.apply_to_selected()
+    for vm_id in ("vm-101", "vm-102"):
+        w.flow.state.guest(vm_id).tested_ok = True
+    w.wizard.revalidate()
     w.wizard.next_button.click()
     net = w.wizard.page(PageId.NETWORK)
     assert list(net.map_combos) == ["App-VLAN20"]
@@ -247,8 +252,9 @@ def test_network_page_validation_and_summary_plan_files(preview_window, aloop, t
     w.wizard.next_button.click()
     summary = w.wizard.page(PageId.SUMMARY)
     text = summary.text.toPlainText()
-    assert "Migrate 2 VM(s) from vCenter vcsa.corp.local to Prism prism.corp.local." in text
+    assert "Migrate 2 VMs from vCenter vcsa.corp.local to Prism prism.corp.local." in text
     assert "Automatic cutover between 22:00 and 02:30" in text
+    assert text.startswith("2 VMs · 2 disks · up to 120.0 GiB to copy")  # issue 15.14: totals
     assert summary.start_button.isEnabled()
     saved = tmp_path / "plan.json"
     assert summary.save_plan(saved)

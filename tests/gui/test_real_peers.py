@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from xtract_gui.gui.flow import PageId
 from xtract_gui.gui.screenshots import wait_until
 from xtract_gui.gui.window import MainWindow
+from xtract_gui.gui.wizard.flow import PageId
 from xtract_gui.wiring import DictSecrets
 
 from .conftest import OFFSCREEN_LIMITS, run

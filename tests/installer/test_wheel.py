@@ -75,7 +75,7 @@ def test_the_installed_wheel_runs_the_headless_demo(installed: Path, tmp_path: P
 
 def test_the_installed_wheel_opens_the_wizard_on_its_first_page(installed: Path, tmp_path: Path) -> None:
     script = "from xtract_gui import paths\nfrom xtract_gui.gui.app import Translations\n" + \
-        "from xtract_gui.gui.flow_answers import PageId\n" + wizard_script("""
+        "from xtract_gui.gui.wizard.flow_answers import PageId\n" + wizard_script("""
             wizard = window.wizard
             first = wizard.stack.currentWidget() is wizard.pages[PageId.SOURCE]
             print("page", first, wizard.title.text(), flush=True)

@@ -3,10 +3,13 @@
 Adapters turn vendor faults (pyVmomi, HTTP, WinRM, NFS) into these at their
 boundary, so that the engine and the GUI handle one family of errors and can
 show ``str(error)`` to a person: every message says what happened and what to
-do about it.
+do about it.  ``message`` and ``hint`` may be ``domain.messages.Message`` values (a ``str`` that the GUI
+can show in the user's language); ``describe()`` gives both as one such message.
 """
 
 from __future__ import annotations
+
+from .messages import Message, msg, raw
 
 
 class XtractError(Exception):
@@ -24,6 +27,19 @@ class XtractError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()
+
+    def describe(self) -> Message:
+        """Message and hint as one translatable sentence pair (English: exactly ``str(self)``)."""
+        if not self.hint:
+            return raw(self.message)
+        return msg("error.with_hint", "{message} {hint}", message=raw(self.message), hint=raw(self.hint))
+
+
+def described(exc: BaseException) -> Message:
+    """What a person is shown for ``exc``: our errors as their messages, anything else by its type and text."""
+    if isinstance(exc, XtractError):
+        return exc.describe()
+    return msg("error.unexpected", "Unexpected error: {kind}: {text}", kind=type(exc).__name__, text=raw(str(exc)))
 
 
 class ConfigurationError(XtractError):

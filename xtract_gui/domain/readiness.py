@@ -2,7 +2,9 @@
 
 Each rule returns findings; a ``BLOCKER`` stops the VM from starting, a
 ``WARNING`` is shown and accepted, ``INFO`` explains what the tool will do.
-Every finding says, in ``fix``, what the user can do about it.
+Every finding says, in ``fix``, what the user can do about it, and in ``section`` which part of the plan
+(the wizard page) makes that fix, "" when it is made outside xtract-gui (in the vSphere Client, in Prism).
+Messages are ``domain.messages.Message`` values: English as text, translatable in the GUI.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from .inventory import (
     TargetKind,
     ToolsStatus,
 )
+from .messages import Message, msg, plural
 from .plan import GuestChannelKind, Plan, ShutdownPolicy, TransferMode, VmPlan
 
 MIN_CBT_HARDWARE_VERSION = 7
+COLD_UNCONFIRMED = "cold_power_off_unconfirmed"  # the wizard asks for it at Start (a plan option records the yes)
 # vSphere allows 32 snapshots in a chain; we add one for the migration and one for guest prep.
 MAX_EXISTING_SNAPSHOTS = 30
 PLAN_WIDE = ""
@@ -39,6 +43,17 @@ class Severity(StrEnum):
     INFO = "info"
 
 
+class Section(StrEnum):
+    """Where a finding's fix is made: a part of the plan (a wizard page), or outside xtract-gui."""
+
+    OUTSIDE = ""  # vSphere Client, Prism, the guest
+    TARGET = "target"
+    VMS = "vms"
+    GUESTS = "guests"
+    NETWORK = "network"
+    OPTIONS = "options"
+
+
 @dataclass(frozen=True)
 class Finding:
     code: str
@@ -46,6 +61,12 @@ class Finding:
     message: str
     fix: str
     vm_id: str = PLAN_WIDE
+    section: Section = Section.OUTSIDE
+
+
+# The cause a person must see first when several blockers hold: a VM already on the target (a migrated VM is
+# also powered off, and "power it on" is then the worst advice), then a VM vCenter cannot work with.
+_FIRST = ("name_clash", "vm_not_found", "vm_not_connected")
 
 
 @dataclass(frozen=True)
@@ -58,8 +79,9 @@ class _Context:
 Rule = Callable[[SourceVM, _Context], Iterable[Finding]]
 
 
-def _f(vm: SourceVM, code: str, severity: Severity, message: str, fix: str) -> Finding:
-    return Finding(code, severity, message, fix, vm.vm_id)
+def _f(vm: SourceVM, code: str, severity: Severity, message: Message, fix: Message,
+       section: Section = Section.OUTSIDE) -> Finding:
+    return Finding(code, severity, message, fix, vm.vm_id, section)
 
 
 def _tools(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
@@ -70,124 +92,173 @@ def _tools(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     can_shut_down = vm.tools_status is ToolsStatus.OLD
     may_power_off = ctx.plan.options.shutdown_policy is ShutdownPolicy.POWER_OFF_AFTER_TIMEOUT
     blocks = uses_tools or not (can_shut_down or may_power_off)
+    section = Section.OUTSIDE
     if uses_tools:
-        fix = "Install or start VMware Tools: guest operations and a clean guest shutdown at cutover need it."
+        fix = msg("readiness.tools_not_running.fix_channel",
+                  "Install or start VMware Tools: guest operations and a clean guest shutdown at cutover need it.")
     elif can_shut_down or may_power_off:
-        fix = ("Install or start VMware Tools for a clean guest shutdown at cutover; without it the VM is "
-               "powered off, as the plan allows.")
+        fix = msg("readiness.tools_not_running.fix_power_off",
+                  "Install or start VMware Tools for a clean guest shutdown at cutover; without it the VM is "
+                  "powered off, as the plan allows.")
     else:
-        fix = ("Install or start VMware Tools: the cutover shuts the guest down through it. Or allow power-off "
-               "after the shutdown timeout in the plan's options.")
+        fix = msg("readiness.tools_not_running.fix_allow",
+                  "Install or start VMware Tools: the cutover shuts the guest down through it. Or allow power-off "
+                  "after the shutdown timeout in the plan's options.")
+        section = Section.OPTIONS
+    status = {ToolsStatus.NOT_RUNNING: msg("readiness.tools.not_running", "not running"),
+              ToolsStatus.NOT_INSTALLED: msg("readiness.tools.not_installed", "not installed"),
+              ToolsStatus.OLD: msg("readiness.tools.old", "old")}.get(vm.tools_status, vm.tools_status.value)
     yield _f(vm, "tools_not_running", Severity.BLOCKER if blocks else Severity.WARNING,
-             f"VMware Tools is {vm.tools_status.value.replace('_', ' ')} in {vm.name}.", fix)
+             msg("readiness.tools_not_running", "VMware Tools is {status} in {vm}.", status=status, vm=vm.name), fix,
+             section)
 
 
 def _disks(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     if not vm.disks:
-        yield _f(vm, "no_disks", Severity.BLOCKER, f"{vm.name} has no virtual disks to migrate.",
-                 "Leave this VM out of the plan.")
+        yield _f(vm, "no_disks", Severity.BLOCKER,
+                 msg("readiness.no_disks", "{vm} has no virtual disks to migrate.", vm=vm.name),
+                 msg("readiness.no_disks.fix", "Leave this VM out of the plan."), Section.VMS)
     for d in vm.disks:
         if d.mode.independent:
             yield _f(vm, "independent_disk", Severity.BLOCKER,
-                     f"Disk '{d.label}' is independent, so snapshots and CBT leave it out.",
-                     "Change the disk mode to Dependent (VM powered off: Edit Settings > disk > Mode).")
+                     msg("readiness.independent_disk", "Disk '{disk}' is independent, so snapshots and CBT leave it "
+                         "out.", disk=d.label),
+                     msg("readiness.independent_disk.fix",
+                         "Change the disk mode to Dependent (VM powered off: Edit Settings > disk > Mode)."))
         if d.rdm and d.rdm_physical:
             yield _f(vm, "rdm_physical", Severity.BLOCKER,
-                     f"Disk '{d.label}' is a physical-mode RDM; it cannot be snapshotted or read through "
-                     "the datastore.",
-                     "Migrate the LUN's data separately (storage vMotion it to a VMDK first, or attach it as a "
-                     "Volume Group on AHV).")
+                     msg("readiness.rdm_physical", "Disk '{disk}' is a physical-mode RDM; it cannot be snapshotted "
+                         "or read through the datastore.", disk=d.label),
+                     msg("readiness.rdm_physical.fix",
+                         "Migrate the LUN's data separately (storage vMotion it to a VMDK first, or attach it as a "
+                         "Volume Group on AHV)."))
         elif d.rdm:
             # Its data is on the LUN: /folder serves no flat file for it, so it cannot be read.
             yield _f(vm, "rdm_virtual", Severity.BLOCKER,
-                     f"Disk '{d.label}' is a virtual-mode RDM; its data is on a LUN, with no flat file to copy.",
-                     "Storage vMotion the disk to a virtual disk (VMDK) first (Migrate > Change storage, format "
-                     "Thin or Thick), or migrate the LUN's data separately (a Volume Group on AHV).")
+                     msg("readiness.rdm_virtual", "Disk '{disk}' is a virtual-mode RDM; its data is on a LUN, with "
+                         "no flat file to copy.", disk=d.label),
+                     msg("readiness.rdm_virtual.fix",
+                         "Storage vMotion the disk to a virtual disk (VMDK) first (Migrate > Change storage, format "
+                         "Thin or Thick), or migrate the LUN's data separately (a Volume Group on AHV)."))
         if d.sharing is DiskSharing.MULTI_WRITER:
             yield _f(vm, "multi_writer_disk", Severity.BLOCKER,
-                     f"Disk '{d.label}' is shared (multi-writer); it cannot be snapshotted.",
-                     "Migrate clustered VMs with an application-level method, or turn sharing off.")
+                     msg("readiness.multi_writer_disk", "Disk '{disk}' is shared (multi-writer); it cannot be "
+                         "snapshotted.", disk=d.label),
+                     msg("readiness.multi_writer_disk.fix",
+                         "Migrate clustered VMs with an application-level method, or turn sharing off."))
 
 
 def _snapshots(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     if vm.snapshot_count > MAX_EXISTING_SNAPSHOTS:
         yield _f(vm, "too_many_snapshots", Severity.BLOCKER,
-                 f"{vm.name} has {vm.snapshot_count} snapshots; vSphere allows 32 in a chain and the migration "
-                 "needs two more.", "Delete the snapshots (Snapshots > Delete All) before migrating.")
+                 msg("readiness.too_many_snapshots", "{vm} has {n} snapshots; vSphere allows 32 in a chain and the "
+                     "migration needs two more.", vm=vm.name, n=vm.snapshot_count),
+                 msg("readiness.too_many_snapshots.fix",
+                     "Delete the snapshots (Snapshots > Delete All) before migrating."))
     elif vm.snapshot_count:
         yield _f(vm, "existing_snapshots", Severity.BLOCKER,
-                 f"{vm.name} has {vm.snapshot_count} snapshot(s); the migration reads the base disk as of its "
-                 "own snapshot and needs the disks consolidated.",
-                 "Delete or consolidate the existing snapshots (Snapshots > Delete All), then check again.")
+                 plural("readiness.existing_snapshots", vm.snapshot_count,
+                        "{vm} has {n} snapshot; the migration reads the base disk as of its own snapshot and needs "
+                        "the disks consolidated.",
+                        "{vm} has {n} snapshots; the migration reads the base disk as of its own snapshot and needs "
+                        "the disks consolidated.", vm=vm.name),
+                 msg("readiness.existing_snapshots.fix",
+                     "Delete or consolidate the existing snapshots (Snapshots > Delete All), then check again."))
 
 
 def _cbt(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     if vm.hardware_version < MIN_CBT_HARDWARE_VERSION:
         yield _f(vm, "hardware_too_old", Severity.BLOCKER,
-                 f"{vm.name} has virtual hardware version {vm.hardware_version}; Changed Block Tracking needs 7 "
-                 "or later.", "Upgrade the VM compatibility (Actions > Compatibility > Upgrade) with the VM off.")
+                 msg("readiness.hardware_too_old", "{vm} has virtual hardware version {version}; Changed Block "
+                     "Tracking needs 7 or later.", vm=vm.name, version=vm.hardware_version),
+                 msg("readiness.hardware_too_old.fix",
+                     "Upgrade the VM compatibility (Actions > Compatibility > Upgrade) with the VM off."))
     elif not vm.cbt_enabled:
         yield _f(vm, "cbt_will_be_enabled", Severity.INFO,
-                 f"Changed Block Tracking is off on {vm.name}; it will be turned on.",
-                 "Nothing to do: on a running VM a short snapshot makes the setting take effect.")
+                 msg("readiness.cbt_will_be_enabled", "Changed Block Tracking is off on {vm}; it will be turned on.",
+                     vm=vm.name),
+                 msg("readiness.cbt_will_be_enabled.fix",
+                     "Nothing to do: on a running VM a short snapshot makes the setting take effect."))
 
 
 def _ssh(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     access = ctx.vm_plan.guest
     if vm.guest_family is not OsFamily.LINUX:
-        yield _f(vm, "ssh_needs_linux", Severity.BLOCKER, f"SSH guest preparation is for Linux guests; {vm.name} "
-                 f"runs {vm.guest_full_name or vm.guest_id}.", "Use WinRM or VMware Tools for this guest.")
+        yield _f(vm, "ssh_needs_linux", Severity.BLOCKER,
+                 msg("readiness.ssh_needs_linux", "SSH guest preparation is for Linux guests; {vm} runs {os}.",
+                     vm=vm.name, os=vm.guest_full_name or vm.guest_id),
+                 msg("readiness.ssh_needs_linux.fix", "Use WinRM or VMware Tools for this guest."), Section.GUESTS)
     elif not (access.ssh_host or vm.guest_ips):
         yield _f(vm, "guest_no_address", Severity.BLOCKER,
-                 f"No IP address is known for {vm.name}, so SSH cannot reach it.",
-                 "Enter the guest's address, or use the VMware Tools channel.")
+                 msg("readiness.guest_no_address.ssh", "No IP address is known for {vm}, so SSH cannot reach it.",
+                     vm=vm.name),
+                 msg("readiness.guest_no_address.fix", "Enter the guest's address, or use the VMware Tools channel."),
+                 Section.GUESTS)
     elif not access.ssh_host_key:
         yield _f(vm, "ssh_host_key_not_pinned", Severity.BLOCKER,
-                 f"The SSH host key of {vm.name} is not pinned, so the guest cannot be told from an impostor.",
-                 "Open the guest credentials page and accept the key it shows after checking it on the guest's "
-                 "console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), or set guest.ssh_host_key.")
+                 msg("readiness.ssh_host_key_not_pinned", "The SSH host key of {vm} is not pinned, so the guest "
+                     "cannot be told from an impostor.", vm=vm.name),
+                 msg("readiness.ssh_host_key_not_pinned.fix",
+                     "Open the guest credentials page and accept the key it shows after checking it on the guest's "
+                     "console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), or set guest.ssh_host_key."),
+                 Section.GUESTS)
 
 
 def _guest(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     channel = ctx.vm_plan.guest.channel
     if channel is GuestChannelKind.NONE:
         yield _f(vm, "guest_prep_skipped", Severity.WARNING,
-                 f"Guest preparation is off for {vm.name}: no VirtIO drivers, SAN policy or IP retention.",
-                 "Make sure the guest already has VirtIO drivers, or it will not boot on AHV "
-                 "(INACCESSIBLE_BOOT_DEVICE).")
+                 msg("readiness.guest_prep_skipped", "Guest preparation is off for {vm}: no VirtIO drivers, SAN "
+                     "policy or IP retention.", vm=vm.name),
+                 msg("readiness.guest_prep_skipped.fix", "Make sure the guest already has VirtIO drivers, or it will "
+                     "not boot on AHV (INACCESSIBLE_BOOT_DEVICE)."), Section.GUESTS)
         return
     if vm.guest_family is OsFamily.OTHER:
         yield _f(vm, "guest_os_unsupported", Severity.BLOCKER,
-                 f"The guest OS of {vm.name} ({vm.guest_full_name or vm.guest_id}) has no preparation scripts.",
-                 "Set the guest channel to 'none' and install VirtIO drivers by hand.")
+                 msg("readiness.guest_os_unsupported", "The guest OS of {vm} ({os}) has no preparation scripts.",
+                     vm=vm.name, os=vm.guest_full_name or vm.guest_id),
+                 msg("readiness.guest_os_unsupported.fix",
+                     "Set the guest channel to 'none' and install VirtIO drivers by hand."), Section.GUESTS)
     if vm.power_state is not PowerState.ON:
+        name = ctx.vm_plan.effective_target_name
+        fix = msg("readiness.guest_prep_needs_power.fix_migrated",
+                  "A VM named '{name}' is already on the target: if this VM was migrated, leave it out of the plan. "
+                  "Otherwise power it on, or set its guest channel to 'none'.", name=name) \
+            if name in ctx.target.vm_names else \
+            msg("readiness.guest_prep_needs_power.fix", "Power the VM on, or set its guest channel to 'none'.")
         yield _f(vm, "guest_prep_needs_power", Severity.BLOCKER,
-                 f"{vm.name} is powered off; guest preparation runs inside the running guest.",
-                 "Power the VM on, or set its guest channel to 'none'.")
+                 msg("readiness.guest_prep_needs_power", "{vm} is powered off; guest preparation runs inside the "
+                     "running guest.", vm=vm.name), fix, Section.GUESTS)
     elif channel is GuestChannelKind.WINRM and not (ctx.vm_plan.guest.winrm_host or vm.guest_ips):
         yield _f(vm, "guest_no_address", Severity.BLOCKER,
-                 f"No IP address is known for {vm.name}, so WinRM cannot reach it.",
-                 "Enter the guest's address, or use the VMware Tools channel.")
+                 msg("readiness.guest_no_address.winrm", "No IP address is known for {vm}, so WinRM cannot reach it.",
+                     vm=vm.name),
+                 msg("readiness.guest_no_address.fix", "Enter the guest's address, or use the VMware Tools channel."),
+                 Section.GUESTS)
     elif channel is GuestChannelKind.SSH:
         yield from _ssh(vm, ctx)
     elif channel is GuestChannelKind.VMTOOLS and vm.tools_status is ToolsStatus.RUNNING \
             and not vm.guest_operations_ready:
         yield _f(vm, "guest_operations_not_ready", Severity.WARNING,
-                 f"VMware Tools in {vm.name} does not accept guest operations yet.",
-                 "Wait a minute after boot, or update VMware Tools.")
+                 msg("readiness.guest_operations_not_ready", "VMware Tools in {vm} does not accept guest operations "
+                     "yet.", vm=vm.name),
+                 msg("readiness.guest_operations_not_ready.fix", "Wait a minute after boot, or update VMware Tools."))
     access = ctx.vm_plan.guest
     if channel is GuestChannelKind.WINRM and not access.winrm_https:
         # The channel refuses answers in clear on that session; what HTTP cannot stop is the relay of
         # the NTLM exchange itself to another server the account may use.
         yield _f(vm, "winrm_http", Severity.WARNING,
-                 f"WinRM to {vm.name} uses plain HTTP with NTLM message encryption: the NTLM exchange can be "
-                 "relayed (NTLM relay) to another server by someone on the path.",
-                 "Use HTTPS (port 5986) with the guest's certificate pinned, or the VMware Tools channel.")
+                 msg("readiness.winrm_http", "WinRM to {vm} uses plain HTTP with NTLM message encryption: the NTLM "
+                     "exchange can be relayed (NTLM relay) to another server by someone on the path.", vm=vm.name),
+                 msg("readiness.winrm_http.fix",
+                     "Use HTTPS (port 5986) with the guest's certificate pinned, or the VMware Tools channel."),
+                 Section.GUESTS)
     shared = any(d.sharing is DiskSharing.MULTI_WRITER for d in vm.disks)
     if shared and vm.guest_family is OsFamily.WINDOWS:
         yield _f(vm, "san_policy_shared", Severity.WARNING,
-                 "SAN policy OnlineAll is unsafe for disks shared by a cluster; it will not be set.",
-                 "Bring the disks online by hand on AHV.")
+                 msg("readiness.san_policy_shared",
+                     "SAN policy OnlineAll is unsafe for disks shared by a cluster; it will not be set."),
+                 msg("readiness.san_policy_shared.fix", "Bring the disks online by hand on AHV."))
 
 
 def _network(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
@@ -196,52 +267,80 @@ def _network(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
         mapped = ctx.plan.network_map.get(nic.network)
         if not mapped:
             yield _f(vm, "network_unmapped", Severity.BLOCKER,
-                     f"Port group '{nic.network}' of {vm.name} is not mapped to an AHV subnet.",
-                     "Choose a subnet for it on the Network mapping page.")
+                     msg("readiness.network_unmapped", "Port group '{pg}' of {vm} is not mapped to an AHV subnet.",
+                         pg=nic.network, vm=vm.name),
+                     msg("readiness.network_unmapped.fix", "Choose a subnet for it on the Network mapping page."),
+                     Section.NETWORK)
         elif subnets and mapped not in subnets:
             yield _f(vm, "subnet_missing", Severity.BLOCKER,
-                     f"Port group '{nic.network}' is mapped to a subnet that the target does not have.",
-                     "Pick an existing subnet on the Network mapping page.")
+                     msg("readiness.subnet_missing", "Port group '{pg}' is mapped to a subnet that the target does not "
+                         "have.", pg=nic.network),
+                     msg("readiness.subnet_missing.fix", "Pick an existing subnet on the Network mapping page."),
+                     Section.NETWORK)
     opts = ctx.plan.options
     if opts.retain_ip and not opts.retain_mac and len(vm.nics) > 1:
         yield _f(vm, "ip_retention_needs_mac", Severity.BLOCKER,
-                 f"{vm.name} has {len(vm.nics)} NICs; IP retention matches NICs by MAC address, so it needs "
-                 "'retain MAC' when there is more than one.", "Turn 'retain MAC' on, or 'retain IP' off.")
+                 msg("readiness.ip_retention_needs_mac", "{vm} has {n} NICs; IP retention matches NICs by MAC "
+                     "address, so it needs 'retain MAC' when there is more than one.", vm=vm.name, n=len(vm.nics)),
+                 msg("readiness.ip_retention_needs_mac.fix", "Turn 'retain MAC' on, or 'retain IP' off."),
+                 Section.NETWORK)
     if opts.retain_ip and ctx.vm_plan.guest.channel is GuestChannelKind.NONE and vm.nics:
         yield _f(vm, "ip_retention_needs_guest", Severity.WARNING,
-                 "IP retention needs guest preparation, which is off for this VM.",
-                 "Enable a guest channel, or reconfigure the IP addresses on AHV by hand.")
+                 msg("readiness.ip_retention_needs_guest",
+                     "IP retention needs guest preparation, which is off for {vm}.", vm=vm.name),
+                 msg("readiness.ip_retention_needs_guest.fix",
+                     "Enable a guest channel, or reconfigure the IP addresses on AHV by hand."), Section.GUESTS)
 
 
 def _target(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     name = ctx.vm_plan.effective_target_name
     if name in ctx.target.vm_names:
-        yield _f(vm, "name_clash", Severity.BLOCKER, f"A VM named '{name}' already exists on the target.",
-                 "Set another target name for this VM, or remove the existing one.")
+        yield _f(vm, "name_clash", Severity.BLOCKER,
+                 msg("readiness.name_clash", "A VM named '{name}' already exists on the target.", name=name),
+                 msg("readiness.name_clash.fix", "If {vm} was migrated already, leave it out of the plan; otherwise "
+                     "set another target name for it, or remove the existing VM in Prism.", vm=vm.name))
     if vm.firmware is Firmware.EFI and vm.secure_boot:
         if ctx.target.kind is TargetKind.PRISM_ELEMENT:
             # Secure Boot needs machine type Q35; Prism Element's v2.0 VM create has no machine_type field.
             yield _f(vm, "secure_boot_needs_pc", Severity.BLOCKER,
-                     f"{vm.name} uses UEFI Secure Boot, which needs an AHV VM of machine type Q35; Prism Element "
-                     "cannot create one (its API has no machine type).",
-                     "Connect the plan to the Prism Central that manages this cluster (Target page): it creates "
-                     "the VM with machine type Q35 and Secure Boot.")
+                     msg("readiness.secure_boot_needs_pc", "{vm} uses UEFI Secure Boot, which needs an AHV VM of "
+                         "machine type Q35; Prism Element cannot create one (its API has no machine type).",
+                         vm=vm.name),
+                     msg("readiness.secure_boot_needs_pc.fix",
+                         "Connect the plan to the Prism Central that manages this cluster (Target page): it creates "
+                         "the VM with machine type Q35 and Secure Boot."), Section.TARGET)
         else:
             yield _f(vm, "secure_boot", Severity.INFO,
-                     f"{vm.name} uses UEFI Secure Boot; it will be created with machine type Q35 and Secure Boot.",
-                     "Nothing to do.")
+                     msg("readiness.secure_boot", "{vm} uses UEFI Secure Boot; it will be created with machine type "
+                         "Q35 and Secure Boot.", vm=vm.name),
+                     msg("readiness.nothing_to_do", "Nothing to do."))
     if ctx.plan.transfer_mode is TransferMode.COLD and vm.power_state is PowerState.ON:
-        yield _f(vm, "cold_shutdown", Severity.INFO,
-                 f"Cold mode: {vm.name} is shut down before its disks are copied (downtime = whole copy).",
-                 "Use warm mode for a short cutover.")
+        # Cold mode powers a running production VM off before its copy: only with a person's explicit yes (the
+        # wizard asks at Start, naming the VMs; a plan file says so in its options), never by default.
+        if ctx.plan.options.allow_power_off_for_cold:
+            yield _f(vm, "cold_shutdown", Severity.INFO,
+                     msg("readiness.cold_shutdown", "Cold mode: {vm} is shut down before its disks are copied "
+                         "(downtime = whole copy).", vm=vm.name),
+                     msg("readiness.cold_shutdown.fix", "Use warm mode for a short cutover."), Section.TARGET)
+        else:
+            yield _f(vm, COLD_UNCONFIRMED, Severity.BLOCKER,
+                     msg("readiness.cold_power_off_unconfirmed", "Cold mode shuts {vm} down before its disks are "
+                         "copied (it stays off for the whole copy), and nobody confirmed that.", vm=vm.name),
+                     msg("readiness.cold_power_off_unconfirmed.fix",
+                         "Confirm it when you press Start in the wizard, or set \"allow_power_off_for_cold\": true "
+                         "in the plan's options; or use warm mode, which keeps the VM running until its cutover."),
+                     Section.TARGET)
     for container, role in data_containers(ctx.plan, ctx.target):
         if vm.provisioned_bytes > container.free_bytes:
             yield _f(vm, "container_space", Severity.BLOCKER,
-                     f"{vm.name} needs up to {_gib(vm.provisioned_bytes)} and container '{container.name}' ({role}) "
-                     f"has {_gib(container.free_bytes)} free.", "Choose another container or free space on it.")
+                     msg("readiness.container_space", "{vm} needs up to {need} and container '{container}' ({role}) "
+                         "has {free} free.", vm=vm.name, need=_gib(vm.provisioned_bytes), container=container.name,
+                         role=role, free=_gib(container.free_bytes)),
+                     msg("readiness.container_space.fix", "Choose another container or free space on it."),
+                     Section.TARGET)
 
 
-def data_containers(plan: Plan, target: TargetInventory) -> list[tuple[StorageContainer, str]]:
+def data_containers(plan: Plan, target: TargetInventory) -> list[tuple[StorageContainer, Message]]:
     """Each container the migration fills, with its role: where the disks land (``disk_container``: through
     Prism Central the cluster's SelfServiceContainer, whatever the plan chose) and, in warm mode, where they
     are staged over NFS first (the plan's container)."""
@@ -250,22 +349,26 @@ def data_containers(plan: Plan, target: TargetInventory) -> list[tuple[StorageCo
     if chosen is None or landing is None:
         return []
     if landing.uuid == chosen.uuid:
-        return [(chosen, "where the disks land")]
-    found = [(landing, "where Prism Central puts the disks")]
+        return [(chosen, msg("readiness.role.landing", "where the disks land"))]
+    found = [(landing, msg("readiness.role.pc_landing", "where Prism Central puts the disks"))]
     if plan.transfer_mode is TransferMode.WARM:
-        found.append((chosen, "where the disks are staged over NFS"))
+        found.append((chosen, msg("readiness.role.staging", "where the disks are staged over NFS")))
     return found
 
 
 # -- vSphere source fidelity (issue 20): what real vCenters have that breaks a migration midway ----------
 
 _CONNECTION_FIXES = {
-    "disconnected": "Reconnect its ESXi host in vCenter (Connection > Connect), then check again.",
-    "orphaned": "The VM's files are no longer registered with its host: remove it from the inventory and "
-                "register its .vmx again (Datastore > Register VM), then check again.",
-    "inaccessible": "Its datastore is unreachable or its files are missing: bring the datastore back (Storage > "
-                    "Rescan), then check again.",
-    "invalid": "Its configuration is corrupt: fix or re-register the VM in the vSphere Client.",
+    "disconnected": msg("readiness.vm_not_connected.fix_disconnected",
+                        "Reconnect its ESXi host in vCenter (Connection > Connect), then check again."),
+    "orphaned": msg("readiness.vm_not_connected.fix_orphaned",
+                    "The VM's files are no longer registered with its host: remove it from the inventory and "
+                    "register its .vmx again (Datastore > Register VM), then check again."),
+    "inaccessible": msg("readiness.vm_not_connected.fix_inaccessible",
+                        "Its datastore is unreachable or its files are missing: bring the datastore back (Storage > "
+                        "Rescan), then check again."),
+    "invalid": msg("readiness.vm_not_connected.fix_invalid",
+                   "Its configuration is corrupt: fix or re-register the VM in the vSphere Client."),
 }
 
 
@@ -273,36 +376,44 @@ def _encryption(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     encrypted = [d.label for d in vm.disks if d.encrypted]
     if not (vm.encrypted or encrypted):
         return
-    what = f"disk(s) {', '.join(encrypted)} of {vm.name} are" if encrypted else f"{vm.name} is"
     lacks = [m for m in vm.missing_privileges if m.privilege.startswith("Cryptographer.")]
-    yield _f(vm, "encrypted", Severity.BLOCKER,
-             f"{what[0].upper()}{what[1:]} encrypted by vSphere: their files hold ciphertext, which would land on AHV "
-             "as a disk that never boots.",
-             "Decrypt the VM in the vSphere Client (VM Policies > Edit VM Storage Policies, a policy without "
-             "encryption) and check again; AHV encrypts data at rest itself."
-             + (" This account lacks Cryptographer.Decrypt: ask an administrator to decrypt it." if lacks else ""))
+    message = msg("readiness.encrypted.disks", "Disk(s) {disks} of {vm} are encrypted by vSphere: their files hold "
+                  "ciphertext, which would land on AHV as a disk that never boots.", disks=", ".join(encrypted),
+                  vm=vm.name) if encrypted else \
+        msg("readiness.encrypted.vm", "{vm} is encrypted by vSphere: their files hold ciphertext, which would land on "
+            "AHV as a disk that never boots.", vm=vm.name)
+    fix = msg("readiness.encrypted.fix", "Decrypt the VM in the vSphere Client (VM Policies > Edit VM Storage "
+              "Policies, a policy without encryption) and check again; AHV encrypts data at rest itself.")
+    if lacks:
+        fix = msg("readiness.encrypted.fix_privilege", "{fix} This account lacks Cryptographer.Decrypt: ask an "
+                  "administrator to decrypt it.", fix=fix)
+    yield _f(vm, "encrypted", Severity.BLOCKER, message, fix)
 
 
 def _disk_storage(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     for d in vm.disks:
         if not d.flat_file_readable:
             yield _f(vm, "no_flat_file_datastore", Severity.BLOCKER,
-                     f"Disk '{d.label}' of {vm.name} is on {d.datastore_type} datastore '{d.datastore}', whose disks "
-                     "are objects with no flat file to read over HTTPS.",
-                     "Storage vMotion the VM to a VMFS or NFS datastore (Migrate > Change storage only), then "
-                     "check again.")
+                     msg("readiness.no_flat_file_datastore", "Disk '{disk}' of {vm} is on {kind} datastore "
+                         "'{datastore}', whose disks are objects with no flat file to read over HTTPS.", disk=d.label,
+                         vm=vm.name, kind=d.datastore_type, datastore=d.datastore),
+                     msg("readiness.no_flat_file_datastore.fix", "Storage vMotion the VM to a VMFS or NFS datastore "
+                         "(Migrate > Change storage only), then check again."))
 
 
 def _vm_state(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     if vm.connection_state != "connected":
         yield _f(vm, "vm_not_connected", Severity.BLOCKER,
-                 f"{vm.name} is {vm.connection_state} in vCenter: it cannot be snapshotted or read.",
-                 _CONNECTION_FIXES.get(vm.connection_state, "Bring the VM back to connected in vCenter."))
+                 msg("readiness.vm_not_connected", "{vm} is {state} in vCenter: it cannot be snapshotted or read.",
+                     vm=vm.name, state=vm.connection_state),
+                 _CONNECTION_FIXES.get(vm.connection_state) or msg("readiness.vm_not_connected.fix",
+                                                                   "Bring the VM back to connected in vCenter."))
     if vm.consolidation_needed:
         yield _f(vm, "consolidation_needed", Severity.BLOCKER,
-                 f"{vm.name} needs its disks consolidated: an earlier snapshot removal left delta files, so its "
-                 "base disks are not current.",
-                 "Run Snapshots > Consolidate on the VM in the vSphere Client, then check again.")
+                 msg("readiness.consolidation_needed", "{vm} needs its disks consolidated: an earlier snapshot removal "
+                     "left delta files, so its base disks are not current.", vm=vm.name),
+                 msg("readiness.consolidation_needed.fix",
+                     "Run Snapshots > Consolidate on the VM in the vSphere Client, then check again."))
 
 
 def _privileges(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
@@ -312,9 +423,11 @@ def _privileges(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     if needed:
         listed = "; ".join(f"{m.privilege} on {m.entity_kind} {m.entity_name}" for m in needed)
         yield _f(vm, "missing_privileges", Severity.BLOCKER,
-                 f"The vCenter account lacks privileges the migration of {vm.name} needs: {listed}.",
-                 "Grant the account a role with these privileges on the VM, its host and datastores (or on the "
-                 "vCenter root, propagated), then check again.")
+                 msg("readiness.missing_privileges", "The vCenter account lacks privileges the migration of {vm} "
+                     "needs: {listed}.", vm=vm.name, listed=listed),
+                 msg("readiness.missing_privileges.fix",
+                     "Grant the account a role with these privileges on the VM, its host and datastores (or on the "
+                     "vCenter root, propagated), then check again."))
 
 
 RULES: tuple[Rule, ...] = (_tools, _disks, _snapshots, _cbt, _guest, _network, _target,
@@ -324,7 +437,13 @@ RULES: tuple[Rule, ...] = (_tools, _disks, _snapshots, _cbt, _guest, _network, _
 def check_vm(vm: SourceVM, plan: Plan, target: TargetInventory) -> list[Finding]:
     """Findings for one VM under ``plan`` (which must list it)."""
     ctx = _Context(plan, plan.vm(vm.vm_id), target)
-    return [f for rule in RULES for f in rule(vm, ctx)]
+    return ordered([f for rule in RULES for f in rule(vm, ctx)])
+
+
+def ordered(found: list[Finding]) -> list[Finding]:
+    """Blockers first, the cause a person must see first at their head (``_FIRST``), then warnings, then info."""
+    rank = {Severity.BLOCKER: 0, Severity.WARNING: 1, Severity.INFO: 2}
+    return sorted(found, key=lambda f: (rank[f.severity], 0 if f.code in _FIRST else 1))
 
 
 def check_plan(plan: Plan, source: SourceInventory, target: TargetInventory) -> dict[str, list[Finding]]:
@@ -335,9 +454,11 @@ def check_plan(plan: Plan, source: SourceInventory, target: TargetInventory) -> 
         vm = known.get(vm_plan.vm_id)
         if vm is None:
             out[vm_plan.vm_id] = [Finding("vm_not_found", Severity.BLOCKER,
-                                          f"VM '{vm_plan.name}' ({vm_plan.vm_id}) is not in the source inventory.",
-                                          "It was removed or renamed: select it again in the wizard.",
-                                          vm_plan.vm_id)]
+                                          msg("readiness.vm_not_found", "VM '{vm}' is not in the source inventory.",
+                                              vm=vm_plan.name),
+                                          msg("readiness.vm_not_found.fix",
+                                              "It was removed or renamed: select it again in the wizard."),
+                                          vm_plan.vm_id, Section.VMS)]
             continue
         out[vm.vm_id] = check_vm(vm, plan, target)
     return out
@@ -346,28 +467,37 @@ def check_plan(plan: Plan, source: SourceInventory, target: TargetInventory) -> 
 def _plan_wide(plan: Plan, source: SourceInventory, target: TargetInventory) -> list[Finding]:
     found: list[Finding] = []
     if target.clusters and plan.target.cluster_uuid not in {c.uuid for c in target.clusters}:
-        found.append(Finding("cluster_missing", Severity.BLOCKER, "The plan's AHV cluster is not on the target.",
-                             "Choose the cluster again on the Target page."))
+        found.append(Finding("cluster_missing", Severity.BLOCKER,
+                             msg("readiness.cluster_missing", "The plan's AHV cluster is not on the target."),
+                             msg("readiness.cluster_missing.fix", "Choose the cluster again on the Target page."),
+                             section=Section.TARGET))
     container = target.container(plan.target.container_uuid)
     if target.containers and container is None:
         found.append(Finding("container_missing", Severity.BLOCKER,
-                             "The plan's storage container is not on the target.",
-                             "Choose the storage container again on the Target page."))
+                             msg("readiness.container_missing", "The plan's storage container is not on the target."),
+                             msg("readiness.container_missing.fix",
+                                 "Choose the storage container again on the Target page."), section=Section.TARGET))
     landing = target.disk_container(plan.target.container_uuid)
     if container is not None and landing is not None and landing.uuid != container.uuid:
         found.append(Finding("disks_land_elsewhere", Severity.INFO,
-                             f"Prism Central puts the migrated disks in container '{landing.name}', not in "
-                             f"'{container.name}': its API clones a disk from an image next to the image.",
-                             "Nothing to do if it has room; move a VM's disks afterwards with "
-                             "'acli vm.update_container', or connect to the Prism Element to choose the container."))
+                             msg("readiness.disks_land_elsewhere", "Prism Central puts the migrated disks in container "
+                                 "'{landing}', not in '{chosen}': its API clones a disk from an image next to the "
+                                 "image.", landing=landing.name, chosen=container.name),
+                             msg("readiness.disks_land_elsewhere.fix",
+                                 "Nothing to do if it has room; move a VM's disks afterwards with "
+                                 "'acli vm.update_container', or connect to the Prism Element to choose the "
+                                 "container."), section=Section.TARGET))
     known = {v.vm_id: v for v in source.vms}
     needed = sum(known[v.vm_id].provisioned_bytes for v in plan.vms if v.vm_id in known)
     for data, role in data_containers(plan, target):
         if needed > data.free_bytes:
             found.append(Finding("container_space_total", Severity.WARNING,
-                                 f"The selected VMs need up to {_gib(needed)}; container '{data.name}' ({role}) has "
-                                 f"{_gib(data.free_bytes)} free. Thin disks may fit, but it is tight.",
-                                 "Migrate in smaller batches, or choose another container."))
+                                 msg("readiness.container_space_total", "The selected VMs need up to {need}; container "
+                                     "'{container}' ({role}) has {free} free. Thin disks may fit, but it is tight.",
+                                     need=_gib(needed), container=data.name, role=role, free=_gib(data.free_bytes)),
+                                 msg("readiness.container_space_total.fix",
+                                     "Migrate in smaller batches, or choose another container."),
+                                 section=Section.TARGET))
     found += _container_whitelist(plan, target)
     # One name on AHV for two VMs, or two that a person (and a case-insensitive file system or search) cannot tell
     # apart: letter case, full-width letters, spaces around.
@@ -378,9 +508,12 @@ def _plan_wide(plan: Plan, source: SourceInventory, target: TargetInventory) -> 
     for names in sorted(g for g in groups.values() if len(g) > 1):
         shown = " and ".join(f"'{n}'" for n in sorted(set(names)))
         found.append(Finding("target_name_twice", Severity.BLOCKER,
-                             f"Two VMs of the plan would be called {shown} on AHV"
-                             + ("." if len(set(names)) == 1 else ", names that differ only in case or width."),
-                             "Give one of them another target name."))
+                             msg("readiness.target_name_twice", "Two VMs of the plan would be called {names} on AHV.",
+                                 names=shown) if len(set(names)) == 1 else
+                             msg("readiness.target_name_twice.case", "Two VMs of the plan would be called {names} on "
+                                 "AHV, names that differ only in case or width.", names=shown),
+                             msg("readiness.target_name_twice.fix", "Give one of them another target name."),
+                             section=Section.VMS))
     return found
 
 
@@ -392,15 +525,22 @@ def _container_whitelist(plan: Plan, target: TargetInventory) -> list[Finding]:
         return []
     if target.nfs_client and any(_covers(e, target.nfs_client) for e in container.nfs_whitelist):
         return []
-    laptop = target.nfs_client.split("/")[0] or "this computer"
-    entry = target.nfs_client or "this computer's address/255.255.255.255"
-    return [Finding("container_whitelist", Severity.BLOCKER if target.nfs_client else Severity.WARNING,
-                    f"Storage container '{container.name}' has an NFS whitelist of its own (it does not use the "
-                    f"cluster's), and {laptop} is {'not' if target.nfs_client else 'perhaps not'} in it: the entry "
-                    "the tool adds to the cluster's whitelist does not open this container.",
-                    f"In Prism: Storage > '{container.name}' > Update > Advanced Settings > Filesystem Whitelist, add "
-                    f"{entry} for the migration (and remove it afterwards); or choose a container without a "
-                    "whitelist of its own, or cold mode.")]
+    laptop = target.nfs_client.split("/")[0]
+    entry = target.nfs_client or msg("readiness.container_whitelist.this_address",
+                                     "this computer's address/255.255.255.255")
+    message = msg("readiness.container_whitelist", "Storage container '{container}' has an NFS whitelist of its own "
+                  "(it does not use the cluster's), and {laptop} is not in it: the entry the tool adds to the "
+                  "cluster's whitelist does not open this container.", container=container.name, laptop=laptop) \
+        if laptop else \
+        msg("readiness.container_whitelist.maybe", "Storage container '{container}' has an NFS whitelist of its own "
+            "(it does not use the cluster's), and this computer is perhaps not in it: the entry the tool adds to the "
+            "cluster's whitelist does not open this container.", container=container.name)
+    return [Finding("container_whitelist", Severity.BLOCKER if target.nfs_client else Severity.WARNING, message,
+                    msg("readiness.container_whitelist.fix",
+                        "In Prism: Storage > '{container}' > Update > Advanced Settings > Filesystem Whitelist, add "
+                        "{entry} for the migration (and remove it afterwards); or choose a container without a "
+                        "whitelist of its own, or cold mode.", container=container.name, entry=entry),
+                    section=Section.TARGET)]
 
 
 def _covers(entry: str, client: str) -> bool:

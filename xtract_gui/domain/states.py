@@ -13,7 +13,10 @@ class JobState(StrEnum):
     SYNCING = "syncing"  # seeded; delta syncs run every N minutes; ready for cutover
     CUTTING_OVER = "cutting_over"
     POST = "post"
-    DONE = "done"
+    DONE = "done"  # running on AHV, and the guest reported its first boot there
+    # Running on AHV, but nobody saw the guest come up (no channel reaches it on AHV, or its first-boot report
+    # never came): a person checks the console before calling it done.
+    DONE_UNVERIFIED = "done_unverified"
     PAUSED = "paused"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -21,7 +24,12 @@ class JobState(StrEnum):
 
     @property
     def terminal(self) -> bool:
-        return self in (JobState.DONE, JobState.CANCELLED)
+        return self in (JobState.DONE, JobState.DONE_UNVERIFIED, JobState.CANCELLED)
+
+    @property
+    def is_done(self) -> bool:
+        """Cut over: the VM runs on AHV (verified or not)."""
+        return self in (JobState.DONE, JobState.DONE_UNVERIFIED)
 
     @property
     def active(self) -> bool:
@@ -37,8 +45,8 @@ _FORWARD = {
     JobState.PREPARING: {JobState.SEEDING},
     JobState.SEEDING: {JobState.SYNCING, JobState.CUTTING_OVER},  # cold mode cuts over straight after the copy
     JobState.SYNCING: {JobState.CUTTING_OVER},
-    JobState.CUTTING_OVER: {JobState.POST, JobState.DONE, JobState.ROLLED_BACK},
-    JobState.POST: {JobState.DONE},
+    JobState.CUTTING_OVER: {JobState.POST, JobState.DONE, JobState.DONE_UNVERIFIED, JobState.ROLLED_BACK},
+    JobState.POST: {JobState.DONE, JobState.DONE_UNVERIFIED},
 }
 
 # From any active or waiting state a job can be paused, fail, or be cancelled.

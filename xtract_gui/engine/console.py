@@ -56,9 +56,11 @@ class Printer:
 def status_table(jobs: list[JobSnapshot]) -> str:
     rows = [("VM", "STATE", "STEP", "SYNCS", "LAST DELTA", "DOWNTIME", "ERROR")]
     for j in jobs:
-        rows.append((j.name, j.state.value + (" (ready)" if j.ready_for_cutover else ""), j.step_title,
+        state = "done, not verified" if j.state.value == "done_unverified" else j.state.value
+        rows.append((j.name, state + (" (ready)" if j.ready_for_cutover else ""), j.step_title,
                      str(max(0, j.sync_count)) if j.sync_count >= 0 else "-", str(j.last_delta_bytes),
                      f"{j.downtime_seconds:.0f}s" if j.downtime_seconds is not None else
-                     f"~{j.projected_downtime_seconds:.0f}s" if j.projected_downtime_seconds else "-", j.error[:60]))
+                     f"~{j.projected_downtime_seconds:.0f}s" if j.projected_downtime_seconds else "-",
+                     (j.check or j.error)[:60]))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)

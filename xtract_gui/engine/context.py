@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from ..domain.errors import CancelledError, SecretMissingError
+from ..domain.errors import CancelledError, SecretMissingError, described
 from ..domain.guest_tasks import GuestTask
+from ..domain.messages import msg, took
 from ..domain.plan import Plan, SecretRef, SourceEndpoint, TargetEndpoint, VmPlan
 from ..domain.states import JobState, can_transition
 from ..resources import load_manifest, load_script  # the one resource loader
@@ -107,8 +108,9 @@ class Session:
     def secret(self, ref: SecretRef) -> str:
         value = self.adapters.secrets.get(ref.service, ref.username)
         if not value:
-            raise SecretMissingError(f"No secret stored for {ref}.",
-                                     hint=f"Store it with: xtract-gui secret set {ref.service} {ref.username}")
+            raise SecretMissingError(msg("engine.secret_missing", "No secret stored for {ref}.", ref=str(ref)),
+                                     hint=msg("engine.secret_missing.hint", "Store it with: xtract-gui secret set "
+                                              "{service} {user}", service=ref.service, user=ref.username))
         self.emitter.add_secrets([value])
         return value
 
@@ -260,15 +262,15 @@ class JobContext:
         try:
             result = await fn()
         except asyncio.CancelledError:
-            self.step(step_id, title, StepState.PENDING, "interrupted")
+            self.step(step_id, title, StepState.PENDING, msg("step.interrupted", "interrupted"))
             raise
         except CancelledError:
-            self.step(step_id, title, StepState.PENDING, "interrupted")
+            self.step(step_id, title, StepState.PENDING, msg("step.interrupted", "interrupted"))
             raise
         except Exception as exc:
-            self.step(step_id, title, StepState.WARNING if warn_only else StepState.FAILED, str(exc))
+            self.step(step_id, title, StepState.WARNING if warn_only else StepState.FAILED, described(exc))
             if warn_only:
                 return None
             raise
-        self.step(step_id, title, StepState.SUCCEEDED, f"{time.monotonic() - started:.1f} s")
+        self.step(step_id, title, StepState.SUCCEEDED, took(time.monotonic() - started))
         return result

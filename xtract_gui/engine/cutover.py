@@ -8,12 +8,21 @@ the source powered on again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import time
 
-from ..domain.errors import CancelledError, ConfigurationError, NotFoundError, UnsupportedError, XtractError
+from ..domain.errors import (
+    CancelledError,
+    ConfigurationError,
+    NotFoundError,
+    UnsupportedError,
+    XtractError,
+    described,
+)
 from ..domain.guest_tasks import GuestPhase, tasks_for
 from ..domain.inventory import BootType, Firmware, PowerState, SourceVM, TargetDiskSpec, TargetNicSpec, TargetVMSpec
+from ..domain.messages import Message, encode, msg, raw, seconds
 from ..domain.plan import GuestChannelKind, ShutdownPolicy
 from ..domain.states import JobState
 from .context import JobContext
@@ -26,6 +35,11 @@ from .staging import remove_staging
 from .whitelist import add_whitelist, give_back_whitelist
 
 FIRSTBOOT_READ = ".read_firstboot_result"
+
+
+class _FirstBootFailed(XtractError):
+    """The guest answered: its first-boot task failed (not worth asking again)."""
+
 TEST_SUFFIX = "-xtract-test"  # a test migration's VM is the target name with this
 _STAGES = ("shutdown", "final_sync", "create_vm", "power_on", "after_boot", "post")
 
@@ -37,7 +51,8 @@ def vm_spec(ctx: JobContext, vm: SourceVM, *, test: bool = False) -> TargetVMSpe
     for i, d in enumerate(vm.disks):
         ref = rows[d.key]["target_ref"] if d.key in rows else ""
         if not ref:
-            raise XtractError(f"Disk {d.label} of {vm.name} has not been copied yet.", hint="Wait for the seed.")
+            raise XtractError(msg("cutover.disk_not_copied", "Disk {disk} of {vm} has not been copied yet.",
+                                  disk=d.label, vm=vm.name), hint=msg("cutover.wait_for_seed", "Wait for the seed."))
         disks.append(TargetDiskSpec(size_bytes=d.capacity_bytes, bus="SCSI", index=i,
                                     ndfs_path=ref if ref.startswith("/") else "",
                                     image_uuid="" if ref.startswith("/") else ref,
@@ -77,9 +92,11 @@ async def shutdown_source(ctx: JobContext) -> None:
             # power-off stops the VM, and only if the plan allows it (readiness warned or blocked already).
             if opts.shutdown_policy is not ShutdownPolicy.POWER_OFF_AFTER_TIMEOUT:
                 ctx.store.outcome(jid, "failed", str(exc))
-                raise XtractError(f"{vm.name} cannot be shut down: {exc.message}",
-                                  hint="Start VMware Tools in the guest, or allow power-off after the shutdown "
-                                       "timeout in the plan, then cut over again.") from None
+                raise XtractError(msg("cutover.cannot_shut_down", "{vm} cannot be shut down: {why}", vm=vm.name,
+                                      why=raw(exc.message)),
+                                  hint=msg("cutover.cannot_shut_down.hint", "Start VMware Tools in the guest, or "
+                                           "allow power-off after the shutdown timeout in the plan, then cut over "
+                                           "again.")) from None
             ctx.log(f"{exc.message} Powering {vm.name} off instead, as the plan allows", "WARNING")
             ctx.store.outcome(jid, "refused", str(exc))
             tools = False
@@ -93,8 +110,10 @@ async def shutdown_source(ctx: JobContext) -> None:
             ctx.store.outcome(off_jid, "ok")
         elif not off:
             ctx.store.outcome(jid, "timeout")
-            raise XtractError(f"{vm.name} did not shut down within {opts.shutdown_timeout_seconds} s.",
-                              hint="Shut the guest down by hand, or allow power-off after the timeout in the plan.")
+            raise XtractError(msg("cutover.shutdown_timeout", "{vm} did not shut down within {s} s.", vm=vm.name,
+                                  s=opts.shutdown_timeout_seconds),
+                              hint=msg("cutover.shutdown_timeout.hint", "Shut the guest down by hand, or allow "
+                                       "power-off after the timeout in the plan."))
         if tools:
             ctx.store.outcome(jid, "ok")
     elif not ctx.data.get("downtime_started"):
@@ -145,7 +164,7 @@ async def _wait_for_guest(ctx: JobContext, vm: SourceVM) -> None:
     if not tasks or target is None or ctx.vm_plan.guest.channel not in (GuestChannelKind.WINRM,
                                                                         GuestChannelKind.SSH):
         ctx.step("cutover.wait_guest", "Waiting for guest", StepState.SKIPPED,
-                 "the guest channel cannot reach the guest on AHV; check the console")
+                 msg("cutover.wait_guest.no_channel", "no guest channel reaches the guest on AHV; check the console"))
         return
     task = tasks[0]
 
@@ -170,15 +189,18 @@ async def _wait_for_guest(ctx: JobContext, vm: SourceVM) -> None:
                     return
                 last = str(res.result.get("message") or res.stderr[-200:])
                 if not data.get("pending"):
-                    raise XtractError(f"The first-boot task reported a failure: {last}",
-                                      hint="Open the VM console on AHV and check the network settings.")
+                    raise _FirstBootFailed(msg("cutover.first_boot_failed", "The first-boot task reported a failure: "
+                                               "{why}", why=raw(last)),
+                                           hint=msg("cutover.first_boot_failed.hint", "Open the VM console on AHV and "
+                                                    "check the network settings."))
             except XtractError as exc:
-                if isinstance(exc, CancelledError) or "first-boot task reported" in str(exc):
+                if isinstance(exc, CancelledError | _FirstBootFailed):
                     raise
                 last = str(exc)
             await asyncio.sleep(1.0)
-        raise XtractError(f"The guest did not report its first boot in time ({last}).",
-                          hint="Open the VM console on AHV; the VM is running.")
+        raise XtractError(msg("cutover.first_boot_late", "The guest did not report its first boot in time ({why}).",
+                              why=raw(last)),
+                          hint=msg("cutover.first_boot_late.hint", "Open the VM console on AHV; the VM is running."))
 
     await ctx.run_step("cutover.wait_guest", "Waiting for guest", run, warn_only=True)
 
@@ -203,8 +225,10 @@ async def _check_ips(ctx: JobContext) -> None:
     async def run() -> None:
         silent = [ip for ip in ips if not await ctx.call(_answers, ip)]
         if silent:
-            raise XtractError(f"No answer from {', '.join(silent)} (from this laptop).",
-                              hint="The address may not be routed to the laptop; check from inside the network.")
+            raise XtractError(msg("cutover.no_answer", "No answer from {addresses} (from this laptop).",
+                                  addresses=", ".join(silent)),
+                              hint=msg("cutover.no_answer.hint", "The address may not be routed to the laptop; check "
+                                       "from inside the network."))
 
     await ctx.run_step("cutover.check_ip", "Checking retained IP addresses", run, warn_only=True)
 
@@ -226,6 +250,9 @@ async def _finish_source(ctx: JobContext) -> None:
 async def cutover(ctx: JobContext) -> bool:
     """Run (or continue) the cutover; True when the VM is done, False when it was rolled back."""
     ctx.set_state(JobState.CUTTING_OVER)
+    if ctx.data.get("test_vm_uuid") and not _stage_done(ctx, "after_boot"):
+        # A test VM is a copy of this VM on the test subnet: it must not outlive the real one's cutover.
+        await ctx.run_step("cutover.remove_test", "Removing the test VM", lambda: remove_test_vm(ctx, "cutover"))
     try:
         if not _stage_done(ctx, "shutdown"):
             await ctx.run_step("cutover.shutdown", "Shutting down source", lambda: shutdown_source(ctx))
@@ -239,7 +266,7 @@ async def cutover(ctx: JobContext) -> bool:
     except asyncio.CancelledError:
         raise  # the app is closing: the stage is recorded and a restart continues from it
     except Exception as exc:
-        await rollback(ctx, str(exc))
+        await rollback(ctx, described(exc))
         return False
     vm = await ctx.call(ctx.session.source().get_vm, ctx.vm_id)
     if not _stage_done(ctx, "after_boot"):
@@ -267,12 +294,32 @@ async def cutover(ctx: JobContext) -> bool:
     await give_back_whitelist(ctx)
     downtime = float(ctx.data.get("downtime_seconds", 0))
     ctx.store.finish_cutover_request(ctx.vm_id, "done", downtime)
-    ctx.set_state(JobState.DONE, f"cut over in {downtime:.0f} s of downtime")
+    if ctx.data.get("first_boot"):
+        ctx.set_state(JobState.DONE, msg("cutover.done", "cut over in {downtime} of downtime",
+                                         downtime=seconds(downtime)))
+    else:
+        # Nobody saw the guest come up on AHV: "done" would be a claim; say what a person has to look at.
+        check = what_to_check(ctx, vm)
+        ctx.update(check=encode(check))
+        ctx.log(f"Cut over, not verified: {check}", "WARNING")
+        ctx.set_state(JobState.DONE_UNVERIFIED, check)
     return True
+
+
+def what_to_check(ctx: JobContext, vm: SourceVM) -> Message:
+    """What a person checks on the console of a VM whose first boot on AHV nobody saw."""
+    ips = [ip for ip in ctx.data.get("guest_ips", []) if ":" not in ip]
+    if ips and ctx.plan.options.retain_ip:
+        return msg("cutover.check_console.ip", "Nobody saw {vm} boot on AHV. Open its console in Prism: check that "
+                   "Windows or Linux started, its disks are online and it answers at {ips}.", vm=vm.name,
+                   ips=", ".join(ips))
+    return msg("cutover.check_console", "Nobody saw {vm} boot on AHV. Open its console in Prism: check that Windows "
+               "or Linux started, its disks are online and its network is configured.", vm=vm.name)
 
 
 async def rollback(ctx: JobContext, reason: str) -> None:
     ctx.log(f"Cutover failed before the target booted: {reason}. Rolling back.", "ERROR")
+    reason = raw(reason)
 
     async def run() -> None:
         target = ctx.session.target()
@@ -302,7 +349,8 @@ async def rollback(ctx: JobContext, reason: str) -> None:
     await ctx.run_step("cutover.rollback", "Rolling back", run)
     ctx.update(cutover_stage=None, target_vm_uuid=None, source_powered_off_by_us=None, downtime_started=None)
     ctx.store.finish_cutover_request(ctx.vm_id, f"rolled back: {reason}", None)
-    ctx.set_state(JobState.ROLLED_BACK, reason, error=f"Rolled back: {reason}")
+    ctx.set_state(JobState.ROLLED_BACK, reason, error=msg("cutover.rolled_back", "Rolled back: {reason}",
+                                                          reason=reason))
 
 
 async def delete_half_created(ctx: JobContext) -> int:
@@ -328,29 +376,41 @@ async def delete_half_created(ctx: JobContext) -> int:
     return removed
 
 
+async def remove_test_vm(ctx: JobContext, why: str) -> None:
+    """Delete the job's test VM (journaled), and note in its history when and why it went."""
+    uuid = ctx.data.get("test_vm_uuid")
+    if uuid:
+        jid = ctx.store.intent(ctx.vm_id, "target", "delete_vm", uuid, test=True)
+        with contextlib.suppress(NotFoundError):  # removed in Prism by a person: gone either way
+            await ctx.call(ctx.session.target().delete_vm, uuid)
+        ctx.store.outcome(jid, "ok")
+        history = [dict(h, removed_at=h.get("removed_at") or time.time(), removed_by=h.get("removed_by") or why)
+                   if h.get("uuid") == uuid else h for h in ctx.data.get("test_vms", [])]
+        ctx.update(test_vms=history)
+    ctx.update(test_vm_uuid=None, test_vm_name=None)
+
+
 async def test_migration(ctx: JobContext, *, undo: bool) -> None:
-    target = ctx.session.target()
     if undo:
-        uuid = ctx.data.get("test_vm_uuid")
-        if uuid:
-            async def remove() -> None:
-                jid = ctx.store.intent(ctx.vm_id, "target", "delete_vm", uuid, test=True)
-                await ctx.call(target.delete_vm, uuid)
-                ctx.store.outcome(jid, "ok")
-            await ctx.run_step("test.undo", "Removing the test VM", remove)
-        ctx.update(test_vm_uuid=None)
+        if ctx.data.get("test_vm_uuid"):
+            await ctx.run_step("test.undo", "Removing the test VM", lambda: remove_test_vm(ctx, "the user"))
+        ctx.update(test_vm_uuid=None, test_vm_name=None)
         return
     if not ctx.plan.test_subnet_uuid:
-        raise ConfigurationError("The plan has no test subnet.", hint="Choose an isolated subnet for test VMs.")
+        raise ConfigurationError(msg("test.no_subnet", "The plan has no test subnet."),
+                                 hint=msg("test.no_subnet.hint", "Choose an isolated subnet for test VMs on the "
+                                          "Network page."))
     if int(ctx.data.get("sync_count", -1)) < 0:
-        raise XtractError("The VM has not been seeded yet.", hint="Wait until it is ready for cutover.")
+        raise XtractError(msg("test.not_seeded", "The VM has not been seeded yet."),
+                          hint=msg("test.not_seeded.hint", "Wait until it is ready for cutover."))
 
     async def create() -> None:
         async with ctx.sync_lock:  # the test VM clones the target files: no sync may write meanwhile
             vm = await ctx.call(ctx.session.source().get_vm, ctx.vm_id)
             spec = vm_spec(ctx, vm, test=True)
             uuid = await create_vm(ctx, spec, test=True)
-            ctx.update(test_vm_uuid=uuid)
+            history = [*ctx.data.get("test_vms", []), {"name": spec.name, "uuid": uuid, "created_at": time.time()}]
+            ctx.update(test_vm_uuid=uuid, test_vm_name=spec.name, test_vms=history)
         await power_target_on(ctx, uuid)
 
     await ctx.run_step("test.create", "Creating the test VM", create)

@@ -15,7 +15,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..domain.errors import CancelledError, ConflictError, NotFoundError, XtractError
+from ..domain.errors import CancelledError, ConflictError, NotFoundError, XtractError, described
+from ..domain.messages import msg
 from ..domain.plan import Plan
 from ..domain.states import JobState
 from .context import Adapters, JobContext, Session, Tuning
@@ -54,6 +55,7 @@ class JobManager:
         self._whitelist_locks: dict[str, asyncio.Lock] = {}  # per cluster, across plans (whitelist.py)
         self._contexts: dict[str, JobContext] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._bandwidth_mbps: float | None = None  # set by a person while jobs run (None: each plan's own)
 
     # -- events -----------------------------------------------------------------------------
     def subscribe(self, sink: Callable[[Event], None]) -> Callable[[], None]:
@@ -65,8 +67,10 @@ class JobManager:
         for vm in plan.vms:
             row = self.store.job(vm.vm_id)
             if row is not None and not row.state.terminal:
-                raise ConflictError(f"{row.name} is already in a migration ({row.state.value}).",
-                                    hint="Resume, retry or cancel that migration first.")
+                raise ConflictError(msg("manager.already_migrating", "{vm} is already in a migration ({state}).",
+                                        vm=row.name, state=row.state.value),
+                                    hint=msg("manager.already_migrating.hint",
+                                             "Resume, retry or cancel that migration first."))
             holder = self.locks.holder(vm.vm_id)
             if holder is not None and not self.locks.held(vm.vm_id):
                 raise JobLockedError(f"{vm.name} is being migrated by another xtract-gui process: {holder}.",
@@ -106,7 +110,7 @@ class JobManager:
                     ctx.log(f"Could not continue now ({exc}); it stays {row.state.value} and continues at the "
                             "next start", "WARNING")
                 else:
-                    ctx.set_state(JobState.FAILED, str(exc), error=str(exc))
+                    ctx.set_state(JobState.FAILED, exc.describe(), error=exc.describe())
                 continue
             if row.state is JobState.SYNCING and row.data.get("cutover_requested_by") and \
                     row.data.get("cutover_stage"):
@@ -160,7 +164,7 @@ class JobManager:
                 continue
             self._refuse_elsewhere(row)
             await self._stop(vm_id)
-            self._context(vm_id).set_state(JobState.PAUSED, "paused by the user")
+            self._context(vm_id).set_state(JobState.PAUSED, msg("state.paused_by_user", "paused by the user"))
 
     async def resume(self, vm_ids: Sequence[str]) -> None:
         self.emitter.bind_loop(asyncio.get_running_loop())
@@ -193,8 +197,10 @@ class JobManager:
             if row.state.terminal:
                 continue
             if row.data.get("cutover_stage") in ("after_boot", "post"):  # also when a late step failed
-                raise ConflictError(f"{row.name} already runs on AHV; it cannot be cancelled any more.",
-                                    hint="Retry the job to finish its last steps, or remove the AHV VM in Prism.")
+                raise ConflictError(msg("manager.cannot_cancel", "{vm} already runs on AHV; it cannot be cancelled "
+                                        "any more.", vm=row.name),
+                                    hint=msg("manager.cannot_cancel.hint", "Retry the job to finish its last steps, "
+                                             "or remove the AHV VM in Prism."))
             self._refuse_elsewhere(row)
             await self._stop(vm_id)
             async with self._holding(row):
@@ -203,8 +209,20 @@ class JobManager:
                 await cleanup_cancel(ctx, undo_guest=undo_guest)
 
     def set_bandwidth_limit(self, mbps: float) -> None:
+        """One limit (Mbit/s, 0: none) for every copy of this process, now and for sessions opened later."""
+        self._bandwidth_mbps = max(0.0, float(mbps))
         for session in self._sessions.values():
-            session.scheduler.set_rate(mbps * 125_000 or None)
+            session.scheduler.set_rate(self._bandwidth_mbps * 125_000 or None)
+
+    def bandwidth_limit(self) -> float:
+        """The limit in force (Mbit/s, 0: none): the one set here, else that of the newest plan with a job."""
+        if self._bandwidth_mbps is not None:
+            return self._bandwidth_mbps
+        with_jobs = {row.plan_id for row in self.store.jobs()}
+        for plan_id in reversed(self.store.plan_ids()):
+            if plan_id in with_jobs:
+                return float(self.store.plan(plan_id).options.bandwidth_limit_mbps)
+        return 0.0
 
     async def wait(self, vm_ids: Sequence[str], until: Callable[[JobSnapshot], bool], *,
                    timeout: float | None = None) -> list[JobSnapshot]:
@@ -227,7 +245,8 @@ class JobManager:
         (addresses, ports, credential references, pins, interval, bandwidth…) are kept, anything else is refused
         with a ``ConfigurationError`` naming the fields.  Returns the fields that changed."""
         if any(self._contexts[v].session.plan_id == plan_id for v in self._tasks if v in self._contexts):
-            raise ConflictError("The plan's jobs are running in this window.", hint="Pause them first.")
+            raise ConflictError(msg("manager.plan_running", "The plan's jobs are running in this window."),
+                            hint=msg("manager.plan_running.hint", "Pause them first."))
         changed = review_plan_change(self.store.plan(plan_id), plan)
         if changed:
             self.store.save_plan(plan_id, plan)
@@ -291,13 +310,16 @@ class JobManager:
     def _row(self, vm_id: str) -> JobRow:
         row = self.store.job(vm_id)
         if row is None:
-            raise NotFoundError(f"No migration job for VM {vm_id!r}.", hint="Run 'xtract-gui status' to list jobs.")
+            raise NotFoundError(msg("manager.no_job", "No migration job for VM {vm}.", vm=vm_id),
+                                hint=msg("manager.no_job.hint", "Run 'xtract-gui status' to list jobs."))
         return row
 
     def _session(self, plan_id: str) -> Session:
         if plan_id not in self._sessions:
             self._sessions[plan_id] = Session(plan_id, self.store.plan(plan_id), self.adapters, self.emitter,
                                               self.tuning, whitelist_locks=self._whitelist_locks)
+            if self._bandwidth_mbps is not None:  # what the person set holds for jobs resumed later too
+                self._sessions[plan_id].scheduler.set_rate(self._bandwidth_mbps * 125_000 or None)
         return self._sessions[plan_id]
 
     def _context(self, vm_id: str) -> JobContext:
@@ -339,7 +361,7 @@ class JobManager:
             ctx.log("Stopped")
         except Exception as exc:
             ctx.log(f"Failed: {exc}", "ERROR")
-            ctx.set_state(JobState.FAILED, str(exc), error=str(exc))
+            ctx.set_state(JobState.FAILED, described(exc), error=described(exc))
         finally:
             self._tasks.pop(ctx.vm_id, None)
             self.locks.release(ctx.vm_id)
@@ -374,5 +396,5 @@ class JobManager:
             if taken:
                 self.locks.release(row.vm_id)
             raise
-        ctx.set_state(back, "resumed")
+        ctx.set_state(back, msg("state.resumed", "resumed"))
         self._spawn(row.vm_id)

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from ..domain.errors import CancelledError
 from ..domain.guest_tasks import GuestPhase
+from ..domain.messages import msg
 from ..domain.plan import TransferMode
 from ..domain.states import JobState
 from .context import JobContext
@@ -88,7 +89,7 @@ async def run_job(ctx: JobContext) -> None:
             result = await ctx.run_step("seed", "Seed", lambda: replicate(ctx, 0, "seed"))
         summarize(ctx, result, sync_interval(ctx))
     if ctx.state() is not JobState.CUTTING_OVER and not ctx.data.get("cutover_stage"):
-        ctx.set_state(JobState.SYNCING, "ready for cutover")
+        ctx.set_state(JobState.SYNCING, msg("state.ready", "ready for cutover"))
         await _sync_loop(ctx)
     await cutover(ctx)
 
@@ -107,7 +108,7 @@ async def _sync_loop(ctx: JobContext) -> None:
             return await replicate(ctx, n, f"sync.{n}")
 
         async with ctx.sync_lock:
-            result = await ctx.run_step(f"sync.{number}", f"Sync {number}", sync)
+            result = await ctx.run_step(f"sync.{number}", msg("step.sync", "Sync {n}", n=number), sync)
         projected = summarize(ctx, result, interval)
         if opts.auto_cutover and projected <= opts.downtime_budget_seconds \
                 and in_window(datetime.now(), opts.cutover_window_start, opts.cutover_window_end):
@@ -158,7 +159,7 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
         target = ctx.session.target()
         writers = ctx.session.writers()
         await delete_half_created(ctx)
-        migrated = ctx.state() is JobState.DONE or ctx.data.get("cutover_stage") in ("after_boot", "post")
+        migrated = ctx.state().is_done or ctx.data.get("cutover_stage") in ("after_boot", "post")
         for key in ("test_vm_uuid", "target_vm_uuid"):
             uuid = ctx.data.get(key)
             if uuid and not (key == "target_vm_uuid" and migrated):
@@ -198,6 +199,7 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
         vm = await ctx.call(ctx.session.source().get_vm, ctx.vm_id)
         await run_phase(ctx, vm, GuestPhase.UNDO)
     elif undo_guest:
-        ctx.step("undo.guest", "Undoing guest preparation", StepState.SKIPPED, "the guest was not prepared")
+        ctx.step("undo.guest", "Undoing guest preparation", StepState.SKIPPED,
+                 msg("step.undo.not_prepared", "the guest was not prepared"))
     ctx.update(current_snapshot=None, cutover_stage=None, cancelling=None)
-    ctx.set_state(JobState.CANCELLED, "cancelled by the user")
+    ctx.set_state(JobState.CANCELLED, msg("state.cancelled_by_user", "cancelled by the user"))

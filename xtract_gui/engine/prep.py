@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from ..domain.errors import CancelledError, ConfigurationError, GuestError, GuestScriptError, XtractError
 from ..domain.guest_tasks import GuestPhase, GuestTask, tasks_for
 from ..domain.inventory import DiskSharing, OsFamily, SourceVM, TargetInventory
+from ..domain.messages import encode, msg, raw
 from ..domain.plan import GuestChannelKind, Plan, TransferMode
 from ..domain.readiness import PLAN_WIDE, Finding, Severity, check_plan
 from ..domain.redact import scrub
@@ -68,13 +69,16 @@ async def check_readiness(ctx: JobContext) -> None:
             lambda: ctx.call(readiness_findings, ctx.plan, ctx.session.source(), ctx.session.target(),
                              lambda: ctx.session.writers().whitelist_entry))
         mine = found.get(ctx.vm_id, []) + [f for f in found.get(PLAN_WIDE, []) if f.severity is Severity.BLOCKER]
-        ctx.update(findings=[{**asdict(f), "severity": f.severity.value} for f in mine])
+        # Kept as messages (JSON): the monitor's cutover dialog and the report show them in the reader's language.
+        ctx.update(findings=[{**asdict(f), "severity": f.severity.value, "message": encode(f.message),
+                              "fix": encode(f.fix), "section": str(f.section)} for f in mine])
         for f in mine:
             ctx.log(f"Readiness {f.severity.value}: {f.message} Fix: {f.fix}",
                     "ERROR" if f.severity is Severity.BLOCKER else "INFO")
         blocking = [f for f in mine if f.severity is Severity.BLOCKER]
         if blocking:
-            raise ConfigurationError(f"Readiness check failed: {blocking[0].message}", hint=blocking[0].fix)
+            raise ConfigurationError(msg("engine.readiness_failed", "Readiness check failed: {reason}",
+                                         reason=blocking[0].message), hint=blocking[0].fix)
 
     await ctx.run_step("readiness", "Checking readiness", run)
 
@@ -209,10 +213,12 @@ class SequenceReport:
             return
         res = self.failed.result
         raise GuestScriptError(
-            f"Guest task \"{self.failed.task.title}\" ({self.failed.task.id}) failed: {self.failed.message}",
+            msg("guest.task_failed", "Guest task \"{title}\" failed: {why}", title=self.failed.task.title,
+                why=raw(self.failed.message)),
             task_id=self.failed.task.id, exit_code=res.exit_code if res is not None else -1,
             result=res.result if res is not None else None,
-            hint="Fix the cause in the guest and run the preparation again; tasks already done are skipped safely.",
+            hint=msg("guest.task_failed.hint", "Fix the cause in the guest and run the preparation again; tasks "
+                     "already done are skipped safely."),
             detail=res.stderr[-2000:] if res is not None else "")
 
 

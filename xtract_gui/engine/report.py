@@ -6,6 +6,8 @@ import html
 import time
 from typing import Any
 
+from ..domain.messages import decode
+from ..domain.states import JobState
 from ..domain.units import human_bytes
 from .store import Store
 
@@ -14,7 +16,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em;color:
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.5em 0 1em;width:100%}th,td{border:1px solid #ccc;padding:3px 6px;
 text-align:left;font-size:.9em}th{background:#f3f3f3}.failed,.blocker{color:#b00}.warning{color:#a60}
-.succeeded,.done{color:#070}@media print{body{margin:0}h2{page-break-before:auto}}
+.succeeded,.done{color:#070}.done_unverified{color:#a60}@media print{body{margin:0}h2{page-break-before:auto}}
 """
 
 
@@ -51,9 +53,11 @@ def render_report(store: Store, plan_id: str | None = None) -> str:
             d = job.data
             syncs = store.syncs(job.vm_id)
             downtime = d.get("downtime_seconds")
-            summary.append([job.name, job.state.value, human_bytes(sum(r["bytes"] for r in syncs)), len(syncs),
-                            f"{downtime:.0f} s" if downtime is not None else "", job.error])
-        parts.append(_table(["VM", "State", "Bytes copied", "Syncs", "Downtime", "Error"], summary,
+            state = "done, not verified" if job.state is JobState.DONE_UNVERIFIED else job.state.value
+            why = decode(d.get("check", "")) if job.state is JobState.DONE_UNVERIFIED else job.error
+            summary.append([job.name, state, human_bytes(sum(r["bytes"] for r in syncs)), len(syncs),
+                            f"{downtime:.0f} s" if downtime is not None else "", why])
+        parts.append(_table(["VM", "State", "Bytes copied", "Syncs", "Downtime", "Error or what to check"], summary,
                             [j.state.value for j in jobs]))
         for job in jobs:
             parts.append(_vm_section(store, job.vm_id, job.name, job.data))
@@ -65,7 +69,8 @@ def _vm_section(store: Store, vm_id: str, name: str, data: dict[str, Any]) -> st
     out = [f"<h3>{html.escape(name)} ({html.escape(vm_id)})</h3>"]
     findings = data.get("findings", [])
     out.append("<h4>Readiness</h4>")
-    out.append(_table(["Severity", "Finding", "Fix"], [[f["severity"], f["message"], f["fix"]] for f in findings],
+    out.append(_table(["Severity", "Finding", "Fix"],
+                      [[f["severity"], decode(f["message"]), decode(f["fix"])] for f in findings],
                       [f["severity"] for f in findings]))
     steps = store.steps(vm_id)
     out.append("<h4>Steps</h4>")
@@ -87,6 +92,13 @@ def _vm_section(store: Store, vm_id: str, name: str, data: dict[str, Any]) -> st
     out.append(_table(["Requested by", "At", "Outcome", "Downtime"],
                       [[c["requested_by"], _t(c["requested_at"]), c["outcome"] or "in progress",
                         "" if c["downtime"] is None else f"{c['downtime']:.0f} s"] for c in cut]))
+    tests = data.get("test_vms", [])
+    if tests:  # every test VM made, and when and why it went (at cutover, or removed by a person)
+        out.append("<h4>Test VMs</h4>")
+        out.append(_table(["Name", "AHV uuid", "Created", "Removed", "Removed by"],
+                          [[t["name"], t["uuid"], _t(t.get("created_at")), _t(t.get("removed_at")) or "still there",
+                            t.get("removed_by", "")] for t in tests],
+                          ["" if t.get("removed_at") else "warning" for t in tests]))
     if data.get("target_vm_uuid"):
         out.append(f"<p>AHV VM: {html.escape(str(data['target_vm_uuid']))}; downtime "
                    f"{float(data.get('downtime_seconds', 0)):.0f} s.</p>")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.extents import Extent, normalize
+from ..domain.messages import Message, decode, encode
 from ..domain.plan import Plan
 from ..domain.redact import scrub
 from ..domain.states import JobState
@@ -182,14 +183,14 @@ class Store:
     @staticmethod
     def _job(row: sqlite3.Row) -> JobRow:
         return JobRow(row["vm_id"], row["plan_id"], row["name"], JobState(row["state"]), row["resume_state"],
-                      row["error"], json.loads(row["data"]), row["updated"])
+                      decode(row["error"]), json.loads(row["data"]), row["updated"])
 
     def set_state(self, vm_id: str, state: JobState, *, error: str | None = None,
                   resume_state: str | None = None) -> None:
         sets, args = ["state=?", "updated=?"], [state.value, self._clock()]
         if error is not None:
             sets.append("error=?")
-            args.append(scrub(error))
+            args.append(_stored(error))
         if resume_state is not None:
             sets.append("resume_state=?")
             args.append(resume_state)
@@ -212,7 +213,7 @@ class Store:
     # -- steps ------------------------------------------------------------------------------
     def record_step(self, vm_id: str, step_id: str, title: str, state: str, message: str = "") -> None:
         now = self._clock()
-        message = scrub(message)
+        title, message = _stored(title), _stored(message)
         with self._lock:
             cur = self._db.execute("UPDATE steps SET title=?, state=?, message=?, ended=? WHERE vm_id=? AND step_id=?",
                                    (title, state, message, None if state == "running" else now, vm_id, step_id))
@@ -223,8 +224,10 @@ class Store:
             elif state == "running":
                 self._db.execute("UPDATE steps SET started=? WHERE vm_id=? AND step_id=?", (now, vm_id, step_id))
 
-    def steps(self, vm_id: str) -> list[sqlite3.Row]:
-        return list(self._exec("SELECT * FROM steps WHERE vm_id=? ORDER BY id", (vm_id,)))
+    def steps(self, vm_id: str) -> list[dict[str, Any]]:
+        """The VM's steps in order; titles and messages as ``Message`` values where the engine stored one."""
+        return [{**dict(r), "title": decode(r["title"]), "message": decode(r["message"])}
+                for r in self._exec("SELECT * FROM steps WHERE vm_id=? ORDER BY id", (vm_id,))]
 
     # -- disks and changeIds ----------------------------------------------------------------
     def set_disk(self, vm_id: str, disk_key: int, *, change_id: str | None = None, target_ref: str | None = None,
@@ -326,6 +329,14 @@ class Store:
 
     def progress(self) -> dict[str, sqlite3.Row]:
         return {r["vm_id"]: r for r in self._exec("SELECT * FROM progress")}
+
+
+def _stored(text: str) -> str:
+    """Text as the store keeps it, scrubbed of anything shaped like a credential: a ``Message`` as JSON (its
+    parameters scrubbed one by one, so that the JSON stays whole), so the GUI can show it in its language."""
+    if isinstance(text, Message):
+        return encode(text.map_text(scrub))
+    return scrub(text)
 
 
 class SqliteCursor:

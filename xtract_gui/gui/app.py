@@ -52,6 +52,7 @@ class Translations:
             self.app.removeTranslator(t)
         self.installed = []
         self.language = lang
+        set_font_for(lang)  # English too: it takes the CJK font Japanese added away again
         if lang == "en":
             return True
         ours = QTranslator(self.app)
@@ -65,7 +66,6 @@ class Translations:
         if qt.load(f"qtbase_{lang}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
             self.app.installTranslator(qt)
             self.installed.append(qt)
-        set_font_for(lang)
         return ok
 
 
@@ -75,11 +75,13 @@ def set_font_for(lang: str) -> None:
     if not isinstance(app, QApplication):
         return
     font = QFont(app.font())
+    families = [f for f in font.families() if f not in CJK_FAMILIES]
     if lang == "ja":
-        families = set(QFontDatabase.families())
-        family = next((f for f in CJK_FAMILIES if f in families), "")
+        installed = set(QFontDatabase.families())
+        family = next((f for f in CJK_FAMILIES if f in installed), "")
         if family:
-            font.setFamilies([family, *font.families()])
+            families = [family, *families]
+    font.setFamilies(families)
     app.setFont(font)
 
 
@@ -151,7 +153,7 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName("xtract-gui")
     app.setApplicationVersion(__version__)
     app.setOrganizationName("xtract-gui")
-    from .icons import app_icon
+    from .shared.icons import app_icon
 
     app.setWindowIcon(app_icon())
     app.setStyleSheet(load_stylesheet())
@@ -161,8 +163,9 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_gui(demo: bool = False, argv: list[str] | None = None) -> int:
-    """Start the desktop app; returns the process exit code."""
+def run_gui(demo: bool = False, argv: list[str] | None = None, sync_seconds: float | None = None) -> int:
+    """Start the desktop app; returns the process exit code.  ``sync_seconds``: the demo's sync interval (the
+    Xvfb journey script keeps it short)."""
     import qasync
 
     from .window import MainWindow
@@ -180,7 +183,12 @@ def run_gui(demo: bool = False, argv: list[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     collector = GuiThreadCollector(app)  # Qt objects in garbage are freed on this thread, never a copy thread's
     closed = asyncio.Event()
-    window = MainWindow(translations=translations, demo=demo)
+    options = {}
+    if sync_seconds:
+        from ..engine.context import Tuning
+
+        options = {"tuning": Tuning(sync_interval_seconds=sync_seconds, guest_wait_seconds=60)}
+    window = MainWindow(translations=translations, demo=demo, manager_options=options or None)
     crash = CrashHandler(window.secrets)
     crash.install()
     app.aboutToQuit.connect(closed.set)

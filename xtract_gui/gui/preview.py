@@ -30,11 +30,12 @@ from ..domain.inventory import (
     TargetKind,
     ToolsStatus,
 )
+from ..domain.messages import msg, took
 from ..domain.plan import Plan
 from ..domain.states import JobState
 from ..engine.events import Event, JobStateChanged, LogLine, Progress, StepChanged, StepState, SyncSummary
 from ..engine.ports import ScriptResult
-from .models import JobRow
+from .monitor.jobs_model import JobRow
 
 GIB = 2**30
 FINGERPRINT = "3A:91:5C:0E:77:B2:14:D8:9F:60:AA:21:C3:4B:E8:05:71:9D:2F:C6:58:0B:E4:13:6A:8C:D2:39:F1:47:BE:90"
@@ -117,7 +118,7 @@ class _Guests:
 
     def run_task(self, task: Any, script: str, params: dict[str, Any], *, timeout: float,
                  cancel: Any = None) -> ScriptResult:
-        if self.target.password != PASSWORD:
+        if self.target.password != PASSWORD and not self.target.private_key:
             return ScriptResult(1, "", "", {"ok": False, "message": "Logon failure: unknown user name or bad "
                                             "password. Check the account and its password."})
         return ScriptResult(0, "", "", {"ok": True, "message": f"{self.target.user} is a member of "
@@ -154,8 +155,23 @@ class PreviewWiring:
             raise AuthenticationError(f"Prism {host} rejected the user name or password.", hint="Check both.")
         return _Target()
 
-    def service_instance_provider(self, source: Any) -> None:
-        return None
+    def service_instance_provider(self, source: Any) -> Any:
+        return lambda: None  # the preview's VMware Tools channel needs no vCenter session
+
+    def probe_nfs(self, host: str, container: str, **_: Any) -> Any:
+        from ..target.nfs.probe import NfsProbe
+
+        if host.startswith("unreachable"):
+            return NfsProbe(False, "portmapper", msg("nfs.probe.portmapper", "The portmapper of {host} (TCP {port}) "
+                                                     "does not answer from this computer, so the NFS service cannot "
+                                                     "be found. Open TCP 111 and 2049 from this computer to the "
+                                                     "cluster's virtual IP (firewall, VPN), or choose cold mode.",
+                                                     host=host, port=111))
+        return NfsProbe(True, "", msg("nfs.probe.ok", "NFS on {host} answers and {export} mounts from this computer "
+                                      "(portmapper, MOUNT and NFS v3 checked).", host=host, export="/" + container))
+
+    def probe_ssh_host_key(self, host: str, port: int = 22) -> str:
+        return "ssh-ed25519 SHA256:4kQ0ZpVh7cO1m2W8yJtA9fX3sR6uN5eL0bD2gH1iK3o"
 
     def guest_channel_factory(self, **_: Any) -> _Guests:
         return _Guests()
@@ -184,7 +200,11 @@ class PreviewManager:
         self._sinks: list[Callable[[Event], None]] = []
         self._jobs: dict[str, _Job] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._families: dict[str, OsFamily] = {}
+        self._plans = 0
+        self.plans: dict[str, Plan] = {}  # what Start handed over, by plan id
         self.bandwidth = 0.0
+        self.bandwidth_set: float | None = None
 
     def subscribe(self, sink: Callable[[Event], None]) -> Callable[[], None]:
         self._sinks.append(sink)
@@ -217,13 +237,19 @@ class PreviewManager:
         task.add_done_callback(self._tasks.discard)
 
     async def start(self, plan: Plan) -> str:
+        self._plans += 1
+        plan_id = f"preview-plan-{self._plans}"
+        self.plans[plan_id] = plan
+        if self.bandwidth_set is None:  # like the engine: the newest plan's limit until a person sets one
+            self.bandwidth = plan.options.bandwidth_limit_mbps
         for vm in plan.vms:
             src = next((v for v in SOURCE.vms if v.vm_id == vm.vm_id), None)
             total = src.provisioned_bytes // 3 if src else 8 * GIB
             family = src.guest_family if src else OsFamily.LINUX
-            self._jobs[vm.vm_id] = _Job(vm.vm_id, vm.name, total_bytes=total)
+            self._jobs[vm.vm_id] = _Job(vm.vm_id, vm.name, total_bytes=total, plan_id=plan_id, plan_name=plan.name)
+            self._families[vm.vm_id] = family
             self._spawn(self._run(vm.vm_id, family, total))
-        return "preview-plan"
+        return plan_id
 
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds / self.speed)
@@ -252,8 +278,7 @@ class PreviewManager:
             done = min(total, done + int(rate * 4))
             r = rate * (0.85 + 0.3 * ((done // GIB) % 3) / 2)
             self._emit(Progress(vm_id, "seed", done, total, r, (total - done) / r))
-        self._step(vm_id, "seed", "Seed", StepState.SUCCEEDED,
-                   f"{total / GIB:.1f} GiB in {time.time() - t0:.0f} s")
+        self._step(vm_id, "seed", "Seed", StepState.SUCCEEDED, took(time.time() - t0))  # as the engine says it
         self._state(vm_id, JobState.SYNCING)
         self._emit(SyncSummary(vm_id, 0, total, time.time() - t0, 95.0))
         self._step(vm_id, "sync.1", "Sync 1", StepState.SUCCEEDED, "312 MiB changed")
@@ -270,15 +295,30 @@ class PreviewManager:
             self._step(vm_id, f"cutover.{i}", title, StepState.RUNNING)
             await self._sleep(2)
             self._step(vm_id, f"cutover.{i}", title, StepState.SUCCEEDED)
-        self._jobs[vm_id].downtime_seconds = 41.0  # what the engine measures from shutdown to guest up
-        self._state(vm_id, JobState.DONE)
+        job = self._jobs[vm_id]
+        job.downtime_seconds = 41.0  # what the engine measures from shutdown to guest up
+        job.test_vm_uuid = job.test_vm_name = ""
+        if self._families.get(vm_id) is OsFamily.WINDOWS:
+            self._state(vm_id, JobState.DONE)
+        else:  # the preview's Linux guests report no first boot, as a guest reached by no channel on AHV
+            check = msg("cutover.check_console", "Nobody saw {vm} boot on AHV. Open its console in Prism: check that "
+                        "Windows or Linux started, its disks are online and its network is configured.",
+                        vm=job.name)
+            job.check = check
+            self._emit(JobStateChanged(vm_id, job.state, JobState.DONE_UNVERIFIED, check))
 
     async def resume_all(self) -> None:
         return None
 
     async def test_migration(self, vm_ids: Sequence[str], *, undo: bool = False) -> None:
         for vm_id in vm_ids:
-            self._step(vm_id, "test", "Test migration on the isolated subnet", StepState.SUCCEEDED)
+            job = self._jobs[vm_id]
+            step = "test.undo" if undo else "test.create"
+            title = "Removing the test VM" if undo else "Creating the test VM"
+            self._step(vm_id, step, title, StepState.RUNNING)
+            await self._sleep(2)
+            job.test_vm_uuid, job.test_vm_name = ("", "") if undo else ("test-" + vm_id, job.name + "-xtract-test")
+            self._step(vm_id, step, title, StepState.SUCCEEDED)
 
     async def pause(self, vm_ids: Sequence[str]) -> None:
         for vm_id in vm_ids:
@@ -298,7 +338,10 @@ class PreviewManager:
         return None
 
     def set_bandwidth_limit(self, mbps: float) -> None:
-        self.bandwidth = mbps
+        self.bandwidth = self.bandwidth_set = mbps
+
+    def bandwidth_limit(self) -> float:
+        return self.bandwidth
 
     def jobs(self) -> list[_Job]:
         return list(self._jobs.values())

@@ -23,10 +23,10 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 
 from ..domain.plan import GuestChannelKind
-from .flow import PageId
-from .models import VM_ID_ROLE
+from .shared.table import VM_ID_ROLE
+from .wizard.flow import PageId
 
-SIZE = (1280, 800)  # a consultant laptop's usable screen
+SIZE = (1280, 720)  # the smallest laptop screen a consultant brings (issue 15.10)
 
 
 async def wait_until(cond: Callable[[], Any], timeout: float = 20.0, what: str = "") -> None:
@@ -92,19 +92,27 @@ async def drive(window: Any, shots: Path | None = None, prefix: str = "", *, gue
     wiz.next_button.click()
 
     guests = wiz.page(PageId.GUESTS)
-    needs = [v for v in window.flow.state.selected_vms()
-             if window.flow.state.guest(v.vm_id).channel is not GuestChannelKind.NONE
-             and not window.flow.state.guest(v.vm_id).password]
-    if needs:
-        guests.table.selectAll()
-        guests.user.setText(guests.user.text() or "Administrator")
-        guests.password.setText(guest_password)
-        guests.apply_to_selected()
-    guests.table.selectRow(0)
-    guests.test_button.click()
-    await wait_until(lambda: guests.test_button.isEnabled() and window.flow.state.guest(
-        window.flow.state.selected_vms()[0].vm_id).tested_ok is not None, timeout, "guest test")
-    guests.table.selectRow(0)
+    state = window.flow.state
+    for vm in state.selected_vms():  # a VM without a password gets the one given (a person types it per VM)
+        g = state.guest(vm.vm_id)
+        if g.channel is not GuestChannelKind.NONE and not g.has_credential:
+            guests.select([vm.vm_id])
+            guests.password.setText(guest_password)
+            guests.password.textEdited.emit(guest_password)
+            guests.apply_to_selected()
+    for vm in state.selected_vms():
+        if state.guest(vm.vm_id).channel is GuestChannelKind.NONE:
+            continue
+        guests.select([vm.vm_id])
+        guests.test_button.click()
+        await wait_until(lambda v=vm.vm_id: guests.test_button.isEnabled() and (
+            state.guest(v).tested_ok is not None or guests.key_frame.isVisible()), timeout, "guest test")
+        if guests.key_frame.isVisible():
+            _save(window, shot("4-guests-host-key"))
+            guests.key_trust.click()
+            await wait_until(lambda v=vm.vm_id: guests.test_button.isEnabled()
+                             and state.guest(v).tested_ok is not None, timeout, "guest test after trust")
+    guests.select([state.selected_vms()[0].vm_id])
     _save(window, shot("4-guests"))
     await wait_until(lambda: wiz.next_button.isEnabled(), timeout, "guest page")
     wiz.next_button.click()
@@ -117,6 +125,9 @@ async def drive(window: Any, shots: Path | None = None, prefix: str = "", *, gue
     await wait_until(lambda: summary.start_button.isEnabled(), timeout, "summary")
     _save(window, shot("6-summary"))
     summary.start_button.click()
+    if summary.confirm_dialog() is not None and summary.confirm_dialog().isVisible():  # cold mode asks first
+        _save(summary.confirm_dialog(), shot("6-summary-confirm"))
+        summary.confirm_buttons["ok"].click()
     await wait_until(lambda: window.stack.currentWidget() is window.monitor, timeout, "monitor")
     mon = window.monitor
     if shots is not None:  # a picture mid-copy shows what the monitor is for; skip it if the copy is too quick
@@ -143,7 +154,7 @@ async def drive(window: Any, shots: Path | None = None, prefix: str = "", *, gue
     box = mon.confirm_dialog()
     _save(box, shot("8-cutover-confirm"))
     mon.confirm_buttons["ok"].click()
-    await wait_until(lambda: all(r.state.value == "done" for r in mon.jobs.rows()), timeout, "cutover")
+    await wait_until(lambda: all(r.state.is_done for r in mon.jobs.rows()), timeout, "cutover")
     mon.table.selectRow(0)
     await asyncio.sleep(0.3)
     _save(window, shot("9-monitor-done"))

@@ -1,4 +1,8 @@
-"""The main window: wizard and job monitor in one stack, menus, status, and the one place signals are wired."""
+"""The main window: wizard and job monitor in one stack, menus, status, and the one place signals are wired.
+
+It opens to fit the screen it is on (remembering its size and place for next time), and a language switch
+re-labels everything in place: answers, connections, selections, the monitor's rows, graph and limit stay.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
+from PySide6.QtCore import QCoreApplication, QEvent, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,15 +28,18 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from .. import __version__, paths
+from ..domain.errors import described
 from ..domain.plan import Plan
 from ..domain.redact import scrub
-from .backend import Backend, SessionSecrets
-from .bridge import EngineBridge, Service
+from .bridge import EngineBridge, Service, read_view
 from .controller import Controller
-from .flow import PageId, WizardFlow
-from .monitor import JobMonitor
-from .pages_base import PageContext
-from .wizard import WizardWidget
+from .monitor.widget import JobMonitor
+from .placement import place, remember
+from .shared.tr import shown
+from .wizard.backend import Backend, SessionSecrets
+from .wizard.flow import PageId, WizardFlow, WizardState
+from .wizard.pages_base import PageContext
+from .wizard.widget import WizardWidget
 
 log = logging.getLogger(__name__)
 DEMO_SYNC_SECONDS = 20.0
@@ -59,24 +66,25 @@ class MainWindow(QMainWindow):
         self.close_buttons: dict[str, QPushButton] = {}
         self._quit_ok = False
         self._dialog: QFileDialog | None = None
-        self.setWindowTitle("xtract-gui" + (" — demo" if demo else ""))
-        self.resize(1280, 800)
+        self._problem: Any = ""  # the banner's text (a Message is shown again in a new language)
         self._build_menus()
         self._build_central()
+        self.retranslate()
+        place(self)
 
     # -- building --------------------------------------------------------------------------------
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        bar.clear()
-        file_menu = bar.addMenu(self.tr("&File"))
-        self.act_wizard = QAction(self.tr("New migration (wizard)"), self)
-        self.act_monitor = QAction(self.tr("Job monitor"), self)
-        self.act_quit = QAction(self.tr("Quit"), self)
-        file_menu.addAction(self.act_wizard)
-        file_menu.addAction(self.act_monitor)
-        file_menu.addSeparator()
-        file_menu.addAction(self.act_quit)
-        lang_menu = bar.addMenu(self.tr("&Language"))
+        self.file_menu = bar.addMenu("")
+        self.act_wizard = QAction(self)
+        self.act_monitor = QAction(self)
+        self.act_quit = QAction(self)
+        self.act_quit.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        self.file_menu.addAction(self.act_wizard)
+        self.file_menu.addAction(self.act_monitor)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.act_quit)
+        self.lang_menu = bar.addMenu("")
         group = QActionGroup(self)
         self.lang_actions: dict[str, QAction] = {}
         current = getattr(self.translations, "language", "en")
@@ -86,21 +94,20 @@ class MainWindow(QMainWindow):
             act = QAction(name, self, checkable=True)
             act.setChecked(code == current)
             group.addAction(act)
-            lang_menu.addAction(act)
+            self.lang_menu.addAction(act)
             self.lang_actions[code] = act
-        help_menu = bar.addMenu(self.tr("&Help"))
-        self.act_about = QAction(self.tr("About xtract-gui"), self)
-        help_menu.addAction(self.act_about)
+        self.help_menu = bar.addMenu("")
+        self.act_about = QAction(self)
+        self.help_menu.addAction(self.act_about)
 
     def _build_central(self) -> None:
-        old = self.centralWidget()
         central = QWidget(self)
         lay = QVBoxLayout(central)
         banner_row = QHBoxLayout()
         self.banner = QLabel(central)
         self.banner.setProperty("role", "banner")
         self.banner.setWordWrap(True)
-        self.banner_close = QPushButton(self.tr("Dismiss"), central)
+        self.banner_close = QPushButton(central)
         banner_row.addWidget(self.banner, 1)
         banner_row.addWidget(self.banner_close)
         self.banner_widgets = (self.banner, self.banner_close)
@@ -114,8 +121,6 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.monitor)
         lay.addWidget(self.stack, 1)
         self.setCentralWidget(central)
-        if old is not None:
-            old.deleteLater()
         self.busy = QProgressBar(self)
         self.busy.setMaximum(0)
         self.busy.setMaximumWidth(120)
@@ -124,6 +129,24 @@ class MainWindow(QMainWindow):
         self._connect_signals()
         if self.controller.manager is not None:
             self.monitor.attach(self.controller.manager)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle("xtract-gui" + (" — " + self.tr("demo") if self.demo else ""))
+        self.file_menu.setTitle(self.tr("&File"))
+        self.act_wizard.setText(self.tr("New migration (wizard)"))
+        self.act_monitor.setText(self.tr("Job monitor"))
+        self.act_quit.setText(self.tr("Quit"))
+        self.lang_menu.setTitle(self.tr("&Language"))
+        self.help_menu.setTitle(self.tr("&Help"))
+        self.act_about.setText(self.tr("About xtract-gui"))
+        self.banner_close.setText(self.tr("Dismiss"))
+        if self._problem:
+            self.banner.setText(shown(self._problem))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _connect_signals(self) -> None:
         """Every connection between the window's parts, in one place (qutebrowser style)."""
@@ -138,13 +161,16 @@ class MainWindow(QMainWindow):
         m.exportRequested.connect(self._ask_export)
         m.bandwidthChanged.connect(self._bandwidth)
         self.wizard.startRequested.connect(self._start)
-        self.banner_close.clicked.connect(lambda: [w.setVisible(False) for w in self.banner_widgets])
+        self.banner_close.clicked.connect(self._dismiss)
         for code, act in self.lang_actions.items():
             act.triggered.connect(lambda _=False, lang=code: self.set_language(lang))
-        self.act_wizard.triggered.connect(lambda: self.show_wizard())
+        self.act_wizard.triggered.connect(self.new_migration)
         self.act_monitor.triggered.connect(lambda: self.show_monitor())
         self.act_quit.triggered.connect(self.close)
         self.act_about.triggered.connect(self._about)
+
+    def save_place(self) -> None:
+        remember(self)
 
     # -- life cycle ------------------------------------------------------------------------------
     async def start_up(self) -> None:
@@ -155,14 +181,26 @@ class MainWindow(QMainWindow):
             elif self.secrets.keyring is None:
                 self.secrets.keyring = await asyncio.to_thread(self.backend.wiring.keyring_secrets)
             manager = await self.service.run("engine", self.backend.build_manager)
+            if self.lab is not None:  # plans this lab made follow it wherever it runs now
+                await self.service.run("lab", self.backend.follow_lab, manager, self.lab)
         except Exception as exc:  # the window stays usable to show why
             log.exception("start-up failed")
-            self.show_problem(self.tr("xtract-gui could not start its engine: {why}").format(
-                why=scrub(str(exc), self.secrets.known_secrets())))
+            why = scrub(str(exc), self.secrets.known_secrets())
+            self.show_problem(self.tr("xtract-gui could not start its engine: {why}").format(why=why))
             return
         self.controller.attach(manager, self.secrets)
+        await self._show_limit()
         if await self.controller.resume_all():
             self.show_monitor()
+
+    async def _show_limit(self) -> None:
+        manager = self.controller.manager
+        if manager is None or not hasattr(manager, "bandwidth_limit"):
+            return
+        try:
+            self.monitor.show_limit(float(await read_view(manager, "bandwidth_limit")))
+        except Exception:  # only what the box shows; the engine keeps its limit
+            log.warning("the bandwidth limit could not be read", exc_info=True)
 
     async def _start_lab(self) -> None:
         self.statusBar().showMessage(self.tr("Starting the demo lab…"))
@@ -195,6 +233,7 @@ class MainWindow(QMainWindow):
         self.wizard.show_page(PageId.SOURCE)
 
     async def shut_down(self) -> None:
+        self.save_place()
         await self.controller.close()
         await asyncio.to_thread(self.backend.close)
         if self.lab is not None:
@@ -207,14 +246,15 @@ class MainWindow(QMainWindow):
         problems = await self.service.run("keyring", self.backend.persist_guest_passwords, self.flow.state)
         if problems:
             self.show_problem(self.tr("Guest passwords are kept for this session only: {why}").format(
-                why=problems[0]))
+                why=shown(problems[0])))
         await self.controller.start(plan)
 
-    @Slot(str)
-    def _started(self, plan_id: str) -> None:
+    @asyncSlot(str)
+    async def _started(self, plan_id: str) -> None:
         self.monitor.reload()
         self.show_monitor()
         self.statusBar().showMessage(self.tr("Migration started."), 5000)
+        await self._show_limit()
 
     @asyncSlot(str, list)
     async def _act(self, action: str, vm_ids: list[str]) -> None:
@@ -248,9 +288,16 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def show_problem(self, text: str) -> None:
-        self.banner.setText(text)
+        self._problem = text
+        self.banner.setText(shown(text))
         for w in self.banner_widgets:
             w.setVisible(True)
+
+    @Slot()
+    def _dismiss(self) -> None:
+        self._problem = ""
+        for w in self.banner_widgets:
+            w.setVisible(False)
 
     def show_wizard(self) -> None:
         self.stack.setCurrentWidget(self.wizard)
@@ -258,18 +305,40 @@ class MainWindow(QMainWindow):
     def show_monitor(self) -> None:
         self.stack.setCurrentWidget(self.monitor)
 
+    @asyncSlot()
+    async def new_migration(self) -> None:
+        """A fresh plan on the same connections, with both inventories read again: a VM migrated since is off
+        on vSphere and on AHV by name, and must not look "on and ready"."""
+        old = self.flow.state
+        self.flow.state = WizardState(source=old.source, target=old.target, inventory=old.inventory)
+        self.ctx.flow = self.flow
+        self.show_wizard()
+        if not (old.source.connected and old.target.connected):
+            self.wizard.show_page(PageId.SOURCE)
+            return
+        try:
+            inventory = await self.service.run("inventory", self.backend.refresh_inventory)
+        except Exception as exc:  # the pages show the old connection as broken
+            self.show_problem(described(exc))
+            self.flow.source_changed()
+            self.wizard.show_page(PageId.SOURCE)
+            return
+        if inventory is not None:
+            self.flow.state.inventory = inventory
+        self.wizard.show_page(PageId.VMS)
+
     def set_language(self, lang: str) -> None:
+        """Install the language; Qt's LanguageChange re-labels every widget in place (nothing is rebuilt)."""
         from .app import settings
 
         settings().setValue("language", lang)
         if self.translations is not None:
             self.translations.install(lang)
-        on_monitor = self.stack.currentWidget() is self.monitor
-        self._build_menus()
-        self._build_central()
-        self.wizard.show_page(self.flow.current)
-        if on_monitor:
-            self.show_monitor()
+            # Qt posts the LanguageChange it sends top-level widgets on (un)installing translators: deliver it now, so
+            # the window reads the new language when this returns.
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.LanguageChange)
+        for code, act in self.lang_actions.items():
+            act.setChecked(code == lang)
 
     def _about(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, self.tr("About xtract-gui"), self.tr(
@@ -281,6 +350,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         running = self.monitor.running_count()
         if self._quit_ok or not running:
+            self.save_place()
             event.accept()
             return
         event.ignore()
@@ -293,7 +363,8 @@ class MainWindow(QMainWindow):
         cancel = box.addButton(self.tr("Cancel all and quit"), QMessageBox.ButtonRole.DestructiveRole)
         stay = box.addButton(self.tr("Stay"), QMessageBox.ButtonRole.RejectRole)
         self.close_buttons = {"pause": pause, "cancel": cancel, "stay": stay}
-        box.setDefaultButton(pause)
+        box.setDefaultButton(stay)  # Enter keeps everything running
+        box.setEscapeButton(stay)
         box.buttonClicked.connect(lambda b: self._close_choice("pause" if b is pause else
                                                                "cancel" if b is cancel else "stay"))
         self._close_box = box
@@ -309,4 +380,3 @@ class MainWindow(QMainWindow):
 
     def close_dialog(self) -> QMessageBox | None:
         return self._close_box
-

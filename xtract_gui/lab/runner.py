@@ -9,6 +9,11 @@ simulator from a source checkout.  Disks reach the Prism simulator's container d
 the local container writer (``nfs_host: "local:<dir>"``), the lab's stand-in for NFS.  When Prism
 powers a migrated VM on, the matching Windows guest simulator "boots on AHV" and runs its first-boot
 task, so the engine can read the first-boot result as it would from a real guest.
+
+A lab started again in the same folder comes back as it was (issue 15.3: the demo reopened after "Pause all and
+quit" or a crash resumes its jobs): the Prism state and the source are on disk, the servers take the ports they
+had (``lab-endpoints.json``), the Windows guests their certificates and what guest preparation left in them
+(``guests/``).  Should a port be taken meanwhile, ``current_plan`` maps a plan the lab made to where the lab is now.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from ..domain.plan import (
     VmPlan,
 )
 from ..wiring import DictSecrets
+from .guest.persist import GuestSaver
+from .guest.persist import load as load_guest
 from .prism.simulator import PrismSimulator
 from .prism.state import ClusterSeed, ContainerSeed, SubnetSeed
 from .source import LabSource
@@ -111,6 +118,9 @@ class Lab:
         self.endpoints: LabEndpoints | None = None
         self.vcsim: Any = None
         self.vsphere: Any = None
+        self._saver: GuestSaver | None = None
+        self._ports_file = self.state_dir / "lab-endpoints.json"
+        self._ports: dict[str, Any] = {}
 
     def __enter__(self) -> Lab:
         self.start()
@@ -121,6 +131,10 @@ class Lab:
 
     def start(self) -> LabEndpoints:
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._ports = json.loads(self._ports_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._ports = {}
         if self.source_kind == "vcsim":
             self._start_vcsim()
         elif self.boot:
@@ -132,14 +146,16 @@ class Lab:
             self.source = LabSource.create(self.state_dir, vms=self.vms, guest_os_mix=self.mix)
         seed = ClusterSeed(containers=(ContainerSeed(CONTAINER), ContainerSeed("SelfServiceContainer")),
                            subnets=(SubnetSeed("vlan0", 0), SubnetSeed("vlan100", 100), SubnetSeed("isolated", 999)))
-        self.prism = PrismSimulator(self.state_dir / "prism", mode="pe", user=PRISM_USER, password=PRISM_PASSWORD,
-                                    seed=seed, on_power_change=self._power_changed).start()
+        self.prism = _on_port(self._ports.get("prism", 0), lambda port: PrismSimulator(
+            self.state_dir / "prism", mode="pe", user=PRISM_USER, password=PRISM_PASSWORD, seed=seed, port=port,
+            on_power_change=self._power_changed).start())
         secure_boot = any(vm.secure_boot for vm in self.inventory().vms)
         if self.target == "pc" or (self.target == "auto" and secure_boot):
             self.element = self.prism
-            self.prism = PrismSimulator(self.state_dir / "prism-central", mode="pc", user=PRISM_USER,
-                                        password=PRISM_PASSWORD, element=self.element,
-                                        on_power_change=self._power_changed).start()
+            element = self.element
+            self.prism = _on_port(self._ports.get("central", 0), lambda port: PrismSimulator(
+                self.state_dir / "prism-central", mode="pc", user=PRISM_USER, password=PRISM_PASSWORD,
+                element=element, port=port, on_power_change=self._power_changed).start())
         guests = self._start_guests()
         if self.real is not None:
             self.real.prism = self.prism
@@ -147,7 +163,42 @@ class Lab:
         if self.workload and self.source is not None and not self.boot:
             self.source.start_workload()
         self.endpoints = self._endpoints(guests)
+        self._save_ports(guests)
         return self.endpoints
+
+    def _save_ports(self, guests: dict[str, dict[str, Any]]) -> None:
+        ports: dict[str, Any] = {"guests": {vm_id: g["port"] for vm_id, g in guests.items()}}
+        if self.element is not None:
+            ports.update(prism=self.element.port, central=self.prism.port if self.prism else 0)
+        elif self.prism is not None:
+            ports["prism"] = self.prism.port
+        self._ports_file.write_text(json.dumps(ports, indent=1), encoding="utf-8")
+
+    def current_plan(self, plan: Plan) -> Plan:
+        """A plan this lab made (in this folder, or an earlier start of it), pointed at the lab as it runs now:
+        Prism's address, each Windows guest's WinRM port and certificate.  Other plans come back unchanged."""
+        import dataclasses
+
+        assert self.endpoints is not None
+        now = self.endpoints.plan
+        if not is_lab_plan(plan) or plan.source.host != now.source.host:
+            return plan
+        guests = {v.vm_id: v.guest for v in now.vms}
+
+        def guest(vm: VmPlan) -> VmPlan:
+            fresh = guests.get(vm.vm_id)
+            if fresh is None or vm.guest.channel is not GuestChannelKind.WINRM or fresh.channel is not \
+                    GuestChannelKind.WINRM:
+                return vm
+            return dataclasses.replace(vm, guest=dataclasses.replace(vm.guest, winrm_host=fresh.winrm_host,
+                                                                     winrm_port=fresh.winrm_port,
+                                                                     fingerprint=fresh.fingerprint))
+
+        target = dataclasses.replace(plan.target, host=now.target.host, port=now.target.port,
+                                     element_port=now.target.element_port, nfs_host=now.target.nfs_host)
+        return dataclasses.replace(plan, source=dataclasses.replace(plan.source, host=now.source.host,
+                                                                    port=now.source.port),
+                                   target=target, vms=tuple(guest(v) for v in plan.vms))
 
     def stop(self) -> None:
         if self.real is not None:
@@ -155,6 +206,9 @@ class Lab:
             self.real = None
         if self.source is not None:
             self.source.stop_workload()
+        if self._saver is not None:
+            self._saver.stop()  # what the guests hold now, for the next start in this folder
+            self._saver = None
         if self.winrm is not None:
             self.winrm.close()
             self.winrm = None
@@ -204,18 +258,25 @@ class Lab:
 
         self.winrm = WinRmLab()
         out = {}
+        saved = {}
+        ports = dict(self._ports.get("guests", {}))
         for vm in windows:
             nics = [Nic(mac=n.mac, name=f"Ethernet{i}", addresses=[f"{ip}/24" for ip in vm.guest_ips[:1]] if i == 0
                         else [], gateways=["10.10.0.1"] if i == 0 else [], dns_servers=["10.10.0.2"])
                     for i, n in enumerate(vm.nics)]
             guest = WindowsGuest(hostname=vm.name.upper()[:15], nics=nics,
                                  accounts=[Account(f".\\{GUEST_USER}", GUEST_PASSWORD, builtin_administrator=True)])
-            endpoint = self.winrm.add_guest(guest, https=self.winrm_https)
+            folder = self.state_dir / "guests"
+            load_guest(guest, folder / f"{vm.vm_id}.json")  # as an earlier start of this lab left it
+            saved[folder / f"{vm.vm_id}.json"] = guest
+            endpoint = _on_port(int(ports.get(vm.vm_id, 0)), lambda port, g=guest, v=vm.vm_id: self.winrm.add_guest(
+                g, https=self.winrm_https, port=port, cert_dir=self.state_dir / "guests" / f"{v}-tls"))
             self.guests[vm.vm_id] = guest
             for n in vm.nics:
                 self._by_mac[n.mac.lower()] = guest
             out[vm.vm_id] = {"url": endpoint.url, "port": endpoint.port, "fingerprint": endpoint.fingerprint,
                              "user": GUEST_USER}
+        self._saver = GuestSaver(saved).start()
         return out
 
     def _power_changed(self, vm: dict[str, Any]) -> None:
@@ -279,6 +340,17 @@ class Lab:
                             prism_host=self.prism.host, prism_port=self.prism.port, containers_dir=containers_dir,
                             guests=guests, plan=plan, secrets=secrets,
                             passwords={"source": SOURCE_PASSWORD, "prism": PRISM_PASSWORD, "guests": GUEST_PASSWORD})
+
+
+def _on_port(port: int, start: Any) -> Any:
+    """``start(port)``, or ``start(0)`` (any free port) when that one is taken now (another program, or a lab of
+    an earlier run that has not let go of it yet)."""
+    if port:
+        try:
+            return start(port)
+        except OSError:
+            pass
+    return start(0)
 
 
 # -- the headless demo ----------------------------------------------------------------------------
@@ -396,7 +468,8 @@ async def run_demo(state_dir: Path, *, vms: int, mode: Any, sink: Any, build_man
         try:
             await manager.start(plan)
             ids = [v.vm_id for v in plan.vms]
-            stopped = (JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED, JobState.DONE)
+            stopped = (JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED, JobState.DONE,
+                       JobState.DONE_UNVERIFIED)
             snaps = await manager.wait(ids, lambda s: s.sync_count >= 1 or s.state in stopped)
             ready = [s.vm_id for s in snaps if s.ready_for_cutover]
             if ready:
@@ -410,12 +483,14 @@ async def run_demo(state_dir: Path, *, vms: int, mode: Any, sink: Any, build_man
         results = []
         for s in snaps:
             issues = problems.get(s.vm_id, [])
-            if s.state is not JobState.DONE:
+            if not s.state.is_done:
                 issues.insert(0, f"state {s.state.value}: {s.error}")
             ok = ok and not issues
             results.append({"vm": s.name, "ok": not issues, "issues": issues,
-                            "downtime_seconds": s.downtime_seconds})
+                            "downtime_seconds": s.downtime_seconds, "guest_seen": s.state is JobState.DONE})
             good = "cut over, disks byte-exact" if plan.transfer_mode.value == "warm" else "cut over, images verified"
+            if s.state is JobState.DONE_UNVERIFIED:  # the lab's Linux VMs have no guest channel: nobody saw them
+                good += " (guest boot not seen: no guest channel)"
             if not as_json:
                 print(f"{s.name}: {good if not issues else '; '.join(issues)}", file=out)
         if as_json:

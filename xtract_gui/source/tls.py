@@ -8,11 +8,10 @@ presents exactly that certificate (``pinned_context``).
 
 from __future__ import annotations
 
-import socket
 import ssl
 
 from ..domain.errors import CertificateMismatchError, ConnectionFailedError
-from ..tlspin import format_fingerprint, normalize_fingerprint, read_peer_fingerprint
+from ..tlspin import format_fingerprint, normalize_fingerprint, read_peer_fingerprint, unreachable
 
 __all__ = ["format_fingerprint", "normalize_fingerprint", "pinned_context", "probe_certificate"]
 
@@ -78,20 +77,4 @@ def mismatch_error(host: str, expected: str, actual: str) -> CertificateMismatch
 
 
 def connection_error(host: str, port: int, exc: BaseException) -> ConnectionFailedError:
-    if isinstance(exc, socket.gaierror):
-        return ConnectionFailedError(f"The name {host} cannot be resolved.",
-                                     hint="Check the vCenter address and this computer's DNS settings.",
-                                     detail=str(exc))
-    if isinstance(exc, ConnectionRefusedError):
-        return ConnectionFailedError(f"{host}:{port} refused the connection.",
-                                     hint="Check the address and port, and that vCenter's services are running.",
-                                     detail=str(exc))
-    if isinstance(exc, TimeoutError | socket.timeout):
-        return ConnectionFailedError(f"{host}:{port} did not answer in time.",
-                                     hint="Check the network path (VPN, firewall rules for TCP 443) to vCenter.",
-                                     detail=str(exc))
-    if isinstance(exc, ssl.SSLError):
-        return ConnectionFailedError(f"The TLS handshake with {host}:{port} failed.",
-                                     hint="Check that the port is vCenter's HTTPS port.", detail=str(exc))
-    return ConnectionFailedError(f"Cannot reach {host}:{port}.",
-                                 hint="Check the address, port and network path to vCenter.", detail=str(exc))
+    return unreachable(host, port, exc, product="vCenter")  # one wording for every adapter (tlspin.py)

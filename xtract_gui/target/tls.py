@@ -6,7 +6,7 @@ from __future__ import annotations
 import ssl
 
 from ..domain.errors import ConnectionFailedError
-from ..tlspin import PinnedAdapter, format_fingerprint, normalize_fingerprint, read_peer_fingerprint
+from ..tlspin import PinnedAdapter, format_fingerprint, normalize_fingerprint, read_peer_fingerprint, unreachable
 
 __all__ = ["PinnedAdapter", "format_fingerprint", "normalize_fingerprint", "probe_certificate"]
 
@@ -16,10 +16,7 @@ def probe_certificate(host: str, port: int = 9440, timeout: float = 10) -> str:
     try:
         fingerprint = read_peer_fingerprint(host, port, timeout)
     except (OSError, ssl.SSLError) as exc:
-        raise ConnectionFailedError(
-            f"Could not read the TLS certificate of {host}:{port} ({exc.__class__.__name__}: {exc}).",
-            hint="Check the address and port (Prism listens on 9440) and that this computer can reach it.",
-        ) from None
+        raise unreachable(host, port, exc, product="Prism") from None  # one wording for every adapter (tlspin)
     if not fingerprint:
         raise ConnectionFailedError(f"{host}:{port} presented no TLS certificate.",
                                     hint="Check that this is a Prism address.")

@@ -69,16 +69,24 @@ class WinRmLab:
         self.endpoints: list[Endpoint] = []
         self._tmp = tempfile.TemporaryDirectory(prefix="xtract-winrm-lab-")
 
-    def add_guest(self, guest: WindowsGuest, *, https: bool = False, port: int = 0) -> Endpoint:
+    def add_guest(self, guest: WindowsGuest, *, https: bool = False, port: int = 0,
+                  cert_dir: Path | None = None) -> Endpoint:
+        """``port`` 0: any free one; ``cert_dir`` keeps the guest's certificate, so a lab started again there
+        presents the same one (and the fingerprint a plan pinned still holds)."""
         handler = type("GuestHandler", (_Handler,), {})
         server = _Server(("127.0.0.1", port), handler)
         fingerprint = ""
         cert_hash = None
         register(guest.accounts)
         if https:
-            workdir = Path(self._tmp.name) / f"guest{len(self.endpoints)}"
-            workdir.mkdir()
-            cert, key, fingerprint = self_signed(guest.hostname.lower(), workdir)
+            workdir = cert_dir or Path(self._tmp.name) / f"guest{len(self.endpoints)}"
+            workdir.mkdir(parents=True, exist_ok=True)
+            if (workdir / "winrm.crt").exists() and (workdir / "winrm.key").exists():
+                cert, key = workdir / "winrm.crt", workdir / "winrm.key"
+                fingerprint = format_fingerprint(x509.load_pem_x509_certificate(cert.read_bytes()).public_bytes(
+                    serialization.Encoding.DER))
+            else:
+                cert, key, fingerprint = self_signed(guest.hostname.lower(), workdir)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
             # The handshake happens in the connection's own thread (_Handler.setup), not in accept().

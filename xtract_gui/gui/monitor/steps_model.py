@@ -7,17 +7,10 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from ..engine.events import StepChanged
-from .icons import step_icon
-from .models import ColumnsModel, _Index, tr
-
-
-def step_title(title: str) -> str:
-    """The engine's step titles in the user's language ("Sync 3" is one template for every number)."""
-    number = title.removeprefix("Sync ")
-    if number != title and number.isdigit():
-        return tr("steps", "Sync {n}").format(n=number)
-    return tr("steps", title)
+from ...engine.events import StepChanged
+from ..shared.icons import step_icon
+from ..shared.table import ColumnsModel, _Index
+from ..shared.tr import shown, step_title
 
 
 class StepsModel(ColumnsModel):
@@ -72,9 +65,9 @@ class StepsModel(ColumnsModel):
             return None
         s, col = self._steps[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (step_title(s.title), time.strftime("%H:%M:%S", time.localtime(s.at)), s.message)[col]
+            return (step_title(s.title), time.strftime("%H:%M:%S", time.localtime(s.at)), shown(s.message))[col]
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             return step_icon(s.state)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{s.title}: {s.state.value}\n{s.message}".strip()
+            return f"{step_title(s.title)}\n{shown(s.message)}".strip()
         return None

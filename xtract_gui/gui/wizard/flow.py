@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from ..domain.plan import GuestAccess, Plan, SourceEndpoint, TargetEndpoint, VmPlan
+from ...domain.messages import msg, raw
+from ...domain.plan import GuestAccess, Plan, SourceEndpoint, TargetEndpoint, VmPlan
 from .flow_answers import (
     GUEST_PLAN_FIELDS,
     PAGES,
@@ -25,8 +26,7 @@ from .flow_answers import (
     PageId,
     TargetAnswers,
     WizardState,
-    msg,
-    raw,
+    default_guest,
 )
 from .flow_rules import (
     VALIDATORS,
@@ -39,7 +39,8 @@ from .flow_rules import (
 
 __all__ = [
     "GUEST_PLAN_FIELDS", "PAGES", "SECRET_SERVICE", "TARGET_PLAN_FIELDS", "VALIDATORS", "EndpointAnswers", "Finding",
-    "GuestAnswers", "Msg", "PageId", "TargetAnswers", "WizardFlow", "WizardState", "guest_errors", "msg",
+    "GuestAnswers", "Msg", "PageId", "TargetAnswers", "WizardFlow", "WizardState", "default_guest", "guest_errors",
+    "msg",
     "network_errors", "raw", "source_errors", "target_errors", "vm_errors",
 ]
 
@@ -94,7 +95,10 @@ class WizardFlow:
                 new = replace(new, winrm_host=answers.winrm_host or old.winrm_host,
                               winrm_port=answers.winrm_port or old.winrm_port,
                               fingerprint=answers.fingerprint or old.fingerprint,
-                              loaded_ref=old.loaded_ref, loaded_user=old.loaded_user)
+                              ssh_host=answers.ssh_host or old.ssh_host, ssh_port=answers.ssh_port or old.ssh_port,
+                              ssh_host_key=answers.ssh_host_key or old.ssh_host_key,
+                              loaded_ref=old.loaded_ref, loaded_user=old.loaded_user,
+                              loaded_key_ref=old.loaded_key_ref)
             self.state.guests[vm_id] = new
 
     # -- plan ------------------------------------------------------------------------------------
@@ -103,10 +107,11 @@ class WizardFlow:
         vms = []
         for vm in s.selected_vms():
             g = s.guest(vm.vm_id)
-            ref = g.secret_ref(vm.name)
+            ref, key = g.secret_ref(vm.name), g.key_ref(vm.name)
             shared = {name: getattr(g, name) for name in GUEST_PLAN_FIELDS}
             vms.append(VmPlan(vm_id=vm.vm_id, name=vm.name,
-                              guest=GuestAccess(**{**shared, "user": g.user if ref else ""}, password=ref)))
+                              guest=GuestAccess(**{**shared, "user": g.user if ref or key else ""}, password=ref,
+                                                ssh_key=key)))
         plan = Plan(
             name=s.plan_name or "migration",
             source=SourceEndpoint(host=src.host.strip(), user=src.user.strip(), password=src.secret_ref(),
@@ -139,7 +144,8 @@ class WizardFlow:
         s.target.transfer_mode = plan.transfer_mode
         s.selected = {v.vm_id for v in plan.vms}
         s.guests = {v.vm_id: GuestAnswers(**{name: getattr(v.guest, name) for name in GUEST_PLAN_FIELDS},
-                                          loaded_ref=v.guest.password, loaded_user=v.guest.user)
+                                          loaded_ref=v.guest.password, loaded_user=v.guest.user,
+                                          loaded_key_ref=v.guest.ssh_key)
                     for v in plan.vms}
         s.network_map = dict(plan.network_map)
         s.test_subnet_uuid = plan.test_subnet_uuid

@@ -1,21 +1,26 @@
-"""What every wizard page shares: access to the flow and the service, field errors, busy state."""
+"""What every wizard page shares: access to the flow and the service, field errors, busy state, and texts set
+again in place when the language changes (nothing is rebuilt, so no answer, selection or connection is lost)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QFile, QIODevice, Signal
+from PySide6.QtCore import QEvent, QFile, QIODevice, Signal
 from PySide6.QtUiTools import QUiLoader
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from .. import paths
-from .bridge import Service
+from ... import paths
+from ..bridge import Service
+from ..shared.tr import shown
 from .flow import Msg, PageId, WizardFlow
+
+MAX_FORM_WIDTH = 900  # forms stay readable on a 1920-pixel screen instead of stretching across it
 
 
 def tr_flow(m: Msg) -> str:
-    return m.render(lambda s: QCoreApplication.translate("flow", s))
+    return shown(m)
 
 
 def load_ui(name: str, parent: QWidget | None = None) -> QWidget:
@@ -26,6 +31,7 @@ def load_ui(name: str, parent: QWidget | None = None) -> QWidget:
         raise FileNotFoundError(f"Qt Designer form {path} is missing")
     try:
         loader = QUiLoader()
+        loader.setLanguageChangeEnabled(True)  # the form's own texts follow a language switch
         widget = loader.load(f, parent)
     finally:
         f.close()
@@ -55,6 +61,7 @@ class Page(QWidget):
     page_id: PageId
     handles_all_errors = False  # True: the page lists every error itself (not only per field)
     changed = Signal()  # the answers changed: the wizard re-validates and updates Next
+    goTo = Signal(str)  # a link on the page asks for another page (a PageId value)
 
     def __init__(self, ctx: PageContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +69,12 @@ class Page(QWidget):
         self.root = QVBoxLayout(self)
         self.root.setContentsMargins(0, 0, 0, 0)
         self.error_labels: dict[str, QLabel] = {}
+        self._texts: list[tuple[Callable[[str], None], Callable[[], str]]] = []
+
+    def say(self, set_text: Callable[[str], None], text: Callable[[], str]) -> None:
+        """``set_text(text())`` now, and again whenever the language changes."""
+        self._texts.append((set_text, text))
+        set_text(text())
 
     def title(self) -> str:
         raise NotImplementedError
@@ -76,6 +89,16 @@ class Page(QWidget):
     def enter(self) -> None:
         """Called each time the page is shown."""
 
+    def retranslate(self) -> None:
+        """Set every text the page made itself again, in the language just installed."""
+        for set_text, text in self._texts:
+            set_text(text())
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
     def show_errors(self, errors: dict[str, Msg], *, touched: bool = True) -> None:
         """Put each message under the field it concerns; fields without a label are left to the page."""
         for key, label in self.error_labels.items():
@@ -83,10 +106,18 @@ class Page(QWidget):
             label.setText(tr_flow(m) if m and touched else "")
             label.setVisible(bool(m and touched))
 
-    def error_label(self, key: str, label: QLabel | None = None) -> QLabel:
+    def error_label(self, key: str, label: QLabel | None = None, *, keep_space: bool = False) -> QLabel:
+        """``keep_space``: the label keeps its room while hidden, so a message appearing never moves the widgets
+        below it (a button under the pointer)."""
         label = label or QLabel(self)
         label.setProperty("role", "error")  # styled by assets/style.qss
         label.setWordWrap(True)
+        if keep_space:
+            policy = label.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            policy.setVerticalPolicy(QSizePolicy.Policy.Fixed)
+            label.setSizePolicy(policy)
+            label.setFixedHeight(label.fontMetrics().lineSpacing() * 2 + 4)
         label.setVisible(False)
         self.error_labels[key] = label
         return label

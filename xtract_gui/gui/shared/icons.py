@@ -7,10 +7,11 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap
 
-from .. import paths
-from ..engine.events import StepState
+from ... import paths
+from ...engine.events import StepState
 
 GREEN, AMBER, RED, BLUE, GREY = "#2e9d5b", "#d99a1e", "#cf3b3b", "#2f6fd6", "#9aa3ad"
+AMBER_TEXT = "#8a5a00"  # amber dark enough to read as text on white
 
 
 def _canvas(size: int = 32) -> tuple[QPixmap, QPainter]:

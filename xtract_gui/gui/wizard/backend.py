@@ -9,27 +9,25 @@ readiness rules; nothing here knows a vendor SDK.
 from __future__ import annotations
 
 import contextlib
-import json
-import socket
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .. import paths, resources
-from ..domain import readiness
-from ..domain.errors import (
+from ... import paths
+from ...domain import readiness
+from ...domain.errors import (
     AuthenticationError,
+    CancelledError,
     CertificateMismatchError,
-    GuestError,
     PermissionDeniedError,
     XtractError,
+    described,
 )
-from ..domain.guest_tasks import GuestPhase, tasks_for
-from ..domain.inventory import SourceInventory, SourceVM, TargetCluster, TargetInventory, TargetKind
-from ..domain.plan import (
+from ...domain.inventory import SourceInventory, SourceVM, TargetCluster, TargetInventory, TargetKind
+from ...domain.messages import Message, msg
+from ...domain.plan import (
     GuestAccess,
-    GuestChannelKind,
     Plan,
     SecretRef,
     SourceEndpoint,
@@ -37,92 +35,25 @@ from ..domain.plan import (
     TransferMode,
     VmPlan,
 )
-from ..engine.ports import GuestTarget
-from .flow import EndpointAnswers, Finding, GuestAnswers, TargetAnswers, WizardState
+from .flow import GUEST_PLAN_FIELDS, EndpointAnswers, Finding, GuestAnswers, TargetAnswers, WizardState
+from .guest_check import GuestTest, test_guest
+from .trust import FingerprintPins, SessionSecrets
 
-# Codes decided on later pages (network mapping); the VM page does not hold them against a VM.
-LATER_PAGE_CODES = frozenset({"network_unmapped", "subnet_missing"})
+# Codes decided on later pages (network mapping), or asked for at Start (cold mode's power-off): the VM page does
+# not hold them against a VM.
+LATER_PAGE_CODES = frozenset({"network_unmapped", "subnet_missing", "ssh_host_key_not_pinned",
+                              readiness.COLD_UNCONFIRMED})
+__all__ = ["Backend", "FingerprintPins", "SessionSecrets", "TargetFacts", "UntrustedElementCertificate",
+           "describe_error"]
 
 
 def as_finding(f: object) -> Finding:
     """Adapts the domain's finding (whatever its severity type) to the GUI's plain one."""
     sev = getattr(f, "severity", "INFO")
     sev_name = str(getattr(sev, "name", sev)).upper()
-    return Finding(code=str(getattr(f, "code", "")), severity=sev_name, message=str(getattr(f, "message", "")),
-                   fix=str(getattr(f, "fix", "")), vm_id=str(getattr(f, "vm_id", "") or ""))
-
-
-class SessionSecrets:
-    """A SecretStore: the OS keyring, with passwords the user chose not to remember kept in memory only."""
-
-    def __init__(self, keyring: Any | None) -> None:
-        self.keyring = keyring  # the backing SecretStore: the OS keyring, or the lab's dict in demo mode
-        self._memory: dict[tuple[str, str], str] = {}
-        self._lock = threading.Lock()
-
-    def get(self, service: str, username: str) -> str | None:
-        with self._lock:
-            if (service, username) in self._memory:
-                return self._memory[(service, username)]
-        return self.keyring.get(service, username) if self.keyring is not None else None
-
-    def set(self, service: str, username: str, secret: str) -> None:
-        self.remember(SecretRef(service, username), secret, persist=True)
-
-    def delete(self, service: str, username: str) -> None:
-        with self._lock:
-            self._memory.pop((service, username), None)
-        if self.keyring is not None:
-            self.keyring.delete(service, username)
-
-    def remember(self, ref: SecretRef, secret: str, *, persist: bool) -> str:
-        """Keep ``secret`` for this session and, with ``persist``, in the keyring.  Returns why the keyring
-        refused it ("" when stored): the session still works, but a restart will ask for it again."""
-        with self._lock:
-            self._memory[(ref.service, ref.username)] = secret
-        if persist and self.keyring is not None:
-            try:
-                self.keyring.set(ref.service, ref.username, secret)
-            except XtractError as exc:
-                return str(exc)
-        return ""
-
-    def known_secrets(self) -> list[str]:
-        """Every password typed in this session, for scrubbing crash reports."""
-        with self._lock:
-            return list(self._memory.values())
-
-
-class FingerprintPins:
-    """Certificates the user trusted, per host:port (trust on first use, pinned from then on)."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-
-    def _load(self) -> dict[str, str]:
-        try:
-            data = json.loads(self._path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-    def get(self, host: str, port: int) -> str:
-        return self._load().get(f"{host}:{port}", "")
-
-    def on_port(self, port: int) -> dict[str, str]:
-        """Every host trusted on ``port``, host -> fingerprint (one file read, whatever the number of hosts)."""
-        out = {}
-        for key, fingerprint in self._load().items():
-            host, _, key_port = key.rpartition(":")  # rpartition: an IPv6 host has colons of its own
-            if host and key_port == str(port):
-                out[host] = fingerprint
-        return out
-
-    def pin(self, host: str, port: int, fingerprint: str) -> None:
-        data = self._load()
-        data[f"{host}:{port}"] = fingerprint
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._path.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
+    return Finding(code=str(getattr(f, "code", "")), severity=sev_name, message=getattr(f, "message", ""),
+                   fix=getattr(f, "fix", ""), vm_id=str(getattr(f, "vm_id", "") or ""),
+                   section=str(getattr(f, "section", "") or ""))
 
 
 @dataclass
@@ -145,7 +76,7 @@ class UntrustedElementCertificate(CertificateMismatchError):
 
 
 def _wiring() -> Any:
-    from .. import wiring
+    from ... import wiring
 
     return wiring
 
@@ -178,11 +109,17 @@ class Backend:
             return ""
         return str(self.wiring.probe_source_certificate(ep.host.strip(), ep.port))
 
-    def connect_source(self, ep: EndpointAnswers) -> SourceInventory:
+    def connect_source(self, ep: EndpointAnswers, cancel: threading.Event | None = None) -> SourceInventory:
         endpoint = SourceEndpoint(host=ep.host.strip(), user=ep.user.strip(), password=ep.secret_ref(), port=ep.port,
                                   fingerprint=ep.fingerprint, protocol=ep.protocol)
         platform = self.wiring.connect_source(endpoint, ep.password)
-        inventory = platform.inventory()
+        try:
+            inventory = platform.inventory()
+            _not_cancelled(cancel)
+        except BaseException:
+            with contextlib.suppress(XtractError):
+                platform.close()
+            raise
         self._swap("source_platform", platform)
         self.source_inventory = inventory
         self.keyring_warning = self.secrets.remember(ep.secret_ref(), ep.password, persist=ep.remember)
@@ -196,7 +133,18 @@ class Backend:
             return ""
         return str(self.wiring.probe_target_certificate(ep.host.strip(), ep.port))
 
-    def connect_target(self, ep: TargetAnswers) -> TargetFacts:
+    def refresh_inventory(self) -> SourceInventory | None:
+        """The source inventory read again on the open connection (a new migration must not trust an old one:
+        VMs cut over since are off now); None when nothing is connected."""
+        if self.source_platform is None:
+            return None
+        self.source_inventory = self.source_platform.inventory()
+        if self.target_platform is not None and self.target_inventory is not None:
+            names = frozenset(v.name for v in self.target_platform.vms())
+            self.target_inventory = replace(self.target_inventory, vm_names=names)
+        return self.source_inventory
+
+    def connect_target(self, ep: TargetAnswers, cancel: threading.Event | None = None) -> TargetFacts:
         """Connect and read the inventory.  Through Prism Central, a cluster's Prism Element whose certificate
         this computer trusted before (the pin store) is pinned again without asking; one never seen raises
         ``UntrustedElementCertificate`` for the page to offer, like the first certificate.
@@ -208,9 +156,10 @@ class Backend:
         pins = dict(ep.element_fingerprints)
         if ep.protocol == "https":
             pins = {**self.pins.on_port(ep.element_port or ep.port), **pins}
-        return self._connect_target(ep, pins)
+        return self._connect_target(ep, pins, cancel)
 
-    def _connect_target(self, ep: TargetAnswers, element_pins: dict[str, str]) -> TargetFacts:
+    def _connect_target(self, ep: TargetAnswers, element_pins: dict[str, str],
+                        cancel: threading.Event | None = None) -> TargetFacts:
         element_port = ep.element_port or ep.port
         platform = self.wiring.connect_target(host=ep.host.strip(), port=ep.port, user=ep.user.strip(),
                                               password=ep.password, protocol=ep.protocol, fingerprint=ep.fingerprint,
@@ -220,11 +169,12 @@ class Backend:
             clusters = tuple(platform.clusters())
             containers = tuple(c for cl in clusters for c in self._containers(platform, cl, element_port))
             subnets = tuple(s for cl in clusters for s in platform.subnets(cl.uuid))
+            names = frozenset(v.name for v in platform.vms())
+            _not_cancelled(cancel)
         except BaseException:
             with contextlib.suppress(XtractError):
                 platform.close()
             raise
-        names = frozenset(v.name for v in platform.vms())
         inventory = TargetInventory(kind=platform.kind, version=platform.version, clusters=clusters,
                                     containers=containers, subnets=subnets, vm_names=names)
         self._swap("target_platform", platform)
@@ -249,33 +199,34 @@ class Backend:
                 raise
             raise UntrustedElementCertificate(exc, cluster, element_port) from None
 
-    def check_mode(self, t: TargetAnswers, timeout: float = 3.0) -> tuple[bool, str]:
-        """Warm needs the cluster's NFS service reachable from this laptop; cold needs only Prism's HTTPS."""
+    def check_mode(self, t: TargetAnswers, timeout: float = 5.0) -> tuple[bool, Message]:
+        """Warm needs the cluster's NFS service from this laptop — checked for real (portmapper, MOUNT of the
+        container, NFS); cold needs only Prism's HTTPS."""
         if t.transfer_mode is TransferMode.COLD:
-            return (True, "") if t.connected else (False, "Connect to Prism first.")
+            return (True, msg("wizard.mode.cold_ok", "Cold mode needs only Prism's HTTPS, which answers.")) \
+                if t.connected else (False, msg("wizard.mode.connect_first", "Connect to Prism first."))
         if t.nfs_host.startswith("local:"):  # the lab writes straight into the simulator's container folder
             folder = Path(t.nfs_host[len("local:"):])
-            return (True, "") if folder.is_dir() else (False, f"The lab container folder {folder} is missing.")
+            if folder.is_dir():
+                return True, msg("wizard.mode.lab_ok", "The demo lab's container folder is there.")
+            return False, msg("wizard.mode.lab_missing", "The lab container folder {folder} is missing.",
+                              folder=str(folder))
         cluster = next((c for c in t.clusters if c.uuid == t.cluster_uuid), None)
+        container = t.container()
         host = t.nfs_host or (cluster.external_ip if cluster else "") or t.host.strip()
-        ports = [t.nfs_port] if t.nfs_port else [2049, 111]
-        for port in ports:
-            try:
-                with socket.create_connection((host, port), timeout=timeout):
-                    return True, ""
-            except OSError:
-                continue
-        return False, (f"NFS on {host} (port {'/'.join(map(str, ports))}) cannot be reached from this computer. "
-                       "Open TCP 2049 and 111 to the cluster's virtual IP, or choose cold mode (HTTPS only).")
+        probe = self.wiring.probe_nfs(host, container.name if container else "", nfs_port=t.nfs_port,
+                                      mount_port=t.nfs_mount_port, timeout=timeout)
+        return probe.ok, probe.message
 
     # -- readiness -----------------------------------------------------------------------------------
     def provisional_plan(self, state: WizardState, vms: list[SourceVM]) -> Plan:
         """A plan good enough for readiness before the later pages are filled (not validated)."""
         vm_plans = []
         for vm in vms:
-            g = state.guests.get(vm.vm_id) or GuestAnswers()
+            g = state.guest(vm.vm_id)  # per-OS defaults for a VM nobody chose for yet
+            fields = {name: getattr(g, name) for name in GUEST_PLAN_FIELDS}
             vm_plans.append(VmPlan(vm.vm_id, vm.name, guest=GuestAccess(
-                channel=g.channel, user=g.user or "?", password=SecretRef("xtract-gui", "?"))))
+                **{**fields, "user": g.user or "?"}, password=SecretRef("xtract-gui", "?"))))
         placeholder = SecretRef("xtract-gui", "?")
         return Plan(
             name=state.plan_name,
@@ -299,60 +250,54 @@ class Backend:
         return {k: [as_finding(f) for f in v] for k, v in found.items()}
 
     # -- guests --------------------------------------------------------------------------------------
-    def test_guest(self, vm: SourceVM, g: GuestAnswers, cancel: threading.Event | None = None) -> tuple[bool, str]:
-        """Run the admin check for the VM's OS family over the chosen channel; (ok, what it said)."""
-        if g.channel is GuestChannelKind.NONE:
-            return True, "Guest preparation is off for this VM."
-        try:
-            tasks = resources.load_manifest()
-        except OSError as exc:
-            raise GuestError(f"The guest task list cannot be read ({exc.strerror}).",
-                             hint="Reinstall xtract-gui: its resources folder is incomplete.") from exc
-        prep = tasks_for(tasks, vm.guest_family, GuestPhase.PREP)
-        admin = next((t for t in prep if t.id.endswith(("check_admin", "check_root"))), prep[0] if prep else None)
-        if admin is None:
-            return False, f"No guest tasks exist for {vm.guest_family.value} guests."
-        # The same loader as the engine: a task script runs only with its OS prelude in front of it.
-        script = resources.load_script(admin.script)
-        factory = self.wiring.guest_channel_factory(
-            si_provider=self.wiring.service_instance_provider(self.source_platform))
-        if factory is None:
-            raise GuestError("Guest channels are not available in this build.", hint="Reinstall xtract-gui.")
-        if g.channel is GuestChannelKind.WINRM:
-            host = g.winrm_host or (vm.guest_ips[0] if vm.guest_ips else "")
-            if not host:
-                return False, "No IP address is known for this VM; WinRM cannot reach it. Use VMware Tools."
-        else:
-            host = vm.vm_id
-        channel = factory.open(GuestTarget(vm_id=vm.vm_id, os_family=vm.guest_family.value, channel=g.channel.value,
-                                           host=host, user=g.user, password=g.password, port=g.winrm_port,
-                                           https=g.winrm_https, allow_http_ntlm=g.allow_http_ntlm,
-                                           fingerprint=g.fingerprint, auth=g.winrm_auth))
-        try:
-            result = channel.run_task(admin, script, {}, timeout=float(admin.timeout_seconds), cancel=cancel)
-        finally:
-            channel.close()
-        said = str(result.result.get("message") or result.result.get("detail") or result.stderr.strip()
-                   or ("The account has administrator rights." if result.ok else "The admin check failed."))
-        return result.ok, said
+    def test_guest(self, vm: SourceVM, g: GuestAnswers, cancel: threading.Event | None = None) -> GuestTest:
+        """The admin check for the VM's OS family over the chosen channel (SSH: the host key first)."""
+        about = self.source_inventory.about if self.source_inventory is not None else ""
+        return test_guest(self.wiring, self.source_platform, vm, g, cancel, about=about)
 
     def remember_guest_password(self, vm_name: str, g: GuestAnswers, *, persist: bool = True) -> str:
-        """Guest passwords go to the keyring (never the plan); ``persist=False`` keeps them in memory only."""
-        ref = g.secret_ref(vm_name)
+        """Guest passwords and SSH keys go to the keyring (never the plan); ``persist=False`` keeps them in memory
+        only.  Returns why the keyring refused one ("" when all were kept)."""
+        why = ""
+        ref, key = g.secret_ref(vm_name), g.key_ref(vm_name)
         if ref is not None and g.password:
-            return self.secrets.remember(ref, g.password, persist=persist)
-        return ""
+            why = self.secrets.remember(ref, g.password, persist=persist)
+        if key is not None and g.ssh_key:
+            why = self.secrets.remember(key, g.ssh_key, persist=persist) or why
+        return why
 
     def persist_guest_passwords(self, state: WizardState) -> list[str]:
         """Write every selected VM's guest password to the keyring (before a plan that names them starts)."""
         problems = [self.remember_guest_password(vm.name, state.guest(vm.vm_id)) for vm in state.selected_vms()]
         return sorted({p for p in problems if p})
 
+    def sync_seconds(self) -> float | None:
+        """The sync interval the engine will really use when it is not the plan's (the demo's seconds)."""
+        tuning = self.manager_options.get("tuning")
+        value = getattr(tuning, "sync_interval_seconds", None)
+        return float(value) if value is not None else None
+
     # -- engine --------------------------------------------------------------------------------------
     def build_manager(self) -> Any:
         # The jobs it drives are locked for it; a CLI on the same data folder is told who holds them.
         options = {"owner": "the xtract-gui wizard", **self.manager_options}
         return self.wiring.build_manager(secrets=self.secrets, state_dir=self.state_dir, **options)
+
+    @staticmethod
+    def follow_lab(manager: Any, lab: Any) -> list[str]:
+        """Plans the demo lab made in an earlier run, pointed at where the lab runs now (a port it had may be
+        taken, its guests' certificates renewed), so that their jobs resume; returns the plans changed."""
+        changed = []
+        for plan_id in manager.store.plan_ids():
+            try:
+                plan = manager.store.plan(plan_id)
+            except (KeyError, XtractError):
+                continue
+            current = lab.current_plan(plan)
+            if current != plan:
+                manager.update_plan(plan_id, current)
+                changed.append(plan_id)
+        return changed
 
     def close(self) -> None:
         for attr in ("source_platform", "target_platform"):
@@ -372,10 +317,12 @@ def _target_inventory_of(t: TargetAnswers) -> TargetInventory:
                            containers=t.containers, subnets=t.subnets)
 
 
-def describe_error(exc: BaseException) -> tuple[str, str]:
+def describe_error(exc: BaseException) -> tuple[str, Message]:
     """(field, message) for an exception raised while connecting: which input it concerns, in plain words."""
-    text = str(exc) if isinstance(exc, XtractError) else f"Unexpected error: {type(exc).__name__}: {exc}"
     # A refused account points at the password field; everything else (address, certificate) at the host.
-    return ("password" if isinstance(exc, AuthenticationError | PermissionDeniedError) else "host"), text
+    return ("password" if isinstance(exc, AuthenticationError | PermissionDeniedError) else "host"), described(exc)
 
 
+def _not_cancelled(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise CancelledError(msg("wizard.connect_cancelled", "The connection was cancelled."))

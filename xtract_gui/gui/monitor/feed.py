@@ -19,9 +19,9 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from ..engine.events import Event, JobStateChanged, LogLine, Progress, StepChanged, SyncSummary
-from .bridge import read_view
-from .models import JobsModel
+from ...engine.events import Event, JobStateChanged, LogLine, Progress, StepChanged, SyncSummary
+from ..bridge import read_view
+from .jobs_model import JobsModel
 from .steps_model import StepsModel
 
 log = logging.getLogger(__name__)

@@ -1,23 +1,33 @@
 """The wizard's answers, page ids and user-visible messages: plain dataclasses (no Qt).
 
-``Msg`` values (an English template plus its arguments) let the GUI translate the template with
-``QCoreApplication.translate("flow", template)`` before formatting it.
+Messages are ``domain.messages.Message`` values (id, English template, parameters), the one kind of
+translatable text the engine and the domain use too; the GUI renders them with ``gui.shared.tr.shown``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ..domain.inventory import SourceInventory, SourceVM, StorageContainer, Subnet, TargetCluster, TargetKind
-from ..domain.plan import GuestChannelKind, PlanOptions, SecretRef, TransferMode
+from ...domain.inventory import (
+    OsFamily,
+    SourceInventory,
+    SourceVM,
+    StorageContainer,
+    Subnet,
+    TargetCluster,
+    TargetKind,
+    ToolsStatus,
+)
+from ...domain.messages import Message, msg, raw
+from ...domain.plan import GuestChannelKind, PlanOptions, SecretRef, TransferMode
 
+Msg = Message  # what a validator returns for a field
 SECRET_SERVICE = "xtract-gui"
 # Answers that go into the plan as they are (same name on both sides), so that a new plan field round-trips
 # through load and save by being named here once.
 GUEST_PLAN_FIELDS = ("channel", "user", "winrm_port", "winrm_https", "winrm_auth", "allow_http_ntlm", "winrm_host",
-                     "fingerprint")
+                     "fingerprint", "ssh_host", "ssh_port", "ssh_host_key")
 TARGET_PLAN_FIELDS = ("nfs_host", "nfs_port", "nfs_mount_port", "element_port")
 
 
@@ -31,29 +41,7 @@ class PageId(StrEnum):
 
 
 PAGES: tuple[PageId, ...] = tuple(PageId)
-
-
-@dataclass(frozen=True)
-class Msg:
-    """A user-visible message: ``template`` is the translatable English text, ``args`` fill its ``{}``s."""
-
-    template: str
-    args: tuple[tuple[str, object], ...] = ()
-
-    def render(self, translate: Callable[[str], str] = lambda s: s) -> str:
-        return translate(self.template).format(**dict(self.args))
-
-    def __str__(self) -> str:
-        return self.render()
-
-
-def msg(template: str, **args: object) -> Msg:
-    return Msg(template, tuple(args.items()))
-
-
-def raw(text: str) -> Msg:
-    """Text that is already final (an exception's message from the engine or an adapter)."""
-    return Msg("{text}", (("text", text),))
+__all__ = ["Msg", "msg", "raw"]
 
 
 @dataclass
@@ -104,24 +92,57 @@ class TargetAnswers(EndpointAnswers):
 class GuestAnswers:
     channel: GuestChannelKind = GuestChannelKind.VMTOOLS
     user: str = ""
-    password: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)  # SSH with a key: what unlocks the key (may be empty)
     winrm_https: bool = True
     winrm_auth: str = "ntlm"  # "basic" works only over HTTPS, with a local account
     allow_http_ntlm: bool = False
     winrm_host: str = ""  # empty: the guest IP VMware Tools reports
     winrm_port: int = 0
     fingerprint: str = ""
+    ssh_host: str = ""  # empty: the guest IP VMware Tools reports
+    ssh_port: int = 0
+    ssh_host_key: str = ""  # "ssh-ed25519 SHA256:…", pinned once the person accepted the key shown
+    ssh_key: str = field(default="", repr=False)  # a private key's text (only in memory; the keyring keeps it)
     tested_ok: bool | None = None
     test_message: str = ""
     loaded_ref: SecretRef | None = None
     loaded_user: str = ""
+    loaded_key_ref: SecretRef | None = None
 
     def secret_ref(self, vm_name: str) -> SecretRef | None:
         if self.channel is GuestChannelKind.NONE or not self.user:
             return None
+        if self.channel is GuestChannelKind.SSH and not self.password and (self.ssh_key or self.loaded_key_ref):
+            return None  # a key without a passphrase: no password to keep
         if self.loaded_ref is not None and self.loaded_user == self.user:
             return self.loaded_ref
         return SecretRef(SECRET_SERVICE, f"guest:{self.user}@{vm_name}")
+
+    def key_ref(self, vm_name: str) -> SecretRef | None:
+        """SSH only: where the private key is kept in the keyring (None: password login)."""
+        if self.channel is not GuestChannelKind.SSH or not self.user:
+            return None
+        if not self.ssh_key:
+            return self.loaded_key_ref if self.loaded_user == self.user else None
+        return SecretRef(SECRET_SERVICE, f"guest-key:{self.user}@{vm_name}")
+
+    @property
+    def has_credential(self) -> bool:
+        return bool(self.password or (self.channel is GuestChannelKind.SSH and (self.ssh_key or self.loaded_key_ref)))
+
+
+def default_guest(vm: SourceVM) -> GuestAnswers:
+    """How a VM is reached when nobody chose yet: its OS's own remote shell where its address is known (WinRM
+    for Windows, SSH for Linux), VMware Tools where Tools run, the Tools channel otherwise (readiness then says
+    what is missing)."""
+    if vm.guest_ips and vm.guest_family is OsFamily.WINDOWS:
+        return GuestAnswers(channel=GuestChannelKind.WINRM, user="Administrator")
+    if vm.guest_ips and vm.guest_family is OsFamily.LINUX:
+        return GuestAnswers(channel=GuestChannelKind.SSH, user="root")
+    if vm.tools_status is ToolsStatus.RUNNING:
+        return GuestAnswers(channel=GuestChannelKind.VMTOOLS,
+                            user="Administrator" if vm.guest_family is OsFamily.WINDOWS else "root")
+    return GuestAnswers()
 
 
 @dataclass
@@ -133,6 +154,7 @@ class Finding:
     message: str
     fix: str = ""
     vm_id: str = ""
+    section: str = ""  # the wizard page where the fix is made ("" : outside xtract-gui)
 
 
 @dataclass
@@ -160,4 +182,7 @@ class WizardState:
         return sorted({n.network for v in self.selected_vms() for n in v.nics})
 
     def guest(self, vm_id: str) -> GuestAnswers:
-        return self.guests.setdefault(vm_id, GuestAnswers())
+        if vm_id not in self.guests:
+            vm = next((v for v in self.inventory.vms if v.vm_id == vm_id), None) if self.inventory else None
+            self.guests[vm_id] = default_guest(vm) if vm is not None else GuestAnswers()
+        return self.guests[vm_id]

@@ -1,14 +1,14 @@
-"""The job monitor: per-VM rows with progress, actions, and a detail pane (tasks, log, throughput)."""
+"""The job monitor: every job of every plan with progress, actions, and a detail pane (tasks, log, throughput)."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QItemSelection, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -24,22 +24,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain.states import JobState
-from ..engine.events import JobStateChanged, LogLine, Progress, StepChanged, SyncSummary
-from .models import JobsModel
-from .monitor_feed import DetailFeed, JobsFeed
+from ...domain.states import JobState
+from ...engine.events import JobStateChanged, LogLine, Progress, StepChanged, SyncSummary
+from .confirm import cancel_box, cutover_box
+from .feed import DetailFeed, JobsFeed
+from .jobs_model import JobsModel
 from .plot import ProgressDelegate, ThroughputPlot
 from .steps_model import StepsModel
 
-ACTIONS = ("test", "cutover", "pause", "resume", "cancel", "retry")
+ACTIONS = ("test", "test_undo", "cutover", "pause", "resume", "cancel", "retry")
+_TEST_STEPS = ("test.create", "test.undo", "cutover.remove_test")
 
 
-def allowed(action: str, state: JobState, ready: bool) -> bool:
+def allowed(action: str, state: JobState, ready: bool, test_vm: bool = False) -> bool:
     """Which action makes sense for a job in ``state`` (the engine still decides; this only greys buttons)."""
     if action == "cutover":
         return ready and state is JobState.SYNCING
     if action == "test":
-        return ready and state is JobState.SYNCING
+        return ready and state is JobState.SYNCING and not test_vm
+    if action == "test_undo":
+        return test_vm and state is not JobState.CUTTING_OVER
     if action == "pause":
         return state.active and state is not JobState.CUTTING_OVER
     if action == "resume":
@@ -62,28 +66,30 @@ class JobMonitor(QWidget):
         self.jobs = JobsModel(self)
         self.steps = StepsModel(self)
         self.buttons: dict[str, QPushButton] = {}
-        labels = {"test": self.tr("Test"), "cutover": self.tr("Cut over…"), "pause": self.tr("Pause"),
-                  "resume": self.tr("Resume"), "cancel": self.tr("Cancel…"), "retry": self.tr("Retry")}
         bar = QHBoxLayout()
         for action in ACTIONS:
-            b = QPushButton(labels[action], self)
+            b = QPushButton(self)
             b.setEnabled(False)
             b.clicked.connect(lambda _=False, a=action: self.request(a))
             self.buttons[action] = b
             bar.addWidget(b)
         self.buttons["cutover"].setProperty("role", "primary")
         bar.addStretch(1)
+        self.plan_label = QLabel(self)
+        self.plan_filter = QComboBox(self)
+        self.plan_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.plan_filter.currentIndexChanged.connect(self._apply_filter)
+        bar.addWidget(self.plan_label)
+        bar.addWidget(self.plan_filter)
         self.bandwidth = QSpinBox(self)
         self.bandwidth.setRange(0, 100_000)
-        self.bandwidth.setSingleStep(100)
-        self.bandwidth.setSuffix(self.tr(" Mbit/s"))
-        self.bandwidth.setSpecialValueText(self.tr("No limit"))
-        self.bandwidth.setToolTip(self.tr("Bandwidth limit for all copies, applied at once"))
+        self.bandwidth.setSingleStep(10)
         self.bandwidth.setKeyboardTracking(False)  # apply on Enter or arrows, not on every digit
-        self.bandwidth.valueChanged.connect(lambda v: self.bandwidthChanged.emit(float(v)))
-        bar.addWidget(QLabel(self.tr("Bandwidth"), self))
+        self.bandwidth.valueChanged.connect(self._bandwidth_set)
+        self.bandwidth_label = QLabel(self)
+        bar.addWidget(self.bandwidth_label)
         bar.addWidget(self.bandwidth)
-        self.export_button = QPushButton(self.tr("Export report…"), self)
+        self.export_button = QPushButton(self)
         self.export_button.clicked.connect(self.exportRequested)
         bar.addWidget(self.export_button)
         self.table = QTableView(self)
@@ -93,14 +99,16 @@ class JobMonitor(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        header.resizeSection(0, 150)
-        header.resizeSection(1, 220)
-        header.resizeSection(JobsModel.PROGRESS_COLUMN, 160)
-        self.detail_title = QLabel(self.tr("Select a VM to see its tasks and log."), self)
+        for column, width in ((0, 130), (JobsModel.PLAN_COLUMN, 110), (JobsModel.PHASE_COLUMN, 250),
+                              (JobsModel.PROGRESS_COLUMN, 130), (4, 95), (5, 75), (6, 75), (7, 80), (8, 165)):
+            header.resizeSection(column, width)
+        self.detail_title = QLabel(self)
         self.detail_title.setObjectName("detailTitle")
+        self.detail_title.setWordWrap(True)
         self.step_view = QTableView(self)
         self.step_view.setModel(self.steps)
         self.step_view.verticalHeader().setVisible(False)
@@ -111,14 +119,14 @@ class JobMonitor(QWidget):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
         self.plot = ThroughputPlot(self)
-        tabs = QTabWidget(self)
-        tabs.addTab(self.step_view, self.tr("Tasks"))
-        tabs.addTab(self.log, self.tr("Log"))
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.step_view, "")
+        self.tabs.addTab(self.log, "")
         detail = QWidget(self)
         dl = QVBoxLayout(detail)
         dl.setContentsMargins(0, 0, 0, 0)
         dl.addWidget(self.detail_title)
-        dl.addWidget(tabs, 1)
+        dl.addWidget(self.tabs, 1)
         dl.addWidget(self.plot)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.table)
@@ -132,7 +140,8 @@ class JobMonitor(QWidget):
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._row_menu)
         self.jobs.dataChanged.connect(self._rows_changed)
-        self.jobs.modelReset.connect(self._update_buttons)
+        self.jobs.modelReset.connect(self._rows_reset)
+        self.jobs.rowsInserted.connect(self._rows_reset)
         self._confirm: QMessageBox | None = None
         self._stale: set[str] = set()
         self._menu: QMenu | None = None
@@ -144,8 +153,37 @@ class JobMonitor(QWidget):
         # Nothing the engine stores is read on this (the GUI) thread: snapshots come from the executor.
         self.feed = JobsFeed(self.jobs, self._jobs_loaded)
         self.detail = DetailFeed(self.steps, self._append_lines, self.log.clear)
+        self.retranslate()
 
-    # -- feeding (connected by app._connect_signals) ------------------------------------------------
+    def retranslate(self) -> None:
+        """Every text in the language just installed; rows, selection, graph and the limit stay as they are."""
+        labels = {"test": self.tr("Test"), "test_undo": self.tr("Remove test VM"), "cutover": self.tr("C&ut over…"),
+                  "pause": self.tr("Pause"), "resume": self.tr("Resume"), "cancel": self.tr("Cancel…"),
+                  "retry": self.tr("Retry")}
+        for action, button in self.buttons.items():
+            button.setText(labels[action])
+        self.buttons["test"].setToolTip(self.tr("Create a throw-away copy of the VM on the isolated test subnet; "
+                                                "the source keeps running"))
+        self.plan_label.setText(self.tr("Plan"))
+        self.bandwidth.setSuffix(self.tr(" Mbit/s"))
+        self.bandwidth.setSpecialValueText(self.tr("No limit"))
+        self.bandwidth.setToolTip(self.tr("Bandwidth limit for all copies, applied at once"))
+        self.bandwidth_label.setText(self.tr("Bandwidth"))
+        self.export_button.setText(self.tr("Export report…"))
+        self.tabs.setTabText(0, self.tr("Tasks"))
+        self.tabs.setTabText(1, self.tr("Log"))
+        self._fill_plans()
+        self._show_detail_title()
+        self.jobs.retranslate()
+        self.steps.retranslate()
+        self.plot.update()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # -- feeding (connected by window._connect_signals) ----------------------------------------------
     def attach(self, manager: Any) -> None:
         self.manager = manager
         self.detail.manager = manager
@@ -157,10 +195,27 @@ class JobMonitor(QWidget):
         self.feed.manager = self.manager
         self.feed.request(full=True)
 
+    def show_limit(self, mbps: float) -> None:
+        """The limit in force (the plan's, or the one set here), shown without applying it again."""
+        self.bandwidth.blockSignals(True)
+        self.bandwidth.setValue(round(mbps))
+        self.bandwidth.blockSignals(False)
+        self.plot.set_limit(mbps)
+
+    @Slot(int)
+    def _bandwidth_set(self, value: int) -> None:
+        self.plot.set_limit(value)
+        self.bandwidthChanged.emit(float(value))
+
     def _jobs_loaded(self) -> None:
         if self.jobs.rowCount() and not self.selected_ids():
-            # A rebuilt table lost its selection: keep the VM the detail pane shows, else the first one.
-            self.table.selectRow(self.jobs.position(self.detail.vm_id) or 0)
+            # A rebuilt table lost its selection: keep the VM the detail pane shows, else the first one shown.
+            row = self.jobs.position(self.detail.vm_id)
+            shown = [r for r in range(self.jobs.rowCount()) if not self.table.isRowHidden(r)]
+            if row is None or self.table.isRowHidden(row):
+                row = shown[0] if shown else None
+            if row is not None:
+                self.table.selectRow(row)
         self._update_buttons()
 
     @Slot(object)
@@ -172,9 +227,10 @@ class JobMonitor(QWidget):
                 self.step_view.scrollToBottom()  # follow the newest task unless the user scrolled up
         elif isinstance(event, LogLine):
             self.detail.on_event(event)
-        if isinstance(event, JobStateChanged | SyncSummary) and self.manager is not None:
-            # The engine's own view of the row (ready_for_cutover, errors) is authoritative, but reading it
-            # costs a database query: do it once for a burst of state changes.
+        test_step = isinstance(event, StepChanged) and event.step_id in _TEST_STEPS
+        if (isinstance(event, JobStateChanged | SyncSummary) or test_step) and self.manager is not None:
+            # The engine's own view of the row (ready_for_cutover, errors, the test VM) is authoritative, but
+            # reading it costs a database query: do it once for a burst of changes.
             self._stale.add(event.vm_id)
             if not self._refresh.isActive():
                 self._refresh.start()
@@ -193,10 +249,40 @@ class JobMonitor(QWidget):
                 f"{time.strftime('%H:%M:%S', time.localtime(line.at))} {line.level:<7} {line.message}"
                 for line in lines))
 
+    # -- plans --------------------------------------------------------------------------------------
+    def _fill_plans(self) -> None:
+        current = self.plan_filter.currentData() or ""
+        self.plan_filter.blockSignals(True)
+        self.plan_filter.clear()
+        self.plan_filter.addItem(self.tr("All plans"), "")
+        for plan_id, name in self.jobs.plans().items():
+            self.plan_filter.addItem(name, plan_id)
+        self.plan_filter.setCurrentIndex(max(0, self.plan_filter.findData(current)))
+        self.plan_filter.blockSignals(False)
+        several = len(self.jobs.plans()) > 1
+        for w in (self.plan_label, self.plan_filter):
+            w.setVisible(several)
+        self.table.setColumnHidden(JobsModel.PLAN_COLUMN, not several)
+
+    @Slot()
+    def _apply_filter(self) -> None:
+        plan = self.plan_filter.currentData() or ""
+        for r in range(self.jobs.rowCount()):
+            self.table.setRowHidden(r, bool(plan) and self.jobs.row_at(r).plan_id != plan)
+        hidden = [v for v in self.selected_ids() if self.table.isRowHidden(self.jobs.position(v) or 0)]
+        if hidden:
+            self.table.clearSelection()
+
+    @Slot()
+    def _rows_reset(self, *_: Any) -> None:
+        self._fill_plans()
+        self._apply_filter()
+        self._update_buttons()
+
     # -- selection and actions ---------------------------------------------------------------------
     def selected_ids(self) -> list[str]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        return [self.jobs.row_at(r).vm_id for r in rows]
+        return [self.jobs.row_at(r).vm_id for r in rows if not self.table.isRowHidden(r)]
 
     @Slot(QItemSelection, QItemSelection)
     def _selection_changed(self, *_: Any) -> None:
@@ -206,19 +292,29 @@ class JobMonitor(QWidget):
         if vm_id == self.detail.vm_id:
             return
         row = self.jobs.row(vm_id) if vm_id else None
-        self.detail_title.setText(row.name if row else self.tr("Select a VM to see its tasks and log."))
         self.detail.show(vm_id)
+        self._show_detail_title()
         self.plot.set_points(list(row.history) if row else [])
+
+    def _show_detail_title(self) -> None:
+        row = self.jobs.row(self.detail.vm_id) if self.detail.vm_id else None
+        if row is None:
+            self.detail_title.setText(self.tr("Select a VM to see its tasks and log."))
+        else:
+            self.detail_title.setText(f"{row.name} — {self.jobs.phase(row)}")
 
     @Slot()
     def _rows_changed(self, *_: Any) -> None:
         self._update_buttons()
+        self._show_detail_title()
+        if len(self.jobs.plans()) != self.plan_filter.count() - 1:
+            self._fill_plans()
 
     def _update_buttons(self) -> None:
-        rows = [self.jobs.row(v) for v in self.selected_ids()]
-        rows = [r for r in rows if r is not None]
+        rows = [r for v in self.selected_ids() if (r := self.jobs.row(v)) is not None]
         for action, button in self.buttons.items():
-            button.setEnabled(bool(rows) and all(allowed(action, r.state, r.ready_for_cutover) for r in rows))
+            button.setEnabled(bool(rows) and all(allowed(action, r.state, r.ready_for_cutover, bool(r.test_vm_uuid))
+                                                 for r in rows))
 
     @Slot(QPoint)
     def _row_menu(self, pos: QPoint) -> None:
@@ -228,11 +324,6 @@ class JobMonitor(QWidget):
             act = menu.addAction(button.text())
             act.setEnabled(button.isEnabled())
             act.triggered.connect(lambda _=False, a=action: self.request(a))
-        rows = [r for v in self.selected_ids() if (r := self.jobs.row(v)) is not None]
-        menu.addSeparator()
-        undo_test = menu.addAction(self.tr("Remove test VM"))
-        undo_test.setEnabled(bool(rows) and all(r.test_vm_uuid for r in rows))
-        undo_test.triggered.connect(lambda: self.request("test_undo"))
         self._menu = menu
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
@@ -246,30 +337,10 @@ class JobMonitor(QWidget):
             self.actionRequested.emit(action, ids)
 
     def _ask(self, action: str, ids: list[str]) -> None:
-        names = ", ".join(r.name for v in ids if (r := self.jobs.row(v)) is not None)
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Question)
-        if action == "cutover":
-            box.setWindowTitle(self.tr("Cut over"))
-            box.setText(self.tr("Cut over {n} VM(s): {names}?").format(n=len(ids), names=names))
-            box.setInformativeText(self.tr(
-                "For each VM:\n1. the guest is shut down (downtime starts);\n2. a final delta sync copies the last "
-                "changes;\n3. the VM is created on AHV and powered on;\n4. the source VM stays off and its NICs are "
-                "disconnected so it cannot come back with the same IP.\nA failure before the AHV VM boots rolls back "
-                "and powers the source on again."))
-            ok = box.addButton(self.tr("Cut over"), QMessageBox.ButtonRole.AcceptRole)
-        else:
-            box.setWindowTitle(self.tr("Cancel migration"))
-            box.setText(self.tr("Cancel the migration of {names}?").format(names=names))
-            box.setInformativeText(self.tr("Snapshots and partial disks on the target are removed. "
-                                           "The source VMs keep running unchanged."))
-            box.setCheckBox(QCheckBox(self.tr("Also undo the guest preparation (remove the first-boot task and the "
-                                              "saved network settings, restore the SAN policy)"), box))
-            ok = box.addButton(self.tr("Cancel migration"), QMessageBox.ButtonRole.DestructiveRole)
-        no = box.addButton(self.tr("Keep going") if action == "cancel" else self.tr("Not now"),
-                           QMessageBox.ButtonRole.RejectRole)
+        rows = [r for v in ids if (r := self.jobs.row(v)) is not None]
+        box, ok, no = cutover_box(self, rows) if action == "cutover" else cancel_box(self, rows)
         self.confirm_buttons = {"ok": ok, "no": no}
-        box.setDefaultButton(ok)
+
         def answered(button: object) -> None:
             if button is ok:
                 undo = action == "cancel" and box.checkBox() is not None and box.checkBox().isChecked()
