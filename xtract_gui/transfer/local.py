@@ -5,9 +5,12 @@ from __future__ import annotations
 import errno
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..domain.errors import XtractError
+from ..engine.ports import WorkerDisk
 
 
 def _os_error(action: str, path: Path, err: OSError) -> XtractError:
@@ -55,6 +58,34 @@ class FileDiskReader:
             os.close(self._fd)
             self._fd = -1
 
+    def worker_spec(self) -> WorkerDisk:
+        """The same file, opened again by a copy worker."""
+        return WorkerDisk(FileReaderSpec(str(self.path), self.capacity))
+
+
+@dataclass(frozen=True)
+class FileReaderSpec:
+    """A ``FileDiskReader`` described for a copy worker (``engine.ports.WorkerDisk``)."""
+
+    path: str
+    capacity: int
+
+    def open(self, call: Any) -> FileDiskReader:
+        return FileDiskReader(self.path, self.capacity)
+
+
+@dataclass(frozen=True)
+class LocalWriterSpec:
+    """A ``LocalFileWriter`` described for a copy worker; ``finish_as``: what ``finish`` returns instead of the path."""
+
+    path: str
+    capacity: int
+    fresh: bool
+    finish_as: str = ""
+
+    def open(self, call: Any) -> LocalFileWriter:
+        return LocalFileWriter(self.path, self.capacity, fresh=self.fresh, finish_as=self.finish_as)
+
 
 class LocalFileWriter:
     """``DiskWriter`` into a raw, sparse local file.
@@ -72,8 +103,9 @@ class LocalFileWriter:
     retains_writes = False  # ``write`` is done with the buffer when it returns: the engine may reuse it
 
     def __init__(self, path: str | os.PathLike[str], capacity: int, *, fresh: bool = True,
-                 skip_zeros: bool | None = None) -> None:
+                 skip_zeros: bool | None = None, finish_as: str = "") -> None:
         self.path = Path(path)
+        self.finish_as = finish_as
         self.capacity = capacity
         self.fresh = fresh
         self.skip_zeros = fresh if skip_zeros is None else skip_zeros
@@ -121,7 +153,11 @@ class LocalFileWriter:
     def finish(self) -> str:
         self.flush()
         self._close()
-        return str(self.path)
+        return self.finish_as or str(self.path)
+
+    def close(self) -> None:
+        """Let go of the file without finishing it (a failed copy keeps what it wrote, for a resume)."""
+        self._close()
 
     def abort(self) -> None:
         self._close()
