@@ -205,8 +205,8 @@ class JobContext:
         row = self.store.job(self.vm_id)
         return row.data if row else {}
 
-    def update(self, **changes: Any) -> dict[str, Any]:
-        return self.store.update_data(self.vm_id, **changes)
+    def update(self, **changes: Any) -> None:
+        self.store.update_data(self.vm_id, **changes)
 
     async def connect(self) -> None:
         """Open the plan's adapters on the executor before the job uses them.
@@ -224,7 +224,24 @@ class JobContext:
         if self.cancel.is_set():
             raise CancelledError("The job was stopped.")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        store, call = self.store, functools.partial(fn, *args, **kwargs)
+
+        def after_journal() -> T:
+            store.barrier()  # the intents the loop queued before this call are committed before it acts
+            return call()
+
+        return await loop.run_in_executor(self.executor, after_journal)
+
+    async def blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        """A blocking side effect on a thread, after the journal's queued intents are committed; unlike ``call`` it
+        runs after a cancel too (clean-ups do)."""
+        store = self.store
+
+        def after_journal() -> T:
+            store.barrier()
+            return fn(*args)
+
+        return await asyncio.to_thread(after_journal)
 
     def log(self, message: str, level: str = "INFO") -> None:
         self.emitter.log(self.vm_id, level, message)
