@@ -39,6 +39,8 @@ from .child import worker_main
 from .lifeline import adopt
 from .protocol import TOKENS, CopyOrder, pack_error, unpack_error
 
+#: What a worker process runs (a test replaces it to check one tie of ``lifeline.py`` alone).
+WORKER_MAIN: Callable[[Connection, int, int], None] = worker_main
 #: After a cancel, how long a worker may take to answer before it is killed (a read stuck in a dead socket).
 CANCEL_GRACE_SECONDS = 30.0
 _POLL = 0.2
@@ -178,6 +180,8 @@ class _Worker:
                 raise TransientError(f"The copy worker for {task.order.name} ended before the copy started.")
             self.tasks[task.id] = task
         try:
+            # The limit as it is now goes first (the serving thread passes later changes on within a poll).
+            self.send(("limited", bool(self.pool.throttle.rate)))
             self.send(("copy", task.id, task.order))
         except BaseException:
             with self._lock:
@@ -199,7 +203,7 @@ class _Worker:
         ctx = multiprocessing.get_context("spawn")
         try:
             here, there = ctx.Pipe(duplex=True)
-            process = ctx.Process(target=worker_main, args=(there, os.getpid(), self.pool.threads),
+            process = ctx.Process(target=WORKER_MAIN, args=(there, os.getpid(), self.pool.threads),
                                   name="xtract-copy-worker", daemon=True)
             process.start()  # from this thread, which lives as long as the worker (lifeline.py)
             there.close()
