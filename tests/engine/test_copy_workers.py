@@ -16,6 +16,7 @@ import pytest
 from tests.transfer.worker_specs import SlowReaderSpec
 from xtract_gui.domain.plan import GuestChannelKind
 from xtract_gui.engine.ports import WorkerDisk
+from xtract_gui.engine.store import SqliteCursor
 from xtract_gui.transfer.local import FileDiskReader
 
 from .fakes import Rig, make_plan, make_rig
@@ -31,11 +32,20 @@ def test_a_worker_that_dies_mid_seed_costs_a_retry_from_the_cursor_not_the_migra
         rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     marker = tmp_path / "worker-died"
 
+    saved = tmp_path / "cursor-saved"
+
     def dying(self: FileDiskReader) -> WorkerDisk:  # the first worker dies as a crash ends a process
         return WorkerDisk(SlowReaderSpec(str(self.path), self.capacity, delay=0.02, die_after=16,
-                                         marker=str(marker)))
+                                         marker=str(marker), once_saved=str(saved)))
+
+    cursor_save = SqliteCursor.save
+
+    def recording(self: SqliteCursor, done: Any) -> None:
+        cursor_save(self, done)
+        saved.touch()
 
     monkeypatch.setattr(FileDiskReader, "worker_spec", dying)
+    monkeypatch.setattr(SqliteCursor, "save", recording)
 
     async def go() -> None:
         m = rig.manager(chunk_size=64 * 1024)

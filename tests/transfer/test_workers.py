@@ -124,8 +124,11 @@ def test_a_worker_asks_the_engine_for_what_it_needs(tmp_path: Path, pool: Worker
 def test_a_worker_that_dies_fails_its_copy_with_a_transient_error_and_the_next_copy_gets_a_new_one(
         tmp_path: Path, pool: WorkerPool) -> None:
     data = _disk(tmp_path / "src", 16 * MiB)
-    reader = SlowReaderSpec(str(tmp_path / "src"), len(data), die_after=6, marker=str(tmp_path / "died"))
+    reader = SlowReaderSpec(str(tmp_path / "src"), len(data), die_after=6, marker=str(tmp_path / "died"),
+                            once_saved=str(tmp_path / "saved"))
     cursor = MemoryCursorStore()
+    save = cursor.save
+    cursor.save = lambda done: (save(done), (tmp_path / "saved").touch())  # type: ignore[method-assign]
     with pytest.raises(TransientError, match="ended unexpectedly"):
         pool.copy(WorkerDisk(reader), WorkerDisk(LocalWriterSpec(str(tmp_path / "dst"), len(data), True)),
                   [Extent(0, len(data))], name="d", cursor=cursor, chunk_size=MiB, streams=1,

@@ -18,13 +18,16 @@ from xtract_gui.transfer.workers.child import Worker
 
 
 class _SlowReader(FileDiskReader):
-    def __init__(self, path: str, capacity: int, delay: float, die_after: int, marker: str) -> None:
+    def __init__(self, path: str, capacity: int, delay: float, die_after: int, marker: str, once_saved: str) -> None:
         super().__init__(path, capacity)
-        self.delay, self.die_after, self.marker, self.reads = delay, die_after, marker, 0
+        self.delay, self.die_after, self.marker, self.once_saved, self.reads = delay, die_after, marker, once_saved, 0
 
     def read_into(self, offset: int, into: memoryview) -> None:
         self.reads += 1
         if self.die_after and self.reads > self.die_after and not Path(self.marker).exists():
+            deadline = time.monotonic() + 60
+            while self.once_saved and not Path(self.once_saved).exists() and time.monotonic() < deadline:
+                time.sleep(0.02)  # die only once the engine recorded a cursor: a resume has something to skip
             Path(self.marker).touch()  # once: the copy that follows must get through
             os.kill(os.getpid(), signal.SIGKILL)  # the worker process dies as a crash would end it
         if self.delay:
@@ -39,17 +42,18 @@ class _SlowReader(FileDiskReader):
 
 @dataclass(frozen=True)
 class SlowReaderSpec:
-    """A file read ``delay`` seconds per chunk; with ``die_after`` the worker kills itself (SIGKILL) at that
-    many reads, once (``marker`` remembers it)."""
+    """A file read ``delay`` seconds per chunk; with ``die_after`` the worker kills itself (SIGKILL) after that
+    many reads, once (``marker`` remembers it), and not before the file ``once_saved`` exists."""
 
     path: str
     capacity: int
     delay: float = 0.0
     die_after: int = 0
     marker: str = ""
+    once_saved: str = ""
 
     def open(self, call: Any) -> FileDiskReader:
-        return _SlowReader(self.path, self.capacity, self.delay, self.die_after, self.marker)
+        return _SlowReader(self.path, self.capacity, self.delay, self.die_after, self.marker, self.once_saved)
 
 
 @dataclass(frozen=True)

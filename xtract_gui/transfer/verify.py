@@ -11,7 +11,7 @@ from ..domain.errors import IntegrityError, TransientError
 from ..domain.extents import Extent
 from ..engine.ports import DiskWriter
 from .buffers import BufferPool
-from .digest import ContentDigest, chunk_sha256, is_zero
+from .digest import ContentDigest, chunk_digest, is_zero
 from .retry import RetryPolicy
 from .scheduler import CopyScheduler
 
@@ -22,11 +22,11 @@ ZERO_CHUNK = b"zero"
 def _matches(data: bytes | bytearray | memoryview, length: int, digest: bytes | None) -> bool:
     if len(data) != length:
         return False
-    return is_zero(data) if digest == ZERO_CHUNK else chunk_sha256(data) == digest
+    return is_zero(data) if digest == ZERO_CHUNK else chunk_digest(data) == digest
 
 
 class ReadBack:
-    """Reads chunks back from a random-access writer and compares them with their source SHA-256.
+    """Reads chunks back from a random-access writer and compares them with their source digest (XXH3-128).
 
     Runs ``streams`` reads at once on the copy's scheduler.  With a ``BufferPool`` and a writer that has
     ``read_back_into``, each chunk is read into a reused buffer; otherwise ``read_back`` allocates.
