@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import itertools
 import os
 import threading
@@ -85,6 +86,10 @@ class Worker:
                 if call is not None:
                     call.ok, call.value = ok, value
                     call.done.set()
+            elif kind == "import":
+                for module in message[1]:
+                    importlib.import_module(module)
+                self.send(("ready",))
             elif kind == "limited":
                 self.limited = bool(message[1])
             elif kind == "stop":

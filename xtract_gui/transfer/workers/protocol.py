@@ -2,7 +2,8 @@
 
 Every message is a tuple whose first item names it.  Engine → worker: ``("copy", task, CopyOrder)``,
 ``("cancel", task)``, ``("limited", bool)`` (whether chunks must ask for bandwidth tokens),
-``("reply", call, ok, value)`` and ``("stop",)``.  Worker → engine: ``("progress", task, CopyProgress)``,
+``("reply", call, ok, value)``, ``("import", modules)`` (answered ``("ready",)``) and
+``("stop",)``.  Worker → engine: ``("progress", task, CopyProgress)``,
 ``("cursor", task, [(offset, length), …])`` (sent after the writer's flush and read-back: the engine
 records it), ``("call", call, task, name, args)`` (a service of the task's reader or writer, or
 ``"tokens"``), ``("done", task, CopyResult)`` and ``("failed", task, packed error)``.
