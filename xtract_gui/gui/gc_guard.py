@@ -29,7 +29,7 @@ class GuiThreadCollector(QObject):
         # What exists once the app has started (modules, classes, the window: hundreds of thousands of objects)
         # lives as long as the app; moved out of the collector's sight, a later collection does not walk it
         # again on the GUI thread (one such walk was a 44 ms stall, benchmarks/gui_stall.py).
-        QTimer.singleShot(freeze_after_ms, self._freeze_startup)
+        QTimer.singleShot(freeze_after_ms, self, self._freeze_startup)
 
     @Slot()
     def _freeze_startup(self) -> None:
@@ -48,4 +48,5 @@ class GuiThreadCollector(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+        gc.unfreeze()
         gc.enable()
