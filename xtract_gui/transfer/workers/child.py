@@ -10,12 +10,10 @@ and hands it every cursor to record.  When the pipe ends the engine is gone: the
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import importlib
 import itertools
 import os
-import sys
 import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -27,9 +25,6 @@ from ..scheduler import CopyScheduler
 from ..throttle import sleep_off
 from .lifeline import bind_to_parent
 from .protocol import TOKENS, CopyOrder, pack_error, unpack_error
-
-#: How much lower than the app a worker runs (Unix ``nice`` increment).
-WORKER_NICENESS = 5
 
 
 class _Call:
@@ -162,22 +157,4 @@ class _Cursor:
 def worker_main(conn: Connection, parent_pid: int, threads: int) -> None:
     """The worker process's entry (``multiprocessing`` spawn target)."""
     bind_to_parent(parent_pid)
-    yield_to_the_window()
     Worker(conn, threads).serve()
-
-
-def yield_to_the_window() -> None:
-    """Run below the app's priority: on a busy laptop the window is served first and copies take what is left.
-
-    Only contention changes anything: on an idle machine a worker gets every cycle it can use.  Unix: nice 5
-    (CFS then weighs a worker's thread about a third of the app's); Windows: BELOW_NORMAL_PRIORITY_CLASS.
-    """
-    try:
-        if hasattr(os, "nice"):
-            os.nice(WORKER_NICENESS)
-        elif sys.platform == "win32":
-            kernel32 = ctypes.WinDLL("kernel32")  # type: ignore[attr-defined]
-            kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), 0x4000)
-    except OSError:  # not allowed here: the copy still works, at the app's priority
-        pass
-
