@@ -158,7 +158,7 @@ def child_in_workers(job: dict[str, Any]) -> dict[str, Any]:
     # Each VM gets every ``vms``-th 64 MiB region's extents: the same data in all, spread evenly.
     shares = [[e for e in extents if (e.offset // (64 * MiB)) % vms == i] for i in range(vms)]
     reader = open_product_reader(job["url"], job["capacity"], job["cookies"], job["fingerprint"])
-    pool = WorkerPool(int(job.get("workers", 1)), threads=8, throttle=TokenBucket(job.get("rate") or None))
+    pool = WorkerPool(int(job.get("workers", 1)), threads=int(job.get("threads", 8)), throttle=TokenBucket(job.get("rate") or None))
     # Started and ready before the clock runs: the app keeps its workers for the whole session.
     pool.warm(["xtract_gui.source.reader", "xtract_gui.transfer.local", "xtract_gui.transfer.copy"])
     results: list[Any] = []
@@ -309,6 +309,7 @@ def main() -> None:
     ap.add_argument("--throttle-seconds", type=float, default=10,
                     help="the throttled case's limit is the seed's size over this many seconds (0: no such case)")
     ap.add_argument("--https", action="store_true", help="the simulator serves HTTPS (as vCenter does)")
+    ap.add_argument("--worker-threads", type=int, default=8, help="copy threads per worker (the app's Tuning)")
     ap.add_argument("--no-vcsim", action="store_true", help="serve the source with the local Range server")
     ap.add_argument("--no-prism", action="store_true", help="upload to the local sink, not the lab Prism")
     ap.add_argument("--workdir", type=Path, default=None, help="source disks (default: a new dir in /var/tmp)")
@@ -340,7 +341,8 @@ def main() -> None:
             extents = make_source(src, capacity, args.allocated, rng, pool)
             alloc = total_bytes(extents)
             base = {"url": source.url, "cookies": source.cookies, "fingerprint": source.fingerprint,
-                    "capacity": capacity, "chunk": chunk, "streams": args.streams, "verify": True}
+                    "capacity": capacity, "chunk": chunk, "streams": args.streams, "verify": True,
+                    "threads": args.worker_threads}
 
             def curl(ext: list[Extent], store: bool) -> float:
                 return curl_fetch(source.url, source.cookies, ext, chunk, args.streams, workdir,
