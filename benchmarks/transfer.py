@@ -112,14 +112,24 @@ def _rss_mb(pid: int | str = "self") -> float:
 
 
 def child(job: dict[str, Any]) -> dict[str, Any]:
-    if job["target"] == "file":
+    if job["target"] == "file" and not job.get("in_process"):
         return child_in_workers(job)
-    from xtract_gui.transfer import copy_disk
+    from xtract_gui.transfer import LocalFileWriter, copy_disk
     from xtract_gui.transfer.image_stream import ImageStreamWriter
     from xtract_gui.transfer.qcow2 import Qcow2Encoder
 
     extents = [Extent(o, n) for o, n in job["extents"]]
     reader = open_product_reader(job["url"], job["capacity"], job["cookies"], job["fingerprint"])
+    if job["target"] == "file":  # the copy in this process, as before the workers (for comparison)
+        writer = LocalFileWriter(job["path"], job["capacity"], fresh=job["fresh"])
+        cpu0, t0 = _cpu(), time.monotonic()
+        res = copy_disk(reader, writer, extents, chunk_size=job["chunk"], streams=job["streams"],
+                        max_in_flight=job["streams"] * 2, verify=job["verify"])
+        seconds = time.monotonic() - t0
+        wire = res.copied_bytes + reader.requests * request_overhead(job["url"], job["cookies"])
+        reader.close()
+        return {"seconds": seconds, "bytes": res.total_bytes, "wire": wire, "rss_mb": _peak_rss_mb(),
+                "cpu": _cpu() - cpu0, "verified": res.verified_bytes, "digest": ""}
     import requests
 
     enc = Qcow2Encoder(job["capacity"], extents)
@@ -158,7 +168,8 @@ def child_in_workers(job: dict[str, Any]) -> dict[str, Any]:
     # Each VM gets every ``vms``-th 64 MiB region's extents: the same data in all, spread evenly.
     shares = [[e for e in extents if (e.offset // (64 * MiB)) % vms == i] for i in range(vms)]
     reader = open_product_reader(job["url"], job["capacity"], job["cookies"], job["fingerprint"])
-    pool = WorkerPool(int(job.get("workers", 1)), threads=int(job.get("threads", 8)), throttle=TokenBucket(job.get("rate") or None))
+    pool = WorkerPool(int(job.get("workers", 1)), threads=int(job.get("threads", 8)),
+                      throttle=TokenBucket(job.get("rate") or None))
     # Started and ready before the clock runs: the app keeps its workers for the whole session.
     pool.warm(["xtract_gui.source.reader", "xtract_gui.transfer.local", "xtract_gui.transfer.copy"])
     results: list[Any] = []
@@ -309,6 +320,8 @@ def main() -> None:
     ap.add_argument("--throttle-seconds", type=float, default=10,
                     help="the throttled case's limit is the seed's size over this many seconds (0: no such case)")
     ap.add_argument("--https", action="store_true", help="the simulator serves HTTPS (as vCenter does)")
+    ap.add_argument("--in-process", action="store_true",
+                    help="also copy seed → file in the engine's process, as before the copy workers")
     ap.add_argument("--worker-threads", type=int, default=8, help="copy threads per worker (the app's Tuning)")
     ap.add_argument("--no-vcsim", action="store_true", help="serve the source with the local Range server")
     ap.add_argument("--no-prism", action="store_true", help="upload to the local sink, not the lab Prism")
@@ -375,6 +388,9 @@ def main() -> None:
             for verify in (False, True):
                 r = best_of({**seed, "verify": verify}, args.repeat)
                 table.add(disk, f"seed → file{' (verify)' if verify else ''}", alloc, r, fetch_s, store_s)
+            if args.in_process:
+                r = best_of({**seed, "verify": False, "in_process": True}, args.repeat)
+                table.add(disk, "seed → file, no worker (before)", alloc, r, fetch_s, store_s)
             for workers in (1, 2):  # 4 VMs at once: each a quarter of the extents into its own file
                 r = best_of({**seed, "verify": True, "vms": 4, "workers": workers}, args.repeat)
                 table.add(disk, f"4 VMs, {workers} worker{'s' if workers > 1 else ''} (verify)", alloc, r, fetch_s,
