@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import multiprocessing
 import os
 import threading
@@ -39,6 +40,7 @@ from .child import worker_main
 from .lifeline import adopt
 from .protocol import TOKENS, CopyOrder, pack_error, unpack_error
 
+_log = logging.getLogger("xtract_gui.transfer")
 #: What a worker process runs (a test replaces it to check one tie of ``lifeline.py`` alone).
 WORKER_MAIN: Callable[[Connection, int, int], None] = worker_main
 #: After a cancel, how long a worker may take to answer before it is killed (a read stuck in a dead socket).
@@ -278,7 +280,10 @@ class _Worker:
             task = self.tasks.get(tid) if kind != "call" else self.tasks.get(message[2])
         if kind == "progress":
             if task is not None and task.progress is not None:
-                task.progress(message[2])
+                try:
+                    task.progress(message[2])
+                except Exception:  # a display that failed must not stop this worker's copies
+                    _log.exception("progress of %s could not be shown", task.order.name)
         elif kind == "cursor":
             if task is not None and task.cursor is not None and task.error is None:
                 try:
