@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.range_server import RangeServer
 from xtract_gui.domain.errors import CancelledError, TransientError
 from xtract_gui.domain.extents import Extent
 from xtract_gui.engine.ports import WorkerDisk
@@ -233,46 +234,6 @@ def test_an_app_killed_with_sigkill_leaves_no_worker_running(tmp_path: Path, tie
             app.stdout.close()
 
 
-class _DatastoreServer:
-    """/folder-like Range server on 127.0.0.1 that checks the cookie of every request, as vCenter and ESXi do."""
-
-    def __init__(self, data: bytes, accept: Any) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.cookies: list[str] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                cookie = self.headers.get("Cookie", "")
-                outer.cookies.append(cookie)
-                if not accept(cookie, outer.cookies):
-                    self.send_response(401)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                a, _, b = self.headers["Range"].removeprefix("bytes=").partition("-")
-                body = data[int(a):int(b) + 1]
-                self.send_response(206)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def _vsphere_reader(url: str, size: int, access: Any, renew: Any = None) -> Any:
     from xtract_gui.source.reader import DatastoreFiles, FlatExtent, VSphereDiskReader
 
@@ -291,7 +252,7 @@ def test_a_worker_reading_from_esxi_asks_the_engine_for_a_ticket_per_request(tmp
         issued.append(f"t{len(issued)}")
         return Access({"vmware_cgi_ticket": issued[-1]}, single_use=True)
 
-    server = _DatastoreServer(data, lambda cookie, seen: seen.count(cookie) == 1)  # a ticket serves once
+    server = RangeServer(data, accept=lambda cookie, seen: seen.count(cookie) == 1)  # a ticket serves once
     try:
         reader = _vsphere_reader(server.url, len(data), ticket)
         pool.copy(reader.worker_spec(), WorkerDisk(LocalWriterSpec(str(tmp_path / "dst"), len(data), True)),
@@ -313,7 +274,7 @@ def test_a_worker_whose_session_cookie_expired_has_the_engine_log_in_again(tmp_p
     def renew() -> None:  # the engine's SOAP session logs in again
         session["cookie"], session["renewals"] = "fresh", session["renewals"] + 1
 
-    server = _DatastoreServer(data, lambda cookie, seen: cookie == "vmware_soap_session=fresh")
+    server = RangeServer(data, accept=lambda cookie, seen: cookie == "vmware_soap_session=fresh")
     try:
         reader = _vsphere_reader(server.url, len(data),
                                  lambda url: Access({"vmware_soap_session": session["cookie"]}), renew)
