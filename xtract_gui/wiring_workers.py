@@ -17,8 +17,15 @@ from .domain.plan import TargetEndpoint
 from .engine.ports import DiskWriter, ParentCall
 
 
+class _Spec:
+    """What a spec opens in the worker (its ``_`` fields) stays there: only the description is pickled."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: (None if k.startswith("_") else v) for k, v in self.__dict__.items()}
+
+
 @dataclass
-class NfsWriterSpec:
+class NfsWriterSpec(_Spec):
     """A raw file in the container over NFSv3: the worker mounts the export itself (the ports the engine found)."""
 
     host: str
@@ -29,9 +36,6 @@ class NfsWriterSpec:
     capacity: int
     fresh: bool
     _nfs: Any = field(default=None, repr=False, compare=False)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_nfs": None}
 
     def open(self, call: ParentCall) -> DiskWriter:
         from .target.nfs import NfsContainer
@@ -46,7 +50,7 @@ class NfsWriterSpec:
 
 
 @dataclass
-class ImageUploadSpec:
+class ImageUploadSpec(_Spec):
     """A disk streamed into Prism's image service as a streamOptimized VMDK made in the worker, uploaded by the
     worker's own Prism connection (same endpoint and pins as the plan's; the password asked of the engine)."""
 
@@ -56,9 +60,6 @@ class ImageUploadSpec:
     file_name: str
     capacity: int
     _target: Any = field(default=None, repr=False, compare=False)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_target": None}
 
     def open(self, call: ParentCall) -> DiskWriter:
         from .transfer import ImageStreamWriter, VmdkStreamEncoder
