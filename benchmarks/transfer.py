@@ -276,7 +276,7 @@ def print_targets(table: Table, throttle: list[tuple[str, float]]) -> None:
         if case.startswith("seed → qcow2 → null sink") and store:
             rows.append((f"{disk} {case} ≥ 0.9 of curl | curl", f"{store / r['seconds']:.2f}",
                          store / r["seconds"] >= 0.9))
-        if case.startswith("seed → file") and "verify" not in case and "limit" not in case:
+        if case == "seed → file":
             rows.append((f"{disk} seed wire/allocated ≤ 1.02", f"{wire:.4f}", wire <= 1.02))
         if case == "delta → file":
             rows.append((f"{disk} delta wire/changed ≤ 1.05", f"{wire:.4f}", wire <= 1.05))
@@ -385,6 +385,11 @@ def main() -> None:
                     image.unlink(missing_ok=True)
             target = targets / "target.raw"
             seed = {**base, "target": "file", "path": str(target), "fresh": True, "extents": ext_json}
+            # The store ceiling again, right before the cases judged against it: on a machine shared with other
+            # work the load changes within minutes, and a ceiling from a quieter moment would judge the load.
+            store_s = curl(extents, True)
+            table.add(disk, "curl → files (again, just before)", alloc, {"seconds": store_s, "wire": alloc},
+                      fetch_s, store_s)
             for verify in (False, True):
                 r = best_of({**seed, "verify": verify}, args.repeat)
                 table.add(disk, f"seed → file{' (verify)' if verify else ''}", alloc, r, fetch_s, store_s)
