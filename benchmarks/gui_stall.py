@@ -170,8 +170,9 @@ async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int
         if sync_normal:
             window.controller.manager.store._db.execute("PRAGMA synchronous=NORMAL")
         summary = window.wizard.page(PageId.SUMMARY)
-        journey = asyncio.ensure_future(drive(window, None, cut_over=False, timeout=300))
-        await wait_until(lambda: window.stack.currentWidget() is window.monitor or journey.done(), 300, "start")
+        patience = 120 + 45 * vms  # 16 VMs seed four at a time (the lab plan's max_parallel_vms)
+        journey = asyncio.ensure_future(drive(window, None, cut_over=False, timeout=patience))
+        await wait_until(lambda: window.stack.currentWidget() is window.monitor or journey.done(), patience, "start")
         beat.phase = "copying (seed + syncs)"
         rows = window.monitor.jobs.rows
         deadline = time.monotonic() + seconds
@@ -183,7 +184,7 @@ async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int
         mon.table.selectAll()
         mon.actionRequested.emit("cutover", [r.vm_id for r in rows()])
         await wait_until(lambda: all(r.state in (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK)
-                                     for r in rows()), 300, "cutover")
+                                     for r in rows()), patience, "cutover")
         del summary
     finally:
         beat.stop()
