@@ -200,7 +200,7 @@ class DatastoreFiles:
         if conn is not None:
             conn.close()
 
-    def spec(self) -> tuple[FilesSpec, dict[str, Callable[..., Any]]]:
+    def spec(self) -> tuple[Any, dict[str, Callable[..., Any]]]:
         """How a copy worker reads the same files: the spec, and the services it calls here.
 
         A session cookie (reusable) goes with the spec and is renewed through ``renew``, which logs in again
@@ -213,6 +213,8 @@ class DatastoreFiles:
             if self._renew is not None:
                 self._renew()
             return self._access(self.url(""))
+
+        from .reader_spec import FilesSpec
 
         return (FilesSpec(self.base_url, self.datacenter, self.datastore, self.folder, self._timeout, self._retries,
                           reusable), {"access": self._access, "renew": renew})
@@ -384,47 +386,10 @@ class VSphereDiskReader:
 
     def worker_spec(self) -> WorkerDisk:
         """This reader as a copy worker opens it; credentials come from this process (``DatastoreFiles.spec``)."""
+        from .reader_spec import ReaderSpec
+
         files, services = self._files.spec()
         return WorkerDisk(ReaderSpec(files, tuple(self._extents), self.capacity, self.name), services)
-
-
-@dataclass(frozen=True)
-class FilesSpec:
-    """``DatastoreFiles`` without its credential source: a worker asks this process for ``access``/``renew``."""
-
-    base_url: str
-    datacenter: str
-    datastore: str
-    folder: str
-    timeout: float
-    retries: int
-    access: Access | None  # a session cookie the worker may reuse until the server refuses it; None: ask per request
-
-    def open(self, call: Callable[..., Any]) -> DatastoreFiles:
-        state = {"access": self.access}
-
-        def access(url: str) -> Access:
-            cached = state["access"]
-            return cached if cached is not None else call("access", url)  # type: ignore[no-any-return]
-
-        def renew() -> None:
-            state["access"] = call("renew") if self.access is not None else None
-
-        return DatastoreFiles(self.base_url, self.datacenter, self.datastore, self.folder, access, renew=renew,
-                              timeout=self.timeout, retries=self.retries)
-
-
-@dataclass(frozen=True)
-class ReaderSpec:
-    """A ``VSphereDiskReader`` described for a copy worker (``engine.ports.WorkerDisk``)."""
-
-    files: FilesSpec
-    extents: tuple[FlatExtent, ...]
-    capacity: int
-    name: str
-
-    def open(self, call: Callable[..., Any]) -> VSphereDiskReader:
-        return VSphereDiskReader(self.files.open(call), list(self.extents), self.capacity, name=self.name)
 
 
 def open_reader(files: DatastoreFiles, descriptor: str, capacity: int) -> VSphereDiskReader:
