@@ -1,6 +1,7 @@
 """Longest GUI event-loop stall while demo VMs copy: a QTimer heartbeat measures how late each beat fires.
 
-    python3 benchmarks/gui_stall.py [--vms 4] [--beat-ms 10] [--seconds 20] [--trace [FRAMES]]
+    python3 benchmarks/gui_stall.py [--vms 4,16] [--runs 5] [--beat-ms 10] [--seconds 20] [--in-process]
+                                    [--trace [FRAMES]]
 
 The real app in demo mode (real engine, embedded lab) is clicked through to "Start migration"; then the
 heartbeat runs while the VMs seed and sync, with the job monitor shown and fed by engine events.  Lateness
@@ -34,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import json
 import os
 import statistics
 import sys
@@ -79,6 +81,44 @@ class StallWatch:
                     self.stacks["".join(lines)] += 1
 
 
+class LabProcess:
+    """The demo lab's servers (Prism, Windows guests, the guests' workload) in a process of their own, as the real
+    vCenter, Prism and guests are elsewhere: the GUI process then holds the app only.  The lab's vSphere stand-in
+    is a library over the lab's files, so its snapshot work still runs in the app's engine."""
+
+    def __init__(self, vms: int, state_dir: Path) -> None:
+        import subprocess
+
+        self.vms, self.state_dir = vms, Path(state_dir)
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> object:
+        import subprocess
+        from types import SimpleNamespace
+
+        from xtract_gui.domain.plan import Plan
+        from xtract_gui.lab.runner import lab_secrets
+
+        self.process = subprocess.Popen([sys.executable, "-m", "xtract_gui", "lab", "serve", "--state-dir",
+                                         str(self.state_dir), "--vms", str(self.vms)], stdout=subprocess.PIPE,
+                                        text=True)
+        assert self.process.stdout is not None
+        self.process.stdout.readline()  # the endpoints' JSON starts once everything listens
+        deadline = time.monotonic() + 120
+        while not (self.state_dir / "endpoints.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        plan = Plan.from_json((self.state_dir / "plan.json").read_text(encoding="utf-8"))
+        return SimpleNamespace(plan=plan, secrets=lab_secrets())
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()  # ours, by its pid: the lab stops on SIGTERM
+            self.process.wait(timeout=60)
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+            self.process = None
+
+
 class Heartbeat:
     def __init__(self, interval_ms: int) -> None:
         from PySide6.QtCore import QTimer
@@ -106,7 +146,7 @@ class Heartbeat:
 
 
 async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int = 0,
-                  sync_normal: bool = False) -> Heartbeat:
+                  sync_normal: bool = False, in_process: bool = False, lab_in_process: bool = False) -> Heartbeat:
     from xtract_gui.domain.states import JobState
     from xtract_gui.engine.context import Tuning
     from xtract_gui.gui.screenshots import drive, wait_until
@@ -114,8 +154,10 @@ async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int
     from xtract_gui.gui.wizard.flow import PageId
     from xtract_gui.lab.runner import Lab
 
-    window = MainWindow(demo=True, state_dir=home, lab_factory=functools.partial(Lab, vms=vms),
-                        manager_options={"tuning": Tuning(sync_interval_seconds=2, guest_wait_seconds=60)})
+    lab_factory = functools.partial(Lab, vms=vms) if lab_in_process else functools.partial(LabProcess, vms)
+    window = MainWindow(demo=True, state_dir=home, lab_factory=lab_factory,
+                        manager_options={"tuning": Tuning(sync_interval_seconds=2, guest_wait_seconds=60,
+                                                          copy_workers=0 if in_process else None)})
     window.resize(1120, 740)
     window.show()
     beat = Heartbeat(beat_ms)
@@ -128,8 +170,9 @@ async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int
         if sync_normal:
             window.controller.manager.store._db.execute("PRAGMA synchronous=NORMAL")
         summary = window.wizard.page(PageId.SUMMARY)
-        journey = asyncio.ensure_future(drive(window, None, cut_over=False, timeout=300))
-        await wait_until(lambda: window.stack.currentWidget() is window.monitor or journey.done(), 300, "start")
+        patience = 120 + 45 * vms  # 16 VMs seed four at a time (the lab plan's max_parallel_vms)
+        journey = asyncio.ensure_future(drive(window, None, cut_over=False, timeout=patience))
+        await wait_until(lambda: window.stack.currentWidget() is window.monitor or journey.done(), patience, "start")
         beat.phase = "copying (seed + syncs)"
         rows = window.monitor.jobs.rows
         deadline = time.monotonic() + seconds
@@ -141,7 +184,7 @@ async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int
         mon.table.selectAll()
         mon.actionRequested.emit("cutover", [r.vm_id for r in rows()])
         await wait_until(lambda: all(r.state in (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK)
-                                     for r in rows()), 300, "cutover")
+                                     for r in rows()), patience, "cutover")
         del summary
     finally:
         beat.stop()
@@ -155,19 +198,29 @@ async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int
     return beat
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--vms", type=int, default=4)
-    parser.add_argument("--beat-ms", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=20.0, help="how long to watch the copy at most")
-    parser.add_argument("--trace", type=int, nargs="?", const=6, default=0, metavar="FRAMES",
-                        help="print where the GUI thread was during stalls (the innermost FRAMES, default 6)")
-    parser.add_argument("--engine-sync-normal", action="store_true",
-                        help="set the engine's SQLite to synchronous=NORMAL again (now the store's default; kept "
-                             "so that older numbers can be compared)")
-    parser.add_argument("--no-gc-guard", action="store_true",
-                        help="leave Python's automatic garbage collection on (as before gui/gc_guard.py)")
-    args = parser.parse_args(argv)
+def _family_rss_mb() -> float:
+    """VmRSS of this process plus its children (the copy workers, multiprocessing's resource tracker)."""
+    me, total = os.getpid(), 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if entry.name != str(me) and ppid != me:
+                continue
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def one_run(args: argparse.Namespace) -> dict[str, object]:
+    """One measured run in this process: the app, the heartbeat, the figures (as JSON for ``main``)."""
+    import threading
+
     import qasync
 
     from xtract_gui.gui.app import create_application
@@ -177,23 +230,96 @@ def main(argv: list[str] | None = None) -> int:
     collector = GuiThreadCollector(app) if not args.no_gc_guard else None  # as run_gui installs it
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    peak = {"rss": 0.0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.5):
+            peak["rss"] = max(peak["rss"], _family_rss_mb())
+
+    threading.Thread(target=sample, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XTRACT_GUI_HOME"] = tmp
         with loop:
             beat = loop.run_until_complete(measure(args.vms, args.beat_ms, args.seconds, Path(tmp), args.trace,
-                                                        args.engine_sync_normal))
-    print(f"GUI event-loop lateness, {args.vms} demo VMs, heartbeat {args.beat_ms} ms (target: max < {TARGET_MS:g} ms)")
-    print(f"{'phase':<24} {'beats':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    worst = 0.0
+                                                        args.engine_sync_normal, args.in_process,
+                                                        args.lab_in_process))
+    done.set()
+    phases = {}
     for phase, values in beat.samples.items():
         ordered = sorted(values)
-        p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-        worst = max(worst, ordered[-1]) if phase != "wizard" else worst
-        print(f"{phase:<24} {len(values):>6} {statistics.median(values):>8.1f} {p99:>8.1f} {ordered[-1]:>8.1f}")
-    print(f"longest stall while VMs copy or cut over: {worst:.1f} ms -> {'OK' if worst < TARGET_MS else 'OVER TARGET'}")
+        phases[phase] = {"beats": len(values), "p50": statistics.median(values),
+                         "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], "max": ordered[-1]}
+    worst = max((v["max"] for k, v in phases.items() if k != "wizard"), default=0.0)
+    result = {"vms": args.vms, "phases": phases, "worst": worst, "rss_mb": peak["rss"],
+              "gc": collector.collections if collector is not None else None, "load": os.getloadavg()[0]}
     if collector is not None:
-        print(f"garbage collections run on the GUI thread: {collector.collections}")
         collector.stop()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vms", default="4,16", help="demo VMs per run, comma separated (each size is judged)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per size, each in a fresh process")
+    parser.add_argument("--beat-ms", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=20.0, help="how long to watch the copy at most")
+    parser.add_argument("--trace", type=int, nargs="?", const=6, default=0, metavar="FRAMES",
+                        help="print where the GUI thread was during stalls (the innermost FRAMES, default 6)")
+    parser.add_argument("--engine-sync-normal", action="store_true",
+                        help="set the engine's SQLite to synchronous=NORMAL again (now the store's default; kept "
+                             "so that older numbers can be compared)")
+    parser.add_argument("--no-gc-guard", action="store_true",
+                        help="leave Python's automatic garbage collection on (as before gui/gc_guard.py)")
+    parser.add_argument("--in-process", action="store_true",
+                        help="copy in the GUI's process, as before issue 17 (no copy workers), to compare")
+    parser.add_argument("--lab-in-process", action="store_true",
+                        help="run the demo lab's servers in the GUI process (as before issue 17), not in their own")
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        args.vms = int(args.vms)
+        print("RESULT " + json.dumps(one_run(args)), flush=True)
+        return 0
+    import subprocess
+
+    sizes = [int(v) for v in str(args.vms).split(",")]
+    passed = ["--beat-ms", str(args.beat_ms), "--seconds", str(args.seconds)]
+    passed += [flag for flag, on in (("--engine-sync-normal", args.engine_sync_normal),
+                                     ("--no-gc-guard", args.no_gc_guard), ("--in-process", args.in_process),
+                                     ("--lab-in-process", args.lab_in_process)) if on]
+    passed += ["--trace", str(args.trace)] if args.trace else []
+    print(f"GUI event-loop lateness, heartbeat {args.beat_ms} ms, {args.runs} runs per size "
+          f"({'copies in the GUI process' if args.in_process else 'copy workers'}, lab "
+          f"{'in the GUI process' if args.lab_in_process else 'servers in their own process'}); "
+          f"target: max < {TARGET_MS:g} ms "
+          "while VMs copy or cut over, in every run")
+    print(f"{'VMs':>4} {'run':>3} {'load':>5} {'copy p99':>9} {'copy max':>9} {'cut p99':>8} {'cut max':>8} "
+          f"{'longest':>8} {'RSS MB':>7}")
+    verdicts = []
+    for vms in sizes:
+        ok = 0
+        for run in range(1, args.runs + 1):
+            out = subprocess.run([sys.executable, __file__, "--one", "--vms", str(vms), *passed],
+                                 capture_output=True, text=True, check=False)
+            line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
+            if line is None:
+                print(f"run failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+                continue
+            r = json.loads(line[len("RESULT "):])
+            copy = r["phases"].get("copying (seed + syncs)", {})
+            cut = r["phases"].get("cutover", {})
+            ok += r["worst"] < TARGET_MS
+            print(f"{vms:>4} {run:>3} {r['load']:>5.1f} {copy.get('p99', 0):>9.1f} {copy.get('max', 0):>9.1f} "
+                  f"{cut.get('p99', 0):>8.1f} {cut.get('max', 0):>8.1f} {r['worst']:>8.1f} {r['rss_mb']:>7.0f}",
+                  flush=True)
+            if args.trace:
+                print(out.stdout[:out.stdout.find("RESULT ")])
+        verdicts.append((vms, ok))
+    print()
+    for vms, ok in verdicts:
+        print(f"{vms} VMs: longest stall < {TARGET_MS:g} ms in {ok} of {args.runs} runs -> "
+              f"{'met' if ok == args.runs else 'NOT met'}")
     return 0
 
 

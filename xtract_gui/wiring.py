@@ -26,6 +26,7 @@ from .engine.ports import (
     SecretStore,
     SourcePlatform,
     TargetPlatform,
+    WorkerDisk,
 )
 from .engine.store import DB_FILE, Store
 
@@ -281,6 +282,17 @@ class NfsWriters:
             fresh = True
         return nfs.open_disk(path, capacity, fresh=fresh)  # type: ignore[no-any-return]
 
+    def worker_writer(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> WorkerDisk:
+        """The same file, written by a copy worker over its own NFS connections."""
+        from .wiring_workers import NfsWriterSpec
+
+        nfs = self._mount()  # here first: the whitelist and the export are proven before a worker tries
+        path = self.relative(vm_name, disk_key)
+        if not fresh and not nfs.exists(path):
+            fresh = True
+        return WorkerDisk(NfsWriterSpec(self.host, self.container, nfs.nfs_port, nfs.mount_port, path, capacity,
+                                        fresh))
+
     def discard(self, vm_name: str, disk_key: int) -> None:
         nfs = self._mount()
         path = self.relative(vm_name, disk_key)
@@ -304,8 +316,8 @@ class ImageWriters:
 
     whitelist_entry = ""
 
-    def __init__(self, target: TargetPlatform, container_uuid: str) -> None:
-        self.target, self.container_uuid = target, container_uuid
+    def __init__(self, target: TargetPlatform, container_uuid: str, endpoint: TargetEndpoint | None = None) -> None:
+        self.target, self.container_uuid, self.endpoint = target, container_uuid, endpoint
 
     @staticmethod
     def image_name(vm_name: str, disk_key: int) -> str:
@@ -323,6 +335,15 @@ class ImageWriters:
                                             disk_format=encoder.disk_format)
 
         return ImageStreamWriter(encoder, upload)
+
+    def worker_writer(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> WorkerDisk | None:
+        """The image made and uploaded by a copy worker over its own connection to the plan's Prism."""
+        from .wiring_workers import ImageUploadSpec
+
+        if self.endpoint is None:
+            return None
+        return WorkerDisk(ImageUploadSpec(self.endpoint, self.container_uuid, self.image_name(vm_name, disk_key),
+                                          f"{file_safe(vm_name)}-disk-{disk_key}.vmdk", capacity))
 
     def discard(self, vm_name: str, disk_key: int) -> None:
         """Images are deleted by uuid (the engine knows them); a half upload leaves no image behind."""
@@ -343,7 +364,7 @@ def writer_factory(plan: Plan, target: TargetPlatform) -> DiskWriterFactory:
     """``nfs_host`` "local:<dir>" (lab only): files straight into that containers directory;
     cold mode: streamed images; otherwise NFS to ``nfs_host`` or the cluster's external IP."""
     if plan.transfer_mode is TransferMode.COLD:
-        return ImageWriters(target, plan.target.container_uuid)
+        return ImageWriters(target, plan.target.container_uuid, plan.target)
     container = _container_name(plan, target)
     nfs_host = plan.target.nfs_host
     if nfs_host.startswith("local:"):

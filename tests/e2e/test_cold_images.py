@@ -85,6 +85,8 @@ def _migrate(lab: Lab, plan: Plan, tmp_path: Path) -> JobManager:
             await m.start(plan)
             (snap,) = await m.wait([plan.vms[0].vm_id], lambda s: s.state in STOPPED)
             assert snap.state.is_done, snap.error
+            # The image was made and uploaded by a copy worker over its own Prism connection.
+            assert any("in copy worker" in line.message for line in m.log_lines(plan.vms[0].vm_id, 2000))
         finally:
             await m.close()
 

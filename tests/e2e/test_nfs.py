@@ -51,6 +51,8 @@ def test_warm_migration_over_nfs(tmp_path: Path, ganesha_factory: Any) -> None:
             await manager.cutover(ids, requested_by="nfs-e2e")
             snaps = await manager.wait(ids, lambda s: s.state.terminal or s.state is JobState.FAILED)
             assert [s.state.is_done for s in snaps] == [True], [s.error for s in snaps]
+            # Every disk was written by a copy worker over its own NFS connections.
+            assert any("in copy worker" in line.message for line in manager.log_lines(ids[0], 2000))
             await manager.close()
 
         asyncio.run(asyncio.wait_for(go(), 180))

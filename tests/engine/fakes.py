@@ -210,6 +210,10 @@ class GuardedWriters(Writers):
         self._check()
         return super().open(vm_name, disk_key, capacity, fresh=fresh)
 
+    def worker_writer(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> Any:
+        self._check()
+        return super().worker_writer(vm_name, disk_key, capacity, fresh=fresh)
+
     def discard(self, vm_name: str, disk_key: int) -> None:
         self._check()
         super().discard(vm_name, disk_key)

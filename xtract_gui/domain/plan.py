@@ -128,6 +128,7 @@ class PlanOptions:
     cleanup: CleanupOptions = field(default_factory=CleanupOptions)
     max_parallel_vms: int = 4
     streams_per_disk: int = 4
+    copy_workers: int = 0  # processes that copy disks; 0: this computer's cores but one, at least one
     auto_cutover: bool = False
     cutover_window_start: str = ""  # "HH:MM" local time; empty: any time
     cutover_window_end: str = ""
@@ -209,6 +210,9 @@ class Plan:
             raise ConfigurationError("options.sync_interval_minutes must be at least 1.")
         if self.options.bandwidth_limit_mbps < 0:
             raise ConfigurationError("options.bandwidth_limit_mbps cannot be negative.", hint="Use 0 for no limit.")
+        if self.options.copy_workers < 0:
+            raise ConfigurationError("options.copy_workers cannot be negative.",
+                                     hint="Use 0 for one worker per core of this computer but one.")
         for key in ("cutover_window_start", "cutover_window_end"):
             value = getattr(self.options, key)
             if value and not _is_hhmm(value):

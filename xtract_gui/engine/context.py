@@ -24,6 +24,7 @@ from ..domain.states import JobState, can_transition
 from ..resources import load_manifest, load_script  # the one resource loader
 from ..transfer.retry import RetryPolicy
 from ..transfer.scheduler import CopyScheduler
+from ..transfer.workers import WorkerPool, default_size
 from .emitter import Emitter
 from .events import JobStateChanged, StepChanged, StepState
 from .ports import (
@@ -71,6 +72,9 @@ class Tuning:
     orphan_wait_seconds: float = 60.0  # how long after a crashed create Prism may still finish it
     retry: Retries = field(default_factory=Retries)  # idempotent adapter calls after a transient fault
     copy_retry: RetryPolicy | None = None  # each chunk of a copy (None: the copy engine's own default)
+    # Copy worker processes: None takes the plan's ``copy_workers``; 0 copies in this process (the way before
+    # issue 17: kept for comparisons, and used for readers/writers that cannot be described to a worker).
+    copy_workers: int | None = None
 
 
 READINESS_REUSE_SECONDS = 10.0
@@ -96,6 +100,12 @@ class Session:
         self._writers: DiskWriterFactory | None = None
         rate = plan.options.bandwidth_limit_mbps * 125_000 or None
         self.scheduler = CopyScheduler(tuning.copy_threads, rate=rate)
+        # The byte work of every copy runs in worker processes; the scheduler's bucket is the plan's one limit.
+        workers = tuning.copy_workers if tuning.copy_workers is not None else \
+            (plan.options.copy_workers or default_size())
+        self.workers = WorkerPool(workers, threads=tuning.copy_threads, throttle=self.scheduler.throttle,
+                                  services={"secret": lambda service, user: self.secret(SecretRef(service, user))}) \
+            if workers > 0 else None
         self.host_slots: dict[str, asyncio.Semaphore] = {}
         self.target_slots = asyncio.Semaphore(tuning.streams_per_target)
         self.vm_slots = asyncio.Semaphore(max(1, plan.options.max_parallel_vms))
@@ -165,6 +175,8 @@ class Session:
                 with contextlib.suppress(Exception):  # best effort; the process may be going away
                     obj.close()
         self._writers = self._source = self._target = None
+        if self.workers is not None:
+            self.workers.close()
         self.scheduler.close()
         for vm in self.plan.vms:
             self.emitter.close_log(vm.vm_id)
@@ -195,8 +207,8 @@ class JobContext:
         row = self.store.job(self.vm_id)
         return row.data if row else {}
 
-    def update(self, **changes: Any) -> dict[str, Any]:
-        return self.store.update_data(self.vm_id, **changes)
+    def update(self, **changes: Any) -> None:
+        self.store.update_data(self.vm_id, **changes)
 
     async def connect(self) -> None:
         """Open the plan's adapters on the executor before the job uses them.
@@ -214,7 +226,24 @@ class JobContext:
         if self.cancel.is_set():
             raise CancelledError("The job was stopped.")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+        store, call = self.store, functools.partial(fn, *args, **kwargs)
+
+        def after_journal() -> T:
+            store.barrier()  # the intents the loop queued before this call are committed before it acts
+            return call()
+
+        return await loop.run_in_executor(self.executor, after_journal)
+
+    async def blocking(self, fn: Callable[..., T], *args: Any) -> T:
+        """A blocking side effect on a thread, after the journal's queued intents are committed; unlike ``call`` it
+        runs after a cancel too (clean-ups do)."""
+        store = self.store
+
+        def after_journal() -> T:
+            store.barrier()
+            return fn(*args)
+
+        return await asyncio.to_thread(after_journal)
 
     def log(self, message: str, level: str = "INFO") -> None:
         self.emitter.log(self.vm_id, level, message)

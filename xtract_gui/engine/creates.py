@@ -78,7 +78,7 @@ async def remove_our_vms(ctx: JobContext, name: str, *, keep: str = "", wait: bo
     removed = 0
     for vm in await _look(ctx, extra, wait=wait):
         jid = ctx.store.intent(ctx.vm_id, "target", "delete_vm", vm.uuid, reason="not the job's VM")
-        await asyncio.to_thread(target.delete_vm, vm.uuid)
+        await ctx.blocking(target.delete_vm, vm.uuid)
         ctx.store.outcome(jid, "ok")
         ctx.log(f"Deleted the AHV VM {vm.name} ({vm.uuid}) left by an attempt whose answer was lost", "WARNING")
         removed += 1

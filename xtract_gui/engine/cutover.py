@@ -326,7 +326,7 @@ async def rollback(ctx: JobContext, reason: str) -> None:
         uuid = ctx.data.get("target_vm_uuid")
         if uuid:
             jid = ctx.store.intent(ctx.vm_id, "target", "delete_vm", uuid)
-            await asyncio.to_thread(target.delete_vm, uuid)
+            await ctx.blocking(target.delete_vm, uuid)
             ctx.store.outcome(jid, "ok")
         await delete_half_created(ctx)
         # A create whose answer was lost is journaled as failed, yet Prism may have made the VM: it carries our
@@ -366,7 +366,7 @@ async def delete_half_created(ctx: JobContext) -> int:
         while True:
             found = await our_vms(ctx, entry.object)  # only ours: a VM of that name may be someone else's
             for vm in found:
-                await asyncio.to_thread(target.delete_vm, vm.uuid)
+                await ctx.blocking(target.delete_vm, vm.uuid)
                 ctx.log(f"Deleted the half-created AHV VM {vm.name} ({vm.uuid})", "WARNING")
                 removed += 1
             if found or time.time() >= deadline:

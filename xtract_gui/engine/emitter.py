@@ -4,8 +4,10 @@ Every event is delivered on the engine's loop thread; worker threads hand theirs
 ``call_soon_threadsafe``.  Log text is scrubbed here, once, so no sink or file ever sees a secret.
 
 Each VM's log file stays open while its job runs (an open/append/close per line on the loop thread
-is what made long copies stutter); the handle is line-buffered, so every line is in the file once
-``log`` returns and a crash loses nothing.  Handles are closed when the job stops running
+is what made long copies stutter); the handle is line-buffered.  Files are written by the emitter's own
+thread (``offloop.SerialWriter``), in order: a line logged on the event loop (the GUI thread under qasync)
+is handed over and reaches the file a moment later, so a slow disk never freezes the window; a line
+logged from any other thread is in the file once ``log`` returns.  Handles are closed when the job stops running
 (``close_log``), when its plan's session closes, when the emitter closes, and past ``MAX_OPEN_LOGS``
 the least recently written one goes, so a long session never runs out of file descriptors.
 """
@@ -25,6 +27,7 @@ from typing import TextIO
 from ..domain.redact import scrub
 from .events import Event, LogLine
 from .naming import legacy_log_name, log_name
+from .offloop import SerialWriter
 
 _log = logging.getLogger("xtract_gui.engine")
 _log.addHandler(logging.NullHandler())  # the app decides where engine logs go; never Python's last resort
@@ -45,9 +48,10 @@ class Emitter:
         self._file_lock = threading.Lock()
         self._tail_lock = threading.Lock()
         self._files: OrderedDict[str, tuple[Path, TextIO]] = OrderedDict()  # vm_id -> open log, oldest first
+        self._writer = SerialWriter("xtract-logs")
         # An emitter dropped without close() (a manager nobody closed) still closes its files, explicitly
         # rather than through the file objects' finalizers, which warn.
-        weakref.finalize(self, _close_all, self._files, self._file_lock)
+        weakref.finalize(self, _drop, self._files, self._file_lock, self._writer)
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -90,7 +94,8 @@ class Emitter:
         line = LogLine(vm_id=vm_id, level=level, message=scrub(message, self._secrets))
         with self._tail_lock:
             self._tails.setdefault(vm_id, deque(maxlen=self._tail)).append(line)
-        self._write_file(line)
+        path, stamp = self.log_path(vm_id), time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(line.at))
+        self._writer.write(lambda: self._write_file(path, stamp, line))
         _log.log(getattr(logging, level, logging.INFO), "%s %s", self._names.get(vm_id, vm_id), line.message)
         self.emit(line)
 
@@ -98,7 +103,7 @@ class Emitter:
         with self._tail_lock:  # views read the tail off the loop's thread while lines arrive
             lines = list(self._tails.get(vm_id, ()))
         if not lines:
-            lines = self._read_file(vm_id)
+            lines = self._writer.read(lambda: self._read_file(vm_id))  # behind the lines still being written
         return lines[-limit:]
 
     def log_path(self, vm_id: str) -> Path:
@@ -107,23 +112,30 @@ class Emitter:
 
     def close_log(self, vm_id: str) -> None:
         """Close the VM's log file (its job stopped running); a later line opens it again."""
-        with self._file_lock:
-            entry = self._files.pop(vm_id, None)
-        if entry is not None:
-            _close(entry[1])
+        def run() -> None:
+            with self._file_lock:
+                entry = self._files.pop(vm_id, None)
+            if entry is not None:
+                _close(entry[1])
+
+        self._writer.write(run)
 
     def close(self) -> None:
-        """Close every open log file (the engine is shutting down)."""
-        _close_all(self._files, self._file_lock)
+        """Write what is queued, close every open log file (the engine is shutting down)."""
+        self._writer.write(lambda: _close_all(self._files, self._file_lock), wait=True)
+        self._writer.close()
+
+    def flush(self) -> None:
+        """Wait until every line logged so far is in its file."""
+        self._writer.barrier()
 
     def open_logs(self) -> list[Path]:
         """The log files held open right now."""
         with self._file_lock:
             return [path for path, _ in self._files.values()]
 
-    def _handle(self, vm_id: str) -> TextIO:
-        """The VM's open log (caller holds ``_file_lock``); reopened when the VM got its name since."""
-        path = self.log_path(vm_id)
+    def _handle(self, vm_id: str, path: Path) -> TextIO:
+        """The VM's open log at ``path`` (caller holds ``_file_lock``); reopened when the VM got its name since."""
         entry = self._files.get(vm_id)
         if entry is not None and entry[0] == path:
             self._files.move_to_end(vm_id)
@@ -138,17 +150,17 @@ class Emitter:
             _close(self._files.popitem(last=False)[1][1])
         return handle
 
-    def _write_file(self, line: LogLine) -> None:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(line.at))
+    def _write_file(self, path: Path, stamp: str, line: LogLine) -> None:
+        """On the writer thread; ``path`` as it was when the line was logged (the VM's name may come later)."""
         text = f"{stamp} {line.level:<7} {line.message}\n"
         with self._file_lock:
             try:
-                self._handle(line.vm_id).write(text)  # line-buffered: on disk when this returns
+                self._handle(line.vm_id, path).write(text)  # line-buffered: on disk when this returns
             except OSError:
                 entry = self._files.pop(line.vm_id, None)
                 if entry is not None:  # a broken handle (disk gone, file system full): try afresh next line
                     _close(entry[1])
-                _log.warning("cannot write the VM log %s", self.log_path(line.vm_id))
+                _log.warning("cannot write the VM log %s", path)
 
     def _read_file(self, vm_id: str) -> list[LogLine]:
         path = self.log_path(vm_id)
@@ -173,6 +185,11 @@ def _close(handle: TextIO) -> None:
         handle.close()
     except OSError:  # the last flush failed: the line is lost either way; the handle must go
         _log.warning("cannot close the VM log %s", getattr(handle, "name", "?"))
+
+
+def _drop(files: OrderedDict[str, tuple[Path, TextIO]], lock: threading.Lock, writer: SerialWriter) -> None:
+    writer.close()
+    _close_all(files, lock)
 
 
 def _close_all(files: OrderedDict[str, tuple[Path, TextIO]], lock: threading.Lock) -> None:

@@ -164,7 +164,7 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
             uuid = ctx.data.get(key)
             if uuid and not (key == "target_vm_uuid" and migrated):
                 jid = ctx.store.intent(ctx.vm_id, "target", "delete_vm", uuid)
-                await asyncio.to_thread(target.delete_vm, uuid)
+                await ctx.blocking(target.delete_vm, uuid)
                 ctx.store.outcome(jid, "ok")
                 ctx.update(**{key: None})
         if not migrated:  # creates whose answer was lost: the VMs carry our marker
@@ -183,9 +183,9 @@ async def cleanup_cancel(ctx: JobContext, *, undo_guest: bool) -> None:
                 ref = str(row["target_ref"])
                 jid = ctx.store.intent(ctx.vm_id, "target", "discard_disk", f"{name}/{key}", ref=ref)
                 if ref and not ref.startswith("/"):  # an image uuid (cold mode)
-                    await asyncio.to_thread(target.delete_image, ref)
+                    await ctx.blocking(target.delete_image, ref)
                 else:
-                    await asyncio.to_thread(writers.discard, name, key)
+                    await ctx.blocking(writers.discard, name, key)
                 ctx.store.outcome(jid, "ok")
         ctx.store.clear_cursors(ctx.vm_id)
         await remove_stray_images(ctx)

@@ -20,7 +20,7 @@ _SAFE = re.compile(
     r"^(name"
     rf"|source\.{_ENDPOINT}"
     rf"|target\.({_ENDPOINT}|nfs_host|nfs_port|nfs_mount_port|element_port|element_fingerprints(\..+)?)"
-    r"|options\.(sync_interval_minutes|bandwidth_limit_mbps|max_parallel_vms|streams_per_disk|auto_cutover"
+    r"|options\.(sync_interval_minutes|bandwidth_limit_mbps|max_parallel_vms|streams_per_disk|copy_workers|auto_cutover"
     r"|cutover_window_start|cutover_window_end|downtime_budget_seconds|shutdown_policy|shutdown_timeout_seconds)"
     r"|vms\[[^\]]*\]\.guest\.(user|password(\.(service|username))?|winrm_port|winrm_host|winrm_https|winrm_auth"
     r"|allow_http_ntlm|fingerprint)"

@@ -251,6 +251,31 @@ class DiskWriter(Protocol):
         ...
 
 
+# -- Copy workers: a reader or writer described for another process ------------------------------
+
+#: How a worker reaches back: ``call(name, *args)`` runs the service ``name`` of its ``WorkerDisk`` in the
+#: engine's process and returns its answer (a fresh datastore ticket, a renewed session cookie).
+ParentCall = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class WorkerDisk:
+    """A disk's reader or writer, described so that a copy worker process can open it itself.
+
+    ``spec`` crosses to the worker over its pipe (pickled: plain data, credentials included, never a command
+    line or a file) and has ``open(call: ParentCall)`` returning the ``DiskReader``/``DiskWriter`` there,
+    and optionally ``release()`` (called in the worker when the copy ended, e.g. to close an NFS mount).
+    ``services`` stay in the engine's process: the worker's ``call(name, …)`` runs ``services[name]`` here.
+
+    Optional on a ``DiskReader``: ``worker_spec() -> WorkerDisk | None``; on a ``DiskWriterFactory``:
+    ``worker_writer(vm_name, disk_key, capacity, *, fresh) -> WorkerDisk | None`` (the writer is then opened
+    in the worker only).  Without them (or with None) the disk is copied in the engine's process.
+    """
+
+    spec: Any
+    services: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+
 # -- Guest channels ------------------------------------------------------------------------------
 
 

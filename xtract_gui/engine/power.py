@@ -45,7 +45,7 @@ async def power_source(ctx: JobContext, want: str) -> None:
     """Power the source VM ``want`` ("on" or "off"); done already is fine."""
     src = ctx.session.source()
     change = src.power_on if want == "on" else src.power_off
-    await _settle(ctx, lambda: asyncio.to_thread(change, ctx.vm_id), lambda: _source_state(ctx), want)
+    await _settle(ctx, lambda: ctx.blocking(change, ctx.vm_id), lambda: _source_state(ctx), want)
 
 
 async def shutdown_source_guest(ctx: JobContext) -> None:

@@ -18,6 +18,7 @@ from ..domain.extents import Extent, normalize, total_bytes
 from ..domain.inventory import SnapshotRef, SourceVM
 from ..transfer.copy import copy_disk
 from ..transfer.progress import CopyProgress
+from ..transfer.result import CopyResult
 from .context import JobContext
 from .creates import SNAPSHOT_PREFIX, remove_stray_images, take_snapshot
 from .events import Progress, SyncSummary
@@ -140,16 +141,29 @@ async def _copy_one(ctx: JobContext, snap: SnapshotRef, key: int, capacity: int,
         ctx.report_progress(step_id, done, planned, p.rate_bytes_per_s, p.eta_seconds)
         loop_emit(Progress(ctx.vm_id, step_id, done, planned, p.rate_bytes_per_s, p.eta_seconds))
 
-    def run() -> Any:
+    def run() -> CopyResult:
+        # Fresh only while nothing of this copy is on the target: an attempt after a failure (a worker that died,
+        # a stream that broke) resumes at the cursor, and a fresh open would empty what the cursor counts as done.
+        attempt_fresh = fresh and not cursor.load()
+        options: dict[str, Any] = {
+            "chunk_size": ctx.session.tuning.chunk_size, "streams": ctx.plan.options.streams_per_disk,
+            "max_in_flight": ctx.plan.options.streams_per_disk * 2,
+            "checkpoint_seconds": ctx.session.tuning.checkpoint_seconds, "retry": ctx.session.tuning.copy_retry}
+        disk_name = f"{ctx.vm_plan.name} disk {key}"
         reader = src.open_disk_reader(ctx.vm_id, snap.snapshot_id, key)
         try:
-            writer = writers.open(name, key, capacity, fresh=fresh)
-            return copy_disk(reader, writer, areas, name=f"{ctx.vm_plan.name} disk {key}",
-                             chunk_size=ctx.session.tuning.chunk_size, streams=ctx.plan.options.streams_per_disk,
-                             max_in_flight=ctx.plan.options.streams_per_disk * 2, scheduler=ctx.session.scheduler,
-                             cursor=cursor, progress=on_progress, cancel=ctx.cancel,
-                             checkpoint_seconds=ctx.session.tuning.checkpoint_seconds,
-                             retry=ctx.session.tuning.copy_retry)
+            pool = ctx.session.workers
+            described = getattr(reader, "worker_spec", None)
+            describe_writer = getattr(writers, "worker_writer", None)
+            if pool is not None and callable(described) and callable(describe_writer):
+                reader_disk = described()
+                writer_disk = describe_writer(name, key, capacity, fresh=attempt_fresh) if reader_disk else None
+                if reader_disk is not None and writer_disk is not None:
+                    return pool.copy(reader_disk, writer_disk, areas, name=disk_name, cursor=cursor,
+                                     progress=on_progress, cancel=ctx.cancel, **options)
+            writer = writers.open(name, key, capacity, fresh=attempt_fresh)
+            return copy_disk(reader, writer, areas, name=disk_name, scheduler=ctx.session.scheduler, cursor=cursor,
+                             progress=on_progress, cancel=ctx.cancel, **options)
         finally:
             reader.close()
 
@@ -177,7 +191,8 @@ async def _copy_one(ctx: JobContext, snap: SnapshotRef, key: int, capacity: int,
     ctx.store.set_disk(ctx.vm_id, key, target_ref=result.target, capacity=capacity)
     if result.content_digest:  # a streamed image: its content digest is how it is checked later
         ctx.update(image_digests={**ctx.data.get("image_digests", {}), str(key): result.content_digest})
-    ctx.log(f"Disk {key}: {result.copied_bytes} bytes copied ({result.resumed_bytes} already there), "
+    where = f" in copy worker {result.worker_pid}" if result.worker_pid else ""
+    ctx.log(f"Disk {key}: {result.copied_bytes} bytes copied{where} ({result.resumed_bytes} already there), "
             f"{result.verified_bytes} verified, target {result.target}")
     return int(result.copied_bytes)
 

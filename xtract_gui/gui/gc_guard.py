@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Slot
 class GuiThreadCollector(QObject):
     """Install once on the GUI thread; ``stop`` gives automatic collection back."""
 
-    def __init__(self, parent: QObject | None = None, *, interval_ms: int = 500) -> None:
+    def __init__(self, parent: QObject | None = None, *, interval_ms: int = 500, freeze_after_ms: int = 2000) -> None:
         super().__init__(parent)
         self.threshold = gc.get_threshold()
         self.collections = 0
@@ -26,6 +26,15 @@ class GuiThreadCollector(QObject):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.check)
         self._timer.start(interval_ms)
+        # What exists once the app has started (modules, classes, the window: hundreds of thousands of objects)
+        # lives as long as the app; moved out of the collector's sight, a later collection does not walk it
+        # again on the GUI thread (one such walk was a 44 ms stall, benchmarks/gui_stall.py).
+        QTimer.singleShot(freeze_after_ms, self, self._freeze_startup)
+
+    @Slot()
+    def _freeze_startup(self) -> None:
+        gc.collect()
+        gc.freeze()
 
     @Slot()
     def check(self) -> None:
@@ -39,4 +48,5 @@ class GuiThreadCollector(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+        gc.unfreeze()
         gc.enable()

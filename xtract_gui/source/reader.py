@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from ..domain.errors import (
@@ -31,6 +32,8 @@ from ..domain.errors import (
     TransientError,
     UnsupportedError,
 )
+from ..engine.ports import WorkerDisk
+from .tlsread import connect_tls
 
 _EXTENT = re.compile(r'^\s*(RW|RDONLY|NOACCESS)\s+(\d+)\s+(\w+)\s+"([^"]+)"(?:\s+(\d+))?', re.MULTILINE)
 _CREATE_TYPE = re.compile(r'^\s*createType\s*=\s*"([^"]+)"', re.MULTILINE)
@@ -77,22 +80,31 @@ def parse_descriptor(text: str, *, name: str = "") -> list[FlatExtent]:
     return extents
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """Accepts exactly the certificate with the pinned fingerprint (SHA-256, or SHA-1 from a host ticket).
+class _TlsConnection(http.client.HTTPConnection):
+    """HTTPS whose TLS runs through memory BIOs with large socket reads (``tlsread.py``: the cost is per buffer,
+    not per 16 KiB record).  ``pin``: accepts exactly the certificate with that fingerprint (SHA-256, or SHA-1
+    from a host ticket); without one, ``context`` checks the chain and the name.
 
     The check runs in ``connect``, which http.client also calls when it reopens a keep-alive connection
     the server closed, so no request ever goes out over an unchecked connection.
     """
 
-    pin = ""
+    default_port = 443
+
+    def __init__(self, host: str, port: int, *, timeout: float, context: ssl.SSLContext, pin: str = "") -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._context = context
+        self.pin = pin
 
     def connect(self) -> None:
-        super().connect()
-        der = self.sock.getpeercert(binary_form=True) or b""  # type: ignore[union-attr]
-        algo = hashlib.sha1 if len(self.pin) == 40 else hashlib.sha256
-        if algo(der).hexdigest().upper() != self.pin:
-            self.close()
-            raise _PinMismatch(self.pin)
+        self.sock = connect_tls(self.host, self.port, self._context, timeout=self.timeout,  # type: ignore[assignment]
+                                server_hostname=self.host if self._context.check_hostname else None)
+        if self.pin:
+            der = self.sock.getpeercert(binary_form=True) or b""
+            algo = hashlib.sha1 if len(self.pin) == 40 else hashlib.sha256
+            if algo(der).hexdigest().upper() != self.pin:
+                self.close()
+                raise _PinMismatch(self.pin)
 
 
 class _PinMismatch(ssl.SSLCertVerificationError):
@@ -172,11 +184,11 @@ class DatastoreFiles:
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
                 ctx.check_hostname = False  # the pin replaces chain and name checks (self-signed VMCA)
                 ctx.verify_mode = ssl.CERT_NONE
-                cls = type("Pinned", (_PinnedHTTPSConnection,), {"pin": _pin_hex(fingerprint)})
-                conn = cls(self._host, self._port, timeout=self._timeout, context=ctx)
+                conn = _TlsConnection(self._host, self._port, timeout=self._timeout, context=ctx,
+                                      pin=_pin_hex(fingerprint))
             else:
-                conn = http.client.HTTPSConnection(self._host, self._port, timeout=self._timeout,
-                                                   context=ssl.create_default_context())
+                conn = _TlsConnection(self._host, self._port, timeout=self._timeout,
+                                      context=ssl.create_default_context())
             conns[fingerprint] = conn
             with self._all_lock:
                 self._all.append(conn)
@@ -187,6 +199,25 @@ class DatastoreFiles:
         conn = conns.pop(fingerprint, None)
         if conn is not None:
             conn.close()
+
+    def spec(self) -> tuple[Any, dict[str, Callable[..., Any]]]:
+        """How a copy worker reads the same files: the spec, and the services it calls here.
+
+        A session cookie (reusable) goes with the spec and is renewed through ``renew``, which logs in again
+        here and answers the new cookie; an ESXi ticket (single use) is asked for per request (``access``).
+        """
+        sample = self._access(self.url(""))
+        reusable = None if sample.single_use else sample
+
+        def renew() -> Access:
+            if self._renew is not None:
+                self._renew()
+            return self._access(self.url(""))
+
+        from .reader_spec import FilesSpec
+
+        return (FilesSpec(self.base_url, self.datacenter, self.datastore, self.folder, self._timeout, self._retries,
+                          reusable), {"access": self._access, "renew": renew})
 
     def close(self) -> None:
         """Close the connections of every thread that read through this object."""
@@ -352,6 +383,13 @@ class VSphereDiskReader:
 
     def close(self) -> None:
         self._files.close()
+
+    def worker_spec(self) -> WorkerDisk:
+        """This reader as a copy worker opens it; credentials come from this process (``DatastoreFiles.spec``)."""
+        from .reader_spec import ReaderSpec
+
+        files, services = self._files.spec()
+        return WorkerDisk(ReaderSpec(files, tuple(self._extents), self.capacity, self.name), services)
 
 
 def open_reader(files: DatastoreFiles, descriptor: str, capacity: int) -> VSphereDiskReader:

@@ -10,7 +10,7 @@ memory is ``max_in_flight × chunk_size`` whatever the disk size.
 
 Durability and resume: every ``checkpoint_bytes`` (or seconds) a background
 checkpoint flushes the writer, reads back the chunks finished before that
-flush and compares them with their source SHA-256, and only then records
+flush and compares them with their source digest (XXH3-128), and only then records
 them in the cursor (so ``CursorStore.save`` runs on that checkpoint thread,
 one checkpoint at a time, while the copy goes on).  A restart subtracts the
 cursor from the extents.  Streamed images
@@ -33,7 +33,7 @@ from ..domain.extents import Extent, align_out, normalize, split, subtract, tota
 from ..engine.ports import Cancellation, DiskReader, DiskWriter
 from .buffers import BufferPool
 from .cursor import CursorStore
-from .digest import BLOCK, BlockDigests, ContentDigest, block_digests, chunk_sha256, is_zero
+from .digest import BLOCK, BlockDigests, ContentDigest, block_digests, chunk_digest, is_zero
 from .plan import coalesce
 from .progress import CopyProgressFn, ProgressMeter
 from .result import CopyResult, annotate
@@ -319,7 +319,7 @@ class _DiskCopy:
         zero = self.skip_zeros and all_zero
         # Hashed once here, on the worker (hashlib releases the GIL); the read-back is compared with it.  An
         # all-zero chunk (common on thick disks) needs no hash: it must read back as zeros (``ZERO_CHUNK``).
-        digest = (ZERO_CHUNK if all_zero else chunk_sha256(data)) if self.verify else None
+        digest = (ZERO_CHUNK if all_zero else chunk_digest(data)) if self.verify else None
         if not zero:
             self.retry.call(lambda: self.writer.write(ext.offset, data), cancel=self.cancel,
                             on_retry=self._on_retry)

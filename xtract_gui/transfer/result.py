@@ -23,6 +23,7 @@ class CopyResult:
     content_digest: str  # of the source as copied (sequential writers), "" otherwise
     peak_chunks_in_flight: int
     seconds: float
+    worker_pid: int = 0  # the copy worker process that did the byte work (0: the engine's own process)
 
 
 def annotate(err: BaseException, name: str, ext: Extent | None) -> BaseException:

@@ -68,8 +68,12 @@ class TokenBucket:
             self._tokens = min(float(self._burst()), self._tokens + (now - self._stamp) * self._rate)
         self._stamp = now
 
-    def acquire(self, nbytes: int, cancel: Cancellation | None = None) -> float:
-        """Take ``nbytes``, sleeping as long as the rate requires; returns the seconds waited."""
+    def reserve(self, nbytes: int) -> float:
+        """Take ``nbytes`` now and return how long the taker must wait before using them (0: at once).
+
+        The copy workers' grants: the engine reserves in its one bucket for every worker, and each worker
+        sleeps the answer off itself (``sleep_off``), so no worker's wait holds up another's grant.
+        """
         with self._lock:
             self.granted_bytes += nbytes
             if not self._rate:
@@ -78,11 +82,21 @@ class TokenBucket:
             self._tokens -= nbytes
             wait = -self._tokens / self._rate if self._tokens < 0 else 0.0
             self.waited_seconds += wait
-        remaining = wait
-        while remaining > 0:
-            if cancel is not None and cancel.is_set():
-                raise CancelledError("The copy was cancelled while waiting for the bandwidth limit.")
-            step = min(remaining, _SLICE)
-            self._sleep(step)
-            remaining -= step
         return wait
+
+    def acquire(self, nbytes: int, cancel: Cancellation | None = None) -> float:
+        """Take ``nbytes``, sleeping as long as the rate requires; returns the seconds waited."""
+        wait = self.reserve(nbytes)
+        sleep_off(wait, cancel, self._sleep)
+        return wait
+
+
+def sleep_off(wait: float, cancel: Cancellation | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+    """Sleep ``wait`` seconds in short slices, so that a cancel is noticed while waiting for the limit."""
+    remaining = wait
+    while remaining > 0:
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("The copy was cancelled while waiting for the bandwidth limit.")
+        step = min(remaining, _SLICE)
+        sleep(step)
+        remaining -= step

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from typing import Any
 
 from ..domain.errors import IntegrityError, TransientError
 from ..domain.extents import Extent
 from ..engine.ports import DiskWriter
 from .buffers import BufferPool
-from .digest import ContentDigest, chunk_sha256, is_zero
+from .digest import ContentDigest, chunk_digest, is_zero
 from .retry import RetryPolicy
 from .scheduler import CopyScheduler
 
@@ -22,14 +23,15 @@ ZERO_CHUNK = b"zero"
 def _matches(data: bytes | bytearray | memoryview, length: int, digest: bytes | None) -> bool:
     if len(data) != length:
         return False
-    return is_zero(data) if digest == ZERO_CHUNK else chunk_sha256(data) == digest
+    return is_zero(data) if digest == ZERO_CHUNK else chunk_digest(data) == digest
 
 
 class ReadBack:
-    """Reads chunks back from a random-access writer and compares them with their source SHA-256.
+    """Reads chunks back from a random-access writer and compares them with their source digest (XXH3-128).
 
-    Runs ``streams`` reads at once on the copy's scheduler.  With a ``BufferPool`` and a writer that has
-    ``read_back_into``, each chunk is read into a reused buffer; otherwise ``read_back`` allocates.
+    Runs ``streams`` reads at once on the copy's scheduler.  A writer with ``read_back_view`` (a local file)
+    lends a mapping of what it wrote; with a ``BufferPool`` and a writer that has ``read_back_into``, each
+    chunk is read into a reused buffer; otherwise ``read_back`` allocates.
     """
 
     def __init__(self, writer: DiskWriter, name: str, *, retry: RetryPolicy, scheduler: CopyScheduler,
@@ -40,6 +42,9 @@ class ReadBack:
         self.buffers = buffers
         self.read_back_into: Callable[[int, memoryview], int] | None = \
             getattr(writer, "read_back_into", None) if buffers is not None else None
+        # A writer that can map what it wrote (a local file) is checked without copying it first.
+        self.read_back_view: Callable[[int, int], AbstractContextManager[memoryview]] | None = \
+            getattr(writer, "read_back_view", None)
         self.on_retry = on_retry
 
     def check(self, chunks: Sequence[tuple[Extent, bytes | None]]) -> int:
@@ -59,7 +64,15 @@ class ReadBack:
         return verified
 
     def _check_one(self, ext: Extent, digest: bytes | None) -> int:
-        if self.read_back_into is not None and self.buffers is not None:
+        if self.read_back_view is not None:
+            view_of = self.read_back_view
+
+            def check_mapped() -> bool:
+                with view_of(ext.offset, ext.length) as view:
+                    return _matches(view, ext.length, digest)
+
+            intact = self.retry.call(check_mapped, on_retry=self.on_retry)
+        elif self.read_back_into is not None and self.buffers is not None:
             read_into = self.read_back_into
             with self.buffers.borrow(ext.length) as buf:
                 got = self.retry.call(lambda: read_into(ext.offset, buf), on_retry=self.on_retry)

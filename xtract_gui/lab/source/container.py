@@ -11,18 +11,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ...transfer.local import LocalFileWriter
+from ...engine.ports import WorkerDisk
+from ...transfer.local import LocalFileWriter, LocalWriterSpec
 from ...wiring import staging_file, staging_folder
-
-
-class _NdfsFileWriter(LocalFileWriter):
-    def __init__(self, path: Path, capacity: int, *, fresh: bool, ndfs_path: str) -> None:
-        super().__init__(path, capacity, fresh=fresh)
-        self.ndfs_path = ndfs_path
-
-    def finish(self) -> str:
-        super().finish()
-        return self.ndfs_path
 
 
 class LocalContainerWriters:
@@ -39,13 +30,17 @@ class LocalContainerWriters:
     def path(self, vm_name: str, disk_key: int) -> Path:
         return self.root / self.relative(vm_name, disk_key)
 
-    def open(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> _NdfsFileWriter:
+    def open(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> LocalFileWriter:
+        return self.worker_writer(vm_name, disk_key, capacity, fresh=fresh).spec.open(None)  # type: ignore[no-any-return]
+
+    def worker_writer(self, vm_name: str, disk_key: int, capacity: int, *, fresh: bool) -> WorkerDisk:
+        """The writer as a copy worker opens it: the same file, the ndfs path Prism resolves to it."""
         path = self.path(vm_name, disk_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         if not fresh and not path.exists():
             fresh = True  # nothing to update yet: a resume before the first byte landed
-        return _NdfsFileWriter(path, capacity, fresh=fresh,
-                               ndfs_path=f"/{self.container}/{self.relative(vm_name, disk_key)}")
+        return WorkerDisk(LocalWriterSpec(str(path), capacity, fresh,
+                                          finish_as=f"/{self.container}/{self.relative(vm_name, disk_key)}"))
 
     def discard(self, vm_name: str, disk_key: int) -> None:
         self.path(vm_name, disk_key).unlink(missing_ok=True)
