@@ -65,7 +65,7 @@ def test_a_worker_that_dies_mid_seed_costs_a_retry_from_the_cursor_not_the_migra
         assert any(int(e.params["resumed"]) > 0 for e in writes), [e.params for e in writes]
         await m.cutover(ids, requested_by="dana")
         done = await m.wait(ids, lambda s: s.state in STOPPED)
-        assert [s.state.value for s in done] == ["done"], [s.error for s in done]
+        assert [s.state.is_done for s in done] == [True], [s.error for s in done]
         await m.close()
 
     run(go)
@@ -98,7 +98,7 @@ def test_the_event_loop_writes_nothing_to_sqlite_or_log_files_and_connects_nothi
         await m.wait(ids, lambda s: s.sync_count >= 1 or s.state in STOPPED)
         await m.cutover(ids, requested_by="erin")
         done = await m.wait(ids, lambda s: s.state in STOPPED)
-        assert [s.state.value for s in done] == ["done"], [s.error for s in done]
+        assert [s.state.is_done for s in done] == [True], [s.error for s in done]
         await m.close()
         assert statements and log_writes and connects
         on_loop = [sql for thread, sql in statements if thread == loop_thread]
