@@ -1429,6 +1429,11 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
       <translation>クリーンアップ</translation>
     </message>
     <message>
+      <source>Cleaning up in the guest</source>
+      <comment>step</comment>
+      <translation>ゲスト内のクリーンアップ</translation>
+    </message>
+    <message>
       <source>Cold mode needs only Prism's HTTPS, which answers.</source>
       <comment>wizard.mode.cold_ok</comment>
       <translation>コールドモードに必要なのは Prism の HTTPS だけで、応答しています。</translation>

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.faultproxy import FaultProxy, Storm
+from tests.support.plans import in_mode
 from xtract_gui.domain.plan import Plan, TransferMode
 from xtract_gui.lab.runner import CONTAINER, Lab, verify_disks
 
@@ -163,7 +164,7 @@ def cold_storm(tmp: Path, storms: dict[str, Storm], *, seed: int = 1, vms: int =
     result = StormResult("cold", storms)
     with Lab(tmp / "lab", vms=vms, workload=False) as lab:
         assert lab.endpoints is not None
-        base = dataclasses.replace(lab.endpoints.plan, transfer_mode=TransferMode.COLD)
+        base = in_mode(lab.endpoints.plan, TransferMode.COLD)
         proxies: dict[str, list[FaultProxy]] = {
             "prism": [FaultProxy(("127.0.0.1", base.target.port), seed=seed * 10, name="prism").start()], "winrm": []}
         try:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.plans import in_mode
 from xtract_gui.domain.errors import CancelledError
 from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, Plan, TransferMode
 from xtract_gui.domain.states import JobState
@@ -48,7 +49,7 @@ def _cold_plan(lab: Lab, *, channel: GuestChannelKind | None = None) -> Plan:
     (vm,) = [v for v in base.vms if len(lab.source.get_vm(v.vm_id).disks) == 2]
     if channel is not None:
         vm = dataclasses.replace(vm, guest=GuestAccess(channel=channel))
-    return dataclasses.replace(base, vms=(vm,), transfer_mode=TransferMode.COLD)
+    return in_mode(base, TransferMode.COLD, vms=(vm,))
 
 
 def _manager(lab: Lab, db: Path, tmp_path: Path,

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.plans import in_mode
 from xtract_gui.domain.plan import GuestChannelKind
 from xtract_gui.domain.states import JobState
 from xtract_gui.engine.context import Tuning
@@ -145,8 +146,8 @@ def test_cancel_in_cold_mode_deletes_the_images_already_uploaded(lab: Lab, tmp_p
     base = lab.endpoints.plan
     two_disks = next(v for v in base.vms if len(lab.source.get_vm(v.vm_id).disks) == 2)
     # A slow link: the second disk is still on its way when the first image is in.
-    plan = dataclasses.replace(base, transfer_mode=TransferMode.COLD, vms=(two_disks,),
-                               options=dataclasses.replace(base.options, bandwidth_limit_mbps=16.0))
+    plan = in_mode(base, TransferMode.COLD, vms=(two_disks,),
+                   options=dataclasses.replace(base.options, bandwidth_limit_mbps=16.0))
     vm_id = two_disks.vm_id
 
     def images() -> set[str]:
@@ -171,7 +172,6 @@ def test_cancel_in_cold_mode_deletes_the_images_already_uploaded(lab: Lab, tmp_p
 
 
 def test_cold_mode_streams_sparse_images_and_the_ahv_disks_equal_the_source(lab: Lab, tmp_path: Path) -> None:
-    import dataclasses
     import shutil
     import subprocess
 
@@ -180,7 +180,7 @@ def test_cold_mode_streams_sparse_images_and_the_ahv_disks_equal_the_source(lab:
 
     assert lab.endpoints is not None and lab.prism is not None and lab.source is not None
     prism = lab.prism
-    plan = dataclasses.replace(lab.endpoints.plan, transfer_mode=TransferMode.COLD)
+    plan = in_mode(lab.endpoints.plan, TransferMode.COLD)
     uploaded: dict[str, dict[str, Any]] = {}  # image uuid -> its record, while it exists
 
     def on_event(event: Event) -> None:

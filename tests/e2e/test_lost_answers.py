@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.support.faultproxy import FaultProxy, Rule
+from tests.support.plans import in_mode
 from xtract_gui.domain.plan import GuestAccess, GuestChannelKind, Plan, TransferMode
 from xtract_gui.domain.states import JobState
 from xtract_gui.engine.context import Tuning
@@ -198,7 +199,7 @@ def test_an_image_whose_create_answer_is_lost_leaves_no_stray_image(
     with Lab(tmp_path / "lab", vms=2, guest_os_mix=("linux",), workload=False) as lab:
         assert lab.endpoints is not None and lab.prism is not None
         proxy = fault_proxy(lab.endpoints.prism_port)
-        plan = dataclasses.replace(_through_prism(lab, proxy), transfer_mode=TransferMode.COLD)
+        plan = in_mode(_through_prism(lab, proxy), TransferMode.COLD)
         plan = dataclasses.replace(plan, vms=plan.vms[:1])
         proxy.add_rule(Rule("after_request", rb"^POST /PrismGateway/services/rest/v2\.0/images "))
         m = _manager(lab, tmp_path / "home")

@@ -4,12 +4,12 @@ each AHV VM gets its own source's bytes, from its own staging folder or images, 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
 
 import pytest
 
 from tests.cli.test_lab_names import JAPANESE, japanese_lab
+from tests.support.plans import in_mode
 from xtract_gui.domain.plan import TransferMode
 from xtract_gui.domain.readiness import check_plan
 from xtract_gui.domain.states import JobState
@@ -28,7 +28,7 @@ def test_two_vms_whose_names_fold_alike_keep_their_own_disks(tmp_path: Path, mod
     home = tmp_path / "engine"
     with Lab(tmp_path / "lab", vms=2, guest_os_mix=("linux",), workload=False) as lab:
         assert lab.endpoints is not None and lab.prism is not None
-        plan = dataclasses.replace(lab.endpoints.plan, transfer_mode=mode)
+        plan = in_mode(lab.endpoints.plan, mode)
         assert sorted(v.name for v in plan.vms) == sorted(JAPANESE)
         manager = build_manager(secrets=lab.endpoints.secrets, state_dir=home,
                                 tuning=Tuning(sync_interval_seconds=0.3, checkpoint_seconds=0.2))

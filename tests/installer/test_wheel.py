@@ -77,7 +77,7 @@ def test_the_installed_wheel_opens_the_wizard_on_its_first_page(installed: Path,
     script = "from xtract_gui import paths\nfrom xtract_gui.gui.app import Translations\n" + \
         "from xtract_gui.gui.wizard.flow_answers import PageId\n" + wizard_script("""
             wizard = window.wizard
-            first = wizard.stack.currentWidget() is wizard.pages[PageId.SOURCE]
+            first = wizard.stack.currentWidget() is wizard.scrolls[PageId.SOURCE]
             print("page", first, wizard.title.text(), flush=True)
             print("styled", bool(app.styleSheet()), flush=True)
             print("japanese", Translations(app).install("ja"), flush=True)
