@@ -357,8 +357,12 @@ Check it on the guest's console (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pu
       <translation>カットオーバー</translation>
     </message>
     <message>
-      <source>Cut over {n} VM(s)?</source>
-      <translation>{n} 台の VM をカットオーバーしますか?</translation>
+      <source>Cut over {name}?</source>
+      <translation>{name} をカットオーバーしますか?</translation>
+    </message>
+    <message>
+      <source>Cut over these {n} VMs?</source>
+      <translation>これら {n} 台の VM をカットオーバーしますか?</translation>
     </message>
     <message>
       <source>For each VM:

@@ -35,6 +35,7 @@ def test_confirmations_default_to_the_safe_answer(preview_window, aloop) -> None
     box = mon.confirm_dialog()
     assert box.defaultButton() is mon.confirm_buttons["no"] and box.escapeButton() is mon.confirm_buttons["no"]
     assert "Projected downtime: 48 s" in box.text() and "no VirtIO drivers" in box.text()
+    assert box.text().startswith(f"Cut over {row.name}?"), box.text()  # named, no "VM(s)" (15.14)
     QTest.keyClick(box, Qt.Key.Key_Return)
     assert not box.isVisible() and mon.jobs.row_at(0).state is JobState.SYNCING
     mon.buttons["cancel"].click()

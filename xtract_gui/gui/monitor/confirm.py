@@ -43,7 +43,10 @@ def cutover_box(parent: QWidget, rows: Sequence[JobRow]) -> tuple[QMessageBox, Q
     box.setIcon(QMessageBox.Icon.Warning if any(r.warnings for r in rows) else QMessageBox.Icon.Question)
     box.setWindowTitle(QCoreApplication.translate("JobMonitor", "Cut over"))
     box.setTextFormat(Qt.TextFormat.RichText)
-    question = QCoreApplication.translate("JobMonitor", "Cut over {n} VM(s)?").format(n=len(rows))
+    if len(rows) == 1:
+        question = QCoreApplication.translate("JobMonitor", "Cut over {name}?").format(name=html.escape(rows[0].name))
+    else:
+        question = QCoreApplication.translate("JobMonitor", "Cut over these {n} VMs?").format(n=len(rows))
     box.setText(question + cutover_details(rows))
     steps = QCoreApplication.translate(
         "JobMonitor",
