@@ -1718,6 +1718,11 @@ Prism Central はクラスター {cluster} のストレージコンテナーと 
       <translation>ゲストに VirtIO ドライバーが既に入っていることを確認してください。無いと AHV で起動しません (INACCESSIBLE_BOOT_DEVICE)。</translation>
     </message>
     <message>
+      <source>Make sure the guest's initramfs already holds virtio_scsi and virtio_net (dracut or update-initramfs), or it will stop at the initramfs shell on AHV without its root disk.</source>
+      <comment>readiness.guest_prep_skipped.fix_linux</comment>
+      <translation>ゲストの initramfs に virtio_scsi と virtio_net が既に含まれていることを確認してください (dracut または update-initramfs)。含まれていない場合、AHV ではルートディスクが見つからず initramfs のシェルで停止します。</translation>
+    </message>
+    <message>
       <source>Migrate clustered VMs with an application-level method, or turn sharing off.</source>
       <comment>readiness.multi_writer_disk.fix</comment>
       <translation>クラスター構成の VM はアプリケーションレベルの方法で移行するか、共有をオフにしてください。</translation>

@@ -116,6 +116,11 @@ def test_skipped_guest_prep_is_explained() -> None:
     found = codes(v, p)
     assert found["guest_prep_skipped"] is Severity.WARNING
     assert found["ip_retention_needs_guest"] is Severity.WARNING
+    (fix,) = [f.fix for f in check_vm(v, p, target()) if f.code == "guest_prep_skipped"]
+    assert "INACCESSIBLE_BOOT_DEVICE" in fix
+    linux = replace(v, guest_family=OsFamily.LINUX, guest_full_name="Debian GNU/Linux 12")
+    (fix,) = [f.fix for f in check_vm(linux, p, target()) if f.code == "guest_prep_skipped"]
+    assert "initramfs" in fix and "INACCESSIBLE_BOOT_DEVICE" not in fix  # a Windows stop code means nothing there
 
 
 def test_check_plan_reports_plan_wide_problems_and_unknown_vms() -> None:

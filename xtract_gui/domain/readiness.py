@@ -204,14 +204,23 @@ def _ssh(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
                  Section.GUESTS)
 
 
+def _prep_skipped_fix(vm: SourceVM) -> Message:
+    # What breaks differs: Windows stops with a stop code, Linux drops to its initramfs shell without a root device.
+    if vm.guest_family is OsFamily.LINUX:
+        return msg("readiness.guest_prep_skipped.fix_linux", "Make sure the guest's initramfs already holds "
+                   "virtio_scsi and virtio_net (dracut or update-initramfs), or it will stop at the initramfs shell "
+                   "on AHV without its root disk.")
+    return msg("readiness.guest_prep_skipped.fix", "Make sure the guest already has VirtIO drivers, or it will "
+               "not boot on AHV (INACCESSIBLE_BOOT_DEVICE).")
+
+
 def _guest(vm: SourceVM, ctx: _Context) -> Iterable[Finding]:
     channel = ctx.vm_plan.guest.channel
     if channel is GuestChannelKind.NONE:
         yield _f(vm, "guest_prep_skipped", Severity.WARNING,
                  msg("readiness.guest_prep_skipped", "Guest preparation is off for {vm}: no VirtIO drivers, SAN "
                      "policy or IP retention.", vm=vm.name),
-                 msg("readiness.guest_prep_skipped.fix", "Make sure the guest already has VirtIO drivers, or it will "
-                     "not boot on AHV (INACCESSIBLE_BOOT_DEVICE)."), Section.GUESTS)
+                 _prep_skipped_fix(vm), Section.GUESTS)
         return
     if vm.guest_family is OsFamily.OTHER:
         yield _f(vm, "guest_os_unsupported", Severity.BLOCKER,
