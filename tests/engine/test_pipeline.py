@@ -190,7 +190,8 @@ def test_restart_recovers_strays_and_resumes_the_copy_at_its_cursor(rig: Rig) ->
 
     async def first() -> None:
         m = rig.manager()
-        m.set_bandwidth_limit(0)
+        # The plan's limit keeps the seed going long enough to stop mid-way (a person's limit set on the manager,
+        # even 0 = none, would override it for every plan).
         plan = make_plan(rig.lab, channel=GuestChannelKind.NONE, bandwidth_limit_mbps=16.0)
         win = plan.vms[0].vm_id
 
@@ -202,6 +203,13 @@ def test_restart_recovers_strays_and_resumes_the_copy_at_its_cursor(rig: Rig) ->
         m.subscribe(on_event)
         await m.start(plan)
         await asyncio.wait_for(paused.wait(), 30)
+        # A copy worker reports bytes before the engine checkpoints them: wait for the first checkpoint, or the
+        # app may go away with nothing to resume from (the second run would then rightly copy it all again).
+        cursor = m.store.cursor(win, rig.lab.get_vm(win).disks[0].key, "sync0")
+        for _ in range(300):
+            if cursor.load():
+                break
+            await asyncio.sleep(0.1)
         await m.close()  # the app goes away mid-seed: states stay, the snapshot stays
 
     run(first)
