@@ -1,33 +1,42 @@
 """Longest GUI event-loop stall while demo VMs copy: a QTimer heartbeat measures how late each beat fires.
 
     python3 benchmarks/gui_stall.py [--vms 4,16] [--runs 5] [--beat-ms 10] [--seconds 20] [--in-process]
-                                    [--trace [FRAMES]]
+                                    [--trace [FRAMES]] [--baseline]
 
 The real app in demo mode (real engine, embedded lab) is clicked through to "Start migration"; then the
 heartbeat runs while the VMs seed and sync, with the job monitor shown and fed by engine events.  Lateness
 = time between beats minus the beat interval.  Target: max < 50 ms.  Offscreen platform, so painting
 costs less than on a desktop; copying, events, models and the bridge are all real.
 
-Results (2026-11-26, 2-core CI box, defaults: 4 VMs, 10 ms beat; the engine's SQLite now runs with
-synchronous=NORMAL by default, so ``--engine-sync-normal`` changes nothing; "load" is the 1-minute load
-average when the run started, other engineers' test suites included):
+Results (2026-12-03, with the copy workers and the lab servers in their own process; 2 vCPUs SHARED with
+another worktree's full test suite and QEMU boot tests; "load" = 1-minute load average at the run's start;
+"bare" = the same 10 ms heartbeat in a process with no app and no copy, i.e. what the load alone does):
 
-    UTC    load   copying p99/max ms   cutover p99/max ms   longest stall
-    08:05  0.9        42.5 /  57.8         15.6 / 33.8         57.8  over
-    08:05  2.0        39.3 /  39.3         12.1 / 18.1         39.3  ok
-    08:05  2.0        18.3 /  20.8         16.5 / 17.4         20.8  ok
-    08:10  3.5        39.7 / 172.0         30.7 / 83.3        172.0  over
-    08:10  4.0        22.4 /  28.4         10.9 / 23.2         28.4  ok
-    08:11  3.8        38.8 /  41.3         31.9 / 52.9         52.9  over
+    UTC          load   copy p99/max ms   cut p99/max ms   longest   (4 VMs)
+    15:23-15:25   8.6-9.0   42-197 / 59-416   64-152 / 85-248   174.0  415.6  277.5  100.8  117.7   0 of 5
+    15:36 bare    5.6        2.5 /   9.0
+    15:36         5.3       30.0 /  38.1      25.2 /  34.6     38.1  ok
+    15:40         3.4      105.8 / 139.6      58.2 /  63.4    139.6
+    15:46         5.2       39.0 / 117.3      30.1 /  31.2    117.3
+                                                                      (16 VMs)
+    15:26-15:30   9.5-10.6 108-169 / 171-323 131-179 / 192-214 205.5  213.7  212.5  322.9   0 of 4
+    15:41 bare    3.4        7.0 /  84.9
+    bare heartbeat beside the 4-VM runs (load 9.3-10.4, 3 x 20 s): p99 25-27 ms, max 60 / 156 / 170 ms
 
-p50 is 0.1-0.5 ms and p99 stays under 50 ms in every run; the max is one or two late beats per run, over
-the target in 3 of 6.  Traces (``--trace 45``; whole-run samples) show the GUI thread mostly
-inside Qt's own event processing, i.e. waiting for the CPU/GIL held by the copy threads and by other
-processes on a 2-core box, and one real culprit: ``engine/prep.py`` readiness calls
-``ctx.session.target()`` (and ``.source()``) as arguments of ``ctx.call``, so the lazy Prism connect
-(``wiring.connect_target_endpoint`` -> ``connect_prism``, 12 samples of HTTP) runs on the event loop,
-i.e. on the GUI thread.  SQLite intents (``store.intent``) and log-file writes (``emitter._write_file``)
-also run there, a sample or two each.
+Verdict: NOT met, at 4 VMs (0 of 5 in the full batch; 1 of 8 finished runs under 50 ms, 38 ms at load 5.3) and at
+16 VMs (0 of 4).  On this box it cannot be judged either way: with no app at all the load made 60-170 ms stalls
+at load 9-10 and 85 ms at load 3.4, so every figure above is bounded below by the machine, not by the app.
+Rerun on a quiet box (``--baseline`` prints the bare row first; read a run against it).  What the traces show
+(``--trace 12``, 4 VMs, load 5.2; 41 samples of the GUI thread while it was late by > 20 ms): 33 inside Qt's own
+event processing with no Python frame above it, i.e. waiting for a CPU or for the GIL that engine threads hold
+in the same process; 2 in ``gui/gc_guard.py``'s collection on the GUI thread; 1 in a store read on the loop
+(``engine/offloop.py`` ``SerialWriter.read``: a read from the loop still waits behind every write queued before
+it); the rest wizard/monitor painting.  The byte path no longer appears (it runs in the workers).
+Not finished runs: 3 runs (one at 4 VMs, two at 16) had one demo VM fail its guest preparation ("WinRM on
+127.0.0.1:… failed unexpectedly (KeyError)", the lab WinRM server under load) and then waited out their patience;
+the script now cuts over only the VMs that can, after each could (the engine refuses a selection with a failed
+VM in it), but one 16-VM run still did not cut over after that change (15 VMs syncing, ~100 syncs each): not
+explained yet, so those runs are missing above rather than counted.
 """
 
 from __future__ import annotations
@@ -179,10 +188,16 @@ async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int
         await wait_until(lambda: time.monotonic() > deadline or (rows() and all(
             r.ready_for_cutover or r.state in (JobState.FAILED, JobState.DONE) for r in rows())), seconds + 60)
         await journey
+        # A VM that was not through its first sync when the watch ended cannot cut over yet (the engine refuses);
+        # on a loaded box that happens, so wait for it (still copying) rather than wait out the patience below.
+        await wait_until(lambda: all(r.ready_for_cutover or r.state in (JobState.FAILED, JobState.DONE)
+                                     for r in rows()), patience, "ready for cutover")
         beat.phase = "cutover"
         mon = window.monitor
         mon.table.selectAll()
-        mon.actionRequested.emit("cutover", [r.vm_id for r in rows()])
+        # Only the jobs that can cut over: the engine refuses a selection with a failed job in it (a demo VM's
+        # guest preparation can fail on a loaded box), and the run would then wait out its patience for nothing.
+        mon.actionRequested.emit("cutover", [r.vm_id for r in rows() if r.ready_for_cutover])
         await wait_until(lambda: all(r.state in (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK)
                                      for r in rows()), patience, "cutover")
         del summary
@@ -215,6 +230,23 @@ def _family_rss_mb() -> float:
         except (OSError, IndexError, ValueError):
             continue
     return total
+
+
+def bare_run(args: argparse.Namespace) -> dict[str, object]:
+    """The same heartbeat with no app and no copy: how late beats fire from the machine's load alone (the
+    ceiling a run's stalls are judged against when the box is shared)."""
+    from PySide6.QtCore import QCoreApplication, QTimer
+
+    app = QCoreApplication.instance() or QCoreApplication([])
+    beat = Heartbeat(args.beat_ms)
+    beat.phase = "bare"
+    beat.start()
+    QTimer.singleShot(int(args.seconds * 1000), app.quit)
+    app.exec()
+    beat.stop()
+    ordered = sorted(beat.samples.get("bare", [0.0]))
+    return {"p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], "max": ordered[-1],
+            "load": os.getloadavg()[0]}
 
 
 def one_run(args: argparse.Namespace) -> dict[str, object]:
@@ -275,8 +307,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="copy in the GUI's process, as before issue 17 (no copy workers), to compare")
     parser.add_argument("--lab-in-process", action="store_true",
                         help="run the demo lab's servers in the GUI process (as before issue 17), not in their own")
+    parser.add_argument("--baseline", action="store_true",
+                        help="before each size's runs, the bare heartbeat (no app, no copy) for --seconds: the "
+                             "stall the machine's load alone causes, to read the runs against on a shared box")
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--bare", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.bare:
+        print("RESULT " + json.dumps(bare_run(args)), flush=True)
+        return 0
     if args.one:
         args.vms = int(args.vms)
         print("RESULT " + json.dumps(one_run(args)), flush=True)
@@ -299,6 +338,14 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = []
     for vms in sizes:
         ok = 0
+        if args.baseline:
+            out = subprocess.run([sys.executable, __file__, "--bare", "--beat-ms", str(args.beat_ms), "--seconds",
+                                  str(args.seconds)], capture_output=True, text=True, check=False)
+            line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
+            if line is not None:
+                r = json.loads(line[len("RESULT "):])
+                print(f"{vms:>4} {'bare':>3} {r['load']:>5.1f} {r['p99']:>9.1f} {r['max']:>9.1f} "
+                      f"{'(no app, no copy)':>35}", flush=True)
         for run in range(1, args.runs + 1):
             out = subprocess.run([sys.executable, __file__, "--one", "--vms", str(vms), *passed],
                                  capture_output=True, text=True, check=False)
@@ -314,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{cut.get('p99', 0):>8.1f} {cut.get('max', 0):>8.1f} {r['worst']:>8.1f} {r['rss_mb']:>7.0f}",
                   flush=True)
             if args.trace:
-                print(out.stdout[:out.stdout.find("RESULT ")])
+                print(out.stdout[:out.stdout.find("\nRESULT ") + 1])  # (a traced stack holds 'RESULT ' too)
         verdicts.append((vms, ok))
     print()
     for vms, ok in verdicts:

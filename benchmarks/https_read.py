@@ -26,6 +26,17 @@ TLS 1.3 AES-128-GCM, which this CPU decrypts at 3.2 GB/s per core, ``openssl spe
     memory BIO       4.57     469    0.97     1.37
     pycurl           3.84     560    1.16     1.15
 
+    15:35 UTC, load 7.3 (a full test suite and QEMU boot tests beside it), 1 GiB, best of 2:
+                        s    MB/s  vs curl  CPU s/GiB
+    curl             3.89     276    1.00        -
+    ssl socket       3.85     279    1.01     2.03
+    memory BIO       3.64     295    1.07     1.80
+    pycurl           2.18     493    1.79     1.80
+
+At load 7 every figure is the scheduler's more than the reader's (curl itself fell to 0.35 of its quiet rate,
+and CPU per GiB rose by 0.4-0.6 for all three); the order is the same as above, and the memory BIO's CPU per
+GiB is now level with pycurl's.
+
 One stream alone (512 MiB, cProfile): memory BIO 0.90 CPU s/GiB, ssl socket 1.15; of the BIO's, 0.65 is
 ``SSLObject.read`` (the decryption), 0.36 the one ``recv`` per MiB, 0.12 the copy into the BIO.  With four
 streams the BIO's advantage shrinks: every ``SSLObject.read`` still returns one 16 KiB record and drops and
