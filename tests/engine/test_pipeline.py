@@ -58,6 +58,26 @@ async def _to_ready(m: JobManager, rig: Rig, *, syncs: int = 1, **options: Any) 
     return ids
 
 
+def test_a_cutover_of_several_vms_with_one_not_ready_cuts_none_over(rig: Rig) -> None:
+    """The monitor's selection is one decision: when one VM cannot cut over now, the ones before it in the
+    selection must not have been asked to shut down already."""
+    from xtract_gui.domain.errors import ConflictError
+
+    async def go() -> None:
+        m = rig.manager()
+        ready, other = await _to_ready(m, rig, channel=GuestChannelKind.NONE)
+        await m.cancel([other])
+        await m.wait([other], _stopped)
+        with pytest.raises(ConflictError, match="was cancelled"):
+            await m.cutover([ready, other], requested_by="erin")
+        (snap,) = await m.wait([ready], lambda s: True)
+        assert snap.state is JobState.SYNCING and not m.store.job(ready).data.get("cutover_requested_by")
+        assert m.store.cutovers(ready) == []
+        await m.close()
+
+    run(go)
+
+
 def test_warm_migration_end_to_end(rig: Rig) -> None:
     events: list[Event] = []
 

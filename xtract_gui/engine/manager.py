@@ -119,10 +119,13 @@ class JobManager:
 
     async def cutover(self, vm_ids: Sequence[str], *, requested_by: str) -> None:
         self.emitter.bind_loop(asyncio.get_running_loop())
-        for vm_id in vm_ids:
-            row = self._row(vm_id)
+        # All or nothing: a selection with one VM that cannot cut over now must not shut the others down.
+        rows = [self._row(vm_id) for vm_id in vm_ids]
+        for row in rows:
             if row.state is not JobState.SYNCING or row.data.get("sync_count") is None:
                 raise not_ready(row)
+        for row in rows:
+            vm_id = row.vm_id
             if self.locks.elsewhere(vm_id):
                 # Another process drives the job: it reads the request from the store at its next idle moment.
                 self.store.record_cutover_request(vm_id, requested_by)
