@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from ..domain.errors import CancelledError, SecretMissingError, described
+from ..domain.errors import CancelledError, SecretMissingError, XtractError, described
 from ..domain.guest_tasks import GuestTask
 from ..domain.messages import msg, took
 from ..domain.plan import Plan, SecretRef, SourceEndpoint, TargetEndpoint, VmPlan
@@ -298,6 +298,9 @@ class JobContext:
             raise
         except Exception as exc:
             self.step(step_id, title, StepState.WARNING if warn_only else StepState.FAILED, described(exc))
+            if isinstance(exc, XtractError) and exc.detail:
+                # The remote words or the trace behind a message: what support needs, kept out of the message.
+                self.log(f"Details of '{title}': {exc.detail}", "DEBUG")
             if warn_only:
                 return None
             raise

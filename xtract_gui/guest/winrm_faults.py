@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import ssl
+import traceback
 
 import requests
 import urllib3
@@ -121,5 +122,7 @@ def translate(exc: BaseException, *, host: str, port: int, https: bool, expected
     if isinstance(exc, OSError):
         return ConnectionFailedError(f"Cannot reach {where}: {exc.strerror or exc}.",
                                      hint=ENABLE_WINRM_HINT.format(port=port), detail=detail)
+    # Not a failure we know: keep where it happened (the innermost frames), so the log can say more than its name.
+    trace = "".join(traceback.format_exception(exc)[-4:])
     return GuestError(f"{where} failed unexpectedly ({type(exc).__name__}).", hint="See the log for details.",
-                      detail=detail)
+                      detail=scrub(trace, secrets))
