@@ -68,3 +68,13 @@ def test_lab_serve_takes_the_boot_mode_and_families() -> None:
 
     args = build_parser().parse_args(["lab", "serve", "--boot", "qemu", "--families", "debian,rhel"])
     assert (args.boot, args.families) == ("qemu", "debian,rhel")
+
+
+def test_a_seed_drive_on_pvscsi_is_at_a_target_id_the_guest_scans() -> None:
+    """Linux's vmw_pvscsi scans targets 0-15 when the controller does not answer PVSCSI_CMD_CONFIG (QEMU's does
+    not: its console says "PVSCSI_CMD_CONFIG failed ... max_id: 16"): a cloud-init seed at id 16 was never seen,
+    so cloud-init fell back to DHCP on the first NIC instead of the seed's static address."""
+    argv = qemu_argv(machine("vmware", extra_drives=(Path("/d/seed.img"),)), "tcg")
+    (seed,) = [a for a in argv if "drive=extra0" in a]
+    scsi_id = int(seed.split("scsi-id=")[1].split(",")[0])
+    assert 2 <= scsi_id <= 15, seed  # after the VM's own disks, below 16

@@ -24,6 +24,7 @@ SOURCE_NIC_SLOTS = (0x10, 0x11, 0x12, 0x13)
 TARGET_NIC_SLOTS = (0x03, 0x04, 0x05, 0x06)
 SOURCE_DISK_SLOT = 0x07
 TARGET_DISK_SLOT = 0x08
+EXTRA_SCSI_ID = 15  # the highest target id every SCSI controller here shows the guest
 OVMF_CODE = ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_CODE.fd")
 OVMF_VARS = ("/usr/share/OVMF/OVMF_VARS_4M.fd", "/usr/share/OVMF/OVMF_VARS.fd")
 
@@ -139,8 +140,10 @@ def _storage(m: Machine) -> list[str]:
             wwn = f",wwn={d.wwn}" if d.wwn else ""
             args += ["-device", f"ide-hd,bus=sata0.{i},drive=disk{i}{wwn}{boot}"]
     for i, image in enumerate(m.extra_drives):
+        # From the top of the target ids down: Linux's vmw_pvscsi scans targets 0-15 when the controller does
+        # not answer PVSCSI_CMD_CONFIG (QEMU's does not), so a drive at id 16 would be invisible to the guest.
         args += ["-drive", f"file={image},format=raw,if=none,id=extra{i},readonly=on",
-                 "-device", f"scsi-hd,bus=scsi0.0,channel=0,scsi-id={16 + i},lun=0,drive=extra{i}"]
+                 "-device", f"scsi-hd,bus=scsi0.0,channel=0,scsi-id={EXTRA_SCSI_ID - i},lun=0,drive=extra{i}"]
     return args
 
 
