@@ -50,7 +50,7 @@ PASSWORD = "Lab-guest-1!"
 DISK0, DISK1 = 3 * 2**30, 512 * 2**20
 NICS = ("ens16", "ens17")  # vmxnet3 in PCI slots 16, 17 (xtract_gui/lab/qemu/hardware.py)
 ROOT_VERSION = "1"  # bump when the root tree's build (packages aside) changes: network config, accounts
-IMAGE_VERSION = "1"  # bump when the image's assembly in this file changes (units, boots, meta)
+IMAGE_VERSION = "2"  # bump when the image's assembly in this file changes (units, boots, meta)
 
 
 @dataclass(frozen=True)
@@ -200,11 +200,13 @@ ExecStart=/bin/bash /etc/xtract-lab/install.sh
 StandardOutput=journal+console
 StandardError=journal+console
 """)
+    # Not after cloud-final.service: that one runs after multi-user.target, which wants this unit, so systemd
+    # breaks the cycle by dropping this unit and the build waits for a report that never comes.
     put(root, "/etc/systemd/system/xtract-finish.service", """[Unit]
 Description=xtract lab image: host-only initramfs on the source hardware
 ConditionPathExists=/etc/xtract-lab/finish-pending
 Wants=network-online.target
-After=network-online.target ssh.service cloud-final.service
+After=network-online.target ssh.service cloud-init.service
 
 [Service]
 Type=oneshot
