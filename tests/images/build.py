@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,9 +285,12 @@ def _machine(r: Recipe, work: Path, name: str, disks: tuple[Disk, ...], *, extra
 def _boot(machine: Machine, timeout: float) -> str:
     vm = QemuVm(machine).start()
     try:
-        if not vm.wait(timeout):
-            raise BuildError(f"{machine.name} did not power off within {timeout:.0f} s; console:\n"
-                             f"{vm.console()[-4000:]}")
+        deadline = time.monotonic() + timeout
+        while not vm.wait(5.0):
+            if vm.stalled():
+                raise BuildError(f"{machine.name} stalled ({vm.stalled()}); {vm.tail(4000)}")
+            if time.monotonic() > deadline:
+                raise BuildError(f"{machine.name} did not power off within {timeout:.0f} s; {vm.tail(4000)}")
     finally:
         vm.stop()
     return vm.console()

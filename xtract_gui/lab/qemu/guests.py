@@ -55,11 +55,12 @@ def ssh_banner(port: int, timeout: float = 3.0) -> bool:
 
 
 def wait_for_ssh(port: int, timeout: float, *, vm: QemuVm | None = None) -> bool:
+    """True when the guest's sshd answers within ``timeout`` s; False at once when ``vm`` ended or stalled."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ssh_banner(port):
             return True
-        if vm is not None and not vm.running:
+        if vm is not None and (not vm.running or vm.stalled()):
             return False
         time.sleep(1.0)
     return False

@@ -26,6 +26,11 @@ from .hardware import Machine, describe, ovmf_vars_template, qemu_argv
 
 log = logging.getLogger("xtract_gui.lab.qemu")
 
+# What a Linux guest prints when a vCPU stopped getting timer interrupts (seen under TCG on a loaded host: "rcu:
+# INFO: rcu_preempt detected stalls on CPUs/tasks", "rcu_preempt kthread timer wakeup didn't happen"): such a
+# guest never gets further, so a wait on it ends at once with its console rather than at its timeout.
+STALL_SIGNS = ("rcu: INFO: rcu_", "kthread timer wakeup didn't happen", "self-detected stall on CPU")
+
 
 class QmpError(XtractError):
     """QEMU's control socket refused or broke."""
@@ -137,15 +142,30 @@ class QemuVm:
         except FileNotFoundError:
             return ""
 
+    def stalled(self) -> str:
+        """The console line that says the guest's kernel stalled ("" when it did not)."""
+        text = self.console()
+        for sign in STALL_SIGNS:
+            at = text.find(sign)
+            if at >= 0:
+                start = text.rfind("\n", 0, at) + 1
+                end = text.find("\n", at)
+                return text[start:end if end >= 0 else len(text)].strip()
+        return ""
+
+    def tail(self, chars: int = 3000) -> str:
+        """The end of the console, for an error message."""
+        return f"console of {self.machine.name} ({self.machine.serial_log}):\n{self.console()[-chars:]}"
+
     def wait_for_console(self, needles: tuple[str, ...], timeout: float) -> str:
-        """The first of ``needles`` the console shows within ``timeout`` s ("" on timeout or exit)."""
+        """The first of ``needles`` the console shows within ``timeout`` s ("" on timeout, exit or a stall)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = self.console()
             for needle in needles:
                 if needle in text:
                     return needle
-            if not self.running:
+            if not self.running or self.stalled():
                 return ""
             time.sleep(0.5)
         return ""
