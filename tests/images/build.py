@@ -287,6 +287,7 @@ def _boot(machine: Machine, timeout: float) -> str:
     try:
         deadline = time.monotonic() + timeout
         while not vm.wait(5.0):
+            vm.recover()  # a boot that lost its timer under TCG is reset (the installer and finish unit start over)
             if vm.stalled():
                 raise BuildError(f"{machine.name} stalled ({vm.stalled()}); {vm.tail(4000)}")
             if time.monotonic() > deadline:
