@@ -11,6 +11,7 @@ from xtract_gui.domain.errors import ConfigurationError
 from xtract_gui.lab.qemu.hardware import Disk, Machine, Nic, qemu_argv
 from xtract_gui.lab.qemu.images import NETWORKS, STATIC_IPV4
 from xtract_gui.lab.qemu.lab import real_guests
+from xtract_gui.lab.qemu.process import STALL_RESETS, QemuVm
 from xtract_gui.lab.runner import Lab
 
 UUID = "4210aaaa-bbbb-cccc-dddd-eeeeffff0001"
@@ -78,3 +79,29 @@ def test_a_seed_drive_on_pvscsi_is_at_a_target_id_the_guest_scans() -> None:
     (seed,) = [a for a in argv if "drive=extra0" in a]
     scsi_id = int(seed.split("scsi-id=")[1].split(",")[0])
     assert 2 <= scsi_id <= 15, seed  # after the VM's own disks, below 16
+
+
+def test_under_tcg_a_guest_runs_one_vcpu_and_under_kvm_its_own_count() -> None:
+    """Two vCPUs under TCG on a loaded 2-core host now and then lost a vCPU's timer for good (hardware.vcpus)."""
+    for kind in ("vmware", "ahv"):
+        tcg, kvm = qemu_argv(machine(kind, cpus=2), "tcg"), qemu_argv(machine(kind, cpus=2), "kvm")
+        assert tcg[tcg.index("-smp") + 1] == "1" and kvm[kvm.index("-smp") + 1] == "2"
+
+
+STALL = """[    2.844058] clocksource: Switched to clocksource tsc
+[   23.142691] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:
+[   23.146411] rcu: rcu_preempt kthread timer wakeup didn't happen for 5247 jiffies! g-1111 f0x0 RCU_GP_WAIT_FQS(5)
+"""
+
+
+def test_a_stalled_console_is_seen_and_a_wait_on_it_gives_up_only_after_the_resets(tmp_path: Path) -> None:
+    log = tmp_path / "s.log"
+    vm = QemuVm(machine("vmware", serial_log=log))
+    log.write_text("[    1.0] Linux version 6.1\n")
+    assert vm.stall_line() == "" and vm.stalled() == ""
+    log.write_text("[    1.0] Linux version 6.1\n" + STALL)
+    assert vm.stall_line() == "[   23.142691] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:"
+    assert vm.stalled() == ""  # not yet given up: the lab resets it first (recover())
+    vm.resets = STALL_RESETS
+    assert vm.stalled() and vm.wait_for_console(("login:",), timeout=600) == ""  # at once, not after 600 s
+    assert "rcu_preempt kthread timer wakeup" in vm.tail()

@@ -100,6 +100,16 @@ def _cpu(m: Machine, accel: str) -> list[str]:
     return ["-cpu", f"{model},hypervisor=off" if m.kind == "vmware" else model]
 
 
+def vcpus(m: Machine, accel: str) -> int:
+    """The vCPUs QEMU runs: the VM's count under KVM, one under TCG.  Under TCG a 2-vCPU guest on this loaded 2-core
+    host now and then stopped for good at its switch to the TSC clocksource: one vCPU idle in HLT never got its
+    LAPIC timer interrupt again ("rcu_preempt kthread timer wakeup didn't happen ... cpu=0"), the other reported
+    the stall.  One vCPU takes the cross-vCPU paths (IPIs, stop_machine, TSC sync) out and is one host thread per
+    guest, so two guests (a journey's source and AHV VM, or two journeys) share the 2 cores without starving each
+    other.  The VM's own count (vCenter, Prism) is unchanged; a guest sees its own vCPU count nowhere we check."""
+    return m.cpus if accel == "kvm" else 1
+
+
 def _smbios(m: Machine) -> list[str]:
     if m.kind == "vmware":
         # What ESXi shows a guest (dmidecode on a vSphere VM); the serial is derived from the BIOS UUID.
@@ -170,7 +180,7 @@ def _network(m: Machine) -> list[str]:
 def qemu_argv(m: Machine, accel: str, *, binary: str = "qemu-system-x86_64") -> list[str]:
     """The whole command line; no display, serial console to ``serial_log``, QMP on ``qmp_socket``."""
     args = [binary, "-name", m.name, "-machine", "pc", "-accel", "tcg,thread=multi" if accel == "tcg" else accel,
-            "-m", str(m.memory_mib), "-smp", str(m.cpus), "-nodefaults", "-no-user-config", "-display", "none",
+            "-m", str(m.memory_mib), "-smp", str(vcpus(m, accel)), "-nodefaults", "-no-user-config", "-display", "none",
             "-vga", "none", "-serial", f"file:{m.serial_log}", "-qmp", f"unix:{m.qmp_socket},server=on,wait=off",
             "-rtc", "base=utc"]
     if m.uefi:
