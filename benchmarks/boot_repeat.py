@@ -6,7 +6,7 @@ one vCPU never got its timer interrupt again.  This runs the same boot many time
 the cache is not touched) with the hardware of ``xtract_gui.lab.qemu.hardware`` or a variant of it, so a change
 is judged on counts, not on one lucky boot.
 
-    .venv/bin/python benchmarks/boot_repeat.py --family debian --count 10 --parallel 2 [--cpus 2] [--thread multi]
+    .venv/bin/python benchmarks/boot_repeat.py --family debian --count 10 --parallel 2 [--smp 2] [--thread multi]
 
 A boot is "ok" when the guest's sshd answers through the forward, "stall" when the console shows an RCU stall,
 "timeout" otherwise (after --timeout s).  Prints one line per boot and a summary table.
@@ -47,7 +47,7 @@ def boot(root: Path, work: Path, n: int, args: argparse.Namespace) -> tuple[str,
             Nic(mac="00:50:56:3f:00:02", network=NETWORKS["App Net"]))
     seed = (root / meta["seed"],) if meta.get("seed") else ()
     m = Machine(name=f"repeat-{n}", kind="vmware", uuid="564d0000-0000-0000-0000-00000000000" + str(n % 10),
-                disks=disks, nics=nics, cpus=args.cpus, uefi=meta["firmware"] == "efi",
+                disks=disks, nics=nics, uefi=meta["firmware"] == "efi",
                 serial_log=work / f"boot-{n}.serial.log", qmp_socket=work / f"boot-{n}.qmp",
                 vars_file=work / f"boot-{n}.vars.fd", extra_drives=seed)
     if m.uefi:
@@ -55,6 +55,8 @@ def boot(root: Path, work: Path, n: int, args: argparse.Namespace) -> tuple[str,
     argv = [*qemu_argv(m, "tcg"), "-snapshot"]
     if args.thread:
         argv[argv.index("-accel") + 1] = f"tcg,thread={args.thread}"
+    if args.smp:
+        argv[argv.index("-smp") + 1] = str(args.smp)
     if args.cpu:
         argv[argv.index("-cpu") + 1] = args.cpu
     m.serial_log.write_bytes(b"")
@@ -85,7 +87,7 @@ def main() -> None:
     ap.add_argument("--family", default="debian")
     ap.add_argument("--count", type=int, default=10)
     ap.add_argument("--parallel", type=int, default=2)
-    ap.add_argument("--cpus", type=int, default=Machine.__dataclass_fields__["cpus"].default)
+    ap.add_argument("--smp", type=int, default=0, help="vCPUs QEMU runs (default: the lab's, hardware.vcpus)")
     ap.add_argument("--thread", default="", help="TCG threading: multi | single (default: the lab's)")
     ap.add_argument("--cpu", default="", help="the -cpu value (default: the lab's source CPU)")
     ap.add_argument("--timeout", type=float, default=300.0)
@@ -103,7 +105,7 @@ def main() -> None:
             return outcome, took
         results = list(pool.map(one, range(args.count)))
     ok = [t for o, t in results if o == "ok"]
-    print(f"\n{args.family} cpus={args.cpus} thread={args.thread or 'lab'} cpu={args.cpu or 'lab'} "
+    print(f"\n{args.family} smp={args.smp or 'lab'} thread={args.thread or 'lab'} cpu={args.cpu or 'lab'} "
           f"parallel={args.parallel}: {len(ok)}/{len(results)} ok, "
           f"stalls {sum(o == 'stall' for o, _ in results)}, other {sum(o not in ('ok', 'stall') for o, _ in results)}"
           + (f", to SSH min {min(ok):.0f} s / max {max(ok):.0f} s" if ok else ""))
