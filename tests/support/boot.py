@@ -18,7 +18,7 @@ import time
 import pytest
 
 log = logging.getLogger("tests.boot")
-FAMILIES = ("debian", "rhel")  # the families tests/boot/test_journey.py migrates
+FAMILIES = ("debian", "rhel", "ubuntu")  # the families tests/boot/test_journey.py migrates
 
 
 def _prebuild(family: str) -> None:
