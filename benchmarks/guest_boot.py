@@ -13,6 +13,19 @@ over SSH, seed, a delta sync, cutover, the AHV VM boots) and prints:
 
 Figures depend on the accelerator: under TCG (this project's CI machines, where /dev/kvm opens but a vCPU
 never runs) a boot takes tens of seconds and two cores are shared with everything else.
+
+Figures (2026-12-03, TCG, one vCPU per guest, the same journeys as printed by tests/boot/test_journey.py -s, NOT
+this script end to end; each ran concurrently with another journey on the shared 2-core machine, load 5-11), s:
+
+    family  source boot→SSH  prep  seed+1st sync  AHV boot→SSH  cutover  downtime  AHV/source
+    debian               96   199              9            61      135        85        0.64
+    ubuntu              127   267             12           127      193       163        1.00
+
+The control journey (debian, no preparation) took 92 s to SSH on the source and its AHV VM stopped in the
+initramfs shell.  RHEL's journey passed in the same session (747 s for its test) but its phases were not printed.
+Analysis: prep dominates (the initramfs rebuild inside the guest under TCG); the AHV boot is not slower than the
+source's (virtio drivers load instead of PVSCSI/vmxnet3; the udev renames cost nothing visible); the downtime is
+the guest shutdown + last delta + the AHV boot to the first-boot report.
 """
 
 from __future__ import annotations

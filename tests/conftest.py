@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.support.ganesha",
     "tests.support.winrm",
     "tests.support.faultproxy",
+    "tests.support.boot",
 ]
 
 

@@ -30,6 +30,7 @@ from xtract_gui.wiring import DictSecrets, build_manager
 VM_ID = "vm-2001"
 STOPPED = (JobState.DONE, JobState.FAILED, JobState.ROLLED_BACK, JobState.CANCELLED, JobState.PAUSED)
 SSH_BOOT_SECONDS = 900.0  # TCG on a shared 2-core machine: a boot takes 30-90 s; be generous, never assert on it
+JOURNEY_SECONDS = 2700.0  # the engine's part (prep, seed, syncs, cutover, AHV boot): 10-20 min under TCG
 ROOT_NOT_FOUND = ("ALERT!", "Gave up waiting for root", "dracut-initqueue timeout", "Could not boot")
 
 
@@ -95,7 +96,36 @@ done
 """
 
 
+def _consoles(j: Journey) -> str:
+    vms = [v for v in (j.guest.source_vm, *j.guest.target_vms.values()) if v is not None]
+    return "\n".join(v.tail() for v in vms)
+
+
+async def _guard(j: Journey) -> str:
+    """Returns when one of the journey's VMs stalled (a vCPU lost its timer: it never gets further)."""
+    while True:
+        for vm in (j.guest.source_vm, *j.guest.target_vms.values()):
+            why = vm.stalled() if vm is not None else ""
+            if why:
+                return f"{vm.machine.name} stalled: {why}"
+        await asyncio.sleep(5.0)
+
+
 async def _run(j: Journey, state_dir: Path, *, before_cutover: Any = None) -> None:
+    """The engine's part of the journey, bounded: it fails with the VMs' consoles when a VM stalls or time is up."""
+    body, guard = asyncio.create_task(_engine(j, state_dir, before_cutover)), asyncio.create_task(_guard(j))
+    done, _ = await asyncio.wait({body, guard}, timeout=JOURNEY_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+    for task in (body, guard):
+        task.cancel()
+    await asyncio.gather(body, guard, return_exceptions=True)
+    if body in done:
+        body.result()
+        return
+    why = guard.result() if guard in done else f"the journey did not end within {JOURNEY_SECONDS:.0f} s"
+    raise AssertionError(f"{why} (timings so far {j.timings}); {_consoles(j)}")
+
+
+async def _engine(j: Journey, state_dir: Path, before_cutover: Any) -> None:
     manager = build_manager(secrets=j.secrets, state_dir=state_dir / "engine",
                             tuning=Tuning(sync_interval_seconds=5, guest_wait_seconds=SSH_BOOT_SECONDS))
     try:
@@ -155,7 +185,8 @@ def run_journey(state_dir: Path, family: str, *, prep: bool = True, before_cutov
         t = time.monotonic()
         g = j.guest
         if not wait_for_ssh(g.ssh_port, SSH_BOOT_SECONDS, vm=g.source_vm):
-            raise AssertionError(f"the source VM never answered SSH; console:\n{g.source_vm.console()[-3000:]}")
+            raise AssertionError(f"the source VM never answered SSH ({g.source_vm.stalled() or 'no stall seen'}); "
+                                 f"{g.source_vm.tail()}")
         j.timings["source_boot_to_ssh"] = time.monotonic() - t
         asyncio.run(_run(j, state_dir, before_cutover=before_cutover))
         return lab, j

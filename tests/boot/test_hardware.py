@@ -11,6 +11,7 @@ from xtract_gui.domain.errors import ConfigurationError
 from xtract_gui.lab.qemu.hardware import Disk, Machine, Nic, qemu_argv
 from xtract_gui.lab.qemu.images import NETWORKS, STATIC_IPV4
 from xtract_gui.lab.qemu.lab import real_guests
+from xtract_gui.lab.qemu.process import STALL_RESETS, QemuVm
 from xtract_gui.lab.runner import Lab
 
 UUID = "4210aaaa-bbbb-cccc-dddd-eeeeffff0001"
@@ -68,3 +69,48 @@ def test_lab_serve_takes_the_boot_mode_and_families() -> None:
 
     args = build_parser().parse_args(["lab", "serve", "--boot", "qemu", "--families", "debian,rhel"])
     assert (args.boot, args.families) == ("qemu", "debian,rhel")
+
+
+def test_a_seed_drive_on_pvscsi_is_at_a_target_id_the_guest_scans() -> None:
+    """Linux's vmw_pvscsi scans targets 0-15 when the controller does not answer PVSCSI_CMD_CONFIG (QEMU's does
+    not: its console says "PVSCSI_CMD_CONFIG failed ... max_id: 16"): a cloud-init seed at id 16 was never seen,
+    so cloud-init fell back to DHCP on the first NIC instead of the seed's static address."""
+    argv = qemu_argv(machine("vmware", extra_drives=(Path("/d/seed.img"),)), "tcg")
+    (seed,) = [a for a in argv if "drive=extra0" in a]
+    scsi_id = int(seed.split("scsi-id=")[1].split(",")[0])
+    assert 2 <= scsi_id <= 15, seed  # after the VM's own disks, below 16
+
+
+def test_under_tcg_a_guest_runs_one_vcpu_and_under_kvm_its_own_count() -> None:
+    """Two vCPUs under TCG on a loaded 2-core host now and then lost a vCPU's timer for good (hardware.vcpus)."""
+    for kind in ("vmware", "ahv"):
+        tcg, kvm = qemu_argv(machine(kind, cpus=2), "tcg"), qemu_argv(machine(kind, cpus=2), "kvm")
+        assert tcg[tcg.index("-smp") + 1] == "1" and kvm[kvm.index("-smp") + 1] == "2"
+
+
+STALL = """[    2.844058] clocksource: Switched to clocksource tsc
+[   23.142691] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:
+[   23.146411] rcu: rcu_preempt kthread timer wakeup didn't happen for 5247 jiffies! g-1111 f0x0 RCU_GP_WAIT_FQS(5)
+"""
+
+
+def test_a_stalled_console_is_seen_and_a_wait_on_it_gives_up_only_after_the_resets(tmp_path: Path) -> None:
+    log = tmp_path / "s.log"
+    vm = QemuVm(machine("vmware", serial_log=log))
+    log.write_text("[    1.0] Linux version 6.1\n")
+    assert vm.stall_line() == "" and vm.stalled() == ""
+    log.write_text("[    1.0] Linux version 6.1\n" + STALL)
+    assert vm.stall_line().startswith("[   23.146411] rcu: rcu_preempt kthread timer wakeup didn't happen")
+    assert vm.stalled() == ""  # not yet given up: the lab resets it first (recover())
+    vm.resets = STALL_RESETS
+    assert vm.stalled() and vm.wait_for_console(("login:",), timeout=600) == ""  # at once, not after 600 s
+    assert "rcu_preempt kthread timer wakeup" in vm.tail()
+
+
+def test_a_starved_rcu_kthread_is_no_lost_timer(tmp_path: Path) -> None:
+    """A one-vCPU guest the loaded host did not run for 20 s reports a stall too; it is not reset for it."""
+    log = tmp_path / "s.log"
+    log.write_text("[  153.658452] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:\n"
+                   "[  153.659541] rcu: rcu_preempt kthread starved for 5252 jiffies! g38809 f0x2 RCU_GP_WAIT_FQS(5) "
+                   "->state=0x0 ->cpu=0\n")
+    assert QemuVm(machine("vmware", serial_log=log)).stall_line() == ""

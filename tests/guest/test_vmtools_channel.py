@@ -135,9 +135,9 @@ def test_uploads_runs_bash_for_real_and_downloads_output(guestops: GuestOpsLab) 
         channel.close()
     assert result.exit_code == 0 and result.ok
     assert result.result["data"]["params"] == {"answer": 42, "task": "linux.lab_probe"}
-    assert result.stderr.startswith("working in /tmp/xtract/")
+    assert result.stderr.startswith("working in /tmp/xtract.")
     assert json.loads((guestops.root / "var/lib/xtract/seen.json").read_text())["answer"] == 42
-    assert list((guestops.root / "tmp/xtract").iterdir()) == []  # per-run folder removed
+    assert not list((guestops.root / "tmp").glob("xtract.*"))  # per-run folder removed
 
 
 def test_exit_code_and_missing_result_line(guestops: GuestOpsLab) -> None:
@@ -305,7 +305,7 @@ def test_cancel_kills_the_guest_process(guestops: GuestOpsLab) -> None:
         assert time.monotonic() < deadline, "the cancelled guest process is still running"
         time.sleep(0.1)
     assert not (guestops.root / "var/tmp/finished").exists()
-    assert list((guestops.root / "tmp/xtract").iterdir()) == []
+    assert not list((guestops.root / "tmp").glob("xtract.*"))
 
 
 def test_timeout_stops_the_guest_process(guestops: GuestOpsLab) -> None:
@@ -345,7 +345,8 @@ def test_a_parent_planted_by_an_unprivileged_account_is_refused_and_nothing_runs
     planted.chmod(0o777)
     marker = guestops.root / "var/lib/xtract/seen.json"
     marker.unlink(missing_ok=True)
-    channel = GuestChannels(vmtools=factory(guestops)).open(guestops.target())
+    planted_factory = VmToolsChannelFactory(lambda: guestops.si, poll_interval=0.1, run_parent="/tmp/xtract")
+    channel = GuestChannels(vmtools=planted_factory).open(guestops.target())
     try:
         with pytest.raises(PermissionDeniedError, match="Nothing was uploaded or run"):
             channel.run_task(task(), PROBE, {"answer": 42}, timeout=60)
@@ -358,7 +359,7 @@ def test_a_parent_planted_by_an_unprivileged_account_is_refused_and_nothing_runs
     assert "xtract_path_safe" in proc.cmdLine and proc.exitCode == REFUSED
     planted.chmod(0o700)
     os.chown(planted, 0, 0)  # the same folder, root's and private: runs go on
-    channel = GuestChannels(vmtools=factory(guestops)).open(guestops.target())
+    channel = GuestChannels(vmtools=planted_factory).open(guestops.target())
     try:
         assert channel.run_task(task(), PROBE, {"answer": 42}, timeout=60).ok
     finally:
@@ -428,7 +429,7 @@ def test_a_host_without_a_certificate_in_vcenter_is_a_clear_error(guestops: Gues
     finally:
         channel.close()
     assert "WinRM" in info.value.hint and "certificate" in info.value.hint
-    assert list((guestops.root / "tmp/xtract").iterdir()) == []  # nothing was uploaded unverified
+    assert not any(p.is_file() for p in (guestops.root / "tmp").glob("xtract.*/*"))  # nothing uploaded unverified
 
 
 def test_unverified_transfers_are_not_an_option(guestops: GuestOpsLab) -> None:

@@ -49,47 +49,76 @@ def run_id() -> str:
 
 
 # -- run folders on Linux (issue 21.1) ------------------------------------------------------------
-# Shared by every channel that reaches a Linux guest (VMware Tools here, SSH later): the shell code
-# that makes a fresh run folder, and that checks it again right before a script runs as root.
-LINUX_WORK_ROOT = "/tmp/xtract"
+# ONE rule for every channel that reaches a Linux guest (VMware Tools, SSH), as shell code that runs in the
+# guest as the guest account: make a fresh run folder, and check it again right before a script runs as root.
+# The folder is a new entry directly in a root-owned sticky parent (/tmp): nobody else can have made it (the
+# name is random and mkdir is exclusive), rename it or delete it (sticky), and it is the account's, 0700, so
+# nobody else can put or swap a file inside.  No shared intermediate folder such as /tmp/xtract, which any
+# local user could create first (the attack issue 21.1 reproduced) or another guest account may own.
+LINUX_RUN_PARENT = "/tmp"
 REFUSED = 86  # exit code of that shell code when a folder must not be used (rare for a script)
 
 _LINUX_FOLDER_RULES = r"""
 xtract_me=$(id -u)
-# A folder on the path is safe when it is no link, belongs to root or to this account, and nobody
-# else may write it, unless it is root's and sticky (/tmp: others cannot rename or delete our entries).
+xtract_refuse() { echo "refused: $*" >&2; return 1; }
+# A folder on the way is safe when it is a directory and no link, belongs to root or to this account, and
+# nobody else may write it, unless it is root's and sticky (/tmp: others cannot rename or delete our entries).
 xtract_safe() {
-  [ -d "$1" ] && [ ! -L "$1" ] || { echo "refused: $1 is not a directory (or is a link)" >&2; return 1; }
+  [ -L "$1" ] && { xtract_refuse "$1 is a symbolic link"; return 1; }
+  [ -d "$1" ] || { xtract_refuse "$1 is not a directory"; return 1; }
   set -- "$1" $(stat -c '%u %a' -- "$1")
-  if [ "$2" != 0 ] && [ "$2" != "$xtract_me" ]; then echo "refused: $1 belongs to uid $2" >&2; return 1; fi
+  if [ "$2" != 0 ] && [ "$2" != "$xtract_me" ]; then
+    xtract_refuse "$1 is owned by uid $2, neither root nor the guest account"; return 1
+  fi
   if [ $((8#$3 & 8#022)) -ne 0 ] && { [ "$2" != 0 ] || [ $((8#$3 & 8#1000)) -eq 0 ]; }; then
-    echo "refused: $1 may be written by others (mode $3)" >&2; return 1
+    xtract_refuse "$1 is writable by group or others (mode $3)"; return 1
   fi
 }
 xtract_path_safe() {
+  xtract_safe / || return 1
   p=""
   for part in $(printf '%s' "$1" | tr '/' ' '); do p="$p/$part"; xtract_safe "$p" || return 1; done
-  xtract_safe / || return 1
+}
+# The run folder itself: this account's, mode 0700, nothing else.
+xtract_leaf_safe() {
+  xtract_path_safe "$(dirname -- "$1")" || return 1
+  [ -L "$1" ] && { xtract_refuse "$1 is a symbolic link"; return 1; }
+  [ -d "$1" ] || { xtract_refuse "$1 is not a directory"; return 1; }
+  set -- "$1" $(stat -c '%u %a' -- "$1")
+  if [ "$2" != "$xtract_me" ] || [ "$3" != 700 ]; then
+    xtract_refuse "$1 has mode $3 owned by uid $2; a fresh run folder is 0700 and the guest account's"; return 1
+  fi
 }
 """
 
 
+def linux_run_folder(parent: str = LINUX_RUN_PARENT) -> str:
+    """A new run folder's path: a random name directly in ``parent`` (never a name someone could guess)."""
+    return posixpath.join(parent.rstrip("/") or "/", f"xtract.{run_id()}")
+
+
 def linux_make_run_folder(folder: str) -> str:
-    """Shell code: make ``folder`` (mode 0700, new: it must not exist) under its parent (made 0700 when
-    missing), every component checked; exit REFUSED with the reason on stderr otherwise. Runs as the
-    guest account, before anything is uploaded."""
-    parent = posixpath.dirname(folder)
-    return (_LINUX_FOLDER_RULES + f"umask 077\nmkdir -m 0700 -- {shlex.quote(parent)} 2>/dev/null || true\n"
-            f"xtract_path_safe {shlex.quote(parent)} || exit {REFUSED}\n"
-            f"mkdir -m 0700 -- {shlex.quote(folder)} || {{ echo \"refused: {folder} exists already\" >&2; "
-            f"exit {REFUSED}; }}\nxtract_path_safe {shlex.quote(folder)} || exit {REFUSED}\n")
+    """Shell code: make ``folder`` (mode 0700; it must not exist) after checking every folder above it, then
+    check the folder itself; exit REFUSED with the reason on stderr otherwise.  Runs as the guest account,
+    before anything is uploaded."""
+    parent, q = posixpath.dirname(folder), shlex.quote(folder)
+    return (_LINUX_FOLDER_RULES + f"umask 077\nxtract_path_safe {shlex.quote(parent)} || exit {REFUSED}\n"
+            f"mkdir -m 0700 -- {q} || {{ xtract_refuse {shlex.quote(folder + ' exists already')}; exit {REFUSED}; }}\n"
+            f"xtract_leaf_safe {q} || exit {REFUSED}\n")
 
 
 def linux_guard_run(folder: str, command: str) -> str:
-    """Shell code: check ``folder`` and every component again, then run ``command`` (which may redirect
+    """Shell code: check ``folder`` and every folder above it again, then run ``command`` (which may redirect
     into the folder: it is this account's, 0700, so nobody else can have planted a link there)."""
-    return (_LINUX_FOLDER_RULES + f"xtract_path_safe {shlex.quote(folder)} || exit {REFUSED}\n"
-            f"[ \"$(stat -c %a -- {shlex.quote(folder)})\" = 700 ] || exit {REFUSED}\nset -C\n{command}\n")
+    return _LINUX_FOLDER_RULES + f"xtract_leaf_safe {shlex.quote(folder)} || exit {REFUSED}\nset -C\n{command}\n"
+
+
+def refusal(exit_code: int, stderr: str) -> str:
+    """The rule's reason when a run was refused by it ("" otherwise: a script's own exit code)."""
+    if exit_code != REFUSED:
+        return ""
+    reasons = [line[len("refused: "):] for line in stderr.splitlines() if line.startswith("refused: ")]
+    return reasons[-1] if reasons else ""
 
 
 def parse_result(stdout: str) -> dict[str, Any]:

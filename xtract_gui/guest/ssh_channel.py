@@ -5,18 +5,19 @@ The host key is pinned the way TLS certificates are elsewhere in the app: the pl
 and any other key is refused with a message that says so.  There is no trust on first use inside the
 channel: ``probe_host_key`` gives the wizard the key to show, and the person pins it.
 
-A script run (issue 21.1: nobody else may touch what runs as root):
+A script run (issue 21.1: nobody else may touch what runs as root), by the one Linux run-folder rule that
+the VMware Tools channel follows too (``guest.scripts``):
 
-1. ``mktemp -d`` as the guest account makes a fresh folder with a random name, mode 0700, under
-   ``run_parent`` (/tmp): it cannot exist before.  Every component of its path is then checked over
-   SFTP (``lstat``: no symlink; owned by root or the account; no write for group/others, except a
-   root-owned sticky parent like /tmp, where nobody may rename another's entry).  Anything else refuses
-   the run before a byte is written.
+1. As the guest account, one shell call checks every folder above the run folder (no symlink; owned by root
+   or the account; no write for group/others, except a root-owned sticky parent like /tmp, where nobody may
+   rename another's entry), makes ``<run_parent>/xtract.<random>`` exclusively with mode 0700 and checks it.
+   Anything else refuses the run, with the reason, before a byte is written.
 2. The script and its params file go in over SFTP, created exclusively (an existing name, e.g. a
    planted symlink, fails) with mode 0600.
-3. ``bash <script> <params>`` runs as root: directly for root, else through ``sudo``; sudo's password
-   travels on stdin (never argv, never a file), and the script itself gets no stdin.  Output comes
-   back on the SSH channel; the last stdout line is the JSON result (resources/README.md).
+3. The same rule checks the folder again, then ``bash <script> <params>`` runs as root: directly for root,
+   else through ``sudo``; sudo's password travels on stdin (never argv, never a file), and the script itself
+   gets no stdin.  Output comes back on the SSH channel; the last stdout line is the JSON result
+   (resources/README.md).
 4. The folder is removed.  A cancel or a timeout kills the remote process group (its id is the
    first line the wrapper prints) as root.
 """
@@ -27,7 +28,6 @@ import logging
 import posixpath
 import select
 import shlex
-import stat
 import threading
 import time
 from typing import Any
@@ -40,28 +40,23 @@ from ..domain.inventory import OsFamily
 from ..domain.redact import scrub
 from ..engine.ports import Cancellation, GuestTarget, ScriptResult
 from . import ssh_faults as faults
-from .scripts import finish, params_bytes, script_basename, secret_values
+from .scripts import (
+    REFUSED,
+    finish,
+    linux_guard_run,
+    linux_make_run_folder,
+    linux_run_folder,
+    params_bytes,
+    refusal,
+    script_basename,
+    secret_values,
+)
 from .ssh_connect import connect, key_pin, load_private_key, split_pin
 
 log = logging.getLogger("xtract_gui.guest.ssh")
 
 PID_MARK = "XTRACT-PGID="
-RUN_PARENT = "/tmp"
-def unsafe_component(path: str, mode: int, uid: int, account_uid: int, *, leaf: bool) -> str:
-    """Why one component of a run folder's path is unsafe ("" when it is fine); ``mode`` from ``lstat``."""
-    if stat.S_ISLNK(mode):
-        return f"{path} is a symbolic link"
-    if not stat.S_ISDIR(mode):
-        return f"{path} is not a directory"
-    if uid not in (0, account_uid):
-        return f"{path} is owned by uid {uid}, neither root nor the guest account"
-    if leaf:
-        if uid != account_uid or stat.S_IMODE(mode) & 0o077:
-            return f"{path} has mode {stat.S_IMODE(mode):04o} owned by uid {uid}; a fresh run folder is 0700"
-        return ""
-    if mode & 0o022 and not (mode & stat.S_ISVTX and uid == 0):
-        return f"{path} is writable by group or others (mode {stat.S_IMODE(mode):04o})"
-    return ""
+RUN_PARENT = "/tmp"  # root-owned and sticky (guest.scripts.LINUX_RUN_PARENT)
 
 
 class SshChannel:
@@ -240,27 +235,23 @@ class SshChannel:
             log.warning("ssh %s: could not stop the guest process: %s", self.target.host, exc)
 
     def _run_folder(self) -> str:
-        """A fresh 0700 folder that cannot have existed before, every path component checked."""
-        template = posixpath.join(self._run_parent, "xtract.XXXXXXXXXX")
-        code, out, err = self._exec(f"umask 077 && mktemp -d {shlex.quote(template)}", timeout=self._timeout,
-                                    what="creating the run folder")
-        folder = out.decode(errors="replace").strip()
-        if code != 0 or not folder.startswith(self._run_parent):
+        """A fresh 0700 folder that cannot have existed before, every folder above it checked (the one rule)."""
+        folder = linux_run_folder(self._run_parent)
+        code, _, err = self._exec(f"bash -c {shlex.quote(linux_make_run_folder(folder))}", timeout=self._timeout,
+                                  what="creating the run folder")
+        why = refusal(code, err.decode(errors="replace"))
+        if why or code == REFUSED:
+            raise faults.unsafe_run_folder(self.target.host, folder, why or "refused by the run-folder rule")
+        if code != 0:
             raise GuestError(f"Could not create a run folder under {self._run_parent} in {self.target.host}: "
                              f"{err.decode(errors='replace').strip()[-300:]}",
                              hint="Check free space and that the folder exists and is writable by the account.")
-        uid, sftp = self._uid_of_account(), self._sftp_client()
-        parts = folder.strip("/").split("/")
-        for i in range(len(parts) + 1):
-            path = "/" + "/".join(parts[:i])
-            try:
-                st = sftp.lstat(path)
-            except OSError as exc:
-                raise faults.unsafe_run_folder(self.target.host, folder, f"{path}: {exc}") from None
-            why = unsafe_component(path, int(st.st_mode or 0), int(st.st_uid or 0), uid, leaf=i == len(parts))
-            if why:
-                raise faults.unsafe_run_folder(self.target.host, folder, why)
         return folder
+
+    def _guarded(self, folder: str, command: str) -> str:
+        """``command`` in the run folder, after the rule checked the folder again (as the account, not root)."""
+        q = shlex.quote(folder)
+        return f"bash -c {shlex.quote(linux_guard_run(folder, f'cd {q} && {command}'))}"
 
     def _upload(self, data: bytes, path: str) -> None:
         sftp = self._sftp_client()
@@ -303,8 +294,8 @@ class SshChannel:
                 # The account's shell leads the process group (its pid is the group id a cancel kills), runs
                 # the script as root, then removes the folder: one round trip, which counts on a slow guest.
                 q = shlex.quote(folder)
-                code, out, err = self._exec(f"cd {q} && echo {PID_MARK}$$ && {{ {command}; }}; rc=$?; cd / && "
-                                            f"rm -rf -- {q}; exit $rc", stdin=stdin, timeout=timeout,
+                code, out, err = self._exec(f"echo {PID_MARK}$$ && {self._guarded(folder, command)}; rc=$?; "
+                                            f"cd / && rm -rf -- {q}; exit $rc", stdin=stdin, timeout=timeout,
                                             cancel=cancel, what=task.id, on_stop=self._kill_group)
                 removed = True
             finally:
@@ -312,6 +303,9 @@ class SshChannel:
                     self._remove_folder(folder)
         if out.startswith(PID_MARK.encode()):
             out = out.split(b"\n", 1)[1] if b"\n" in out else b""
+        why = refusal(code, err.decode(errors="replace"))
+        if why:  # the folder changed between its making and the run: nothing ran as root
+            raise faults.unsafe_run_folder(self.target.host, folder, why)
         if code != 0 and self._sudo != "root" and not out.strip() and (b"sudo:" in err or b"Sorry, try" in err):
             raise faults.sudo_refused(self.target.host, self.target.user, err.decode(errors="replace"), secrets)
         stdout, stderr, result = finish(code, out, err, secrets)
@@ -330,10 +324,14 @@ class SshChannel:
                 staged = posixpath.join(folder, "upload")
                 self._upload(data, staged)
                 command, stdin = self._as_root(["install", "-D", "-m", "0600", "--", staged, remote_path])
-                code, _, err = self._exec(command, stdin=stdin, timeout=max(60.0, self._timeout), cancel=cancel,
+                code, _, err = self._exec(self._guarded(folder, command), stdin=stdin,
+                                          timeout=max(60.0, self._timeout), cancel=cancel,
                                           what=f"placing {remote_path}")
             finally:
                 self._remove_folder(folder)
+        why = refusal(code, err.decode(errors="replace"))
+        if why:
+            raise faults.unsafe_run_folder(self.target.host, folder, why)
         if code != 0:
             raise GuestError(f"Could not write {remote_path} in {self.target.host}: "
                              f"{scrub(err.decode(errors='replace').strip(), self._secrets)[-300:]}",

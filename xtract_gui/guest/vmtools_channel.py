@@ -35,11 +35,12 @@ from ..esxi_address import NET_CONFIG, host_address
 from ..resources import prelude_section
 from ..tlspin import PinnedAdapter, format_fingerprint, read_peer_fingerprint
 from .scripts import (
-    LINUX_WORK_ROOT,
+    LINUX_RUN_PARENT,
     REFUSED,
     finish,
     linux_guard_run,
     linux_make_run_folder,
+    linux_run_folder,
     params_bytes,
     run_id,
     script_basename,
@@ -76,10 +77,11 @@ def vm_lock(server: str, vm_id: str) -> threading.Lock:
 
 class VmToolsChannel:
     def __init__(self, si: Any, target: GuestTarget, *, poll_interval: float = 1.0,
-                 transfer_verify: bool | str | None = PIN_HOST) -> None:
+                 transfer_verify: bool | str | None = PIN_HOST, run_parent: str = LINUX_RUN_PARENT) -> None:
         if transfer_verify is False:
             raise ValueError("guest file transfers are never made unverified: pin (None), True or a CA bundle")
         self.target = target
+        self._run_parent = run_parent  # Linux: where run folders are made (guest.scripts: the one rule)
         self._vm_id = target.host or target.vm_id
         self._vm = vim.VirtualMachine(self._vm_id, si._stub)
         manager = si.content.guestOperationsManager
@@ -313,7 +315,7 @@ class VmToolsChannel:
     def run_task(self, task: GuestTask, script: str, params: dict[str, Any], *, timeout: float,
                  cancel: Cancellation | None = None) -> ScriptResult:
         secrets = secret_values(task, params, [self.target.password])
-        folder = (f"{WINDOWS_WORK_ROOT}\\{run_id()}" if self._windows else f"{LINUX_WORK_ROOT}/{run_id()}")
+        folder = f"{WINDOWS_WORK_ROOT}\\{run_id()}" if self._windows else linux_run_folder(self._run_parent)
         script_path = self._join(folder, script_basename(task))
         params_path = self._join(folder, "params.json")
         out_path, err_path = self._join(folder, "stdout.txt"), self._join(folder, "stderr.txt")
@@ -382,17 +384,18 @@ class VmToolsChannelFactory:
     """
 
     def __init__(self, si_provider: Callable[[], Any], *, transfer_verify: bool | str | None = PIN_HOST,
-                 poll_interval: float = 1.0) -> None:
+                 poll_interval: float = 1.0, run_parent: str = LINUX_RUN_PARENT) -> None:
         if transfer_verify is False:
             raise ValueError("guest file transfers are never made unverified: pin (None), True or a CA bundle")
         self._si_provider = si_provider
         self.transfer_verify = transfer_verify
         self.poll_interval = poll_interval
+        self.run_parent = run_parent
 
     def open(self, target: GuestTarget) -> VmToolsChannel:
         try:
             channel = VmToolsChannel(self._si_provider(), target, poll_interval=self.poll_interval,
-                                     transfer_verify=self.transfer_verify)
+                                     transfer_verify=self.transfer_verify, run_parent=self.run_parent)
         except XtractError:
             raise
         except Exception as exc:  # the vCenter session behind si_provider is gone or broken

@@ -55,12 +55,15 @@ def ssh_banner(port: int, timeout: float = 3.0) -> bool:
 
 
 def wait_for_ssh(port: int, timeout: float, *, vm: QemuVm | None = None) -> bool:
+    """True when the guest's sshd answers within ``timeout`` s; False at once when ``vm`` ended or stalled."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if ssh_banner(port):
             return True
-        if vm is not None and not vm.running:
-            return False
+        if vm is not None:
+            vm.recover()
+            if not vm.running or vm.stalled():
+                return False
         time.sleep(1.0)
     return False
 
@@ -196,6 +199,13 @@ class RealGuests:
             for g, u in gone:
                 g.target_vms.pop(u).stop()
 
+    def _recover_stalled(self) -> None:
+        """Reset a VM whose kernel stalled (process.STALL_SIGNS): under TCG a boot now and then loses its timer."""
+        with self._lock:
+            vms = [v for g in self.guests.values() for v in (g.source_vm, *g.target_vms.values()) if v is not None]
+        for vm in vms:
+            vm.recover()
+
     def start(self) -> RealGuests:
         """Start the reconcile loop (and so every powered-on real guest)."""
         self.reconcile()
@@ -205,6 +215,7 @@ class RealGuests:
                 try:
                     self.reconcile()
                     self._reap_deleted()
+                    self._recover_stalled()
                 except Exception:  # a lab being torn down under us
                     log.exception("real guests: reconcile failed")
 

@@ -24,6 +24,7 @@ SOURCE_NIC_SLOTS = (0x10, 0x11, 0x12, 0x13)
 TARGET_NIC_SLOTS = (0x03, 0x04, 0x05, 0x06)
 SOURCE_DISK_SLOT = 0x07
 TARGET_DISK_SLOT = 0x08
+EXTRA_SCSI_ID = 15  # the highest target id every SCSI controller here shows the guest
 OVMF_CODE = ("/usr/share/OVMF/OVMF_CODE_4M.fd", "/usr/share/OVMF/OVMF_CODE.fd")
 OVMF_VARS = ("/usr/share/OVMF/OVMF_VARS_4M.fd", "/usr/share/OVMF/OVMF_VARS.fd")
 
@@ -99,6 +100,16 @@ def _cpu(m: Machine, accel: str) -> list[str]:
     return ["-cpu", f"{model},hypervisor=off" if m.kind == "vmware" else model]
 
 
+def vcpus(m: Machine, accel: str) -> int:
+    """The vCPUs QEMU runs: the VM's count under KVM, one under TCG.  Under TCG a 2-vCPU guest on this loaded 2-core
+    host now and then stopped for good at its switch to the TSC clocksource: one vCPU idle in HLT never got its
+    LAPIC timer interrupt again ("rcu_preempt kthread timer wakeup didn't happen ... cpu=0"), the other reported
+    the stall.  One vCPU takes the cross-vCPU paths (IPIs, stop_machine, TSC sync) out and is one host thread per
+    guest, so two guests (a journey's source and AHV VM, or two journeys) share the 2 cores without starving each
+    other.  The VM's own count (vCenter, Prism) is unchanged; a guest sees its own vCPU count nowhere we check."""
+    return m.cpus if accel == "kvm" else 1
+
+
 def _smbios(m: Machine) -> list[str]:
     if m.kind == "vmware":
         # What ESXi shows a guest (dmidecode on a vSphere VM); the serial is derived from the BIOS UUID.
@@ -139,8 +150,10 @@ def _storage(m: Machine) -> list[str]:
             wwn = f",wwn={d.wwn}" if d.wwn else ""
             args += ["-device", f"ide-hd,bus=sata0.{i},drive=disk{i}{wwn}{boot}"]
     for i, image in enumerate(m.extra_drives):
+        # From the top of the target ids down: Linux's vmw_pvscsi scans targets 0-15 when the controller does
+        # not answer PVSCSI_CMD_CONFIG (QEMU's does not), so a drive at id 16 would be invisible to the guest.
         args += ["-drive", f"file={image},format=raw,if=none,id=extra{i},readonly=on",
-                 "-device", f"scsi-hd,bus=scsi0.0,channel=0,scsi-id={16 + i},lun=0,drive=extra{i}"]
+                 "-device", f"scsi-hd,bus=scsi0.0,channel=0,scsi-id={EXTRA_SCSI_ID - i},lun=0,drive=extra{i}"]
     return args
 
 
@@ -167,7 +180,7 @@ def _network(m: Machine) -> list[str]:
 def qemu_argv(m: Machine, accel: str, *, binary: str = "qemu-system-x86_64") -> list[str]:
     """The whole command line; no display, serial console to ``serial_log``, QMP on ``qmp_socket``."""
     args = [binary, "-name", m.name, "-machine", "pc", "-accel", "tcg,thread=multi" if accel == "tcg" else accel,
-            "-m", str(m.memory_mib), "-smp", str(m.cpus), "-nodefaults", "-no-user-config", "-display", "none",
+            "-m", str(m.memory_mib), "-smp", str(vcpus(m, accel)), "-nodefaults", "-no-user-config", "-display", "none",
             "-vga", "none", "-serial", f"file:{m.serial_log}", "-qmp", f"unix:{m.qmp_socket},server=on,wait=off",
             "-rtc", "base=utc"]
     if m.uefi:

@@ -26,6 +26,18 @@ from .hardware import Machine, describe, ovmf_vars_template, qemu_argv
 
 log = logging.getLogger("xtract_gui.lab.qemu")
 
+# What a Linux guest prints when a vCPU stopped getting timer interrupts for good (seen under TCG on a loaded host:
+# "rcu_preempt kthread timer wakeup didn't happen for 5247 jiffies! ... Possible timer handling issue on cpu=0",
+# the vCPU idle in HLT ever after).  Not every RCU stall report: "rcu_preempt kthread starved ... ->state=0x0"
+# (runnable, not run) came on a one-vCPU guest the host starved for 20 s during a heavy boot: the host's load, not
+# a lost timer, so no reason to power-cycle it (a bounded wait still ends on it).
+STALL_SIGNS = ("kthread timer wakeup didn't happen",)
+# A stalled guest is reset (QMP system_reset: the power-cycle a person would do) at most this many times per
+# QEMU process; only then do waits give up on it.  The stall is an artefact of TCG on a loaded host (it comes at
+# a random boot, at the kernel's switch to the TSC clocksource), not something the guest or the product did.
+STALL_RESETS = 2
+STALL_CHECK_SECONDS = 5.0
+
 
 class QmpError(XtractError):
     """QEMU's control socket refused or broke."""
@@ -63,6 +75,9 @@ class QemuVm:
         self.proc: subprocess.Popen[bytes] | None = None
         self.started_at = 0.0
         self.ended_at = 0.0
+        self.resets = 0  # stall resets so far (recover())
+        self._console_from = 0  # where the console of the current boot starts (after the last reset)
+        self._checked_at = 0.0
         self._watcher: threading.Thread | None = None
 
     def start(self) -> QemuVm:
@@ -137,15 +152,53 @@ class QemuVm:
         except FileNotFoundError:
             return ""
 
+    def stall_line(self) -> str:
+        """The console line of this boot that says the guest's kernel stalled ("" when it did not)."""
+        text = self.console()[self._console_from:]
+        for sign in STALL_SIGNS:
+            at = text.find(sign)
+            if at >= 0:
+                start = text.rfind("\n", 0, at) + 1
+                end = text.find("\n", at)
+                return text[start:end if end >= 0 else len(text)].strip()
+        return ""
+
+    def stalled(self) -> str:
+        """The stall line when the guest stalled again after its last reset: a wait on it is over."""
+        return self.stall_line() if self.resets >= STALL_RESETS else ""
+
+    def recover(self) -> bool:
+        """Reset a guest that stalled (at most STALL_RESETS times, at most every STALL_CHECK_SECONDS a look)."""
+        now = time.monotonic()
+        if not self.running or self.resets >= STALL_RESETS or now - self._checked_at < STALL_CHECK_SECONDS:
+            return False
+        self._checked_at = now
+        why = self.stall_line()
+        if not why:
+            return False
+        self.resets += 1
+        log.warning("qemu %s stalled (%s): reset %d of %d", self.machine.name, why, self.resets, STALL_RESETS)
+        self._console_from = len(self.console())
+        try:
+            qmp(self.machine.qmp_socket, "system_reset")
+        except QmpError as exc:
+            log.warning("qemu %s: reset failed: %s", self.machine.name, exc)
+        return True
+
+    def tail(self, chars: int = 3000) -> str:
+        """The end of the console, for an error message."""
+        return f"console of {self.machine.name} ({self.machine.serial_log}):\n{self.console()[-chars:]}"
+
     def wait_for_console(self, needles: tuple[str, ...], timeout: float) -> str:
-        """The first of ``needles`` the console shows within ``timeout`` s ("" on timeout or exit)."""
+        """The first of ``needles`` the console shows within ``timeout`` s ("" on timeout, exit or a stall)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = self.console()
             for needle in needles:
                 if needle in text:
                     return needle
-            if not self.running:
+            self.recover()
+            if not self.running or self.stalled():
                 return ""
             time.sleep(0.5)
         return ""
