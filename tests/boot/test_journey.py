@@ -76,6 +76,12 @@ class Journeys:
 
 @pytest.fixture(scope="module")
 def journeys(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journeys]:
+    from tests.support.boot import JOURNEYS_KEY
+
+    started = request.config.stash.get(JOURNEYS_KEY, None)
+    if started is not None:  # started with the session (tests/support/boot.py), closed when it ends
+        yield started
+        return
     names = [item.name for item in request.session.items if item.name in JOURNEYS]
     pool = Journeys(tmp_path_factory.mktemp("journeys"), names)
     try:
@@ -143,7 +149,8 @@ def test_control_without_guest_preparation_the_guest_cannot_find_its_root_disk_o
     """The proof above can fail: the same image, not prepared, does not boot on AHV-like hardware."""
     lab, j = journeys.take(request.node.name)
     try:
-        assert j.state is JobState.DONE, (j.error, j.steps)
+        # Nobody could read a first-boot report from this guest, and the engine does not claim it saw one.
+        assert j.state is JobState.DONE_UNVERIFIED, (j.error, j.steps)
         vm = lab.real.target_vm(VM_ID)
         assert vm is not None, "Prism powered on no real guest"
         seen = vm.wait_for_console(ROOT_NOT_FOUND, timeout=600)

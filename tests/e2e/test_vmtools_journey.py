@@ -71,4 +71,4 @@ def test_vmtools_guest_prep_in_a_debian_root_then_cutover(tmp_path: Path, debian
     modules = (debian / "etc/initramfs-tools/modules").read_text()
     assert "virtio_scsi" in modules and "virtio_net" in modules
     assert any((debian / "var/lib/xtract").iterdir())
-    assert list((debian / "tmp/xtract").iterdir()) == []  # every per-run folder removed
+    assert not list((debian / "tmp").glob("xtract.*"))  # every per-run folder (/tmp/xtract.<random>) removed

@@ -17,9 +17,16 @@ qasync = pytest.importorskip("qasync")
 @pytest.fixture(autouse=True)
 def _collect_on_the_gui_thread() -> Iterator[None]:
     """Garbage a test leaves (windows in cycles with their slots) is freed here, on the GUI thread, before a
-    thread of a later test (an HTTP server, an executor) runs the collector over it; see gui/gc_guard.py."""
-    yield
-    gc.collect()
+    thread of a later test (an HTTP server, an executor) runs the collector over it; see gui/gc_guard.py.  While the
+    test runs, no other thread collects either (as in the app): the boot journeys' threads run all along."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        if was_enabled:
+            gc.enable()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ class _Cycle(QObject):
 
 
 def test_qt_garbage_made_anywhere_is_freed_on_the_gui_thread(qapp) -> None:  # type: ignore[no-untyped-def]
+    gc.enable()  # as the app starts (the GUI tests' fixture turns automatic collection off): the guard must do it
     collector = GuiThreadCollector(qapp, interval_ms=60_000)  # the test calls check() itself
     try:
         assert not gc.isenabled()

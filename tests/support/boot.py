@@ -14,11 +14,13 @@ import os
 import shutil
 import threading
 import time
+from typing import Any
 
 import pytest
 
 log = logging.getLogger("tests.boot")
 FAMILIES = ("debian", "rhel", "ubuntu")  # the families tests/boot/test_journey.py migrates
+JOURNEYS_KEY: pytest.StashKey[Any] = pytest.StashKey()
 
 
 def _prebuild(family: str) -> None:
@@ -40,5 +42,21 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     items[:] = [i for i in items if not i.get_closest_marker("boot")] + boot  # stable: same order otherwise
     if os.geteuid() != 0 or not shutil.which("qemu-system-x86_64") or config.getoption("collectonly"):
         return
+    # The journeys themselves start now too (each builds or waits for its image first): their guests run below the
+    # suite's priority (lab/qemu/process.GUEST_NICENESS), so the rest of the suite keeps most of a core while the
+    # guests use what it leaves, instead of the journeys' ~13 minutes coming after everything else.
+    from tests.boot.test_journey import JOURNEYS, Journeys
+
+    names = [i.name for i in boot if i.name in JOURNEYS]
+    if names:
+        config.stash[JOURNEYS_KEY] = Journeys(config._tmp_path_factory.mktemp("journeys"), names)  # type: ignore[attr-defined]
+    started = {JOURNEYS[n][0] for n in names}
     for family in FAMILIES:
-        threading.Thread(target=_prebuild, args=(family,), name=f"prebuild-{family}", daemon=True).start()
+        if family not in started:
+            threading.Thread(target=_prebuild, args=(family,), name=f"prebuild-{family}", daemon=True).start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    pool = session.config.stash.get(JOURNEYS_KEY, None)
+    if pool is not None:
+        pool.close()  # journeys no test took (interrupted, deselected later): their labs stop
