@@ -33,7 +33,7 @@ Quiet box (2026-12-03 16:49, nothing else running, load 0.0-0.5; ``--baseline``)
       4   4   0.2      40.8      44.8     11.6     20.7     44.8     342
       4   5   0.5      34.5      42.6      7.4     10.2     42.6     326
 
-3 of 5 under 50 ms -> NOT met, but close: the stalls are steady (copy p99 35-53 ms, near the max), not spikes.
+3 of 5 under 50 ms -> NOT met, but close: a few beats per run are late by 35-55 ms (p99 near the max).
 A traced run (``--trace 12``, 18 late samples) found 17 inside Qt's own event processing with no Python frame and
 1 in the GC guard's collection; a shorter GIL switch interval (``sys.setswitchinterval(0.001)``, 3 runs: 48.6,
 62.5, 50.2 ms) changed nothing, so it is not other Python threads holding the GIL: look at what Qt does on the
