@@ -66,8 +66,10 @@ import functools
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -115,13 +117,10 @@ class LabProcess:
     is a library over the lab's files, so its snapshot work still runs in the app's engine."""
 
     def __init__(self, vms: int, state_dir: Path) -> None:
-        import subprocess
-
         self.vms, self.state_dir = vms, Path(state_dir)
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> object:
-        import subprocess
         from types import SimpleNamespace
 
         from xtract_gui.domain.plan import Plan
@@ -153,6 +152,8 @@ class Heartbeat:
 
         self.interval = interval_ms / 1000.0
         self.samples: dict[str, list[float]] = {}
+        self.late: list[tuple[float, float]] = []  # (from, to) on CLOCK_MONOTONIC, beats > 20 ms late (stall_perf.py)
+        self.threads: dict[int, str] = {}  # native thread id -> name, of the threads alive when a beat was late
         self.phase = "wizard"
         self._last = time.perf_counter()
         self.timer = QTimer()
@@ -169,6 +170,9 @@ class Heartbeat:
     def _beat(self) -> None:
         now = time.perf_counter()
         late = max(0.0, now - self._last - self.interval) * 1000.0
+        if late > 20.0 and self.phase != "wizard":
+            self.late.append((self._last + self.interval, now))
+            self.threads.update({t.native_id or 0: t.name for t in threading.enumerate()})
         self._last = now
         self.samples.setdefault(self.phase, []).append(late)
 
@@ -233,23 +237,44 @@ async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int
     return beat
 
 
-def _family_rss_mb() -> float:
-    """VmRSS of this process plus its children (the copy workers, multiprocessing's resource tracker)."""
-    me, total = os.getpid(), 0.0
+def family_rss_mb(root: int) -> float:
+    """VmRSS of the app's process ``root`` plus its descendants (the copy workers, multiprocessing's resource
+    tracker), leaving out the lab's servers, which stand for vCenter, Prism and the guests.  Read from the
+    benchmark's parent process: a sampler inside the measured process took the GIL for tens of milliseconds every
+    half second (a Python walk of /proc) and was the largest stall it measured (``stall_perf.py``)."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            ppid = int(stat.rsplit(")", 1)[1].split()[1])
-            if entry.name != str(me) and ppid != me:
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
                 continue
-            for line in (entry / "status").read_text().splitlines():
+    family, total = {root}, 0.0
+    for pid in sorted(parents):  # children have higher pids than their parents, except after pid wrap-around
+        if parents[pid] in family:
+            family.add(pid)
+    for pid in family:
+        try:
+            if b"lab\0serve" in (Path("/proc") / str(pid) / "cmdline").read_bytes():
+                continue
+            for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1]) / 1024
         except (OSError, IndexError, ValueError):
             continue
     return total
+
+
+def measured_run(cmd: list[str]) -> tuple[str, float]:
+    """Run one ``--one`` process; its output and the peak RSS of its family, sampled from here."""
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True)
+        peak = 0.0
+        while proc.poll() is None:
+            peak = max(peak, family_rss_mb(proc.pid))
+            time.sleep(0.5)
+        out.seek(0)
+        return out.read(), peak
 
 
 def bare_run(args: argparse.Namespace) -> dict[str, object]:
@@ -271,8 +296,6 @@ def bare_run(args: argparse.Namespace) -> dict[str, object]:
 
 def one_run(args: argparse.Namespace) -> dict[str, object]:
     """One measured run in this process: the app, the heartbeat, the figures (as JSON for ``main``)."""
-    import threading
-
     import qasync
 
     from xtract_gui.gui.app import create_application
@@ -282,29 +305,22 @@ def one_run(args: argparse.Namespace) -> dict[str, object]:
     collector = GuiThreadCollector(app) if not args.no_gc_guard else None  # as run_gui installs it
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    peak = {"rss": 0.0}
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.5):
-            peak["rss"] = max(peak["rss"], _family_rss_mb())
-
-    threading.Thread(target=sample, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XTRACT_GUI_HOME"] = tmp
         with loop:
             beat = loop.run_until_complete(measure(args.vms, args.beat_ms, args.seconds, Path(tmp), args.trace,
                                                         args.engine_sync_normal, args.in_process,
                                                         args.lab_in_process))
-    done.set()
     phases = {}
     for phase, values in beat.samples.items():
         ordered = sorted(values)
         phases[phase] = {"beats": len(values), "p50": statistics.median(values),
                          "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], "max": ordered[-1]}
     worst = max((v["max"] for k, v in phases.items() if k != "wizard"), default=0.0)
-    result = {"vms": args.vms, "phases": phases, "worst": worst, "rss_mb": peak["rss"],
-              "gc": collector.collections if collector is not None else None, "load": os.getloadavg()[0]}
+    result = {"vms": args.vms, "phases": phases, "worst": worst,
+              "gc": collector.collections if collector is not None else None, "load": os.getloadavg()[0],
+              "pid": os.getpid(), "late": beat.late,
+              "threads": beat.threads}
     if collector is not None:
         collector.stop()
     return result
@@ -340,8 +356,6 @@ def main(argv: list[str] | None = None) -> int:
         args.vms = int(args.vms)
         print("RESULT " + json.dumps(one_run(args)), flush=True)
         return 0
-    import subprocess
-
     sizes = [int(v) for v in str(args.vms).split(",")]
     passed = ["--beat-ms", str(args.beat_ms), "--seconds", str(args.seconds)]
     passed += [flag for flag, on in (("--engine-sync-normal", args.engine_sync_normal),
@@ -367,13 +381,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{vms:>4} {'bare':>3} {r['load']:>5.1f} {r['p99']:>9.1f} {r['max']:>9.1f} "
                       f"{'(no app, no copy)':>35}", flush=True)
         for run in range(1, args.runs + 1):
-            out = subprocess.run([sys.executable, __file__, "--one", "--vms", str(vms), *passed],
-                                 capture_output=True, text=True, check=False)
-            line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
+            text, rss = measured_run([sys.executable, __file__, "--one", "--vms", str(vms), *passed])
+            line = next((x for x in text.splitlines() if x.startswith("RESULT ")), None)
             if line is None:
-                print(f"run failed:\n{out.stdout[-2000:]}\n{out.stderr[-3000:]}")
+                print(f"run failed:\n{text[-5000:]}")
                 continue
-            r = json.loads(line[len("RESULT "):])
+            r = {**json.loads(line[len("RESULT "):]), "rss_mb": rss}
             copy = r["phases"].get("copying (seed + syncs)", {})
             cut = r["phases"].get("cutover", {})
             ok += r["worst"] < TARGET_MS
@@ -381,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{cut.get('p99', 0):>8.1f} {cut.get('max', 0):>8.1f} {r['worst']:>8.1f} {r['rss_mb']:>7.0f}",
                   flush=True)
             if args.trace:
-                print(out.stdout[:out.stdout.find("\nRESULT ") + 1])  # (a traced stack holds 'RESULT ' too)
+                print(text[:text.find("\nRESULT ") + 1])  # (a traced stack holds 'RESULT ' too)
         verdicts.append((vms, ok))
     print()
     for vms, ok in verdicts:

@@ -282,6 +282,9 @@ def _machine(r: Recipe, work: Path, name: str, disks: tuple[Disk, ...], *, extra
                    kernel=kernel, initrd=initrd, append=append)
 
 
+EMERGENCY = "You are in emergency mode"
+
+
 def _boot(machine: Machine, timeout: float) -> str:
     vm = QemuVm(machine).start()
     try:
@@ -290,6 +293,8 @@ def _boot(machine: Machine, timeout: float) -> str:
             vm.recover()  # a boot that lost its timer under TCG is reset (the installer and finish unit start over)
             if vm.stalled():
                 raise BuildError(f"{machine.name} stalled ({vm.stalled()}); {vm.tail(4000)}")
+            if EMERGENCY in vm.tail(4000):  # systemd waits there for a root password forever: say why at once
+                raise BuildError(f"{machine.name} went to systemd's emergency mode; {vm.console()[-8000:]}")
             if time.monotonic() > deadline:
                 raise BuildError(f"{machine.name} did not power off within {timeout:.0f} s; {vm.tail(4000)}")
     finally:

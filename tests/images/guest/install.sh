@@ -103,7 +103,10 @@ case $FAMILY in
     {
       echo "/dev/mapper/rhel-root / ext4 defaults 0 1"
       echo "UUID=$(uuid_of "$BOOTPART") /boot ext4 defaults 0 2"
-      echo "${DATA_DISK}1 /data ext4 defaults 0 2"
+      # The name the data disk has on the VM's own hardware (PVSCSI targets 0 and 1, scanned in order: sdb),
+      # not the one it has now: this boot also has the installer's disk, and the probe order of the two
+      # controllers varies (a build that wrote /dev/sdc1 went to emergency mode on its first boot).
+      echo "/dev/sdb1 /data ext4 defaults 0 2"
     } >/mnt/etc/fstab ;;
   ubuntu)  # mount by device id (SLES' default), the data disk by its PCI path.
     {
