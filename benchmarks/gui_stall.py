@@ -225,6 +225,10 @@ async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int
         await wait_until(lambda: all(r.state.is_done or r.state in (JobState.FAILED, JobState.ROLLED_BACK)
                                      for r in rows()), patience, "cutover")
         del summary
+    except BaseException:
+        for r in window.monitor.jobs.rows():  # which VM kept the run from going on, and why
+            print(f"VM {r.name}: {r.state.value} {r.step_title!r} {r.error or r.check}", file=sys.stderr)
+        raise
     finally:
         beat.stop()
         if watch:

@@ -34,7 +34,8 @@ INTERPRETER = ("libpython", "python3", "[unknown]", "libc.so", "ld-linux", "[ker
 
 def record(args: argparse.Namespace, data: Path) -> dict[str, object]:
     # -c 1 records every context switch; the clock samples keep their own period (ns of CPU time per sample).
-    cmd = ["perf", "record", "-q", "-k", "CLOCK_MONOTONIC", "--switch-events", "-g", "-c", "1",
+    graph = ["--call-graph", "dwarf,8192"] if args.dwarf else ["-g"]
+    cmd = ["perf", "record", "-q", "-k", "CLOCK_MONOTONIC", "--switch-events", *graph, "-c", "1",
            "-e", f"cpu-clock/period={1_000_000_000 // args.freq}/", "-e", "sched:sched_switch", "-o", str(data),
            "--", sys.executable, "-X", "perf", str(HERE / "gui_stall.py"), "--one", "--vms", str(args.vms),
            "--seconds", str(args.seconds)]
@@ -151,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--depth", type=int, default=6, help="frames shown per on-CPU stack")
     parser.add_argument("--top", type=int, default=12)
     parser.add_argument("--keep", type=Path, help="keep perf.data in this folder")
+    parser.add_argument("--dwarf", action="store_true",
+                        help="unwind with DWARF (whole stacks through Qt and the interpreter, which have no frame "
+                             "pointers; about 8 KiB per sample, so use --freq 500 or so)")
     args = parser.parse_args(argv)
     if shutil.which("perf") is None:
         sys.exit("perf is not installed (Debian: apt-get install linux-perf)")
