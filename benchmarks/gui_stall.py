@@ -23,6 +23,27 @@ another worktree's full test suite and QEMU boot tests; "load" = 1-minute load a
     15:41 bare    3.4        7.0 /  84.9
     bare heartbeat beside the 4-VM runs (load 9.3-10.4, 3 x 20 s): p99 25-27 ms, max 60 / 156 / 170 ms
 
+Quiet box, second session (2026-12-03 17:38-17:56, load 0.4-1.0; RSS now sampled from the parent process, see
+``family_rss_mb``; the earlier quiet-box rows below had an in-process sampler):
+
+    Python  run   copy p99  copy max  cut p99  cut max  longest  RSS MB   (4 VMs)
+    3.11.7  1-5   31.6-57.0 38.1-65.5 14.3-19.2 21.9-44.6  60.5 65.5 44.6 60.5 39.4  270-286   2 of 5
+    3.11.7  1-5   40.7-56.6 51.7-58.6 16.2-27.0 20.8-34.6  (4 runs) 54.5 51.7 55.1 58.6      282-294   0 of 4
+    3.12.1  1-5   64.8-79.2 69.1-98.7 14.5-20.9 25.1-33.9  98.7 80.9 73.1 69.1 72.7          273-319   0 of 5
+    3.11.7, sys.setswitchinterval(0.001): 86.9 41.4 73.0 87.4 (4 runs): no better, as before.
+
+What ``stall_perf.py`` found (perf, 4 VMs, quiet box): in the late windows the GUI thread was on a core only
+~35 % of the time and waiting for one ~1 %; the rest it slept on a futex (the GIL) while the engine's executor
+threads (``xtract-engine_N``: the lab's vSphere stand-in freezing snapshots and answering CBT in Python, job
+steps, pickling orders for the workers) ran Python; ``py-spy --gil`` and the dwarf stacks show no single hot
+function.  The late beats cluster at the start of the copy phase (every VM starts its snapshot, seed and
+worker at once; the demo's disks are small, so a run's copy phase lasts seconds).  So the remaining stalls are
+GIL sharing inside the app's process, not the byte path (in the workers) nor the machine.  Next step, not done:
+the engine's asyncio loop on a thread of its own (today qasync makes the GUI thread the engine's loop, so
+every engine coroutine step runs there too) and the lab's vSphere stand-in in the lab's process; then measure
+again.  Two 4-VM runs of 21 timed out waiting for "ready for cutover", each the first of its batch (not seen
+again since a run that fails prints each VM's state and error).
+
 Quiet box (2026-12-03 16:49, nothing else running, load 0.0-0.5; ``--baseline``):
 
     VMs run  load  copy p99  copy max  cut p99  cut max  longest  RSS MB
@@ -36,7 +57,8 @@ Quiet box (2026-12-03 16:49, nothing else running, load 0.0-0.5; ``--baseline``)
 3 of 5 under 50 ms -> NOT met, but close: a few beats per run are late by 35-55 ms (p99 near the max).
 A traced run (``--trace 12``, 18 late samples) found 17 inside Qt's own event processing with no Python frame and
 1 in the GC guard's collection; a shorter GIL switch interval (``sys.setswitchinterval(0.001)``, 3 runs: 48.6,
-62.5, 50.2 ms) changed nothing, so it is not other Python threads holding the GIL: look at what Qt does on the
+62.5, 50.2 ms) changed nothing, so it is not other Python threads holding the GIL (wrong: perf shows the GUI
+thread asleep on the GIL, see above; a shorter interval only hands the GIL round more often): look at what Qt does on the
 GUI thread about every second while copying (model resets of the jobs/steps tables, the rate graph's repaint;
 offscreen raster painting) with a C-level profiler (perf), which this box did not have.
 
