@@ -58,9 +58,7 @@ Quiet box (2026-12-03 16:49, nothing else running, load 0.0-0.5; ``--baseline``)
 A traced run (``--trace 12``, 18 late samples) found 17 inside Qt's own event processing with no Python frame and
 1 in the GC guard's collection; a shorter GIL switch interval (``sys.setswitchinterval(0.001)``, 3 runs: 48.6,
 62.5, 50.2 ms) changed nothing, so it is not other Python threads holding the GIL (wrong: perf shows the GUI
-thread asleep on the GIL, see above; a shorter interval only hands the GIL round more often): look at what Qt does on the
-GUI thread about every second while copying (model resets of the jobs/steps tables, the rate graph's repaint;
-offscreen raster painting) with a C-level profiler (perf), which this box did not have.
+thread asleep on the GIL, see above; a shorter interval only hands the GIL round more often).
 
 Under load (earlier the same day):
 
