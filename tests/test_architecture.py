@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_import_linter_contracts_hold() -> None:
-    exe = shutil.which("lint-imports")
+    # Beside this interpreter first: tests/run.sh runs the venv's python without putting its bin on PATH.
+    exe = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or shutil.which("lint-imports")
     assert exe, "import-linter is not installed (pip install -e '.[test]')"
     run = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
