@@ -66,6 +66,30 @@ def test_http_ntlm_encrypted_runs_a_task_and_cleans_up(windows_guest: Endpoint) 
     assert set(windows_guest.auth_schemes) == {"ntlm+encrypted"}  # nothing crossed HTTP in clear
 
 
+def test_a_channel_never_changes_the_process_environment(windows_guest: Endpoint,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """requests sets and deletes os.environ["no_proxy"] around a request whose proxies name no_proxy (pywinrm's
+    way of saying "no proxy"): threads that read the environment meanwhile failed with KeyError: 'no_proxy'."""
+    import requests.utils
+
+    changed: list[tuple[str, str]] = []
+    real = requests.utils.set_environ
+
+    def spy(name: str, value: str | None):  # type: ignore[no-untyped-def]
+        if value is not None:
+            changed.append((name, value))
+        return real(name, value)
+
+    monkeypatch.setattr(requests.utils, "set_environ", spy)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # a proxy in the environment is not used either
+    channel = HTTP.open(winrm_target(windows_guest))
+    try:
+        assert channel.run_task(manifest_task("win.check_admin"), "#", {}, timeout=30).ok
+    finally:
+        channel.close()
+    assert changed == []
+
+
 def test_http_basic_only_in_lab_mode_on_loopback(windows_guest: Endpoint) -> None:
     channel = HTTP_BASIC.open(winrm_target(windows_guest))
     try:

@@ -70,7 +70,31 @@ CLEAR_REPLY_HINT = (
     "and to tampering on the path, so allow it only on a network you trust.")
 
 
-class SealedTransport(Transport):
+NO_PROXY = ""  # see EnvFreeTransport: pywinrm's None would make requests rewrite os.environ per request
+
+
+class EnvFreeTransport(Transport):
+    """pywinrm's transport with a session that never writes this process's environment, nor reads it per request.
+
+    For "no proxy" (``proxy=None``) pywinrm 0.5.0 ``Transport.build_session`` puts ``no_proxy: "*"`` in the
+    session's proxies, and requests 2.32 ``utils.should_bypass_proxies`` then sets and deletes
+    ``os.environ["no_proxy"]`` around every request that names it: another thread iterating the environment
+    meanwhile fails (seen: ``KeyError: 'no_proxy'`` in urllib's ``getproxies_environment`` stopped a demo VM's
+    guest preparation), and two such threads can leave the variable set for good (psf/requests issue #4997,
+    open).  So the channel asks pywinrm for the proxy "" instead (an empty proxy is no proxy to requests'
+    adapter, and no ``no_proxy`` entry is passed down), and the built session trusts nothing from the
+    environment afterwards.
+    """
+
+    def build_session(self) -> requests.Session:
+        if self.session is not None:
+            return self.session
+        session = super().build_session()
+        session.trust_env = False
+        return session
+
+
+class SealedTransport(EnvFreeTransport):
     """pywinrm's transport that refuses a reply in clear on a session it encrypts.
 
     pywinrm 0.5.0 ``Encryption.parse_encrypted_response`` returns a body that is not
@@ -134,12 +158,11 @@ class WinRmChannel:
             f"{scheme}://{target.host}:{self.port}/wsman", transport=transport,  # type: ignore[arg-type]
             username=target.user, password=target.password, server_cert_validation="validate",
             ca_trust_path=None,  # type: ignore[arg-type]  # never from environment variables
-            proxy=None, read_timeout_sec=self._read_timeout, operation_timeout_sec=self._op_timeout,
+            proxy=NO_PROXY, read_timeout_sec=self._read_timeout, operation_timeout_sec=self._op_timeout,
             message_encryption=encryption,  # type: ignore[arg-type]
         )
-        if encryption == "always":
-            # Same object, one method stricter (see SealedTransport); pywinrm builds its transport itself.
-            self._protocol.transport.__class__ = SealedTransport
+        # Same object, one or two methods changed (see the classes); pywinrm builds its transport itself.
+        self._protocol.transport.__class__ = SealedTransport if encryption == "always" else EnvFreeTransport
         self._where = f"{target.host}:{self.port}"
 
     # -- plumbing ------------------------------------------------------------------------------------
