@@ -41,8 +41,11 @@ worker at once; the demo's disks are small, so a run's copy phase lasts seconds)
 GIL sharing inside the app's process, not the byte path (in the workers) nor the machine.  Next step, not done:
 the engine's asyncio loop on a thread of its own (today qasync makes the GUI thread the engine's loop, so
 every engine coroutine step runs there too) and the lab's vSphere stand-in in the lab's process; then measure
-again.  Two 4-VM runs of 21 timed out waiting for "ready for cutover", each the first of its batch (not seen
-again since a run that fails prints each VM's state and error).
+again.  Two 4-VM runs of 21 and the first 16-VM run timed out waiting for "ready for cutover"; in the 16-VM
+one a Windows VM's preparation had failed with "WinRM ... failed unexpectedly (KeyError)", whose logged detail
+named the cause: requests rewrote os.environ["no_proxy"] around every WinRM request (pywinrm's "no proxy"),
+while another thread iterated the environment.  Fixed in ``guest/winrm_channel.py`` (``EnvFreeTransport``);
+the 4-VM failures printed no VM state (before that print existed) and are most likely the same.
 
 Quiet box (2026-12-03 16:49, nothing else running, load 0.0-0.5; ``--baseline``):
 
