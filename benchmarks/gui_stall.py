@@ -31,6 +31,10 @@ Quiet box, second session (2026-12-03 17:38-17:56, load 0.4-1.0; RSS now sampled
     3.11.7  1-5   40.7-56.6 51.7-58.6 16.2-27.0 20.8-34.6  (4 runs) 54.5 51.7 55.1 58.6      282-294   0 of 4
     3.12.1  1-5   64.8-79.2 69.1-98.7 14.5-20.9 25.1-33.9  98.7 80.9 73.1 69.1 72.7          273-319   0 of 5
     3.11.7, sys.setswitchinterval(0.001): 86.9 41.4 73.0 87.4 (4 runs): no better, as before.
+    After the WinRM fix (19:27-19:29, 3.11.7, load 0.2-1.4; bare heartbeat p99 0.3 / max 2.4 ms):
+    4 VMs   1-5   37.6-62.1 40.4-62.4  5.8-13.4  9.8-26.9  40.4 62.4 53.1 56.8 56.5          273-285   1 of 5
+    16 VMs  1-3  182.2-232.7 183.6-264.2 50.4-67.6 59.5-73.6  183.6 196.7 264.2            375-382   0 of 3
+    (every 16-VM run now reaches cutover: none lost a VM to the WinRM KeyError below)
 
 What ``stall_perf.py`` found (perf, 4 VMs, quiet box): in the late windows the GUI thread was on a core only
 ~35 % of the time and waiting for one ~1 %; the rest it slept on a futex (the GIL) while the engine's executor
