@@ -87,8 +87,8 @@ def process_samples(data: Path, tid: int) -> Iterator[tuple[float, str, str, lis
 
 def where(frames: list[tuple[str, str]], depth: int) -> str:
     """The innermost ``depth`` frames that say something (no bare interpreter or libc frames), outermost last."""
-    named = [s for s, dso in frames if s and s != "[unknown]" and (s.startswith("py::") or (not dso.endswith(
-        INTERPRETER) and not any(x in dso for x in INTERPRETER)))]
+    named = [s for s, dso in frames if s and s != "[unknown]"
+             and (s.startswith("py::") or not any(x in dso for x in INTERPRETER))]
     return " < ".join(named[:depth]) or "(interpreter only)"
 
 
@@ -125,7 +125,7 @@ def analyse(data: Path, tid: int, windows: list[tuple[float, float]], freq: int,
             reason = "runnable" if state and state.group(1).startswith("R") else sleep_reason(frames)
         elif event == "PERF_RECORD_SWITCH OUT":
             # Not every switch has its tracepoint record; the switch record itself says preempted or not.
-            switched_out = (t, "runnable" if "preempt" in rest else reason if reason != "runnable" else "asleep")
+            switched_out = (t, "runnable" if "preempt" in rest else "" if reason == "runnable" else reason)
             reason = ""
         elif event == "PERF_RECORD_SWITCH IN" and switched_out is not None:
             since, why = switched_out
