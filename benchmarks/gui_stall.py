@@ -205,7 +205,8 @@ class Heartbeat:
 
 
 async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int = 0,
-                  sync_normal: bool = False, in_process: bool = False, lab_in_process: bool = False) -> Heartbeat:
+                  sync_normal: bool = False, in_process: bool = False, lab_in_process: bool = False,
+                  engine_in_gui: bool = False) -> Heartbeat:
     from xtract_gui.domain.states import JobState
     from xtract_gui.engine.context import Tuning
     from xtract_gui.gui.screenshots import drive, wait_until
@@ -216,7 +217,8 @@ async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int
     lab_factory = functools.partial(Lab, vms=vms) if lab_in_process else functools.partial(LabProcess, vms)
     window = MainWindow(demo=True, state_dir=home, lab_factory=lab_factory,
                         manager_options={"tuning": Tuning(sync_interval_seconds=2, guest_wait_seconds=60,
-                                                          copy_workers=0 if in_process else None)})
+                                                          copy_workers=0 if in_process else None),
+                                         "engine_process": not engine_in_gui})
     window.resize(1120, 740)
     window.show()
     beat = Heartbeat(beat_ms)
@@ -226,7 +228,7 @@ async def measure(vms: int, beat_ms: int, seconds: float, home: Path, trace: int
         watch.start()
     try:
         await window.start_up()
-        if sync_normal:
+        if sync_normal:  # the store is only reachable when the engine is in this process
             window.controller.manager.store._db.execute("PRAGMA synchronous=NORMAL")
         summary = window.wizard.page(PageId.SUMMARY)
         patience = 120 + 45 * vms  # 16 VMs seed four at a time (the lab plan's max_parallel_vms)
@@ -341,7 +343,7 @@ def one_run(args: argparse.Namespace) -> dict[str, object]:
         with loop:
             beat = loop.run_until_complete(measure(args.vms, args.beat_ms, args.seconds, Path(tmp), args.trace,
                                                         args.engine_sync_normal, args.in_process,
-                                                        args.lab_in_process))
+                                                        args.lab_in_process, args.engine_in_gui))
     phases = {}
     for phase, values in beat.samples.items():
         ordered = sorted(values)
@@ -374,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="copy in the GUI's process, as before issue 17 (no copy workers), to compare")
     parser.add_argument("--lab-in-process", action="store_true",
                         help="run the demo lab's servers in the GUI process (as before issue 17), not in their own")
+    parser.add_argument("--engine-in-gui", action="store_true",
+                        help="the engine in the app's process, as before enginehost (the app runs it in its own)")
     parser.add_argument("--baseline", action="store_true",
                         help="before each size's runs, the bare heartbeat (no app, no copy) for --seconds: the "
                              "stall the machine's load alone causes, to read the runs against on a shared box")
@@ -391,11 +395,13 @@ def main(argv: list[str] | None = None) -> int:
     passed = ["--beat-ms", str(args.beat_ms), "--seconds", str(args.seconds)]
     passed += [flag for flag, on in (("--engine-sync-normal", args.engine_sync_normal),
                                      ("--no-gc-guard", args.no_gc_guard), ("--in-process", args.in_process),
-                                     ("--lab-in-process", args.lab_in_process)) if on]
+                                     ("--lab-in-process", args.lab_in_process),
+                                     ("--engine-in-gui", args.engine_in_gui)) if on]
     passed += ["--trace", str(args.trace)] if args.trace else []
     print(f"GUI event-loop lateness, heartbeat {args.beat_ms} ms, {args.runs} runs per size "
           f"({'copies in the GUI process' if args.in_process else 'copy workers'}, lab "
-          f"{'in the GUI process' if args.lab_in_process else 'servers in their own process'}); "
+          f"{'in the GUI process' if args.lab_in_process else 'servers in their own process'}, engine "
+          f"{'in the GUI process' if args.engine_in_gui else 'in its own process'}); "
           f"target: max < {TARGET_MS:g} ms "
           "while VMs copy or cut over, in every run")
     print(f"{'VMs':>4} {'run':>3} {'load':>5} {'copy p99':>9} {'copy max':>9} {'cut p99':>8} {'cut max':>8} "

@@ -75,13 +75,20 @@ def events(data: Path, tid: int) -> Iterator[tuple[float, str, str, list[tuple[s
 
 def process_samples(data: Path, tid: int) -> Iterator[tuple[float, str, str, list[tuple[str, str]], int]]:
     """The clock samples of every thread of the process whose main thread is ``tid`` (who else ran meanwhile)."""
-    proc = subprocess.Popen(["perf", "script", "-i", str(data), "--pid", str(tid), "-G", "-F", "tid,time,event"],
+    proc = subprocess.Popen(["perf", "script", "-i", str(data), "--pid", str(tid), "-F", "tid,time,event,ip,sym,dso"],
                             stdout=subprocess.PIPE, text=True, errors="replace", stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
+    current: tuple[float, str, str, list[tuple[str, str]], int] | None = None
     for line in proc.stdout:
         m = re.match(r"\s*(\d+)\s+(\d+\.\d+):\s+(?:\d+\s+)?([\w:-]+)", line)
         if m:
-            yield float(m[2]), m[3].rstrip(":"), "", [], int(m[1])
+            if current is not None:
+                yield current
+            current = (float(m[2]), m[3].rstrip(":"), "", [], int(m[1]))
+        elif current is not None and (frame := re.match(r"\s*[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$", line)):
+            current[3].append((frame[1].split("+0x")[0], frame[2]))
+    if current is not None:
+        yield current
     proc.wait()
 
 
@@ -136,12 +143,14 @@ def analyse(data: Path, tid: int, windows: list[tuple[float, float]], freq: int,
                 asleep[why or "asleep (no tracepoint record)"] += off
             switched_out = None
     others: Counter[int] = Counter()
-    for t, event, _rest, _frames, other in process_samples(data, tid):
+    others_in: Counter[str] = Counter()
+    for t, event, _rest, frames, other in process_samples(data, tid):
         if event == "cpu-clock" and other != tid and window_overlap(t - 1.0 / freq, t) > 0:
             others[other] += 1
+            others_in[where(frames, depth)] += 1
     cpu_s = sum(on_cpu.values()) / freq
     return {"late_s": late_total, "on_cpu_s": cpu_s, "runnable_s": runnable, "asleep": asleep, "on_cpu": on_cpu,
-            "others": others}
+            "others": others, "others_in": others_in}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         for other, n in a["others"].most_common(8):  # type: ignore[union-attr]
             name = names.get(other, "(gone by then, or not a Python thread)")
             print(f"  {n * 1000 / args.freq:7.1f} ms  {other} {name}")
+        print("what they ran, innermost frames first:")
+        for stack, n in a["others_in"].most_common(args.top):  # type: ignore[union-attr]
+            print(f"  {n * 1000 / args.freq:7.1f} ms  {stack}")
         print(f"the GUI thread on CPU, innermost frames first ({args.freq} samples/s):")
         for stack, n in a["on_cpu"].most_common(args.top):  # type: ignore[union-attr]
             print(f"  {n * 1000 / args.freq:7.1f} ms  {stack}")

@@ -394,3 +394,15 @@ def build_manager(*, secrets: SecretStore, state_dir: Path | None = None, tuning
     adapters = Adapters(secrets=secrets, source=connect_source, target=connect_target_endpoint,
                         writers=writer_factory, session_guests=SourceAwareGuests, log_dir=logs)
     return JobManager(store=store, adapters=adapters, tuning=tuning, owner=owner)
+
+
+def start_engine_process(*, secrets: SecretStore, state_dir: Path | None = None, tuning: Tuning | None = None,
+                         owner: str = "") -> Any:
+    """``build_manager``'s engine in a process of its own (``enginehost``), behind a facade of the same shape;
+    ``secrets`` stays in this process and answers the engine's lookups over the pipe.  Blocking until the
+    engine is built: call it off the GUI thread."""
+    from .enginehost import EngineOptions
+    from .enginehost.client import RemoteManager
+
+    return RemoteManager.launch(secrets=secrets, options=EngineOptions(state_dir=state_dir, tuning=tuning,
+                                                                       owner=owner))

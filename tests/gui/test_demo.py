@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.processes import alive, eventually
 from xtract_gui.domain.states import JobState
 from xtract_gui.engine.context import Tuning
 from xtract_gui.gui.screenshots import drive, wait_until
@@ -18,7 +19,8 @@ from .conftest import OFFSCREEN_LIMITS, run
 
 pytestmark = [pytest.mark.gui, pytest.mark.e2e, pytest.mark.slow, pytest.mark.qt_log_ignore(OFFSCREEN_LIMITS)]
 
-FAST = {"tuning": Tuning(sync_interval_seconds=1, guest_wait_seconds=60)}
+# As the app runs: the engine in a process of its own (enginehost).
+FAST = {"tuning": Tuning(sync_interval_seconds=1, guest_wait_seconds=60), "engine_process": True}
 
 
 def test_demo_journey_to_a_finished_cutover(qtbot, aloop, state_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -143,13 +145,14 @@ asyncio.set_event_loop(loop)
 
 async def main():
     w = MainWindow(demo=True, state_dir=Path(sys.argv[1]), lab_factory=functools.partial(Lab, vms=1),
-                   manager_options={"tuning": Tuning(sync_interval_seconds=1, guest_wait_seconds=60)})
+                   manager_options={"tuning": Tuning(sync_interval_seconds=1, guest_wait_seconds=60),
+                                    "engine_process": True})
     w.show()
     await w.start_up()
     mon = w.monitor
     if sys.argv[2] == "first":
         await drive(w, None, cut_over=False, timeout=120)
-        print("READY", flush=True)
+        print("READY", w.controller.manager.pid, flush=True)
         await asyncio.sleep(3600)
     await wait_until(lambda: mon.jobs.rowCount() == 1 and mon.jobs.row_at(0).ready_for_cutover, 120, "resumed")
     mon.table.selectAll()
@@ -181,9 +184,12 @@ def test_the_demo_killed_mid_migration_resumes_when_opened_again(tmp_path: Path)
         assert first.stdout is not None
         line = first.stdout.readline()
         assert line.startswith("READY"), line + first.stderr.read()[-3000:] if first.poll() is not None else line
+        engine = int(line.split()[1])
     finally:
         first.send_signal(signal.SIGKILL)  # the crash: no pause, no lab shutdown, no guest state saved at exit
         first.communicate(timeout=30)
+    # The engine's process went with the app (parent-death signal): it holds no job lock the next app would meet.
+    assert eventually(lambda: not alive(engine), 10), f"the engine {engine} outlived the killed app"
     again = subprocess.run([sys.executable, "-c", _DEMO, str(tmp_path / "state"), "again"], env=env, cwd=root,
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "DONE done" in again.stdout, again.stdout[-2000:] + again.stderr[-4000:]

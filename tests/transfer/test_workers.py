@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.processes import alive
 from tests.support.range_server import RangeServer
 from xtract_gui.domain.errors import CancelledError, TransientError
 from xtract_gui.domain.extents import Extent
@@ -46,15 +47,6 @@ def _wait(condition: Any, seconds: float = 60.0, what: str = "") -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.05)
-
-
-def _alive(pid: int) -> bool:
-    """Running (a zombie waiting for its reaper has ended)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 @pytest.fixture
@@ -222,10 +214,10 @@ def test_an_app_killed_with_sigkill_leaves_no_worker_running(tmp_path: Path, tie
         line = app.stdout.readline()
         assert line.startswith("WORKER "), line
         worker = int(line.split()[1])
-        assert _alive(worker)
+        assert alive(worker)
         app.send_signal(signal.SIGKILL)
         app.wait(timeout=30)
-        _wait(lambda: not _alive(worker), 60, "the worker to end after its app")
+        _wait(lambda: not alive(worker), 60, "the worker to end after its app")
     finally:
         if app.poll() is None:
             app.kill()

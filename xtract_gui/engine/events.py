@@ -79,5 +79,12 @@ class LogLine:
     at: float = field(default_factory=time.time)
 
 
-Event = JobStateChanged | StepChanged | Progress | SyncSummary | LogLine
+@dataclass(frozen=True)
+class EngineLost:
+    """The engine stopped while the app still needed it (it runs in a process of its own under the GUI)."""
+
+    message: str  # what happened and what to do, for the window to show
+
+
+Event = JobStateChanged | StepChanged | Progress | SyncSummary | LogLine | EngineLost
 EventSink = Callable[[Event], None]

@@ -261,6 +261,12 @@ class JobManager:
         return changed
 
     # -- views ------------------------------------------------------------------------------
+    def plan_ids(self) -> list[str]:
+        return self.store.plan_ids()
+
+    def plan(self, plan_id: str) -> Plan:
+        return self.store.plan(plan_id)
+
     def jobs(self) -> list[JobSnapshot]:
         return snapshots(self.store, {v: c.progress for v, c in self._contexts.items()})
 

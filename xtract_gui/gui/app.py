@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import traceback
 from types import TracebackType
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from .. import __version__, paths
 from ..domain.redact import scrub
+from ..logfile import setup_logging
 from .gc_guard import GuiThreadCollector
 from .qpa_check import platform_problem
 
@@ -134,17 +136,6 @@ class CrashHandler:
         box.open()  # never exec(): a nested loop inside qasync re-enters coroutines
 
 
-def setup_logging() -> None:
-    root = logging.getLogger("xtract_gui")
-    if any(getattr(h, "_xtract_gui", False) for h in root.handlers):
-        return
-    handler = logging.FileHandler(paths.log_dir() / "xtract-gui.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler._xtract_gui = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-
-
 def create_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
@@ -183,12 +174,14 @@ def run_gui(demo: bool = False, argv: list[str] | None = None, sync_seconds: flo
     asyncio.set_event_loop(loop)
     collector = GuiThreadCollector(app)  # Qt objects in garbage are freed on this thread, never a copy thread's
     closed = asyncio.Event()
-    options = {}
+    # The engine runs in a process of its own (enginehost); XTRACT_ENGINE_IN_PROCESS=1 keeps it in this one,
+    # for a debugger that should see both.
+    options: dict[str, Any] = {"engine_process": not os.environ.get("XTRACT_ENGINE_IN_PROCESS")}
     if sync_seconds:
         from ..engine.context import Tuning
 
-        options = {"tuning": Tuning(sync_interval_seconds=sync_seconds, guest_wait_seconds=60)}
-    window = MainWindow(translations=translations, demo=demo, manager_options=options or None)
+        options["tuning"] = Tuning(sync_interval_seconds=sync_seconds, guest_wait_seconds=60)
+    window = MainWindow(translations=translations, demo=demo, manager_options=options)
     crash = CrashHandler(window.secrets)
     crash.install()
     app.aboutToQuit.connect(closed.set)

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from ..domain.redact import scrub
-from ..engine.events import Event, JobStateChanged, LogLine, Progress, StepChanged, SyncSummary
+from ..engine.events import EngineLost, Event, JobStateChanged, LogLine, Progress, StepChanged, SyncSummary
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,6 +38,7 @@ class EngineBridge(QObject):
     syncSummary = Signal(object)  # SyncSummary
     logLine = Signal(object)  # LogLine
     managerChanged = Signal(object)  # the JobManager now attached (or None)
+    engineLost = Signal(str)  # the engine's process ended under us: what to do, for the window to show
 
     _incoming = Signal(object)
 
@@ -82,6 +83,9 @@ class EngineBridge(QObject):
             self.syncSummary.emit(event)
         elif isinstance(event, LogLine):
             self.logLine.emit(event)
+        elif isinstance(event, EngineLost):
+            self._flush()
+            self.engineLost.emit(event.message)
 
     @Slot()
     def _flush(self) -> None:

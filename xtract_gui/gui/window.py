@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         c.managerReady.connect(m.attach)
         c.started.connect(self._started)
         c.problem.connect(self.show_problem)
+        b.engineLost.connect(self.show_problem)
         self.service.busyChanged.connect(self._busy)
         m.actionRequested.connect(self._act)
         m.exportRequested.connect(self._ask_export)

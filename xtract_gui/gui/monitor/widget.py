@@ -149,6 +149,12 @@ class JobMonitor(QWidget):
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(300)
         self._refresh.timeout.connect(self._refresh_stale)
+        # A burst of row changes (every row's progress at each flush, sixteen state changes at a cutover) settles
+        # the buttons and the detail title once, when the burst has been handled, not once per row.
+        self._rows_dirty = QTimer(self)
+        self._rows_dirty.setSingleShot(True)
+        self._rows_dirty.setInterval(0)
+        self._rows_dirty.timeout.connect(self._rows_settled)
         self.confirm_buttons: dict[str, QPushButton] = {}
         # Nothing the engine stores is read on this (the GUI) thread: snapshots come from the executor.
         self.feed = JobsFeed(self.jobs, self._jobs_loaded)
@@ -281,8 +287,11 @@ class JobMonitor(QWidget):
 
     # -- selection and actions ---------------------------------------------------------------------
     def selected_ids(self) -> list[str]:
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        return [self.jobs.row_at(r).vm_id for r in rows if not self.table.isRowHidden(r)]
+        # From the selection's ranges (whole rows: SelectRows): selectedRows() asks the model's flags() for
+        # every cell of every selected row, which is Python per cell and showed up in the GUI stall traces.
+        ranges = self.table.selectionModel().selection()
+        rows = sorted({r for rng in ranges for r in range(rng.top(), rng.bottom() + 1)})
+        return [self.jobs.row_at(r).vm_id for r in rows if r < self.jobs.rowCount() and not self.table.isRowHidden(r)]
 
     @Slot(QItemSelection, QItemSelection)
     def _selection_changed(self, *_: Any) -> None:
@@ -305,6 +314,11 @@ class JobMonitor(QWidget):
 
     @Slot()
     def _rows_changed(self, *_: Any) -> None:
+        if not self._rows_dirty.isActive():
+            self._rows_dirty.start()
+
+    @Slot()
+    def _rows_settled(self) -> None:
         self._update_buttons()
         self._show_detail_title()
         if len(self.jobs.plans()) != self.plan_filter.count() - 1:

@@ -15,6 +15,7 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 VM_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 FRACTION_ROLE = Qt.ItemDataRole.UserRole + 3
 LIMIT_ROLE = Qt.ItemDataRole.UserRole + 4
+_CELL_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable  # once: enum.Flag.__or__ is Python
 
 
 def tr(context: str, text: str) -> str:
@@ -45,7 +46,7 @@ class ColumnsModel(QAbstractTableModel):
     def flags(self, index: _Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _CELL_FLAGS
 
     def retranslate(self) -> None:
         """Headers and cells again in the language just installed (nothing else changes: selection stays)."""

@@ -281,6 +281,10 @@ class Backend:
     def build_manager(self) -> Any:
         # The jobs it drives are locked for it; a CLI on the same data folder is told who holds them.
         options = {"owner": "the xtract-gui wizard", **self.manager_options}
+        # The app runs the engine in a process of its own (enginehost: the GUI thread never shares a GIL with
+        # it); tests and the screenshots' preview wiring may keep it in this one.
+        if options.pop("engine_process", False) and hasattr(self.wiring, "start_engine_process"):
+            return self.wiring.start_engine_process(secrets=self.secrets, state_dir=self.state_dir, **options)
         return self.wiring.build_manager(secrets=self.secrets, state_dir=self.state_dir, **options)
 
     @staticmethod
@@ -288,9 +292,9 @@ class Backend:
         """Plans the demo lab made in an earlier run, pointed at where the lab runs now (a port it had may be
         taken, its guests' certificates renewed), so that their jobs resume; returns the plans changed."""
         changed = []
-        for plan_id in manager.store.plan_ids():
+        for plan_id in manager.plan_ids():
             try:
-                plan = manager.store.plan(plan_id)
+                plan = manager.plan(plan_id)
             except (KeyError, XtractError):
                 continue
             current = lab.current_plan(plan)
