@@ -98,6 +98,7 @@ def test_a_dead_engine_fails_the_waiting_call_and_tells_the_window(tmp_path: Pat
     assert eventually(lambda: any(isinstance(e, EngineLost) for e in told), 10), told
     lost = next(e for e in told if isinstance(e, EngineLost))
     assert "start xtract-gui again" in lost.message
+    assert manager.closed  # what the job monitor asks before it would read again
 
     async def ask() -> None:
         await manager.jobs_async()

@@ -251,3 +251,22 @@ def test_a_failed_first_read_is_tried_again(qtbot, aloop, manager: JobManager) -
     mon.attach(manager)
     run(aloop, wait_until(lambda: mon.jobs.rowCount() == 3 and mon.detail.vm_id == "vm-0", 10, "the load tried again"))
     assert not failures
+
+
+def test_a_read_that_fails_because_the_engine_closed_is_not_tried_again(qtbot, aloop, manager: JobManager) -> None:  # type: ignore[no-untyped-def]
+    """At shut-down the engine's process ends under a read in flight: no retry, no warning with a traceback."""
+    calls: list[int] = []
+
+    def gone() -> Any:
+        calls.append(1)
+        manager.closed = True  # type: ignore[attr-defined]  # as RemoteManager says once it closes or is lost
+        raise RuntimeError("the engine has stopped")
+
+    manager.jobs = gone  # type: ignore[method-assign]
+    mon = JobMonitor()
+    qtbot.addWidget(mon)
+    mon.feed.retry_seconds = 0.01
+    mon.attach(manager)
+    run(aloop, wait_until(lambda: calls and not mon.feed.busy, 10, "the read"))
+    qtbot.wait(200)  # time for several retries, were any scheduled
+    assert calls == [1] and mon.feed._failures == 0

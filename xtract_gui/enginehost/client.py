@@ -78,6 +78,11 @@ class RemoteManager:
     def pid(self) -> int:
         return int(self.process.pid) if self.process is not None else 0
 
+    @property
+    def closed(self) -> bool:
+        """Closing or gone: a reader that fails now has nothing to try again (the window was told if unexpected)."""
+        return self._closing or self._lost is not None
+
     # -- the facade ---------------------------------------------------------------------------------
     def subscribe(self, sink: Callable[[Event], None]) -> Callable[[], None]:
         with self._lock:

@@ -93,6 +93,8 @@ class JobsFeed:
                 try:
                     snaps = await read_view(manager, "jobs")
                 except Exception:
+                    if getattr(manager, "closed", False):
+                        return  # the engine closed (or ended: the bridge told the window); nothing to ask again
                     # The store is busy (another process writes) or broke: keep what the table shows and ask
                     # again later, with what this read was for, so a failed first load is not left empty.
                     delay = min(30.0, self.retry_seconds * 2 ** self._failures)
