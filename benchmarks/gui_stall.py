@@ -8,6 +8,30 @@ heartbeat runs while the VMs seed and sync, with the job monitor shown and fed b
 = time between beats minus the beat interval.  Target: max < 50 ms.  Offscreen platform, so painting
 costs less than on a desktop; copying, events, models and the bridge are all real.
 
+Results with the engine in its own process (``xtract_gui/enginehost``, as the app runs it since 2026-12-03 20:20),
+quiet box (load 0.0-2.2, nothing else running; the load figures are the runs' own, back to back):
+
+    Python  VMs  runs  copy p99   copy max   cut p99    cut max    longest (each run)          RSS MB   verdict
+    3.12.1   4    5    8.7-13.0  10.4-19.5   9.2-11.2  10.4-14.4   12.2 11.1 15.3 19.5 14.1    353-377  5 of 5
+    3.12.1  16    5    5.8-10.6   8.4-16.3   8.2-17.8  11.3-22.7   19.3 16.3 13.1 14.8 22.7    458-526  5 of 5
+    3.11.7   4    5    5.8-13.8   9.4-19.2   6.0-12.9  12.5-26.3   26.3 16.1 16.7 19.1 22.6    346-362  5 of 5
+    3.11.7  16    5    9.6-12.0  15.8-30.2  13.8-21.0  22.7-63.1   42.7 63.1 26.9 34.3 23.8    423-487  4 of 5
+    3.11.7  16    3    (--trace 14, a watchdog thread sampling)                                          3 of 3
+    bare heartbeat (no app): max 0.8 ms (4-VM batch), 4.1 ms (16-VM batch)
+
+Verdict: MET at 4 VMs (10 of 10 runs over both interpreters, longest 26 ms) and at 16 VMs on 3.12 (5 of 5); on
+3.11 at 16 VMs 7 of 8 runs (one 63 ms beat at the cutover of 16 VMs at once).  RSS is now the family (app +
+engine + lab + workers), about 90 MB more than one process: the engine's own interpreter and imports.
+How it got there: the engine's threads no longer share the GUI's GIL (``stall_perf.py`` on the 16-VM run then
+showed the GUI thread on CPU itself, in the job monitor: ``selectedRows()`` calling the model's ``flags()`` per
+cell and the buttons re-checked once per changed row); the monitor now reads the selection from its ranges,
+settles buttons and title once per burst of row changes, and ``flags()`` returns a constant.  ``--engine-in-gui``
+measures the old arrangement.  The demo as the app starts it (``--lab-in-process``: the lab's Prism and Windows
+guest simulators are threads of the GUI's process) is not the measured case: 3.11, 4 VMs 76.8 / 50.4 / 38.1 ms,
+16 VMs 47.0 / 33.9 / 33.7 ms — a demo-only cost (real Prism and guests are elsewhere).
+
+Earlier results, engine in the GUI's process:
+
 Results (2026-12-03, with the copy workers and the lab servers in their own process; 2 vCPUs SHARED with
 another worktree's full test suite and QEMU boot tests; "load" = 1-minute load average at the run's start;
 "bare" = the same 10 ms heartbeat in a process with no app and no copy, i.e. what the load alone does):

@@ -21,6 +21,21 @@ copying process, CPU seconds per GiB copied; then the issue's targets, each with
 Everything is removed afterwards (``--keep`` to keep).  The copy reads through the product's reader
 (``source/reader.py``), so its cost is measured too.
 
+Quiet box (2026-12-03 21:08-21:38 UTC, nothing else running; the load is the benchmark's own; 64 GiB only):
+
+    64 GiB, 5.6 GiB allocated        HTTP run 1 / run 2 (best of 2)         HTTPS (best of 1)
+    curl → files (store ceiling)      477-503 / 356-447 MB/s                 270-272 MB/s
+    seed → file                       403 (0.80) / 286 (0.80)  NOT met       264 (0.98)  met
+    seed → file, limit above its rate 405 (0.81) / 419 (1.18)                (limit 199: 0.994 of it)
+    verify, extra CPU s/GiB           +0.94 / +0.89  met                     +1.14  NOT met
+    4 VMs, 1 / 2 workers (verify)     337 / 584, 337 / 419 MB/s              238 / 398 MB/s
+    RSS at 4 VMs                      224 / 225 MB                           306 MB
+    wire/allocated seed, delta        1.0020, 1.0093                         1.0020, 1.0093
+
+The one-disk HTTP seed swings by half from case to case (403 vs 286 MB/s for the same copy in two runs; 419 in
+the throttled case, whose limit was above its rate): most of the run's CPU is kernel time (sys 5.5-9 min of
+5-8.5 min wall: tmpfs writes and loopback), and CPU s/GiB is about twice the loaded morning's.  Not separated.
+
 Results (2026-12-03, 14:56-15:23 UTC, 2 vCPUs SHARED: another worktree's full test suite and QEMU boot tests
 ran all along; 1-minute load 4-8 during the 4 GiB disks, 8-19 during the 64 GiB ones; HTTP ``--repeat 2``,
 HTTPS ``--repeat 1``; copy workers, 8 threads each; targets in /dev/shm; "curl" = ratio to the fetch ceiling,
